@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Everything else receives configuration as arguments, so
+ * tests can pass their own. A bad value stops the process with one line naming the variable.
+ */
+
+const port = z.coerce.number().int().min(1).max(65535);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL')
+  .refine((u) => !new URL(u).username && !new URL(u).password, 'must not embed credentials');
+const urlList = z
+  .string()
+  .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+  .pipe(z.array(httpUrl));
+
+const serverSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(3000),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('switchyard'),
+  TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
+  OLLAMA_URL: urlList.default(['http://127.0.0.1:11434']),
+  OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string };
+
+const stackSchema = z.object({
+  DATABASE_URL: serverSchema.shape.DATABASE_URL.optional(),
+  OLLAMA_URL: z.string().optional(),
+  PORT: port.default(3000),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  PG_PORT: port.default(5433),
+  SIM_PORT: port.default(11434),
+  TEMPORAL_CLI: z.string().optional(),
+});
+
+export type StackEnv = z.infer<typeof stackSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0] ?? 'environment');
+  const shown = source[variable] === undefined ? 'is missing' : `is invalid (${issue.message})`;
+  throw new ConfigError(`Configuration error: ${variable} ${shown}.`);
+}
+
+/** Configuration of the web and worker processes. */
+export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const env = parse(serverSchema, source);
+  if (!env.SESSION_SECRET) {
+    if (env.NODE_ENV === 'production') {
+      throw new ConfigError('Configuration error: SESSION_SECRET is missing (required in production).');
+    }
+    return { ...env, SESSION_SECRET: 'switchyard-development-session-secret-not-for-production' };
+  }
+  return env as ServerEnv;
+}
+
+/** Configuration of the scripts that start the local stack (`npm run dev`, tests, benchmarks). */
+export function loadStackEnv(source: NodeJS.ProcessEnv = process.env): StackEnv {
+  return parse(stackSchema, source);
+}
+
+/** Runs `load`, and on a configuration error prints its one line and exits. */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
