@@ -1,0 +1,294 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { planCompletion, type SimMessage } from './conversation';
+import { parseKeepAlive } from './keep-alive';
+import { sendJson } from './http';
+import { defaultOptions, noFaults, resolveFaults, resolveOptions, type Faults, type SimModel, type SimulatorOptions } from './options';
+import { pace } from './pace';
+import { createRandom, type Random } from './random';
+import { ModelResidency } from './residency';
+import { SlotPool } from './slots';
+
+export interface Disconnect {
+  /** Date.now() when the simulator saw the client go away. */
+  at: number;
+  path: string;
+  tokensSent: number;
+}
+
+export interface SimulatorStats {
+  /** Generation requests received (chat, generate, chat completions). */
+  requests: number;
+  active: number;
+  queued: number;
+  rejected: number;
+  errors: number;
+  cuts: number;
+  tokensStreamed: number;
+  modelLoads: number;
+  loadedModels: string[];
+  /** Clients that went away before their answer was complete. */
+  closedEarly: number;
+  /** The most recent of those, oldest first. */
+  disconnects: Disconnect[];
+}
+
+export interface GenerationInput {
+  model: string;
+  messages: SimMessage[];
+  stream: boolean;
+  maxTokens: number | undefined;
+  keepAlive: unknown;
+}
+
+export interface Outcome {
+  model: string;
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  loadMs: number;
+  promptMs: number;
+  evalMs: number;
+  totalMs: number;
+}
+
+export type Failure =
+  | { kind: 'unknown_model'; model: string; available: string[] }
+  | { kind: 'context_overflow'; promptTokens: number; contextWindow: number }
+  | { kind: 'busy' }
+  | { kind: 'server_error' };
+
+/** How one wire protocol frames a generation; one instance per request. */
+export interface Framing {
+  streamContentType: string;
+  opening(): string;
+  tokens(tokens: readonly string[], from: number, to: number): string;
+  closing(outcome: Outcome): string;
+  whole(outcome: Outcome): unknown;
+  failure(failure: Failure): { status: number; body: unknown };
+}
+
+const keptDisconnects = 100;
+
+/** One simulated server: its settings, faults, capacity, loaded models and counters. */
+export class SimulatorCore {
+  options: SimulatorOptions;
+  faults: Faults = noFaults;
+  readonly slots = new SlotPool(() => this.options);
+  readonly residency: ModelResidency;
+  readonly #lifetime = new AbortController();
+  /** Generation requests in progress, for refuseConnections and shutdown. */
+  readonly #open = new Set<ClientWatch>();
+  #random: Random;
+  #counters = { requests: 0, rejected: 0, errors: 0, cuts: 0, tokensStreamed: 0, closedEarly: 0 };
+  #disconnects: Disconnect[] = [];
+
+  constructor(options: Partial<SimulatorOptions>) {
+    this.options = resolveOptions(defaultOptions, options);
+    this.#random = createRandom(this.options.seed);
+    this.residency = new ModelResidency((ms) => sleep(ms, undefined, { signal: this.#lifetime.signal }));
+  }
+
+  configure(patch: Partial<SimulatorOptions>): void {
+    this.options = resolveOptions(this.options, patch);
+    if (patch.seed !== undefined) this.#random = createRandom(this.options.seed);
+    this.slots.pump();
+  }
+
+  setFaults(patch: Partial<Faults>): void {
+    this.faults = resolveFaults(this.faults, patch);
+    if (this.faults.refuseConnections) for (const watch of [...this.#open]) watch.drop();
+  }
+
+  stats(): SimulatorStats {
+    return {
+      ...this.#counters,
+      active: this.slots.active,
+      queued: this.slots.queued,
+      modelLoads: this.residency.loads,
+      loadedModels: this.residency.list().map((m) => m.name),
+      disconnects: [...this.#disconnects],
+    };
+  }
+
+  findModel(name: string): SimModel | undefined {
+    const wanted = name.includes(':') ? name : `${name}:latest`;
+    return this.options.models.find((m) => m.name === name || m.name === wanted);
+  }
+
+  /** Stops every timer and pending request; the HTTP server closes the sockets. */
+  shutdown(): void {
+    this.#lifetime.abort();
+    for (const watch of [...this.#open]) watch.stop();
+  }
+
+  async generate(req: IncomingMessage, res: ServerResponse, input: GenerationInput, framing: Framing): Promise<void> {
+    const arrived = performance.now();
+    this.#counters.requests++;
+    const fail = (failure: Failure) => {
+      const { status, body } = framing.failure(failure);
+      sendJson(res, status, body);
+    };
+    const model = this.findModel(input.model);
+    if (!model) return fail({ kind: 'unknown_model', model: input.model, available: this.options.models.map((m) => m.name) });
+    const { options, faults } = this;
+    const plan = planCompletion(options.seed, input.messages, input.maxTokens ?? options.outputTokens);
+    if (plan.promptTokens > model.contextWindow) {
+      return fail({ kind: 'context_overflow', promptTokens: plan.promptTokens, contextWindow: model.contextWindow });
+    }
+    if (this.#random() < faults.errorRate) {
+      this.#counters.errors++;
+      return fail({ kind: 'server_error' });
+    }
+    const client = this.#watch(req, res);
+    try {
+      if (faults.hang) return await untilAborted(client.signal);
+      const ticket = this.slots.request();
+      if (!ticket) {
+        this.#counters.rejected++;
+        return fail({ kind: 'busy' });
+      }
+      try {
+        await abortable(ticket.granted, client.signal);
+        const keepAliveMs = parseKeepAlive(input.keepAlive);
+        const loading = this.residency.acquire(model.name, options.modelLoadMs * faults.slowdownFactor, options.maxLoadedModels);
+        const loadMs = await abortable(loading, client.signal).catch((err: unknown) => {
+          loading.then(() => this.residency.release(model.name, keepAliveMs), () => {});
+          throw err;
+        });
+        try {
+          const promptMs = options.timeToFirstTokenMs * faults.slowdownFactor;
+          await sleep(promptMs, undefined, { signal: client.signal });
+          const intervalMs = (1000 / options.tokensPerSecond) * faults.slowdownFactor;
+          const stopAt = Math.min(plan.tokens.length, this.#cutPoint(plan.tokens.length));
+          const evalStart = performance.now();
+          const sent = await this.#emit(res, input.stream, framing, plan.tokens, stopAt, intervalMs, client);
+          if (client.signal.aborted) return;
+          if (sent < plan.tokens.length) return this.#cut(res, input.stream, client);
+          const evalMs = performance.now() - evalStart;
+          const outcome: Outcome = {
+            model: input.model,
+            text: input.stream ? '' : plan.tokens.join(''),
+            promptTokens: plan.promptTokens,
+            completionTokens: sent,
+            loadMs,
+            promptMs,
+            evalMs,
+            totalMs: performance.now() - arrived,
+          };
+          if (input.stream) res.end(framing.closing(outcome));
+          else sendJson(res, 200, framing.whole(outcome));
+        } finally {
+          this.residency.release(model.name, keepAliveMs);
+        }
+      } finally {
+        ticket.release();
+      }
+    } catch (err) {
+      if (!client.signal.aborted) throw err;
+    } finally {
+      client.dispose();
+    }
+  }
+
+  #cutPoint(total: number): number {
+    const { cutAfterTokens, cutRate } = this.faults;
+    if (cutAfterTokens !== null) return cutAfterTokens;
+    if (total > 1 && this.#random() < cutRate) return 1 + Math.floor(this.#random() * (total - 1));
+    return total;
+  }
+
+  async #emit(
+    res: ServerResponse,
+    stream: boolean,
+    framing: Framing,
+    tokens: readonly string[],
+    stopAt: number,
+    intervalMs: number,
+    client: ClientWatch,
+  ): Promise<number> {
+    if (!stream) return pace(stopAt, intervalMs, client.signal, () => {});
+    res.writeHead(200, { 'Content-Type': framing.streamContentType, 'Cache-Control': 'no-cache' });
+    res.write(framing.opening());
+    return pace(stopAt, intervalMs, client.signal, (from, to) => {
+      res.write(framing.tokens(tokens, from, to));
+      client.tokensSent += to - from;
+      this.#counters.tokensStreamed += to - from;
+    });
+  }
+
+  #cut(res: ServerResponse, stream: boolean, client: ClientWatch): void {
+    this.#counters.cuts++;
+    if (stream && this.faults.cutMode === 'end') res.end();
+    else client.drop();
+  }
+
+  /** Aborts when the client goes away before the answer is complete, and records when. */
+  #watch(req: IncomingMessage, res: ServerResponse): ClientWatch {
+    const controller = new AbortController();
+    let serverClosing = false;
+    const onClose = () => {
+      if (res.writableFinished) return;
+      if (!serverClosing) {
+        this.#counters.closedEarly++;
+        this.#disconnects.push({ at: Date.now(), path: req.url ?? '', tokensSent: watch.tokensSent });
+        if (this.#disconnects.length > keptDisconnects) this.#disconnects.shift();
+      }
+      controller.abort();
+    };
+    const watch: ClientWatch = {
+      signal: controller.signal,
+      tokensSent: 0,
+      stop: () => {
+        serverClosing = true;
+        controller.abort();
+      },
+      drop: () => {
+        serverClosing = true;
+        res.destroy();
+      },
+      dispose: () => {
+        res.off('close', onClose);
+        this.#open.delete(watch);
+      },
+    };
+    res.on('close', onClose);
+    this.#open.add(watch);
+    return watch;
+  }
+}
+
+interface ClientWatch {
+  signal: AbortSignal;
+  tokensSent: number;
+  /** Ends the request without counting it as a client abort. */
+  stop(): void;
+  /** Closes the connection without counting it as a client abort. */
+  drop(): void;
+  dispose(): void;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+export interface SimModel {
+  name: string;
+  /** Tokens; requests whose prompt estimate exceeds it are refused like the real servers do. */
+  contextWindow: number;
+}
+
+export interface SimulatorOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  models: SimModel[];
+  /** Pace of each stream, independent of how many run at once (one GPU slot each). */
+  tokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  /** OLLAMA_NUM_PARALLEL: requests generating at the same time. */
+  slots: number;
+  /** OLLAMA_MAX_QUEUE: requests waiting for a slot; more are refused with 503. */
+  maxQueue: number;
+  /** Charged when a request needs a model that is not loaded. */
+  modelLoadMs: number;
+  /** OLLAMA_MAX_LOADED_MODELS. */
+  maxLoadedModels: number;
+  seed: number;
+  /** Length of every answer unless the request sets num_predict / max_tokens. */
+  outputTokens: number;
+}
+
+export const faultsSchema = z
+  .object({
+    /** Share of generation requests answered with a 500. */
+    errorRate: z.number().min(0).max(1),
+    /** Accept generation requests and never answer them. */
+    hang: z.boolean(),
+    /** Cut every stream after this many tokens; null disables. */
+    cutAfterTokens: z.number().int().min(0).nullable(),
+    /** Share of streams cut at a random token. */
+    cutRate: z.number().min(0).max(1),
+    /** 'destroy' resets the connection like a crash; 'end' closes the body cleanly like a proxy. */
+    cutMode: z.enum(['destroy', 'end']),
+    /**
+     * Destroy the socket of every non-admin request (and of streams running when it is set).
+     * The listener stays up so that `/_sim/faults` can lift the fault again.
+     */
+    refuseConnections: z.boolean(),
+    /** Multiplies every delay: first token, token interval, model load. */
+    slowdownFactor: z.number().min(0.01),
+  })
+  .strict();
+
+export type Faults = z.infer<typeof faultsSchema>;
+
+export const noFaults: Faults = {
+  errorRate: 0,
+  hang: false,
+  cutAfterTokens: null,
+  cutRate: 0,
+  cutMode: 'destroy',
+  refuseConnections: false,
+  slowdownFactor: 1,
+};
+
+export const defaultModels: SimModel[] = [
+  { name: 'qwen2.5-coder:7b', contextWindow: 32768 },
+  { name: 'llama3.2:3b', contextWindow: 131072 },
+];
+
+export const defaultOptions: SimulatorOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  models: defaultModels,
+  tokensPerSecond: 50,
+  timeToFirstTokenMs: 150,
+  slots: 4,
+  maxQueue: 512,
+  modelLoadMs: 1500,
+  maxLoadedModels: 3,
+  seed: 42,
+  outputTokens: 120,
+};
+
+const optionsSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    models: z.array(z.object({ name: z.string().min(1), contextWindow: z.number().int().positive() })).min(1),
+    tokensPerSecond: z.number().positive(),
+    timeToFirstTokenMs: z.number().min(0),
+    slots: z.number().int().positive(),
+    maxQueue: z.number().int().min(0),
+    modelLoadMs: z.number().min(0),
+    maxLoadedModels: z.number().int().positive(),
+    seed: z.number().int(),
+    outputTokens: z.number().int().positive(),
+  })
+  .strict();
+
+export function resolveOptions(base: SimulatorOptions, patch: Partial<SimulatorOptions>): SimulatorOptions {
+  return optionsSchema.parse({ ...base, ...patch });
+}
+
+export function resolveFaults(base: Faults, patch: Partial<Faults>): Faults {
+  return faultsSchema.parse({ ...base, ...patch });
+}

@@ -1,0 +1,56 @@
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  signal?: AbortSignal;
+  /** Text already produced by an earlier attempt; the call continues it. */
+  resumeFrom?: string;
+  /** Completion tokens for this call (Ollama num_predict, OpenAI max_tokens). */
+  maxTokens?: number;
+  /** Ollama keep_alive, e.g. "30m"; ignored by cloud backends. */
+  keepAlive?: string;
+}
+
+export interface ChatResult {
+  /** The full text, including resumeFrom. */
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  timeToFirstTokenMs: number;
+  durationMs: number;
+  model: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  contextWindow?: number;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+  loadedModels: string[];
+}
+
+export interface LlmBackend {
+  readonly id: string;
+  readonly kind: 'ollama' | 'openai';
+  /**
+   * Streams one answer. onText receives each new piece of text (never resumeFrom itself).
+   * Rejects with a BackendError.
+   */
+  streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult>;
+  listModels(): Promise<ModelInfo[]>;
+  /** Models that answer without a load delay; for cloud backends, every model. */
+  listLoaded(): Promise<string[]>;
+  /** Never rejects. */
+  health(): Promise<HealthReport>;
+}
