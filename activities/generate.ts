@@ -1,0 +1,98 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import { BackendError } from '../server/llm/errors';
+import type { LlmBackend } from '../server/llm/types';
+import type { Publisher } from '../server/realtime/events';
+import { TextBatcher } from './batcher';
+import type { GenerateInput, GenerateOutput } from './types';
+
+export interface BackendPicker {
+  /** A backend able to serve `model`; `attempt` lets a retry land on another one. */
+  pick(model: string, attempt: number): LlmBackend;
+}
+
+interface Checkpoint {
+  text: string;
+}
+
+export interface GenerationDeps {
+  prisma: PrismaClient;
+  publisher: Publisher;
+  backends: BackendPicker;
+  /** How often streamed text is pushed to the job's room. */
+  flushIntervalMs?: number;
+  /** How often partial output is written to the job row (kept on cancel or crash). */
+  persistIntervalMs?: number;
+}
+
+export function createGenerationActivities(deps: GenerationDeps) {
+  const { prisma, publisher, backends, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
+
+  return {
+    async generate(input: GenerateInput): Promise<GenerateOutput> {
+      const ctx = Context.current();
+      const { attempt } = ctx.info;
+      // A retry continues from the last heartbeat checkpoint instead of starting over.
+      const checkpoint = ctx.info.heartbeatDetails as Checkpoint | undefined;
+      const resumeFrom = checkpoint?.text ?? '';
+      const backend = backends.pick(input.model, attempt);
+
+      await prisma.job.update({
+        where: { id: input.jobId },
+        data: { status: 'running', backendId: backend.id, attempts: attempt, output: resumeFrom, startedAt: new Date() },
+      });
+      const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
+      publisher.emit(`project:${input.projectId}`, 'job:update', update);
+      publisher.emit(`job:${input.jobId}`, 'job:update', update);
+
+      let text = resumeFrom;
+      let persisted = text.length;
+      let lastPersist = Date.now();
+      const persist = async () => {
+        if (text.length === persisted) return;
+        persisted = text.length;
+        lastPersist = Date.now();
+        await prisma.job.update({ where: { id: input.jobId }, data: { output: text } });
+      };
+      const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) =>
+        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk }),
+      );
+
+      try {
+        const result = await backend.streamChat(
+          { model: input.model, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom },
+          (piece) => {
+            text += piece;
+            batcher.push(piece);
+            ctx.heartbeat({ text } satisfies Checkpoint);
+            if (Date.now() - lastPersist >= persistIntervalMs) void persist().catch(() => undefined);
+          },
+        );
+        batcher.flush();
+        return {
+          text: result.text,
+          model: result.model,
+          backendId: backend.id,
+          promptTokens: result.promptTokens,
+          completionTokens: result.completionTokens,
+          costUsd: result.costUsd,
+        };
+      } catch (error) {
+        batcher.flush();
+        await persist();
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        throw toFailure(error, backend.id);
+      }
+    },
+  };
+}
+
+function toFailure(error: unknown, backendId: string): ApplicationFailure {
+  if (error instanceof BackendError) {
+    const message = `${backendId}: ${error.message}`;
+    return error.retryable
+      ? ApplicationFailure.retryable(message, 'BackendUnavailable')
+      : ApplicationFailure.nonRetryable(message, 'BackendRejected');
+  }
+  return ApplicationFailure.retryable(error instanceof Error ? error.message : String(error), 'GenerationError');
+}

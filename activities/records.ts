@@ -1,0 +1,77 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import type { Publisher } from '../server/realtime/events';
+import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
+import { extractCode } from './extract-code';
+
+const SYSTEM_PROMPT =
+  'You are a senior software engineer. Answer with working, idiomatic code in one fenced code block, ' +
+  'followed by a short explanation.';
+
+/** Activities that read and write job records; all idempotent, since Temporal may retry them. */
+export function createRecordActivities({ prisma, publisher }: { prisma: PrismaClient; publisher: Publisher }) {
+  return {
+    async prepareJob(jobId: string): Promise<PreparedJob> {
+      const job = await prisma.job.findUnique({
+        where: { id: jobId },
+        select: { id: true, projectId: true, model: true, requirements: true, status: true },
+      });
+      if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
+      if (!job.requirements.trim()) {
+        throw ApplicationFailure.nonRetryable('the requirements are empty', 'InvalidJob');
+      }
+      return {
+        jobId: job.id,
+        projectId: job.projectId,
+        model: job.model,
+        messages: [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: job.requirements },
+        ],
+      };
+    },
+
+    async saveResult(input: SaveResultInput): Promise<string> {
+      const { code, language } = extractCode(input.text);
+      // One result per job however often this runs: the job id is unique on Result.
+      const [result] = await prisma.$transaction([
+        prisma.result.upsert({
+          where: { jobId: input.jobId },
+          create: { jobId: input.jobId, code, language },
+          update: {},
+          select: { id: true },
+        }),
+        prisma.job.update({
+          where: { id: input.jobId },
+          data: {
+            status: 'completed',
+            output: input.text,
+            model: input.model,
+            backendId: input.backendId,
+            promptTokens: input.promptTokens,
+            completionTokens: input.completionTokens,
+            costUsd: input.costUsd,
+            finishedAt: new Date(),
+            error: null,
+          },
+        }),
+      ]);
+      return result.id;
+    },
+
+    async finishJob({ jobId, status, error }: FinishJobInput): Promise<void> {
+      const job = await prisma.job.update({
+        where: { id: jobId },
+        data: { status, error, finishedAt: new Date() },
+        select: { projectId: true },
+      });
+      publisher.emit(`project:${job.projectId}`, 'job:update', { jobId, projectId: job.projectId, status });
+      publisher.emit(`job:${jobId}`, 'job:update', { jobId, projectId: job.projectId, status });
+    },
+
+    async notifyUser({ jobId, projectId, status }: NotifyInput): Promise<void> {
+      publisher.emit(`project:${projectId}`, 'job:update', { jobId, projectId, status });
+      publisher.emit(`job:${jobId}`, 'job:update', { jobId, projectId, status });
+    },
+  };
+}

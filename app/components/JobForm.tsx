@@ -1,0 +1,84 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useTRPC } from '~/lib/trpc';
+
+interface Props {
+  projectId: string;
+  models: string[];
+  onSubmitted: (jobId: string) => void;
+}
+
+export function JobForm({ projectId, models, onSubmitted }: Props) {
+  const trpc = useTRPC();
+  // One key per intended job: a double click or a retried request cannot start it twice.
+  const [clientKey, setClientKey] = useState(() => crypto.randomUUID());
+  const [requirements, setRequirements] = useState('');
+  const submit = useMutation(
+    trpc.jobs.submit.mutationOptions({
+      onSuccess: (job) => {
+        setRequirements('');
+        setClientKey(crypto.randomUUID());
+        onSubmitted(job.id);
+      },
+    }),
+  );
+  const fieldErrors = (submit.error?.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors ?? {};
+  const formError = submit.error && Object.keys(fieldErrors).length === 0 ? submit.error.message : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    submit.mutate({
+      projectId,
+      clientKey,
+      requirements,
+      model: String(form.get('model') ?? '') || undefined,
+      priority: form.get('priority') as 'low' | 'normal' | 'high',
+    });
+  }
+
+  return (
+    <form className="card stack" onSubmit={onSubmit} aria-label="New job">
+      <h2>New code generation job</h2>
+      <label className="field">
+        <span>Requirements</span>
+        <textarea
+          name="requirements"
+          rows={4}
+          value={requirements}
+          onChange={(e) => setRequirements(e.target.value)}
+          placeholder="A TypeScript function that parses ISO dates and returns the weekday"
+          aria-invalid={!!fieldErrors.requirements}
+        />
+        {fieldErrors.requirements && <span className="error">{fieldErrors.requirements}</span>}
+      </label>
+      <div className="row">
+        <label className="field">
+          <span>Model</span>
+          <select name="model" aria-invalid={!!fieldErrors.model}>
+            {models.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+          {fieldErrors.model && <span className="error">{fieldErrors.model}</span>}
+        </label>
+        <label className="field">
+          <span>Priority</span>
+          <select name="priority" defaultValue="normal">
+            <option value="low">Low</option>
+            <option value="normal">Normal</option>
+            <option value="high">High</option>
+          </select>
+        </label>
+      </div>
+      {formError && (
+        <p className="error" role="alert">
+          {formError}
+        </p>
+      )}
+      <button type="submit" disabled={submit.isPending}>
+        {submit.isPending ? 'Submitting…' : 'Run job'}
+      </button>
+    </form>
+  );
+}

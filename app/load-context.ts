@@ -1,0 +1,7 @@
+import type { Services } from '../server/services';
+
+declare module '@remix-run/node' {
+  interface AppLoadContext {
+    services: Services;
+  }
+}

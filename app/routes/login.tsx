@@ -1,0 +1,76 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
+import { z } from 'zod';
+import { LimitError, UnauthorizedError } from '../../server/errors';
+import { sessionCookie } from '../../server/auth/session';
+import { getUser } from '~/lib/session.server';
+
+export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
+
+const credentials = z.object({
+  email: z.email('Enter your email address.'),
+  password: z.string().min(1, 'Enter your password.'),
+  redirectTo: z.string().default('/projects'),
+});
+
+/** Only same-site paths, so the form cannot be used to bounce users to another site. */
+const safeRedirect = (to: string) => (to.startsWith('/') && !to.startsWith('//') ? to : '/projects');
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  if (await getUser(request, context)) throw redirect('/projects');
+  return null;
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const parsed = credentials.safeParse(Object.fromEntries(await request.formData()));
+  if (!parsed.success) {
+    const fieldErrors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message]));
+    return data({ fieldErrors, formError: null }, { status: 400 });
+  }
+  try {
+    const { token, expiresAt } = await context.services.auth.signIn(parsed.data.email, parsed.data.password);
+    const secure = new URL(request.url).protocol === 'https:';
+    return redirect(safeRedirect(parsed.data.redirectTo), {
+      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, secure) },
+    });
+  } catch (error) {
+    if (error instanceof UnauthorizedError || error instanceof LimitError) {
+      return data({ fieldErrors: {}, formError: error.message }, { status: error instanceof LimitError ? 429 : 401 });
+    }
+    throw error;
+  }
+}
+
+export default function Login() {
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const busy = useNavigation().state !== 'idle';
+  const fieldErrors: Record<string, string | undefined> = result?.fieldErrors ?? {};
+  return (
+    <main className="page narrow">
+      <h1 className="brand">Switchyard</h1>
+      <p className="muted">Run AI jobs with your team on shared GPUs.</p>
+      <Form method="post" className="card stack" noValidate>
+        <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/projects'} />
+        <label className="field">
+          <span>Email</span>
+          <input name="email" type="email" autoComplete="email" required aria-invalid={!!fieldErrors.email} />
+          {fieldErrors.email && <span className="error">{fieldErrors.email}</span>}
+        </label>
+        <label className="field">
+          <span>Password</span>
+          <input name="password" type="password" autoComplete="current-password" required aria-invalid={!!fieldErrors.password} />
+          {fieldErrors.password && <span className="error">{fieldErrors.password}</span>}
+        </label>
+        {result?.formError && (
+          <p className="error" role="alert">
+            {result.formError}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </Form>
+    </main>
+  );
+}

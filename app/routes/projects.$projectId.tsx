@@ -1,0 +1,80 @@
+import { data, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { useLoaderData, useSearchParams } from '@remix-run/react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { TRPCError } from '@trpc/server';
+import { JobForm } from '~/components/JobForm';
+import { JobList } from '~/components/JobList';
+import { JobView } from '~/components/JobView';
+import { requireCaller } from '~/lib/session.server';
+import { useRoom } from '~/lib/socket';
+import { useTRPC } from '~/lib/trpc';
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `${data.project.name} · Switchyard` : 'Switchyard' },
+];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { caller } = await requireCaller(request, context);
+  try {
+    const projectId = params.projectId!;
+    const [project, jobs] = await Promise.all([
+      caller.projects.get({ projectId }),
+      caller.jobs.list({ projectId, limit: 25 }),
+    ]);
+    return { project, jobs };
+  } catch (error) {
+    // A malformed id and another team's project look the same: not found.
+    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST')) {
+      throw data('This project does not exist or you are not a member of its team.', { status: 404 });
+    }
+    throw error;
+  }
+}
+
+export default function ProjectPage() {
+  const { project, jobs: firstPage } = useLoaderData<typeof loader>();
+  const [params, setParams] = useSearchParams();
+  const selectedJobId = params.get('job');
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const listOptions = trpc.jobs.list.queryOptions({ projectId: project.id, limit: 25 });
+  const jobs = useQuery({ ...listOptions, initialData: firstPage });
+  const refreshList = () => void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
+  useRoom({ kind: 'project', id: project.id }, { 'job:update': refreshList }, refreshList);
+
+  const select = (jobId: string) => setParams({ job: jobId }, { preventScrollReset: true });
+
+  return (
+    <main className="page project">
+      <header className="project-header">
+        <h1>{project.name}</h1>
+        <p className="muted">
+          {project.team.name}
+          {project.description && ` · ${project.description}`}
+        </p>
+      </header>
+      <section className="project-grid">
+        <div className="stack">
+          <JobForm
+            projectId={project.id}
+            models={project.allowedModels}
+            onSubmitted={(jobId) => {
+              refreshList();
+              select(jobId);
+            }}
+          />
+          <JobList jobs={jobs.data.items} selectedJobId={selectedJobId} onSelect={select} />
+        </div>
+        <div>{selectedJobId ? <JobView key={selectedJobId} jobId={selectedJobId} /> : <EmptyJobView />}</div>
+      </section>
+    </main>
+  );
+}
+
+function EmptyJobView() {
+  return (
+    <div className="card empty">
+      <p>Choose a job to see its output, or run a new one.</p>
+    </div>
+  );
+}

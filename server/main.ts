@@ -1,0 +1,65 @@
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { createPrisma } from './db/client';
+import { loadOrExit, loadServerEnv } from './env';
+import { createApp } from './http/app';
+import { createRealtimeServer } from './realtime/io';
+import { createServices } from './services';
+import { createTemporalProvider } from './temporal/client';
+
+const env = loadOrExit(() => loadServerEnv());
+const prisma = createPrisma(env.DATABASE_URL);
+const temporal = createTemporalProvider({
+  address: env.TEMPORAL_ADDRESS,
+  namespace: env.TEMPORAL_NAMESPACE,
+  taskQueue: env.TEMPORAL_TASK_QUEUE,
+});
+const services = createServices({
+  prisma,
+  temporal,
+  sessionSecret: env.SESSION_SECRET,
+  defaultModel: env.DEFAULT_MODEL,
+  temporalUiUrl: env.TEMPORAL_UI_URL,
+});
+
+const httpServer = createServer();
+const production = env.NODE_ENV === 'production';
+// Vite's HMR websocket shares the app's port, so several dev servers can run side by side.
+const vite = production
+  ? undefined
+  : await import('vite').then((v) =>
+      v.createServer({ server: { middlewareMode: true, hmr: { server: httpServer } }, appType: 'custom' }),
+    );
+const build = production ? await import(path.resolve('build/server/index.js')) : undefined;
+httpServer.on('request', createApp({ services, vite, build, clientAssetsDir: path.resolve('build/client') }));
+const realtime = await createRealtimeServer(httpServer, {
+  services,
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+});
+
+httpServer.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') {
+    console.error(`Port ${env.PORT} is in use; set PORT to another port.`);
+  } else {
+    console.error(`web: cannot listen on ${env.HOST}:${env.PORT}: ${error.message}`);
+  }
+  process.exit(1);
+});
+httpServer.listen(env.PORT, env.HOST, () => {
+  console.log(`web listening on http://${env.HOST}:${env.PORT}`);
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  httpServer.closeAllConnections();
+  await realtime.close();
+  await vite?.close();
+  await temporal.close();
+  await prisma.$disconnect();
+  process.exit(0);
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,63 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { readSessionToken, type SessionUser } from '../auth/session';
+import type { Services } from '../services';
+import { attachAdapter } from './adapter';
+import { roomName, type ClientToServerEvents, type ServerToClientEvents } from './events';
+import { canJoin, roomRequest } from './rooms';
+
+interface SocketData {
+  user: SessionUser;
+}
+
+export async function createRealtimeServer(
+  httpServer: HttpServer,
+  { services, databaseUrl, redisUrl }: { services: Services; databaseUrl: string; redisUrl?: string | undefined },
+) {
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+  });
+  const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
+
+  io.use(async (socket, next) => {
+    try {
+      const user = await services.sessions.getUser(readSessionToken(socket.request.headers.cookie));
+      if (!user) return next(new Error('unauthorized'));
+      socket.data.user = user;
+      next();
+    } catch {
+      next(new Error('unavailable'));
+    }
+  });
+
+  io.on('connection', (socket) => {
+    socket.on('join', async (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const parsed = roomRequest.safeParse(raw);
+      // Malformed, unknown and forbidden rooms answer alike: nothing is learnt about other teams.
+      if (!parsed.success) return reply({ ok: false, error: 'not found' });
+      try {
+        if (!(await canJoin(services.prisma, socket.data.user, parsed.data))) {
+          return reply({ ok: false, error: 'not found' });
+        }
+        await socket.join(roomName(parsed.data));
+        reply({ ok: true });
+      } catch {
+        reply({ ok: false, error: 'unavailable' });
+      }
+    });
+    socket.on('leave', (raw) => {
+      const parsed = roomRequest.safeParse(raw);
+      if (parsed.success) void socket.leave(roomName(parsed.data));
+    });
+  });
+
+  return {
+    io,
+    async close() {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await adapter.close();
+    },
+  };
+}

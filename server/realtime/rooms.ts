@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { SessionUser } from '../auth/session';
+import type { RoomRequest } from './events';
+
+export const roomRequest = z.object({ kind: z.enum(['project', 'job', 'team']), id: z.uuid() });
+
+/**
+ * Whether `user` may receive a room's events: the same membership rule as every query, checked
+ * in the database on each join, so a client cannot enter a room by naming it.
+ */
+export async function canJoin(prisma: PrismaClient, user: SessionUser, room: RoomRequest): Promise<boolean> {
+  const member = { memberships: { some: { userId: user.id } } };
+  switch (room.kind) {
+    case 'team':
+      return (await prisma.team.count({ where: { id: room.id, ...member } })) > 0;
+    case 'project':
+      return (await prisma.project.count({ where: { id: room.id, team: member } })) > 0;
+    case 'job':
+      return (await prisma.job.count({ where: { id: room.id, team: member } })) > 0;
+  }
+}

@@ -1,0 +1,32 @@
+import type { PrismaClient } from '../generated/prisma/client';
+import { createSessionStore } from '../auth/session';
+import type { TemporalProvider } from '../temporal/client';
+import { createAuthService } from './auth';
+import { createJobService } from './jobs';
+import { createProjectService } from './projects';
+
+export interface ServiceDeps {
+  prisma: PrismaClient;
+  temporal: TemporalProvider;
+  sessionSecret: string;
+  defaultModel: string;
+  temporalUiUrl: string;
+}
+
+/** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
+export function createServices(deps: ServiceDeps) {
+  const { prisma, temporal } = deps;
+  const sessions = createSessionStore(prisma, deps.sessionSecret);
+  const projects = createProjectService(prisma);
+  return {
+    prisma,
+    temporal,
+    temporalUiUrl: deps.temporalUiUrl,
+    sessions,
+    auth: createAuthService({ prisma, sessions }),
+    projects,
+    jobs: createJobService({ prisma, temporal, projects, defaultModel: deps.defaultModel }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

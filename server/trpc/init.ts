@@ -1,0 +1,75 @@
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import type { SessionUser } from '../auth/session';
+import {
+  ForbiddenError,
+  LimitError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+} from '../errors';
+import type { Services } from '../services';
+
+/** The HTTP-free part of the context: what tests and Remix loaders build directly. */
+export interface Context {
+  services: Services;
+  user: SessionUser | null;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Field-level messages for forms: from zod input parsing or a service's ValidationError.
+        fieldErrors:
+          cause instanceof ZodError
+            ? Object.fromEntries(cause.issues.map((issue) => [issue.path.join('.'), issue.message]))
+            : cause instanceof ValidationError && cause.field
+              ? { [cause.field]: cause.message }
+              : null,
+        retryAt: cause instanceof LimitError ? (cause.retryAt?.toISOString() ?? null) : null,
+      },
+    };
+  },
+});
+
+const DOMAIN_CODES: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
+  [NotFoundError, 'NOT_FOUND'],
+  [UnauthorizedError, 'UNAUTHORIZED'],
+  [ForbiddenError, 'FORBIDDEN'],
+  [ValidationError, 'BAD_REQUEST'],
+  [LimitError, 'TOO_MANY_REQUESTS'],
+  [UnavailableError, 'SERVICE_UNAVAILABLE'],
+];
+
+/** Domain errors become tRPC errors here, and nowhere else. */
+const convertErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    const code = DOMAIN_CODES.find(([type]) => cause instanceof type)?.[1];
+    if (code) throw new TRPCError({ code, message: cause!.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(convertErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!ctx.user.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Admins only.' });
+  return next();
+});

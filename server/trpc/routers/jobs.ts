@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { PRIORITIES, type PriorityName } from '../../services/jobs';
+import { protectedProcedure, router } from '../init';
+
+const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
+
+export const submitJobInput = z.object({
+  projectId: z.uuid(),
+  requirements: z.string().trim().min(1, 'Describe what to build.').max(100_000),
+  model: z.string().min(1).max(200).optional(),
+  priority: priority.default('normal'),
+  clientKey: z.string().min(8).max(100),
+});
+
+export const jobsRouter = router({
+  submit: protectedProcedure.input(submitJobInput).mutation(({ ctx, input }) => ctx.services.jobs.submit(ctx.user, input)),
+
+  list: protectedProcedure
+    .input(
+      z.object({
+        projectId: z.uuid(),
+        cursor: z.uuid().optional(),
+        limit: z.number().int().min(1).max(100).default(25),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.services.jobs.list(ctx.user, input.projectId, input)),
+
+  get: protectedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .query(({ ctx, input }) => ctx.services.jobs.get(ctx.user, input.jobId)),
+
+  cancel: protectedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.jobs.cancel(ctx.user, input.jobId)),
+});

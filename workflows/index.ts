@@ -1,0 +1,1 @@
+export { codeGenerationWorkflow } from './code-generation';
