@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
-import { createPrisma } from './db/client';
+import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv } from './env';
 import { createApp } from './http/app';
 import { createRealtimeServer } from './realtime/io';
@@ -8,7 +8,7 @@ import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
 
 const env = loadOrExit(() => loadServerEnv());
-const prisma = createPrisma(env.DATABASE_URL);
+const prisma = getPrisma(env);
 const temporal = createTemporalProvider({
   address: env.TEMPORAL_ADDRESS,
   namespace: env.TEMPORAL_NAMESPACE,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createActivities } from '../activities';
 import { createRoundRobinPicker } from './backend-picker';
-import { createPrisma } from './db/client';
+import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv } from './env';
 import { createOllamaBackend } from './llm/ollama';
 import { createPublisher } from './realtime/publisher';
@@ -28,7 +28,7 @@ async function connect(): Promise<NativeConnection> {
   }
 }
 
-const prisma = createPrisma(env.DATABASE_URL);
+const prisma = getPrisma(env);
 const publisher = await createPublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
 const backends = createRoundRobinPicker(
   env.OLLAMA_URL.map((url, i) => createOllamaBackend({ id: `ollama-${i + 1}`, url })),
