@@ -45,7 +45,12 @@ const stackSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   PG_PORT: port.default(5433),
   SIM_PORT: port.default(11434),
+  SIM_INSTANCES: z.coerce.number().int().min(1).max(32).default(2),
   TEMPORAL_CLI: z.string().optional(),
+  HOST: serverSchema.shape.HOST,
+  SESSION_SECRET: serverSchema.shape.SESSION_SECRET,
+  /** Set by the Playwright global setup for its workers: the web URL of the stack under test. */
+  E2E_BASE_URL: httpUrl.optional(),
 });
 
 export type StackEnv = z.infer<typeof stackSchema>;

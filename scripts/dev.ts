@@ -1,0 +1,38 @@
+import { loadOrExit, loadStackEnv } from '../server/env';
+import { PortInUseError } from './lib/ports';
+import { StackError, startStack } from './lib/stack';
+import { TemporalCliMissingError } from './lib/temporal-cli';
+
+/**
+ * `npm run dev`: the whole stack from sources, data kept in .data/.
+ * `npm start` (`--prod`): the same around the production build (`npm run build` first).
+ * Ctrl-C stops every process; a process that dies takes the stack down with it.
+ */
+
+const prod = process.argv.includes('--prod');
+const stackEnv = loadOrExit(() => loadStackEnv());
+const started = Date.now();
+
+try {
+  const stack = await startStack({ mode: prod ? 'prod' : 'dev', stackEnv, handleSignals: true });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const lines = [
+    `Switchyard ${prod ? '(production build)' : '(development)'} is up in ${seconds}s`,
+    `  web          ${stack.webUrl}`,
+    `  Temporal UI  ${stack.temporalUiUrl ?? '(headless)'}`,
+    `  Temporal     ${stack.temporalAddress}`,
+    `  database     ${stack.databaseUrl}`,
+    `  LLM backends ${stack.ollamaUrls.join(', ')}`,
+    '  sign in as demo@switchyard.dev / demo-password (admin@switchyard.dev / admin-password)',
+    '  Ctrl-C stops everything.',
+  ];
+  stack.supervisor.log('stack', lines.join('\n'));
+  const failure = await stack.done;
+  process.exit(failure ? 1 : 0);
+} catch (error) {
+  if (error instanceof StackError || error instanceof PortInUseError || error instanceof TemporalCliMissingError) {
+    console.error(`\n${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyMigrations } from '../../server/db/migrate';
+import { loadStackEnv, type StackEnv } from '../../server/env';
+import { seedDatabase } from '../../prisma/seed';
+import { assertPortFree, freePort } from './ports';
+import { startPostgres, type RunningPostgres } from './postgres';
+import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
+import { repoRoot, startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
+
+/**
+ * The whole local stack, for `npm run dev`, `npm start`, the e2e tests and the benchmarks:
+ * PostgreSQL (+ migrations and seed) ∥ Temporal dev server ∥ LLM simulator, then worker ∥ web.
+ * Independent parts start in parallel; each process waits only for what it needs.
+ *
+ * - dev:  sources through tsx, fixed ports from the stack env, data kept in .data/.
+ * - prod: the build in dist/ with NODE_ENV=production, otherwise like dev.
+ * - test: free ports, a throwaway data dir, Temporal headless and in memory, always the simulator.
+ */
+
+export type StackMode = 'dev' | 'prod' | 'test';
+
+export interface StackOptions {
+  mode: StackMode;
+  /** Where PostgreSQL, the Temporal SQLite file and secrets live. dev/prod: .data/; test: a temp dir removed at stop. */
+  dataDir?: string;
+  /** Override ports (dev/prod default to the stack env; test defaults to free ports). */
+  ports?: Partial<StackPorts>;
+  /** Number of worker processes (benchmarks scale them). */
+  workers?: number;
+  /** Start the web process (default true). */
+  web?: boolean;
+  /** Simulator instances when no real Ollama is configured. */
+  simInstances?: number;
+  /** Extra simulator flags, e.g. ['--tps', '500'] for benchmarks. */
+  simArgs?: string[];
+  /** Extra environment for web and worker processes. */
+  env?: Record<string, string>;
+  echo?: SupervisorOptions['echo'];
+  logFile?: string;
+  /** Install Ctrl-C handling that stops the stack and exits (the dev/start scripts). */
+  handleSignals?: boolean;
+  /** Read configuration from here instead of the process environment (tests). */
+  stackEnv?: StackEnv;
+}
+
+export interface StackPorts {
+  web: number;
+  temporal: number;
+  temporalUi: number;
+  postgres: number;
+  sim: number;
+}
+
+export interface Stack {
+  mode: StackMode;
+  webUrl: string | undefined;
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalUiUrl: string | undefined;
+  ollamaUrls: string[];
+  dataDir: string;
+  supervisor: Supervisor;
+  /** Resolves when the stack has stopped by itself (a process died) with the reason. */
+  done: Promise<string | undefined>;
+  stop(): Promise<void>;
+}
+
+const NAMESPACE = 'default';
+const TASK_QUEUE = 'switchyard';
+
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const env = options.stackEnv ?? loadStackEnv();
+  const { mode } = options;
+  const test = mode === 'test';
+  const prod = mode === 'prod';
+
+  if (prod) assertBuilt();
+
+  const dataDir = path.resolve(options.dataDir ?? (test ? makeTempDataDir() : path.join(repoRoot, '.data')));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const removeDataDir = test && !options.dataDir;
+
+  // Test stacks always run the simulator: tests must not depend on a real model's answers.
+  const realOllama = !test && env.OLLAMA_URL ? env.OLLAMA_URL.split(',').map((u) => u.trim()).filter(Boolean) : undefined;
+  const embeddedPostgres = !env.DATABASE_URL;
+  const ports = await resolvePorts(options, env, { realOllama: Boolean(realOllama), embeddedPostgres });
+
+  const supervisor = new Supervisor({
+    echo: options.echo ?? true,
+    logFile: options.logFile,
+    handleSignals: options.handleSignals,
+  });
+  const cleanup = async () => {
+    await supervisor.stop();
+    if (removeDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const stepTimer = (name: string) => {
+    const started = Date.now();
+    return () => supervisor.log('stack', `${name} ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  };
+
+  try {
+    const database = (async (): Promise<RunningPostgres> => {
+      const done = stepTimer('database');
+      const db = await startPostgres({
+        supervisor,
+        dataDir: path.join(dataDir, 'postgres'),
+        port: ports.postgres,
+        databaseUrl: env.DATABASE_URL,
+        // On a shared server a test stack gets its own database, dropped at stop.
+        database: test && env.DATABASE_URL ? `switchyard_e2e_${randomBytes(4).toString('hex')}` : undefined,
+        ephemeral: test,
+      });
+      const migrated = await applyMigrations(db.url);
+      if (migrated.length) supervisor.log('db', `applied ${migrated.length} migration(s): ${migrated.join(', ')}`);
+      await seedDatabase(db.url);
+      done();
+      return db;
+    })();
+
+    const temporal = (async (): Promise<TemporalDevServer> => {
+      const done = stepTimer('temporal');
+      const server = await startTemporalDevServer({
+        supervisor,
+        port: ports.temporal,
+        uiPort: ports.temporalUi,
+        headless: test,
+        dbFile: test ? undefined : path.join(dataDir, 'temporal.sqlite'),
+        namespace: NAMESPACE,
+      });
+      done();
+      return server;
+    })();
+
+    const ollama = realOllama
+      ? Promise.resolve(realOllama)
+      : startSimulator(supervisor, ports.sim, options.simInstances ?? env.SIM_INSTANCES, options.simArgs ?? []);
+
+    // Settle everything before failing, so a failure message never races a half-started sibling.
+    const settled = await Promise.allSettled([database, temporal, ollama]);
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failures.length) throw failures[0]!.reason;
+    const [db, server, ollamaUrls] = [await database, await temporal, await ollama];
+
+    const sessionSecret = prod ? (env.SESSION_SECRET ?? persistentSecret(dataDir)) : env.SESSION_SECRET;
+    const webUrl = options.web === false ? undefined : `http://${displayHost(env.HOST, test)}:${ports.web}`;
+    const serverEnv: Record<string, string | undefined> = {
+      NODE_ENV: prod ? 'production' : test ? 'test' : 'development',
+      HOST: test ? '127.0.0.1' : env.HOST,
+      PORT: String(ports.web),
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      TEMPORAL_UI_URL: server.uiUrl,
+      OLLAMA_URL: ollamaUrls.join(','),
+      SESSION_SECRET: sessionSecret,
+      ...options.env,
+    };
+    const node = (entry: string, source: string) =>
+      prod ? { command: process.execPath, args: [entry] } : { command: process.execPath, args: ['--import', 'tsx', source] };
+
+    const starting: Promise<unknown>[] = [];
+    const workerCount = options.workers ?? 1;
+    for (let i = 0; i < workerCount; i++) {
+      const done = stepTimer(workerCount > 1 ? `worker ${i + 1}` : 'worker');
+      const worker = supervisor.spawn({
+        name: workerCount > 1 ? `worker${i + 1}` : 'worker',
+        ...node('dist/server/worker.js', 'server/worker.ts'),
+        cwd: repoRoot,
+        env: serverEnv,
+        stopPhase: 2,
+        // Above the worker's own shutdownGraceTime, so running activities can finish.
+        stopTimeoutMs: 15_000,
+      });
+      starting.push(worker.waitForLine(/worker ready/, { timeoutMs: 120_000 }).then(done));
+    }
+    if (webUrl) {
+      const done = stepTimer('web');
+      const web = supervisor.spawn({
+        name: 'web',
+        ...node('dist/server/main.js', 'server/main.ts'),
+        cwd: repoRoot,
+        env: serverEnv,
+        stopPhase: 2,
+        stopTimeoutMs: 8_000,
+      });
+      starting.push(web.waitForLine(/web listening on http/, { timeoutMs: 120_000 }).then(done));
+    }
+    await Promise.all(starting);
+
+    return {
+      mode,
+      webUrl,
+      databaseUrl: db.url,
+      temporalAddress: server.address,
+      temporalNamespace: NAMESPACE,
+      taskQueue: TASK_QUEUE,
+      temporalUiUrl: server.uiUrl,
+      ollamaUrls,
+      dataDir,
+      supervisor,
+      done: supervisor.done,
+      stop: async () => {
+        await cleanup();
+        if (test && !db.embedded) await dropDatabase(db.adminUrl, db.url);
+      },
+    };
+  } catch (error) {
+    const reason = supervisor.failed;
+    await cleanup();
+    if (error instanceof StackError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StackError(reason && !message.includes(reason) ? `${message}\n(${reason})` : message, { cause: error });
+  }
+}
+
+async function resolvePorts(
+  options: StackOptions,
+  env: StackEnv,
+  uses: { realOllama: boolean; embeddedPostgres: boolean },
+): Promise<StackPorts> {
+  const given = options.ports ?? {};
+  if (options.mode === 'test') {
+    return {
+      web: given.web ?? (await freePort()),
+      temporal: given.temporal ?? (await freePort()),
+      temporalUi: given.temporalUi ?? 0,
+      postgres: given.postgres ?? (await freePort()),
+      // The simulator picks a free port per instance itself.
+      sim: given.sim ?? 0,
+    };
+  }
+  const ports: StackPorts = {
+    web: given.web ?? env.PORT,
+    temporal: given.temporal ?? env.TEMPORAL_PORT,
+    temporalUi: given.temporalUi ?? env.TEMPORAL_UI_PORT,
+    postgres: given.postgres ?? env.PG_PORT,
+    sim: given.sim ?? env.SIM_PORT,
+  };
+  // Checked up front with the variable that moves each one; a clash found later would leave a half-started stack.
+  const checks: [number, string][] = [
+    [ports.temporal, 'TEMPORAL_PORT'],
+    [ports.temporalUi, 'TEMPORAL_UI_PORT'],
+  ];
+  if (options.web !== false) checks.unshift([ports.web, 'PORT']);
+  if (uses.embeddedPostgres) checks.push([ports.postgres, 'PG_PORT']);
+  if (!uses.realOllama) {
+    const instances = options.simInstances ?? env.SIM_INSTANCES;
+    for (let i = 0; i < instances; i++) checks.push([ports.sim + i, `SIM_PORT (the simulator uses ${instances} ports from it)`]);
+  }
+  for (const [port, variable] of checks) await assertPortFree(port, variable);
+  return ports;
+}
+
+async function startSimulator(supervisor: Supervisor, port: number, instances: number, extraArgs: string[]): Promise<string[]> {
+  const sim: Child = supervisor.spawn({
+    name: 'sim',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'server/llm/simulator/main.ts', '--port', String(port), '--instances', String(instances), ...extraArgs],
+    cwd: repoRoot,
+    stopPhase: 1,
+    stopTimeoutMs: 3_000,
+  });
+  const urls: string[] = [];
+  await sim.waitForLine(
+    (line) => {
+      const url = /listening on (https?:\/\/\S+)/.exec(line)?.[1];
+      if (url) urls.push(url);
+      return urls.length >= instances;
+    },
+    { timeoutMs: 60_000 },
+  );
+  return urls;
+}
+
+function assertBuilt(): void {
+  const missing = ['dist/server/main.js', 'dist/server/worker.js', 'dist/workflow-bundle.js', 'build/server/index.js'].filter(
+    (file) => !fs.existsSync(path.join(repoRoot, file)),
+  );
+  if (missing.length) {
+    throw new StackError(`The production build is missing (${missing.join(', ')}); run \`npm run build\` first.`);
+  }
+}
+
+function makeTempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-stack-'));
+  // mkdtemp makes it 0700; PostgreSQL runs as another user when we are root and must enter it.
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** `npm start` without SESSION_SECRET: one random secret kept in the data dir, so sessions survive restarts. */
+function persistentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function displayHost(host: string, test: boolean): string {
+  if (test) return '127.0.0.1';
+  return host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
