@@ -1,0 +1,167 @@
+import { pathToFileURL } from 'node:url';
+import { hashPassword } from '../server/auth/password.ts';
+import { createPrisma } from '../server/db/client.ts';
+import type { Prisma } from '../server/generated/prisma/client.ts';
+
+/**
+ * Development and demo data. Idempotent: every row is upserted by its natural key and existing rows
+ * are left as they are, so running it again (each `npm run dev` does) neither duplicates anything
+ * nor undoes what an admin changed since (tier limits, passwords, memberships).
+ */
+
+const localModels = ['qwen2.5-coder:7b', 'llama3.2:3b'];
+
+export const seedTiers = [
+  {
+    name: 'free',
+    weight: 1,
+    basePriority: 0,
+    maxRunningPerUser: 1,
+    maxQueuedPerUser: 3,
+    tokenBudget: 200_000,
+    budgetPeriodSeconds: 86_400,
+    allowedModels: localModels,
+    poolPreference: ['cloud', 'local'],
+    cloudFallback: true,
+    cloudFallbackAfterSec: 30,
+    minShare: 0,
+    maxPromptChars: 8_000,
+  },
+  {
+    name: 'premium',
+    weight: 2,
+    basePriority: 10,
+    maxRunningPerUser: 2,
+    maxQueuedPerUser: 10,
+    tokenBudget: 2_000_000,
+    budgetPeriodSeconds: 86_400,
+    allowedModels: localModels,
+    poolPreference: ['local', 'cloud'],
+    cloudFallback: true,
+    cloudFallbackAfterSec: 60,
+    minShare: 0,
+    maxPromptChars: 32_000,
+  },
+  {
+    name: 'enterprise',
+    weight: 4,
+    basePriority: 20,
+    maxRunningPerUser: 4,
+    maxQueuedPerUser: 50,
+    // 0 = unlimited tokens; [] = every model the backends serve.
+    tokenBudget: 0,
+    budgetPeriodSeconds: 86_400,
+    allowedModels: [],
+    poolPreference: ['dedicated', 'local', 'cloud'],
+    cloudFallback: true,
+    cloudFallbackAfterSec: 120,
+    minShare: 0.25,
+    maxPromptChars: 64_000,
+  },
+] satisfies Prisma.TierCreateInput[];
+
+export const seedUsers = {
+  admin: { email: 'admin@switchyard.dev', name: 'Admin', password: 'admin-password', isAdmin: true },
+  demo: { email: 'demo@switchyard.dev', name: 'Demo User', password: 'demo-password', isAdmin: false },
+} as const;
+
+export const seedTeam = { name: 'Demo Team', slug: 'demo', tier: 'premium' } as const;
+export const seedProject = { name: 'Demo Project', description: 'A place to try Switchyard' } as const;
+
+export async function seedDatabase(databaseUrl: string): Promise<void> {
+  const prisma = createPrisma(databaseUrl);
+  try {
+    // Hash outside the transaction (argon2 is deliberately slow), and only for users still missing.
+    const existing = new Set(
+      (await prisma.user.findMany({ where: { email: { in: Object.values(seedUsers).map((u) => u.email) } }, select: { email: true } }))
+        .map((u) => u.email),
+    );
+    const hashes = new Map<string, string>();
+    for (const user of Object.values(seedUsers)) {
+      if (!existing.has(user.email)) hashes.set(user.email, await hashPassword(user.password));
+    }
+
+    await prisma.$transaction(async (tx) => {
+      const tiers = new Map<string, string>();
+      for (const tier of seedTiers) {
+        const { id } = await tx.tier.upsert({ where: { name: tier.name }, create: tier, update: {}, select: { id: true } });
+        tiers.set(tier.name, id);
+      }
+
+      const users: Record<keyof typeof seedUsers, string> = { admin: '', demo: '' };
+      for (const [key, user] of Object.entries(seedUsers) as [keyof typeof seedUsers, (typeof seedUsers)[keyof typeof seedUsers]][]) {
+        const passwordHash = hashes.get(user.email);
+        const { id } = passwordHash
+          ? await tx.user.upsert({
+              where: { email: user.email },
+              create: { email: user.email, name: user.name, isAdmin: user.isAdmin, passwordHash },
+              update: {},
+              select: { id: true },
+            })
+          : await tx.user.update({ where: { email: user.email }, data: { isAdmin: user.isAdmin }, select: { id: true } });
+        users[key] = id;
+      }
+
+      const team = await tx.team.upsert({
+        where: { slug: seedTeam.slug },
+        create: { name: seedTeam.name, slug: seedTeam.slug, tierId: tiers.get(seedTeam.tier)! },
+        update: {},
+        select: { id: true },
+      });
+      for (const [userId, role] of [
+        [users.demo, 'owner'],
+        [users.admin, 'member'],
+      ] as const) {
+        await tx.membership.upsert({
+          where: { userId_teamId: { userId, teamId: team.id } },
+          create: { userId, teamId: team.id, role },
+          update: {},
+        });
+      }
+      const project = await tx.project.upsert({
+        where: { teamId_name: { teamId: team.id, name: seedProject.name } },
+        create: { teamId: team.id, ...seedProject },
+        update: {},
+        select: { id: true },
+      });
+
+      const seeded = await tx.auditLog.findFirst({ where: { action: 'seed.applied' }, select: { id: true } });
+      if (!seeded) {
+        await tx.auditLog.create({
+          data: {
+            actorId: null,
+            teamId: team.id,
+            action: 'seed.applied',
+            targetType: 'database',
+            targetId: 'seed',
+            data: { tiers: seedTiers.map((t) => t.name), users: Object.values(seedUsers).map((u) => u.email), team: seedTeam.slug, projectId: project.id },
+          },
+        });
+      }
+    });
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const { loadStackEnv, loadOrExit } = await import('../server/env.ts');
+  const env = loadOrExit(() => loadStackEnv());
+  if (!env.DATABASE_URL) {
+    console.error(
+      'DATABASE_URL is not set. `npm run dev` starts the embedded PostgreSQL and runs migrations and this seed itself; ' +
+        'to seed another database, set DATABASE_URL=postgresql://… and run `npm run db:seed` again.',
+    );
+    process.exit(1);
+  }
+  await seedDatabase(env.DATABASE_URL);
+  console.log(`Seeded ${new URL(env.DATABASE_URL).pathname.slice(1)}: tiers ${seedTiers.map((t) => t.name).join('/')}, ` +
+    `users ${Object.values(seedUsers).map((u) => u.email).join(', ')}, team "${seedTeam.name}", project "${seedProject.name}".`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
