@@ -61,7 +61,6 @@ export type Failure =
 /** How one wire protocol frames a generation; one instance per request. */
 export interface Framing {
   streamContentType: string;
-  opening(): string;
   tokens(tokens: readonly string[], from: number, to: number): string;
   closing(outcome: Outcome): string;
   whole(outcome: Outcome): unknown;
@@ -209,7 +208,6 @@ export class SimulatorCore {
   ): Promise<number> {
     if (!stream) return pace(stopAt, intervalMs, client.signal, () => {});
     res.writeHead(200, { 'Content-Type': framing.streamContentType, 'Cache-Control': 'no-cache' });
-    res.write(framing.opening());
     return pace(stopAt, intervalMs, client.signal, (from, to) => {
       res.write(framing.tokens(tokens, from, to));
       client.tokensSent += to - from;

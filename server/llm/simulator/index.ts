@@ -4,6 +4,7 @@ import { adminPrefix, adminRoutes } from './admin-api';
 import { SimulatorCore, type SimulatorStats } from './core';
 import { BodyError, readJson, sendJson } from './http';
 import { ollamaRoutes } from './ollama-api';
+import { openaiRoutes } from './openai-api';
 import type { Faults, SimulatorOptions } from './options';
 
 export type { Disconnect, SimulatorStats } from './core';
@@ -22,7 +23,7 @@ export interface Simulator {
 
 type Route = (core: SimulatorCore, req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void> | void;
 
-const routes = new Map<string, Route>(Object.entries({ ...ollamaRoutes, ...adminRoutes }));
+const routes = new Map<string, Route>(Object.entries({ ...ollamaRoutes, ...openaiRoutes, ...adminRoutes }));
 
 /** An LLM server speaking the Ollama and OpenAI wire protocols, with deterministic answers and faults. */
 export async function createSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {

@@ -106,7 +106,6 @@ function ollamaFraming(model: string, endpoint: 'chat' | 'generate'): Framing {
   });
   return {
     streamContentType: 'application/x-ndjson',
-    opening: () => '',
     tokens(tokens, from, to) {
       const prefix = head + new Date().toISOString() + open;
       let out = '';

@@ -1,0 +1,60 @@
+import { estimatePromptTokens } from './estimate';
+import { contextOverflowError, unknownModelError } from './errors';
+import type { ChatRequest, ModelInfo } from './types';
+
+/** Ollama resolves a name without a tag to ":latest". */
+export function sameModel(a: string, b: string): boolean {
+  const full = (name: string) => (name.includes(':') ? name : `${name}:latest`);
+  return a === b || full(a) === full(b);
+}
+
+/**
+ * A backend's model list, cached for ttlMs so the check before every call is usually free,
+ * and reloaded once when a model is missing (it may just have been pulled).
+ */
+export class ModelDirectory {
+  #cached: { at: number; models: Promise<ModelInfo[]> } | undefined;
+
+  constructor(
+    private readonly load: () => Promise<ModelInfo[]>,
+    private readonly ttlMs = 30_000,
+  ) {}
+
+  list(): Promise<ModelInfo[]> {
+    const now = performance.now();
+    if (!this.#cached || now - this.#cached.at > this.ttlMs) {
+      const models = this.load();
+      this.#cached = { at: now, models };
+      models.catch(() => {
+        if (this.#cached?.models === models) this.#cached = undefined;
+      });
+    }
+    return this.#cached.models;
+  }
+
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.list()).map((m) => m.name);
+  }
+
+  /**
+   * Refuses, before anything is sent, a model the backend does not have or a prompt that cannot
+   * fit its context window (estimated at four characters a token, resumed text included).
+   */
+  async check(req: ChatRequest): Promise<void> {
+    let model = (await this.list()).find((m) => sameModel(m.name, req.model));
+    if (!model) {
+      this.invalidate();
+      const fresh = await this.list();
+      model = fresh.find((m) => sameModel(m.name, req.model));
+      if (!model) throw unknownModelError(req.model, fresh.map((m) => m.name));
+    }
+    const promptTokens = estimatePromptTokens([...req.messages, { content: req.resumeFrom ?? '' }]);
+    if (model.contextWindow !== undefined && promptTokens > model.contextWindow) {
+      throw contextOverflowError(req.model, promptTokens, model.contextWindow);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { Ollama, type ChatResponse, type Message } from 'ollama';
+import { BackendError, classifyError, unknownModelError, type CallPhase } from './errors';
+import { ModelDirectory } from './models';
+import { costUsd, localPrice } from './pricing';
+import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
+import { parseBackendUrl } from './url';
+
+export interface OllamaBackendOptions {
+  id: string;
+  url: string;
+  /** Default keep_alive for requests that do not set one, e.g. "30m". */
+  keepAlive?: string;
+  fetch?: typeof fetch;
+  /** Bound on health() and model listing calls. */
+  probeTimeoutMs?: number;
+}
+
+/** One Ollama instance, through the official client. */
+export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
+  const host = parseBackendUrl(options.url);
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
+  // A client per signal: the client only exposes abort() on the iterator it returns after the
+  // response headers, but a call must also be cancellable while it is queued for a slot.
+  const clientFor = (signal: AbortSignal) => new Ollama({ host, fetch: fetchWithSignal(baseFetch, signal) });
+  const probe = () => clientFor(AbortSignal.timeout(probeTimeoutMs));
+  const directory = new ModelDirectory(() => listModels(probe()));
+
+  async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
+    const started = performance.now();
+    const signal = req.signal ?? new AbortController().signal;
+    let phase: CallPhase = 'request';
+    let text = req.resumeFrom ?? '';
+    let firstTokenAt: number | undefined;
+    let final: ChatResponse | undefined;
+    try {
+      signal.throwIfAborted();
+      await directory.check(req);
+      const messages: Message[] = req.resumeFrom ? [...req.messages, { role: 'assistant', content: req.resumeFrom }] : req.messages;
+      const stream = await clientFor(signal).chat({
+        model: req.model,
+        messages,
+        stream: true,
+        keep_alive: req.keepAlive ?? options.keepAlive,
+        ...(req.maxTokens ? { options: { num_predict: req.maxTokens } } : {}),
+      });
+      phase = 'stream';
+      for await (const part of stream) {
+        const piece = part.message.content;
+        if (piece) {
+          firstTokenAt ??= performance.now();
+          text += piece;
+          onText(piece);
+        }
+        if (part.done) final = part;
+      }
+    } catch (err) {
+      throw await explain(err, phase, signal, req.model);
+    }
+    if (!final) throw new BackendError('stream_cut', 'The answer stream ended without its final message.');
+    const finishedAt = performance.now();
+    return {
+      text,
+      promptTokens: final.prompt_eval_count ?? 0,
+      completionTokens: final.eval_count ?? 0,
+      costUsd: costUsd(localPrice, final.prompt_eval_count ?? 0, final.eval_count ?? 0),
+      timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
+      durationMs: finishedAt - started,
+      model: final.model || req.model,
+    };
+  }
+
+  async function explain(err: unknown, phase: CallPhase, signal: AbortSignal, model: string): Promise<BackendError> {
+    if (signal.aborted) return new BackendError('aborted', 'The request was cancelled.', { cause: err });
+    const error = classifyError(err, phase);
+    if (error.code !== 'unknown_model' || err instanceof BackendError) return error;
+    // The server no longer has a model the cached list had; name what it does have.
+    directory.invalidate();
+    const available = await directory.names().catch(() => []);
+    return unknownModelError(model, available);
+  }
+
+  async function listLoaded(): Promise<string[]> {
+    try {
+      return (await probe().ps()).models.map((m) => m.name);
+    } catch (err) {
+      throw classifyError(err);
+    }
+  }
+
+  async function health(): Promise<HealthReport> {
+    const started = performance.now();
+    try {
+      const loadedModels = await listLoaded();
+      return { ok: true, latencyMs: performance.now() - started, loadedModels };
+    } catch (err) {
+      return { ok: false, latencyMs: performance.now() - started, error: classifyError(err).message, loadedModels: [] };
+    }
+  }
+
+  return {
+    id: options.id,
+    kind: 'ollama',
+    streamChat,
+    listModels: async () => {
+      try {
+        return await directory.list();
+      } catch (err) {
+        throw classifyError(err);
+      }
+    },
+    listLoaded,
+    health,
+  };
+}
+
+/** /api/tags has no context window; /api/show has it as "<architecture>.context_length". */
+async function listModels(client: Ollama): Promise<ModelInfo[]> {
+  const { models } = await client.list();
+  return Promise.all(
+    models.map(async ({ name }) => {
+      const info = await client.show({ model: name }).then((s) => s.model_info as unknown, () => undefined);
+      return { name, contextWindow: contextLength(info) };
+    }),
+  );
+}
+
+function contextLength(info: unknown): number | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const entry = Object.entries(info).find(([key]) => key.endsWith('.context_length'));
+  return typeof entry?.[1] === 'number' ? entry[1] : undefined;
+}
+
+function fetchWithSignal(base: typeof fetch, signal: AbortSignal): typeof fetch {
+  return (input, init) => base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+}
