@@ -159,7 +159,7 @@ async function initialiseCluster(initdb: string, dataDir: string, owner: Owner, 
   const args = [`--pgdata=${staging}`, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C'];
   if (ephemeral) args.push('--no-sync');
   try {
-    await execFileAsync(initdb, args, { ...owner, encoding: 'utf8', env: { LC_ALL: 'C', LANG: 'C', PATH: '/usr/bin:/bin' } as NodeJS.ProcessEnv });
+    await execFileAsync(initdb, args, { ...owner, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     const { stderr } = error as { stderr?: string };

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { applyMigrations } from '../../server/db/migrate';
 import { loadStackEnv, type StackEnv } from '../../server/env';
 import { seedDatabase } from '../../prisma/seed';
+import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
 import { startPostgres, type RunningPostgres } from './postgres';
 import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
-import { repoRoot, startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
 
 /**
  * The whole local stack, for `npm run dev`, `npm start`, the e2e tests and the benchmarks:

@@ -328,9 +328,36 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function groupAlive(pid: number): boolean {
+/**
+ * Whether any live process remains in the group. Zombies do not count: an init that does not reap
+ * (some containers) would otherwise make a killed group look alive forever.
+ */
+export function groupAlive(pgid: number): boolean {
+  if (process.platform === 'linux') {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync('/proc');
+    } catch {
+      entries = [];
+    }
+    if (entries.length) {
+      for (const entry of entries) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat: string;
+        try {
+          stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        } catch {
+          continue; // exited meanwhile
+        }
+        // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+      }
+      return false;
+    }
+  }
   try {
-    process.kill(-pid, 0);
+    process.kill(-pgid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';

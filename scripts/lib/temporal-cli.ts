@@ -4,13 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadStackEnv } from '../../server/env';
+import { repoRoot } from './paths';
 import { freePort, waitForPort } from './ports';
 import { sleep, type Supervisor } from './supervisor';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const toolsBin = path.join(repoRoot, '.tools', 'bin');
 
 export class TemporalCliMissingError extends Error {

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { groupAlive, Supervisor } from './supervisor';
+
+// A shell that starts a grandchild ignoring SIGTERM: only a process-group kill gets rid of it.
+const stubborn = `trap '' TERM; sleep 60 & echo "ready $!"; wait`;
+
+// A zombie (exited, not yet reaped by an init that may never reap it) counts as gone.
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
+describe('Supervisor', () => {
+  it('stops whole process groups, with SIGKILL after the grace period', async () => {
+    const supervisor = new Supervisor({ echo: false });
+    const child = supervisor.spawn({ name: 'sh', command: 'sh', args: ['-c', stubborn], stopTimeoutMs: 300 });
+    const match = await child.waitForLine(/ready (\d+)/);
+    const grandchild = Number(match[1]);
+    expect(alive(grandchild)).toBe(true);
+    await supervisor.stop();
+    expect(groupAlive(child.pid!)).toBe(false);
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it("brings everything down when a child exits unexpectedly, and says which", async () => {
+    const supervisor = new Supervisor({ echo: false });
+    const long = supervisor.spawn({ name: 'long', command: 'sleep', args: ['60'] });
+    supervisor.spawn({ name: 'crash', command: 'sh', args: ['-c', 'echo boom; exit 3'] });
+    await expect(supervisor.done).resolves.toBe('crash exited unexpectedly (code 3)');
+    expect(long.running).toBe(false);
+  });
+
+  it('rejects a readiness wait with the recent output when the child exits first', async () => {
+    const supervisor = new Supervisor({ echo: false });
+    const child = supervisor.spawn({ name: 'early', command: 'sh', args: ['-c', 'echo cannot connect; exit 1'], expectExit: true });
+    await expect(child.waitForLine(/listening/)).rejects.toThrow(/early exited \(code 1\) before it was ready[\s\S]*\[early\] cannot connect/);
+    await supervisor.stop();
+  });
+
+  it('labels lines and keeps partial lines together', async () => {
+    const supervisor = new Supervisor({ echo: false });
+    const child = supervisor.spawn({ name: 'p', command: 'sh', args: ['-c', 'printf "a"; sleep 0.1; printf "b\\nc\\n"'], expectExit: true });
+    await child.exited;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(child.recentOutput()).toBe('  [p] ab\n  [p] c');
+    await supervisor.stop();
+  });
+});

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import './context';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database cloned from the run's migrated template (CREATE DATABASE … TEMPLATE: a file
+ * copy, tens of milliseconds). `seed: true` also runs the project seed (demo users, tiers, …).
+ */
+export async function createTestDatabase(options: { seed?: boolean } = {}): Promise<TestDatabase> {
+  const infra = inject('switchyard');
+  const name = `${infra.databasePrefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: infra.adminUrl });
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)} TEMPLATE ${admin.escapeIdentifier(infra.templateDatabase)}`);
+        break;
+      } catch (error) {
+        // 55006: the template is briefly "being accessed by other users" (e.g. autovacuum). Retry.
+        if ((error as { code?: string }).code !== '55006' || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(infra.adminUrl);
+  url.pathname = `/${name}`;
+  const database: TestDatabase = {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: infra.adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+  if (options.seed) {
+    const { seedDatabase } = await import('../../prisma/seed');
+    await seedDatabase(database.url);
+  }
+  return database;
+}
+
+/**
+ * Hook form for a test file: a database created before the file's tests and dropped after them.
+ * Read `.url` inside tests or hooks, not at module level.
+ */
+export function useTestDatabase(options: { seed?: boolean } = {}): { readonly url: string; readonly name: string } {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const get = () => {
+    if (!database) throw new Error('useTestDatabase(): the database exists only inside tests and hooks');
+    return database;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get name() {
+      return get().name;
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import tsconfigPaths from 'vite-tsconfig-paths';
+import { defineConfig } from 'vitest/config';
+
+// Separate from vite.config.ts on purpose: the Remix plugin must not run under vitest.
+export default defineConfig({
+  plugins: [tsconfigPaths()],
+  test: {
+    environment: 'node',
+    include: ['{server,workflows,activities,scripts,prisma,app}/**/*.test.ts'],
+    exclude: ['e2e/**', '**/node_modules/**', 'dist/**', 'build/**', '.tools/**', '.data/**'],
+    globalSetup: ['scripts/testing/global-setup.ts'],
+    // Forks, not threads: Temporal's native core and Prisma's engine are happier one per process.
+    pool: 'forks',
+    // Two cores, and PostgreSQL + Temporal run beside the tests; integration tests mostly wait on I/O.
+    maxWorkers: 3,
+    minWorkers: 1,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+  },
+});
