@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, defaultMigrationsDir, readMigrations } from './migrate.ts';
-import { createTestDatabase } from './testing.ts';
+import { createEmptyTestDatabase } from './testing.ts';
 import type { ScratchDatabase } from './scratch-database.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 async function database(): Promise<ScratchDatabase> {
-  const db = await createTestDatabase();
+  const db = await createEmptyTestDatabase();
   cleanups.push(db.drop);
   return db;
 }

@@ -1,18 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkSchema, defaultSchemaPath, formatDrift } from '../../scripts/check-schema.ts';
-import { createTestDatabase } from './testing.ts';
-import type { ScratchDatabase } from './scratch-database.ts';
+import { testServerUrl } from './testing.ts';
 
-// The checker makes (and drops) its own scratch databases on the server of this one.
-let server: ScratchDatabase;
+// The checker makes (and drops) its own empty scratch database on the test server for each check.
+const server = { get url() { return testServerUrl(); } };
 let schema: string;
 beforeAll(async () => {
-  server = await createTestDatabase();
   schema = await readFile(defaultSchemaPath, 'utf8');
 });
-afterAll(() => server.drop());
 
 function edit(text: string, from: string, to: string): string {
   expect(text, `the schema no longer contains ${JSON.stringify(from)}; update this test`).toContain(from);

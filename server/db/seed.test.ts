@@ -3,14 +3,13 @@ import { seedDatabase, seedUsers } from '../../prisma/seed.ts';
 import { verifyPassword } from '../auth/password.ts';
 import { createPrisma, disconnectPrisma, getPrisma, type PrismaClient } from './client.ts';
 import { applyMigrations } from './migrate.ts';
-import { createTestDatabase } from './testing.ts';
-import type { ScratchDatabase } from './scratch-database.ts';
+import { createTestDatabase, type TestDatabase } from '../../scripts/testing/db.ts';
 
-let db: ScratchDatabase;
+let db: TestDatabase;
 let prisma: PrismaClient;
 beforeAll(async () => {
   db = await createTestDatabase();
-  await applyMigrations(db.url);
+  expect(await applyMigrations(db.url), 'the test template is already migrated').toEqual([]);
   prisma = createPrisma(db.url);
 });
 afterAll(async () => {

@@ -1,12 +1,18 @@
-import { loadStackEnv } from '../env.ts';
+import { inject } from 'vitest';
+import '../../scripts/testing/context.ts';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.ts';
 
 /**
- * A fresh, empty database for one test file: on DATABASE_URL's server when set, else on the
- * local PostgreSQL at 127.0.0.1:5432. The shared harness (scripts/testing/db.ts) replaces this once
- * it exists.
+ * An EMPTY database (no migrations) on the test run's PostgreSQL server, for tests of the migration
+ * runner and the schema check. Tests that want a migrated database use createTestDatabase() from
+ * scripts/testing/db.ts instead. The run's prefix lets the global teardown drop leftovers.
  */
-export function createTestDatabase(): Promise<ScratchDatabase> {
-  const server = loadStackEnv().DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  return createScratchDatabase(server, 'switchyard_test');
+export function createEmptyTestDatabase(): Promise<ScratchDatabase> {
+  const infra = inject('switchyard');
+  return createScratchDatabase(infra.adminUrl, infra.databasePrefix);
+}
+
+/** Any URL on the test run's PostgreSQL server (for code that makes its own scratch databases). */
+export function testServerUrl(): string {
+  return inject('switchyard').adminUrl;
 }
