@@ -159,11 +159,11 @@ export class SimulatorCore {
           const promptMs = options.timeToFirstTokenMs * faults.slowdownFactor;
           await sleep(promptMs, undefined, { signal: client.signal });
           const intervalMs = (1000 / options.tokensPerSecond) * faults.slowdownFactor;
-          const stopAt = Math.min(plan.tokens.length, this.#cutPoint(plan.tokens.length));
+          const cutAt = this.#cutPoint(plan.tokens.length);
           const evalStart = performance.now();
-          const sent = await this.#emit(res, input.stream, framing, plan.tokens, stopAt, intervalMs, client);
+          const sent = await this.#emit(res, input.stream, framing, plan.tokens, Math.min(plan.tokens.length, cutAt ?? Infinity), intervalMs, client);
           if (client.signal.aborted) return;
-          if (sent < plan.tokens.length) return this.#cut(res, input.stream, client);
+          if (cutAt !== null) return this.#cut(res, input.stream, client);
           const evalMs = performance.now() - evalStart;
           const outcome: Outcome = {
             model: input.model,
@@ -190,11 +190,12 @@ export class SimulatorCore {
     }
   }
 
-  #cutPoint(total: number): number {
+  /** Tokens to send before cutting the stream (the final object is never sent), or null. */
+  #cutPoint(total: number): number | null {
     const { cutAfterTokens, cutRate } = this.faults;
-    if (cutAfterTokens !== null) return cutAfterTokens;
+    if (cutAfterTokens !== null) return cutAfterTokens <= total ? cutAfterTokens : null;
     if (total > 1 && this.#random() < cutRate) return 1 + Math.floor(this.#random() * (total - 1));
-    return total;
+    return null;
   }
 
   async #emit(
@@ -218,7 +219,8 @@ export class SimulatorCore {
   #cut(res: ServerResponse, stream: boolean, client: ClientWatch): void {
     this.#counters.cuts++;
     if (stream && this.faults.cutMode === 'end') res.end();
-    else client.drop();
+    // Destroying at once would discard the tokens still in the socket buffer.
+    else res.write('', () => client.drop());
   }
 
   /** Aborts when the client goes away before the answer is complete, and records when. */

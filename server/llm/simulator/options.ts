@@ -33,7 +33,7 @@ export const faultsSchema = z
     errorRate: z.number().min(0).max(1),
     /** Accept generation requests and never answer them. */
     hang: z.boolean(),
-    /** Cut every stream after this many tokens; null disables. */
+    /** Cut every stream after this many tokens, before its final object; null disables. */
     cutAfterTokens: z.number().int().min(0).nullable(),
     /** Share of streams cut at a random token. */
     cutRate: z.number().min(0).max(1),

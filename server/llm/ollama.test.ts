@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { BackendError } from './errors';
+import { createOllamaBackend } from './ollama';
+import { closedUrl, codePrompt, startSimulator, waitFor } from './test-support';
+import type { ChatRequest, LlmBackend } from './types';
+
+const model = 'qwen2.5-coder:7b';
+
+async function collect(backend: LlmBackend, req: ChatRequest) {
+  const pieces: string[] = [];
+  const result = await backend.streamChat(req, (text) => pieces.push(text));
+  return { result, pieces };
+}
+
+async function failure(promise: Promise<unknown>): Promise<BackendError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BackendError);
+  return err as BackendError;
+}
+
+describe('Ollama backend', () => {
+  it('streams an answer and reports tokens, cost, timings and model', async () => {
+    const sim = await startSimulator({ outputTokens: 25, timeToFirstTokenMs: 30 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const { result, pieces } = await collect(backend, { model, messages: codePrompt });
+    expect(pieces).toHaveLength(25);
+    expect(result.text).toBe(pieces.join(''));
+    expect(result).toMatchObject({ completionTokens: 25, costUsd: 0, model });
+    expect(result.promptTokens).toBeGreaterThan(0);
+    expect(result.timeToFirstTokenMs).toBeGreaterThanOrEqual(30);
+    expect(result.durationMs).toBeGreaterThanOrEqual(result.timeToFirstTokenMs);
+  });
+
+  it('lists models with context windows, loaded models and health', async () => {
+    const sim = await startSimulator();
+    const backend = createOllamaBackend({ id: 'local', url: sim.url, keepAlive: '1m' });
+    expect(await backend.listModels()).toEqual([
+      { name: 'qwen2.5-coder:7b', contextWindow: 32768 },
+      { name: 'llama3.2:3b', contextWindow: 131072 },
+    ]);
+    expect(await backend.listLoaded()).toEqual([]);
+    await backend.streamChat({ model: 'llama3.2:3b', messages: codePrompt, maxTokens: 3 }, () => {});
+    const health = await backend.health();
+    expect(health).toMatchObject({ ok: true, loadedModels: ['llama3.2:3b'] });
+    expect(health.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('cancels on abort: the simulator sees the connection close within 200 ms and frees the slot', async () => {
+    const sim = await startSimulator({ tokensPerSecond: 20, slots: 1 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const call = backend.streamChat({ model, messages: codePrompt, signal: controller.signal }, () => {
+      if (abortedAt) return;
+      abortedAt = Date.now();
+      controller.abort();
+    });
+    const err = await failure(call);
+    expect(err).toMatchObject({ code: 'aborted', retryable: false });
+    const [seen] = await waitFor(() => sim.stats().disconnects, (d) => d.length === 1);
+    expect(seen!.at - abortedAt).toBeLessThan(200);
+    expect(seen!.tokensSent).toBeLessThan(5);
+    expect(sim.stats()).toMatchObject({ active: 0, closedEarly: 1 });
+  });
+
+  it('cancels while queued behind a busy slot', async () => {
+    const sim = await startSimulator({ tokensPerSecond: 20, slots: 1 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const first = new AbortController();
+    const running = backend.streamChat({ model, messages: codePrompt, signal: first.signal }, () => {});
+    const second = new AbortController();
+    const queued = backend.streamChat({ model, messages: codePrompt, signal: second.signal }, () => {});
+    try {
+      await waitFor(() => sim.stats().queued, (n) => n === 1);
+      second.abort();
+      expect(await failure(queued)).toMatchObject({ code: 'aborted' });
+      await waitFor(() => sim.stats(), (s) => s.queued === 0 && s.closedEarly === 1);
+    } finally {
+      first.abort();
+      await running.catch(() => {});
+    }
+  });
+
+  it('resumes cut streams into exactly the uncut text, wherever the cut falls', async () => {
+    const sim = await startSimulator({ outputTokens: 60, seed: 11 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const uncut = (await backend.streamChat({ model, messages: codePrompt }, () => {})).text;
+    for (const [cutAfterTokens, cutMode] of [[1, 'destroy'], [17, 'end'], [33, 'destroy'], [59, 'end'], [60, 'destroy']] as const) {
+      sim.setFaults({ cutAfterTokens, cutMode });
+      let partial = '';
+      const err = await failure(backend.streamChat({ model, messages: codePrompt }, (t) => (partial += t)));
+      expect(err).toMatchObject({ code: 'stream_cut', retryable: true });
+      sim.setFaults({ cutAfterTokens: null });
+      let continuation = '';
+      const resumed = await backend.streamChat({ model, messages: codePrompt, resumeFrom: partial }, (t) => (continuation += t));
+      expect(resumed.text).toBe(uncut);
+      expect(partial + continuation).toBe(uncut);
+    }
+  });
+
+  it('refuses an unknown model before calling, naming the available ones', async () => {
+    const sim = await startSimulator();
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const err = await failure(backend.streamChat({ model: 'mistral:7b', messages: codePrompt }, () => {}));
+    expect(err).toMatchObject({ code: 'unknown_model', retryable: false });
+    expect(err.message).toContain('"mistral:7b"');
+    expect(err.message).toContain('qwen2.5-coder:7b, llama3.2:3b');
+    expect(sim.stats().requests).toBe(0);
+  });
+
+  it('refuses a prompt beyond the context window before calling, giving both sizes', async () => {
+    const sim = await startSimulator({ models: [{ name: model, contextWindow: 1000 }] });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const err = await failure(backend.streamChat({ model, messages: [{ role: 'user', content: 'z'.repeat(4400) }] }, () => {}));
+    expect(err).toMatchObject({ code: 'context_overflow', retryable: false });
+    expect(err.message).toMatch(/1100 tokens.*1000-token context window/);
+    expect(sim.stats().requests).toBe(0);
+  });
+
+  it('classifies busy, server errors, hangs and unreachable instances as retryable', async () => {
+    const sim = await startSimulator({ slots: 1, maxQueue: 0, tokensPerSecond: 20 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const controller = new AbortController();
+    const running = backend.streamChat({ model, messages: codePrompt, signal: controller.signal }, () => {});
+    try {
+      await waitFor(() => sim.stats().active, (n) => n === 1);
+      expect(await failure(backend.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'busy', retryable: true, status: 503 });
+    } finally {
+      controller.abort();
+      await running.catch(() => {});
+    }
+    sim.setFaults({ errorRate: 1 });
+    expect(await failure(backend.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'server_error', retryable: true, status: 500 });
+    sim.setFaults({ errorRate: 0, refuseConnections: true });
+    expect(await failure(backend.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'unavailable', retryable: true });
+    const down = createOllamaBackend({ id: 'down', url: await closedUrl() });
+    expect(await failure(down.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'unavailable', retryable: true });
+    expect(await down.health()).toMatchObject({ ok: false, loadedModels: [], error: expect.stringContaining('ECONNREFUSED') });
+  });
+});
