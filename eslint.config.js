@@ -87,8 +87,6 @@ export default tseslint.config(
   {
     files: ['e2e/**/*.ts'],
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
-    // Playwright fixtures that need no other fixture are declared as `async ({}, use) => …`.
-    rules: { 'no-empty-pattern': 'off' },
   },
   {
     files: ['workflows/**/*.{ts,tsx,js}'],
