@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createBackends, parseBackendUrl } from './config';
+import { cloudPrice, costUsd } from './pricing';
+
+describe('parseBackendUrl', () => {
+  it('accepts http(s) URLs and drops the trailing slash', () => {
+    expect(parseBackendUrl('http://127.0.0.1:11434/')).toBe('http://127.0.0.1:11434');
+    expect(parseBackendUrl('https://api.openai.com/v1/')).toBe('https://api.openai.com/v1');
+  });
+
+  it('refuses other schemes, garbage and embedded credentials with a final error', () => {
+    expect(() => parseBackendUrl('ftp://host:21')).toThrow(/must use http or https, not ftp/);
+    expect(() => parseBackendUrl('localhost:11434')).toThrow(/must use http or https/);
+    expect(() => parseBackendUrl('not a url')).toThrow(/not a valid URL/);
+    let error: unknown;
+    try {
+      parseBackendUrl('https://user:s3cret@api.example.com/v1');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'bad_request', retryable: false, message: expect.stringContaining('must not embed credentials') });
+    expect((error as Error).message).not.toContain('s3cret');
+  });
+});
+
+describe('createBackends', () => {
+  it('builds one backend per Ollama URL plus the cloud endpoint, with stable ids', () => {
+    const backends = createBackends({
+      ollamaUrls: ['http://127.0.0.1:11434', 'http://127.0.0.1:11435/'],
+      openai: { baseURL: 'https://api.openai.com/v1', apiKey: 'sk-test' },
+    });
+    expect(backends.map((b) => [b.id, b.kind])).toEqual([
+      ['ollama@127.0.0.1:11434', 'ollama'],
+      ['ollama@127.0.0.1:11435', 'ollama'],
+      ['openai@api.openai.com', 'openai'],
+    ]);
+  });
+
+  it('refuses the same instance twice and bad URLs', () => {
+    expect(() => createBackends({ ollamaUrls: ['http://127.0.0.1:11434', 'http://127.0.0.1:11434/'] })).toThrow(/same instance twice/);
+    expect(() => createBackends({ ollamaUrls: ['file:///tmp/x'] })).toThrow(/http or https/);
+  });
+});
+
+describe('pricing', () => {
+  it('prices by model, dated snapshots by prefix, unknown models conservatively', () => {
+    expect(costUsd(cloudPrice('gpt-4o-mini'), 1_000_000, 1_000_000)).toBeCloseTo(0.75);
+    expect(cloudPrice('gpt-4o-mini-2024-07-18')).toEqual(cloudPrice('gpt-4o-mini'));
+    expect(cloudPrice('gpt-4o-2024-08-06')).toEqual(cloudPrice('gpt-4o'));
+    expect(cloudPrice('brand-new')).toEqual({ input: 2.5, output: 10 });
+    expect(cloudPrice('brand-new', { 'brand-new': { input: 1, output: 2 } })).toEqual({ input: 1, output: 2 });
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { BackendError } from './errors';
+import { createOpenAIBackend } from './openai';
+import { closedUrl, codePrompt, startSimulator, waitFor } from './test-support';
+import type { LlmBackend } from './types';
+
+const model = 'gpt-4o-mini';
+const cloudModels = [{ name: model, contextWindow: 128_000 }, { name: 'mystery-model', contextWindow: 8_000 }];
+
+async function failure(promise: Promise<unknown>): Promise<BackendError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BackendError);
+  return err as BackendError;
+}
+
+async function cloud(options: Parameters<typeof startSimulator>[0] = {}): Promise<{ backend: LlmBackend; sim: Awaited<ReturnType<typeof startSimulator>> }> {
+  const sim = await startSimulator({ models: cloudModels, ...options });
+  return { sim, backend: createOpenAIBackend({ id: 'cloud', baseURL: `${sim.url}/v1`, apiKey: 'sk-test' }) };
+}
+
+describe('OpenAI backend', () => {
+  it('streams an answer with usage and prices it', async () => {
+    const { backend } = await cloud({ outputTokens: 30 });
+    const pieces: string[] = [];
+    const result = await backend.streamChat({ model, messages: codePrompt }, (t) => pieces.push(t));
+    expect(pieces).toHaveLength(30);
+    expect(result).toMatchObject({ text: pieces.join(''), completionTokens: 30, model });
+    expect(result.costUsd).toBeCloseTo((result.promptTokens * 0.15 + 30 * 0.6) / 1e6, 12);
+    expect(result.timeToFirstTokenMs).toBeGreaterThan(0);
+  });
+
+  it('lists models with reported context windows; every model counts as loaded; health', async () => {
+    const { backend } = await cloud();
+    expect(await backend.listModels()).toEqual(cloudModels);
+    expect(await backend.listLoaded()).toEqual([model, 'mystery-model']);
+    expect(await backend.health()).toMatchObject({ ok: true, loadedModels: [model, 'mystery-model'] });
+  });
+
+  it('cancels on abort: the simulator sees the connection close within 200 ms', async () => {
+    const { backend, sim } = await cloud({ tokensPerSecond: 20 });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const err = await failure(
+      backend.streamChat({ model, messages: codePrompt, signal: controller.signal }, () => {
+        if (abortedAt) return;
+        abortedAt = Date.now();
+        controller.abort();
+      }),
+    );
+    expect(err).toMatchObject({ code: 'aborted', retryable: false });
+    const [seen] = await waitFor(() => sim.stats().disconnects, (d) => d.length === 1);
+    expect(seen!.at - abortedAt).toBeLessThan(200);
+    expect(sim.stats().active).toBe(0);
+  });
+
+  it('resumes cut streams by instruction into exactly the uncut text', async () => {
+    const { backend, sim } = await cloud({ outputTokens: 50, seed: 5 });
+    const uncut = (await backend.streamChat({ model, messages: codePrompt }, () => {})).text;
+    for (const [cutAfterTokens, cutMode] of [[3, 'end'], [26, 'destroy'], [50, 'end']] as const) {
+      sim.setFaults({ cutAfterTokens, cutMode });
+      let partial = '';
+      const err = await failure(backend.streamChat({ model, messages: codePrompt }, (t) => (partial += t)));
+      expect(err).toMatchObject({ code: 'stream_cut', retryable: true });
+      sim.setFaults({ cutAfterTokens: null });
+      const resumed = await backend.streamChat({ model, messages: codePrompt, resumeFrom: partial }, () => {});
+      expect(resumed.text).toBe(uncut);
+    }
+  });
+
+  it('refuses unknown models and oversized prompts before calling', async () => {
+    const { backend, sim } = await cloud();
+    const unknown = await failure(backend.streamChat({ model: 'gpt-9', messages: codePrompt }, () => {}));
+    expect(unknown).toMatchObject({ code: 'unknown_model', retryable: false });
+    expect(unknown.message).toContain('gpt-4o-mini, mystery-model');
+    const overflow = await failure(backend.streamChat({ model: 'mystery-model', messages: [{ role: 'user', content: 'q'.repeat(40_000) }] }, () => {}));
+    expect(overflow).toMatchObject({ code: 'context_overflow', retryable: false });
+    expect(overflow.message).toMatch(/10000 tokens.*8000-token/);
+    expect(sim.stats().requests).toBe(0);
+  });
+
+  it('does not retry: one 500 is one request, reported retryable', async () => {
+    const { backend, sim } = await cloud();
+    sim.setFaults({ errorRate: 1 });
+    expect(await failure(backend.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'server_error', retryable: true, status: 500 });
+    expect(sim.stats().requests).toBe(1);
+    const down = createOpenAIBackend({ id: 'down', baseURL: `${await closedUrl()}/v1`, apiKey: 'sk-test' });
+    expect(await failure(down.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'unavailable', retryable: true });
+    expect((await down.health()).ok).toBe(false);
+  });
+});
