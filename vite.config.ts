@@ -21,4 +21,22 @@ export default defineConfig({
     }),
     tsconfigPaths(),
   ],
+  // The browser's dependencies, listed rather than discovered: discovery scans loaders' server
+  // imports too, and each late discovery reloads the page a user is on.
+  optimizeDeps: {
+    noDiscovery: true,
+    include: [
+      'react',
+      'react/jsx-runtime',
+      'react/jsx-dev-runtime',
+      'react-dom',
+      'react-dom/client',
+      '@remix-run/react',
+      'socket.io-client',
+      '@tanstack/react-query',
+      '@trpc/client',
+      '@trpc/tanstack-react-query',
+      'superjson',
+    ],
+  },
 });

@@ -13,7 +13,10 @@ import { useState, type ReactNode } from 'react';
 import { TRPCProvider, createBrowserTrpcClient } from './lib/trpc';
 import styles from './styles.css?url';
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: styles }];
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: styles },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+];
 
 export function Layout({ children }: { children: ReactNode }) {
   return (

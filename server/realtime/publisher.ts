@@ -15,7 +15,8 @@ export async function createPublisher(config: { databaseUrl: string; redisUrl?: 
       (io.to(room).emit as (e: string, p: unknown) => boolean)(event, payload);
     },
     async close() {
-      io.close();
+      // io.close() would also stop an HTTP engine this server never had.
+      await io.of('/').adapter.close();
       await adapter.close();
     },
   };
