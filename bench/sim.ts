@@ -67,7 +67,9 @@ async function stream(url: string, prompt: string, signal: AbortSignal, count: (
   let lines = 0;
   let first = 0;
   let last = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+  const reader = res.body.getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    const chunk = read.value;
     let n = 0;
     for (const byte of chunk) if (byte === 10) n++;
     last = performance.now();
