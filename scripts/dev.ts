@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { loadOrExit, loadStackEnv } from '../server/env';
 import { PortInUseError } from './lib/ports';
 import { StackError, startStack } from './lib/stack';
@@ -7,14 +8,18 @@ import { TemporalCliMissingError } from './lib/temporal-cli';
  * `npm run dev`: the whole stack from sources, data kept in .data/.
  * `npm start` (`--prod`): the same around the production build (`npm run build` first).
  * Ctrl-C stops every process; a process that dies takes the stack down with it.
+ * `--data-dir DIR` keeps the data elsewhere than .data/ (a second stack beside a running one).
  */
 
-const prod = process.argv.includes('--prod');
+const { values: args } = parseArgs({
+  options: { prod: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+});
+const prod = args.prod;
 const stackEnv = loadOrExit(() => loadStackEnv());
 const started = Date.now();
 
 try {
-  const stack = await startStack({ mode: prod ? 'prod' : 'dev', stackEnv, handleSignals: true });
+  const stack = await startStack({ mode: prod ? 'prod' : 'dev', stackEnv, dataDir: args['data-dir'], handleSignals: true });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const lines = [
     `Switchyard ${prod ? '(production build)' : '(development)'} is up in ${seconds}s`,

@@ -185,17 +185,31 @@ function assertTraversable(dir: string): void {
 
 /**
  * A postmaster left over from a run that was killed outright (SIGKILL never reaches the children)
- * still holds the data directory. Stop it instead of failing with "lock file already exists".
+ * still holds the data directory; it is an orphan (its parent is init). Stop it instead of failing
+ * with "lock file already exists". A postmaster with a live parent belongs to a running stack.
  */
 async function stopStalePostmaster(dataDir: string): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isPostgresProcess(pid, dataDir)) return;
+  const parent = parentPid(pid);
+  if (parent !== undefined && parent !== 1) {
+    throw new Error(`PostgreSQL in ${dataDir} is already running (pid ${pid}, started by pid ${parent}); stop that stack or use another data directory.`);
+  }
   console.log(`[db] stopping a PostgreSQL left running on ${dataDir} (pid ${pid})`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 200 && isAlive(pid); i++) await sleep(50);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function isPostgresProcess(pid: number, dataDir: string): boolean {

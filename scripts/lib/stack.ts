@@ -89,11 +89,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = path.resolve(options.dataDir ?? (test ? makeTempDataDir() : path.join(repoRoot, '.data')));
   fs.mkdirSync(dataDir, { recursive: true });
   const removeDataDir = test && !options.dataDir;
+  const releaseDataDir = lockDataDir(dataDir);
 
   // Test stacks always run the simulator: tests must not depend on a real model's answers.
   const realOllama = !test && env.OLLAMA_URL ? env.OLLAMA_URL.split(',').map((u) => u.trim()).filter(Boolean) : undefined;
   const embeddedPostgres = !env.DATABASE_URL;
-  const ports = await resolvePorts(options, env, { realOllama: Boolean(realOllama), embeddedPostgres });
+  let ports: StackPorts;
+  try {
+    ports = await resolvePorts(options, env, { realOllama: Boolean(realOllama), embeddedPostgres });
+  } catch (error) {
+    releaseDataDir();
+    throw error;
+  }
 
   const supervisor = new Supervisor({
     echo: options.echo ?? true,
@@ -102,6 +109,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const cleanup = async () => {
     await supervisor.stop();
+    releaseDataDir();
     if (removeDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const stepTimer = (name: string) => {
@@ -290,6 +298,41 @@ function assertBuilt(): void {
   );
   if (missing.length) {
     throw new StackError(`The production build is missing (${missing.join(', ')}); run \`npm run build\` first.`);
+  }
+}
+
+/**
+ * One stack per data directory: two would share PostgreSQL's cluster and Temporal's SQLite file.
+ * The lock is a pid file; one whose process is gone is stale and taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, 'stack.pid');
+  try {
+    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new StackError(
+        `Another Switchyard stack (pid ${holder}) is using ${dataDir}; stop it first (or give this one another data directory).`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof StackError) throw error;
+  }
+  fs.writeFileSync(file, String(process.pid));
+  return () => {
+    try {
+      if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

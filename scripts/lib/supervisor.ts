@@ -206,15 +206,18 @@ export class Supervisor {
     if (options.logFile) this.logStream = fs.createWriteStream(options.logFile, { flags: 'a' });
     process.on('exit', this.onExit);
     if (options.handleSignals) {
-      let received = 0;
+      let firstAt: number | undefined;
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
         const handler = () => {
-          received++;
-          if (received > 1) {
+          // One Ctrl-C arrives several times: from the terminal to the whole foreground group, and
+          // relayed again by npm and tsx. Only a later, deliberate second press means "kill now".
+          if (firstAt !== undefined) {
+            if (Date.now() - firstAt < 1_500) return;
             this.log('sup', `${signal} again: killing everything now`);
             this.onExit();
             process.exit(130);
           }
+          firstAt = Date.now();
           this.log('sup', `${signal}: stopping (press Ctrl-C again to kill)`);
           void this.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
         };
