@@ -12,6 +12,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
   const started = Date.now();
   const logDir = path.join(repoRoot, 'e2e', 'artifacts');
   fs.mkdirSync(logDir, { recursive: true });
+  pruneOldLogs(logDir);
   const logFile = path.join(logDir, `stack-${process.pid}.log`);
   // Only the supervisor's own lines reach the terminal; every process's output goes to the log file.
   const stack = await startStack({ mode: 'test', logFile, echo: (name) => name === 'sup' || name === 'stack' });
@@ -23,6 +24,14 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
     await stack.stop();
     const failed = stack.supervisor.failed;
     if (failed) console.error(`e2e stack: ${failed}; see ${logFile}`);
-    else fs.rmSync(logFile, { force: true });
   };
+}
+
+// Logs are kept for reading after a failed run (the teardown cannot tell); a day is plenty.
+function pruneOldLogs(dir: string): void {
+  const cutoff = Date.now() - 24 * 3600_000;
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (/^stack-\d+\.log$/.test(name) && fs.statSync(file).mtimeMs < cutoff) fs.rmSync(file, { force: true });
+  }
 }
