@@ -11,6 +11,15 @@ import { repoRoot } from './lib/paths';
  * loads in production instead of bundling workflows with webpack at every start.
  */
 
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string, meta?: unknown) => console.warn(`workflow bundle: ${message}`, meta ?? ''),
+  error: (message: string, meta?: unknown) => console.error(`workflow bundle: ${message}`, meta ?? ''),
+};
+
 const started = Date.now();
 const step = async (name: string, run: () => Promise<void>) => {
   const t = Date.now();
@@ -64,11 +73,3 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
-const quietLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string, meta?: unknown) => console.warn(`workflow bundle: ${message}`, meta ?? ''),
-  error: (message: string, meta?: unknown) => console.error(`workflow bundle: ${message}`, meta ?? ''),
-};
