@@ -1,0 +1,137 @@
+import { forecast } from './forecast';
+import { Planner, touchLoaded } from './planner';
+import { decayUsage } from './state';
+import type { Grant, SchedulerState } from './types';
+
+export interface DispatchResult {
+  grants: Grant[];
+  /** Jobs newly judged past their tier's cloud threshold (sticky, see `WaitingJob.fallbackSince`). */
+  fallbackMarked: string[];
+}
+
+/**
+ * Grants every eligible (job, slot) pair, in the planner's order, until none is left: no slot idles
+ * while an eligible job waits. Call it after every event that can create capacity or eligibility
+ * (arrival, release, health change, boost, tier edit, a timer from `nextWakeAt`). Mutates `state`
+ * in place: the granted jobs leave `waiting` and become `leases`, backends and team usage are
+ * charged. The caller hands each grant to its job; a grant that cannot be delivered (job gone) must
+ * be released like any other lease.
+ *
+ * Cloud fallback: a job of a tier with `cloudFallback` may be placed on a cloud backend outside its
+ * pools when no backend of its pools that serves the model is up, or once its expected wait
+ * (waited so far + forecast time to start) exceeds `cloudFallbackAfterSec`. Its own pools are
+ * still preferred when they have a free slot.
+ */
+export function dispatch(state: SchedulerState, now: number): DispatchResult {
+  decayUsage(state, now);
+  pruneRateWindows(state, now);
+  const fallbackMarked = markFallback(state, now);
+
+  const planner = new Planner(state, now, state.waiting);
+  const grants: Grant[] = [];
+  for (let pick = planner.next(now); pick; pick = planner.next(now)) {
+    planner.grant(pick, now);
+    const job = pick.pj.job;
+    const backend = state.backends[planner.backends[pick.backend]!.id]!;
+    const route = state.tiers[job.tier]!.poolPreference.includes(backend.pool) ? 'preferred' : 'fallback';
+    backend.running++;
+    if (backend.kind === 'ollama') touchLoaded(backend.loadedModels, job.model, backend.maxLoadedModels);
+    if (backend.rpmLimit > 0) backend.recentGrants.push(now);
+    state.teamUsage[job.teamId] = (state.teamUsage[job.teamId] ?? 0) + (state.config.modelCost[job.model] ?? 1);
+    state.leases[job.jobId] = {
+      leaseId: job.jobId,
+      jobId: job.jobId,
+      backendId: backend.id,
+      pool: backend.pool,
+      kind: backend.kind,
+      model: job.model,
+      teamId: job.teamId,
+      userId: job.userId,
+      tier: job.tier,
+      route,
+      enqueuedAt: job.enqueuedAt,
+      grantedAt: now,
+      renewedAt: now,
+    };
+    grants.push({
+      jobId: job.jobId,
+      leaseId: job.jobId,
+      backendId: backend.id,
+      pool: backend.pool,
+      kind: backend.kind,
+      model: job.model,
+      route,
+      waitedMs: now - job.enqueuedAt,
+    });
+  }
+  if (grants.length > 0) state.waiting = state.waiting.filter((job) => !state.leases[job.jobId]);
+  return { grants, fallbackMarked };
+}
+
+function pruneRateWindows(state: SchedulerState, now: number): void {
+  const windowStart = now - state.config.rateWindowMs;
+  for (const backend of Object.values(state.backends)) {
+    if (backend.recentGrants.length > 0 && backend.recentGrants[0]! <= windowStart) {
+      backend.recentGrants = backend.recentGrants.filter((at) => at > windowStart);
+    }
+  }
+}
+
+/** Flags jobs whose expected total wait passed their tier's threshold; forecasts only if it matters. */
+function markFallback(state: SchedulerState, now: number): string[] {
+  const candidates = state.waiting.filter((job) => job.fallbackSince === null && state.tiers[job.tier]?.cloudFallback);
+  if (candidates.length === 0) return [];
+  const cloudFree = Object.values(state.backends).some(
+    (backend) =>
+      backend.kind === 'openai' &&
+      backend.healthy &&
+      now >= backend.cooldownUntil &&
+      backend.running < backend.slots &&
+      (backend.rpmLimit === 0 || backend.recentGrants.length < backend.rpmLimit),
+  );
+  if (!cloudFree) return [];
+  const marked: string[] = [];
+  let eta: Map<string, number | null> | null = null;
+  for (const job of candidates) {
+    const thresholdMs = state.tiers[job.tier]!.cloudFallbackAfterSec * 1000;
+    const waited = now - job.enqueuedAt;
+    if (waited < thresholdMs) {
+      eta ??= new Map(forecast(state, now).order.map((entry) => [entry.jobId, entry.etaMs]));
+      const remaining = eta.get(job.jobId);
+      if (remaining !== null && remaining !== undefined && waited + remaining <= thresholdMs) continue;
+    }
+    job.fallbackSince = now;
+    marked.push(job.jobId);
+  }
+  return marked;
+}
+
+/**
+ * When the workflow should call `dispatch` (and `reapExpiredLeases`) again if no event arrives
+ * first: a cooldown ends, a cloud rate window reopens, a waiting job crosses its tier's cloud
+ * threshold, or a lease's renewal deadline passes. null: nothing is due; wait for events only.
+ */
+export function nextWakeAt(state: SchedulerState, now: number): number | null {
+  let next = Number.POSITIVE_INFINITY;
+  if (state.waiting.length > 0) {
+    const windowStart = now - state.config.rateWindowMs;
+    for (const backend of Object.values(state.backends)) {
+      if (!backend.healthy) continue;
+      if (backend.cooldownUntil > now) next = Math.min(next, backend.cooldownUntil);
+      if (backend.rpmLimit > 0) {
+        const inWindow = backend.recentGrants.filter((at) => at > windowStart);
+        if (inWindow.length >= backend.rpmLimit) {
+          next = Math.min(next, inWindow[inWindow.length - backend.rpmLimit]! + state.config.rateWindowMs);
+        }
+      }
+    }
+    for (const job of state.waiting) {
+      const tier = state.tiers[job.tier];
+      if (!tier?.cloudFallback || job.fallbackSince !== null) continue;
+      const due = job.enqueuedAt + tier.cloudFallbackAfterSec * 1000;
+      if (due > now) next = Math.min(next, due);
+    }
+  }
+  for (const lease of Object.values(state.leases)) next = Math.min(next, lease.renewedAt + state.config.leaseTtlMs + 1);
+  return next === Number.POSITIVE_INFINITY ? null : Math.max(next, now);
+}

@@ -1,0 +1,31 @@
+/**
+ * The scheduler's decision core: pure and deterministic (no I/O, no clock, no randomness), for the
+ * per-pool scheduler workflow to call on every event. Mutating functions change the state in place;
+ * see state.ts for the convention and forecast.ts for what a position means.
+ */
+export * from './types';
+export {
+  DEFAULT_CONFIG,
+  createSchedulerState,
+  decayUsage,
+  effectivePriority,
+  enqueue,
+  expectedServiceMs,
+  isBackendUp,
+  markBackendHealth,
+  reapExpiredLeases,
+  recordBackendFailure,
+  recordBackendSuccess,
+  recordServiceTime,
+  release,
+  removeBackend,
+  removeWaiting,
+  renewLease,
+  setBoost,
+  setTiers,
+  upsertBackend,
+  type BackendInit,
+  type ReleaseOutcome,
+} from './state';
+export { dispatch, nextWakeAt, type DispatchResult } from './dispatch';
+export { estimateWait, forecast, orderWaiting, positions, snapshots, type Forecast, type PoolSnapshot } from './forecast';

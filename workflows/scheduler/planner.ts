@@ -1,0 +1,435 @@
+import { effectivePriority, expectedServiceMs, isBackendUp } from './state';
+import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, TierPolicy, WaitingJob } from './types';
+
+/**
+ * The one selection function. `dispatch` runs it against the live capacity; `forecast` runs it
+ * against a simulated future (leases ending at their expected time, nothing arriving). Both build a
+ * Planner and call `next`/`grant` the same way, so the order users are shown and the order jobs
+ * start cannot drift apart.
+ *
+ * Order of selection (first difference wins):
+ *   1. minimum share: a team below its guaranteed share of local slots, for a local slot;
+ *   2. effective priority, highest first (evaluated at the planner's `now`, see below);
+ *   3. fair share: lowest decayed usage ÷ tier weight among teams with an eligible job;
+ *   4. FIFO (`seq`).
+ * A job is eligible when its user is below the tier's max running and some backend of its class
+ * (tier pools serving the model, plus cloud fallback when open for it) is up with a free slot and
+ * rate budget. Priorities are frozen at `now` for the whole plan: aging is a step function of
+ * time, so a forecast is exact only until the next aging step changes the order — the workflow
+ * republishes positions on every event anyway.
+ */
+
+interface PlanBackend {
+  source: BackendState | null;
+  id: string;
+  kind: BackendKind;
+  pool: string;
+  slots: number;
+  running: number;
+  loaded: string[];
+  maxLoaded: number;
+  healthy: boolean;
+  cooldownUntil: number;
+  rpmLimit: number;
+  grants: number[];
+  grantsStart: number;
+}
+
+interface PlanClass {
+  key: string;
+  tier: TierPolicy;
+  model: string;
+  /** Candidate backends in the tier's pools, by pool preference rank. */
+  preferred: number[];
+  rank: number[];
+  /** Cloud backends reachable by fallback (only when fallback is open for the class). */
+  fallback: number[];
+  feasible: boolean;
+  localFeasible: boolean;
+}
+
+export interface PlanJob {
+  job: WaitingJob;
+  level: number;
+  cls: PlanClass;
+  maxRunning: number;
+  done: boolean;
+}
+
+interface PlanQueue {
+  jobs: PlanJob[];
+  head: number;
+}
+
+interface PlanTeam {
+  id: string;
+  weight: number;
+  usage: number;
+  key: number;
+  minSlots: number;
+  localRunning: number;
+}
+
+export interface Pick {
+  pj: PlanJob;
+  backend: number;
+}
+
+export interface PlanLease {
+  backend: number;
+  userId: string;
+  teamId: string;
+  local: boolean;
+}
+
+const SEP = '\u0000';
+
+export class Planner {
+  readonly backends: PlanBackend[] = [];
+  readonly jobs: PlanJob[] = [];
+  private readonly classes: PlanClass[] = [];
+  private readonly byLevel = new Map<number, Map<string, Map<PlanClass, PlanQueue>>>();
+  private readonly levelCount = new Map<number, number>();
+  private levels: number[] = [];
+  private readonly teams = new Map<string, PlanTeam>();
+  private teamOrder: PlanTeam[] = [];
+  private readonly userRunning = new Map<string, number>();
+  private avail: boolean[] = [];
+  remaining = 0;
+
+  constructor(
+    private readonly state: SchedulerState,
+    readonly now: number,
+    jobs: readonly WaitingJob[],
+  ) {
+    for (const backend of Object.values(state.backends)) {
+      let grantsStart = 0;
+      while (grantsStart < backend.recentGrants.length && backend.recentGrants[grantsStart]! <= now - state.config.rateWindowMs) grantsStart++;
+      this.backends.push({
+        source: backend,
+        id: backend.id,
+        kind: backend.kind,
+        pool: backend.pool,
+        slots: backend.slots,
+        running: backend.running,
+        loaded: [...backend.loadedModels],
+        maxLoaded: backend.maxLoadedModels,
+        healthy: backend.healthy,
+        cooldownUntil: backend.cooldownUntil,
+        rpmLimit: backend.rpmLimit,
+        grants: backend.recentGrants.slice(grantsStart),
+        grantsStart: 0,
+      });
+    }
+
+    const decay = 2 ** (-(now - state.usageAt) / state.config.usageHalfLifeMs);
+    const teamTier = new Map<string, string>();
+    for (const lease of Object.values(state.leases)) teamTier.set(lease.teamId, lease.tier);
+    for (const job of jobs) teamTier.set(job.teamId, job.tier);
+    const localSlots = new Map<string, number>();
+    for (const [teamId, tierName] of teamTier) {
+      const tier = state.tiers[tierName];
+      let minSlots = 0;
+      if (tier && tier.minShare > 0) {
+        let slots = localSlots.get(tier.name);
+        if (slots === undefined) {
+          slots = 0;
+          for (const backend of Object.values(state.backends)) {
+            if (backend.kind === 'ollama' && tier.poolPreference.includes(backend.pool) && isBackendUp(backend, now)) slots += backend.slots;
+          }
+          localSlots.set(tier.name, slots);
+        }
+        minSlots = tier.minShare * slots;
+      }
+      const usage = (state.teamUsage[teamId] ?? 0) * decay;
+      const weight = tier && tier.weight > 0 ? tier.weight : 1;
+      this.teams.set(teamId, { id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0 });
+    }
+    for (const lease of Object.values(state.leases)) {
+      this.userRunning.set(lease.userId, (this.userRunning.get(lease.userId) ?? 0) + 1);
+      if (lease.kind === 'ollama') this.teams.get(lease.teamId)!.localRunning++;
+    }
+    this.teamOrder = [...this.teams.values()];
+    this.sortTeams();
+
+    const classes = new Map<string, PlanClass>();
+    for (const job of jobs) {
+      const tier = state.tiers[job.tier];
+      if (!tier) continue;
+      const fallbackOpen = tier.cloudFallback && (job.fallbackSince !== null || !this.preferredUp(tier, job.model));
+      const key = `${tier.name}${SEP}${job.model}${SEP}${fallbackOpen ? 1 : 0}`;
+      let cls = classes.get(key);
+      if (!cls) {
+        cls = this.makeClass(key, tier, job.model, fallbackOpen);
+        classes.set(key, cls);
+        this.classes.push(cls);
+      }
+      const level = effectivePriority(job, tier, now, state.config.aging);
+      const pj: PlanJob = { job, level, cls, maxRunning: tier.maxRunningPerUser, done: false };
+      this.jobs.push(pj);
+      let teams = this.byLevel.get(level);
+      if (!teams) {
+        teams = new Map();
+        this.byLevel.set(level, teams);
+      }
+      let perClass = teams.get(job.teamId);
+      if (!perClass) {
+        perClass = new Map();
+        teams.set(job.teamId, perClass);
+      }
+      let queue = perClass.get(cls);
+      if (!queue) {
+        queue = { jobs: [], head: 0 };
+        perClass.set(cls, queue);
+      }
+      // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
+      queue.jobs.push(pj);
+      this.levelCount.set(level, (this.levelCount.get(level) ?? 0) + 1);
+      this.remaining++;
+    }
+    this.levels = [...this.byLevel.keys()].sort((a, b) => b - a);
+  }
+
+  /** Leases held now, as the simulation must end them. */
+  currentLeases(): Array<{ lease: Lease; plan: PlanLease }> {
+    const index = new Map(this.backends.map((backend, i) => [backend.id, i]));
+    return Object.values(this.state.leases).map((lease) => ({
+      lease,
+      plan: { backend: index.get(lease.backendId) ?? -1, userId: lease.userId, teamId: lease.teamId, local: lease.kind === 'ollama' },
+    }));
+  }
+
+  private preferredUp(tier: TierPolicy, model: string): boolean {
+    for (const backend of this.backends) {
+      if (tier.poolPreference.includes(backend.pool) && backend.healthy && this.now >= backend.cooldownUntil && backend.source?.models.includes(model)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private makeClass(key: string, tier: TierPolicy, model: string, fallbackOpen: boolean): PlanClass {
+    const preferred: Array<{ index: number; rank: number }> = [];
+    const fallback: number[] = [];
+    this.backends.forEach((backend, index) => {
+      if (!backend.source?.models.includes(model)) return;
+      const rank = tier.poolPreference.indexOf(backend.pool);
+      if (rank >= 0) preferred.push({ index, rank });
+      else if (fallbackOpen && backend.kind === 'openai') fallback.push(index);
+    });
+    preferred.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    return {
+      key,
+      tier,
+      model,
+      preferred: preferred.map((p) => p.index),
+      rank: preferred.map((p) => p.rank),
+      fallback,
+      feasible: false,
+      localFeasible: false,
+    };
+  }
+
+  hasCapacity(backend: PlanBackend, at: number): boolean {
+    if (!backend.healthy || at < backend.cooldownUntil || backend.running >= backend.slots) return false;
+    if (backend.rpmLimit > 0) {
+      const windowStart = at - this.state.config.rateWindowMs;
+      while (backend.grantsStart < backend.grants.length && backend.grants[backend.grantsStart]! <= windowStart) backend.grantsStart++;
+      if (backend.grants.length - backend.grantsStart >= backend.rpmLimit) return false;
+    }
+    return true;
+  }
+
+  /** Earliest time after `at` when a backend regains capacity for a reason other than a lease ending. */
+  nextCapacityChange(at: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const backend of this.backends) {
+      if (!backend.healthy) continue;
+      if (backend.cooldownUntil > at) next = Math.min(next, backend.cooldownUntil);
+      if (backend.rpmLimit > 0 && backend.running < backend.slots) {
+        const inWindow = backend.grants.length - backend.grantsStart;
+        if (inWindow >= backend.rpmLimit) {
+          next = Math.min(next, backend.grants[backend.grants.length - backend.rpmLimit]! + this.state.config.rateWindowMs);
+        }
+      }
+    }
+    return next;
+  }
+
+  /** The next (job, backend) pair to grant at time `at`, or null when no eligible pair exists. */
+  next(at: number): Pick | null {
+    if (this.remaining === 0) return null;
+    const avail = this.avail;
+    let any = false;
+    for (let i = 0; i < this.backends.length; i++) {
+      avail[i] = this.hasCapacity(this.backends[i]!, at);
+      any ||= avail[i]!;
+    }
+    if (!any) return null;
+    let anyClass = false;
+    for (const cls of this.classes) {
+      cls.feasible = false;
+      cls.localFeasible = false;
+      for (const i of cls.preferred) {
+        if (!avail[i]) continue;
+        cls.feasible = true;
+        if (this.backends[i]!.kind === 'ollama') {
+          cls.localFeasible = true;
+          break;
+        }
+      }
+      if (!cls.feasible) for (const i of cls.fallback) if (avail[i]) cls.feasible = true;
+      anyClass ||= cls.feasible;
+    }
+    if (!anyClass) return null;
+
+    // 1. Guaranteed minimum share of local slots.
+    let boosted: PlanJob | null = null;
+    for (const team of this.teamOrder) {
+      if (team.minSlots <= 0 || team.localRunning >= team.minSlots) continue;
+      for (const level of this.levels) {
+        if (boosted && level <= boosted.level) break;
+        if (!this.levelCount.get(level)) continue;
+        const perClass = this.byLevel.get(level)!.get(team.id);
+        const candidate = perClass ? this.firstEligible(perClass, true) : null;
+        if (candidate) {
+          boosted = candidate;
+          break;
+        }
+      }
+    }
+    if (boosted) return { pj: boosted, backend: this.place(boosted, true) };
+
+    // 2–4. Priority level, then the team furthest below its weighted share, then FIFO.
+    for (const level of this.levels) {
+      if (!this.levelCount.get(level)) continue;
+      const perTeam = this.byLevel.get(level)!;
+      const order = this.teamOrder;
+      for (let t = 0; t < order.length; t++) {
+        const perClass = perTeam.get(order[t]!.id);
+        if (!perClass) continue;
+        let best = this.firstEligible(perClass, false);
+        if (!best) continue;
+        const key = order[t]!.key;
+        for (let u = t + 1; u < order.length && order[u]!.key === key; u++) {
+          const other = perTeam.get(order[u]!.id);
+          const candidate = other ? this.firstEligible(other, false) : null;
+          if (candidate && candidate.job.seq < best.job.seq) best = candidate;
+        }
+        return { pj: best, backend: this.place(best, false) };
+      }
+    }
+    return null;
+  }
+
+  private firstEligible(perClass: Map<PlanClass, PlanQueue>, localOnly: boolean): PlanJob | null {
+    let best: PlanJob | null = null;
+    for (const [cls, queue] of perClass) {
+      if (!(localOnly ? cls.localFeasible : cls.feasible)) continue;
+      const jobs = queue.jobs;
+      while (queue.head < jobs.length && jobs[queue.head]!.done) queue.head++;
+      for (let i = queue.head; i < jobs.length; i++) {
+        const pj = jobs[i]!;
+        if (pj.done) continue;
+        if (best && pj.job.seq > best.job.seq) break;
+        if (pj.maxRunning > 0 && (this.userRunning.get(pj.job.userId) ?? 0) >= pj.maxRunning) continue;
+        best = pj;
+        break;
+      }
+    }
+    return best;
+  }
+
+  /** Pool preference, then a backend with the model loaded, then the least loaded. */
+  private place(pj: PlanJob, localOnly: boolean): number {
+    const cls = pj.cls;
+    let best = -1;
+    let bestRank = 0;
+    for (let k = 0; k < cls.preferred.length; k++) {
+      const i = cls.preferred[k]!;
+      if (!this.avail[i] || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;
+      const rank = cls.rank[k]!;
+      if (best < 0 || rank < bestRank || (rank === bestRank && this.better(i, best, cls.model))) {
+        best = i;
+        bestRank = rank;
+      }
+    }
+    if (best >= 0 || localOnly) return best;
+    for (const i of cls.fallback) {
+      if (this.avail[i] && (best < 0 || this.better(i, best, cls.model))) best = i;
+    }
+    return best;
+  }
+
+  private better(a: number, b: number, model: string): boolean {
+    const x = this.backends[a]!;
+    const y = this.backends[b]!;
+    const xLoaded = x.loaded.includes(model);
+    const yLoaded = y.loaded.includes(model);
+    if (xLoaded !== yLoaded) return xLoaded;
+    const xLoad = x.running / x.slots;
+    const yLoad = y.running / y.slots;
+    if (xLoad !== yLoad) return xLoad < yLoad;
+    if (x.running !== y.running) return x.running < y.running;
+    return x.id < y.id;
+  }
+
+  grant(pick: Pick, at: number): void {
+    const { pj } = pick;
+    const backend = this.backends[pick.backend]!;
+    pj.done = true;
+    this.remaining--;
+    this.levelCount.set(pj.level, this.levelCount.get(pj.level)! - 1);
+    backend.running++;
+    if (backend.kind === 'ollama') touchLoaded(backend.loaded, pj.cls.model, backend.maxLoaded);
+    if (backend.rpmLimit > 0) backend.grants.push(at);
+    this.userRunning.set(pj.job.userId, (this.userRunning.get(pj.job.userId) ?? 0) + 1);
+    const team = this.teams.get(pj.job.teamId)!;
+    team.usage += this.state.config.modelCost[pj.cls.model] ?? 1;
+    team.key = team.usage / team.weight;
+    if (backend.kind === 'ollama') team.localRunning++;
+    this.sortTeams();
+  }
+
+  release(lease: PlanLease): void {
+    const backend = this.backends[lease.backend];
+    if (backend) backend.running = Math.max(0, backend.running - 1);
+    this.userRunning.set(lease.userId, (this.userRunning.get(lease.userId) ?? 1) - 1);
+    const team = this.teams.get(lease.teamId);
+    if (team && lease.local) team.localRunning--;
+  }
+
+  expectedServiceMs(pick: Pick): number {
+    return expectedServiceMs(this.state, pick.pj.cls.model, this.backends[pick.backend]!.id);
+  }
+
+  /** Whether some backend could ever serve the job (for reporting why it is blocked). */
+  blockedReason(pj: PlanJob): BlockedReason {
+    return pj.cls.preferred.length + pj.cls.fallback.length === 0 ? 'no-backend-for-model' : 'backends-down';
+  }
+
+  private sortTeams(): void {
+    // Insertion sort: at most one team moved since the last call, so this is linear.
+    const order = this.teamOrder;
+    for (let i = 1; i < order.length; i++) {
+      const team = order[i]!;
+      let j = i - 1;
+      while (j >= 0 && compareTeams(order[j]!, team) > 0) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = team;
+    }
+  }
+}
+
+function compareTeams(a: PlanTeam, b: PlanTeam): number {
+  return a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function touchLoaded(loaded: string[], model: string, maxLoaded: number): void {
+  const at = loaded.indexOf(model);
+  if (at >= 0) loaded.splice(at, 1);
+  loaded.unshift(model);
+  if (loaded.length > Math.max(1, maxLoaded)) loaded.length = Math.max(1, maxLoaded);
+}

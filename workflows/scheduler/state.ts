@@ -1,0 +1,247 @@
+import type {
+  BackendState,
+  EnqueueRequest,
+  EnqueueResult,
+  Lease,
+  SchedulerConfig,
+  SchedulerState,
+  TierPolicy,
+  WaitingJob,
+} from './types';
+
+/**
+ * State transitions other than dispatch. Convention for the whole module: functions that change
+ * the scheduler mutate the `SchedulerState` they are given, in place, and return what happened;
+ * read-only functions (positions, snapshot, estimates) never mutate. The state belongs to one
+ * workflow and is large (thousands of waiting jobs), so copying it on every event would cost more
+ * than the decisions themselves; tests that need a before/after use `structuredClone`.
+ */
+
+export const DEFAULT_CONFIG: SchedulerConfig = {
+  aging: { stepMs: 30_000, max: 10 },
+  usageHalfLifeMs: 10 * 60_000,
+  modelCost: {},
+  defaultServiceMs: 30_000,
+  serviceAlpha: 0.2,
+  breaker: { failureThreshold: 3, windowMs: 60_000, cooldownMs: 30_000, maxCooldownMs: 10 * 60_000 },
+  rateWindowMs: 60_000,
+  leaseTtlMs: 60_000,
+};
+
+export function createSchedulerState(options: {
+  tiers: TierPolicy[];
+  backends: BackendInit[];
+  config?: Partial<SchedulerConfig>;
+  now: number;
+}): SchedulerState {
+  const state: SchedulerState = {
+    config: { ...DEFAULT_CONFIG, ...options.config },
+    tiers: {},
+    backends: {},
+    waiting: [],
+    leases: {},
+    teamUsage: {},
+    usageAt: options.now,
+    serviceStats: {},
+    nextSeq: 1,
+  };
+  setTiers(state, options.tiers);
+  for (const backend of options.backends) upsertBackend(state, backend);
+  return state;
+}
+
+export function setTiers(state: SchedulerState, tiers: TierPolicy[]): void {
+  state.tiers = {};
+  for (const tier of tiers) state.tiers[tier.name] = tier;
+}
+
+/** What an admin or the backend registry knows about a backend; runtime fields are kept. */
+export type BackendInit = Pick<BackendState, 'id' | 'kind' | 'pool' | 'slots' | 'models'> &
+  Partial<Pick<BackendState, 'loadedModels' | 'maxLoadedModels' | 'healthy' | 'rpmLimit'>>;
+
+export function upsertBackend(state: SchedulerState, init: BackendInit): BackendState {
+  const previous = state.backends[init.id];
+  const backend: BackendState = {
+    id: init.id,
+    kind: init.kind,
+    pool: init.pool,
+    slots: init.slots,
+    models: [...init.models],
+    loadedModels: init.loadedModels ? [...init.loadedModels] : (previous?.loadedModels ?? []),
+    maxLoadedModels: init.maxLoadedModels ?? previous?.maxLoadedModels ?? 1,
+    healthy: init.healthy ?? previous?.healthy ?? true,
+    cooldownUntil: previous?.cooldownUntil ?? 0,
+    cooldownLevel: previous?.cooldownLevel ?? 0,
+    recentFailures: previous?.recentFailures ?? [],
+    // Leases outlive a config edit: a backend shrunk below its running count just gets no grants.
+    running: previous?.running ?? 0,
+    rpmLimit: init.rpmLimit ?? previous?.rpmLimit ?? 0,
+    recentGrants: previous?.recentGrants ?? [],
+  };
+  state.backends[init.id] = backend;
+  return backend;
+}
+
+/** Running leases stay until released; the backend just stops getting grants. */
+export function removeBackend(state: SchedulerState, backendId: string): void {
+  const { [backendId]: _removed, ...rest } = state.backends;
+  state.backends = rest;
+}
+
+export function enqueue(state: SchedulerState, request: EnqueueRequest, now: number): EnqueueResult {
+  const existing = state.waiting.find((job) => job.jobId === request.jobId);
+  if (existing) return { ok: true, job: existing, duplicate: true };
+  if (state.leases[request.jobId]) return { ok: false, reason: 'already-running' };
+  const tier = state.tiers[request.tier];
+  if (!tier) return { ok: false, reason: 'unknown-tier' };
+  if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(request.model)) {
+    return { ok: false, reason: 'model-not-allowed' };
+  }
+  if (tier.maxQueuedPerUser > 0) {
+    let queued = 0;
+    for (const job of state.waiting) if (job.userId === request.userId) queued++;
+    if (queued >= tier.maxQueuedPerUser) return { ok: false, reason: 'user-queue-full' };
+  }
+  const job: WaitingJob = {
+    jobId: request.jobId,
+    teamId: request.teamId,
+    userId: request.userId,
+    tier: request.tier,
+    model: request.model,
+    priority: request.priority ?? 0,
+    boost: request.boost ?? 0,
+    enqueuedAt: now,
+    seq: state.nextSeq++,
+    fallbackSince: null,
+  };
+  state.waiting.push(job);
+  return { ok: true, job, duplicate: false };
+}
+
+/** Removes a waiting job (cancelled, timed out). A running job gives its slot back via `release`. */
+export function removeWaiting(state: SchedulerState, jobId: string): WaitingJob | null {
+  const index = state.waiting.findIndex((job) => job.jobId === jobId);
+  if (index < 0) return null;
+  const [job] = state.waiting.splice(index, 1);
+  return job ?? null;
+}
+
+export function setBoost(state: SchedulerState, jobId: string, boost: number): boolean {
+  const job = state.waiting.find((candidate) => candidate.jobId === jobId);
+  if (!job) return false;
+  job.boost = boost;
+  return true;
+}
+
+export interface ReleaseOutcome {
+  /** Measured service time; defaults to now − grantedAt. Omit for cancelled/failed jobs. */
+  serviceMs?: number;
+  /** false: the backend failed the job (feeds the circuit breaker). Default true. */
+  ok?: boolean;
+  /** Record the service time in the statistics (skip for cancelled or truncated runs). */
+  recordService?: boolean;
+}
+
+/** Idempotent: releasing an unknown or already released lease returns null and changes nothing. */
+export function release(state: SchedulerState, leaseId: string, now: number, outcome: ReleaseOutcome = {}): Lease | null {
+  const lease = state.leases[leaseId];
+  if (!lease) return null;
+  delete state.leases[leaseId];
+  const backend = state.backends[lease.backendId];
+  if (backend) backend.running = Math.max(0, backend.running - 1);
+  if (outcome.ok === false) {
+    recordBackendFailure(state, lease.backendId, now);
+  } else {
+    if (backend) recordBackendSuccess(state, lease.backendId);
+    if (outcome.recordService !== false) {
+      recordServiceTime(state, lease.model, lease.backendId, outcome.serviceMs ?? Math.max(0, now - lease.grantedAt));
+    }
+  }
+  return lease;
+}
+
+export function renewLease(state: SchedulerState, leaseId: string, now: number): boolean {
+  const lease = state.leases[leaseId];
+  if (!lease) return false;
+  lease.renewedAt = now;
+  return true;
+}
+
+/** Releases leases not renewed within `leaseTtlMs` (their job died without releasing) and returns them. */
+export function reapExpiredLeases(state: SchedulerState, now: number): Lease[] {
+  const expired = Object.values(state.leases).filter((lease) => now - lease.renewedAt > state.config.leaseTtlMs);
+  for (const lease of expired) release(state, lease.leaseId, now, { recordService: false });
+  return expired;
+}
+
+export function markBackendHealth(state: SchedulerState, backendId: string, healthy: boolean): void {
+  const backend = state.backends[backendId];
+  if (backend) backend.healthy = healthy;
+}
+
+/** Circuit breaker: `failureThreshold` failures inside `windowMs` → cooldown, doubling up to the cap. */
+export function recordBackendFailure(state: SchedulerState, backendId: string, now: number): void {
+  const backend = state.backends[backendId];
+  if (!backend) return;
+  const { failureThreshold, windowMs, cooldownMs, maxCooldownMs } = state.config.breaker;
+  backend.recentFailures = backend.recentFailures.filter((at) => now - at < windowMs);
+  backend.recentFailures.push(now);
+  if (backend.recentFailures.length >= failureThreshold) {
+    backend.cooldownUntil = now + Math.min(maxCooldownMs, cooldownMs * 2 ** backend.cooldownLevel);
+    backend.cooldownLevel++;
+    backend.recentFailures = [];
+  }
+}
+
+export function recordBackendSuccess(state: SchedulerState, backendId: string): void {
+  const backend = state.backends[backendId];
+  if (!backend) return;
+  backend.recentFailures = [];
+  backend.cooldownLevel = 0;
+}
+
+export function isBackendUp(backend: BackendState, at: number): boolean {
+  return backend.healthy && at >= backend.cooldownUntil;
+}
+
+const statsKey = (backendId: string, model: string) => `${backendId}\u0000${model}`;
+
+export function recordServiceTime(state: SchedulerState, model: string, backendId: string, serviceMs: number): void {
+  const alpha = state.config.serviceAlpha;
+  for (const key of [model, statsKey(backendId, model)]) {
+    const sample = state.serviceStats[key];
+    state.serviceStats[key] = sample
+      ? { meanMs: sample.meanMs + alpha * (serviceMs - sample.meanMs), samples: sample.samples + 1 }
+      : { meanMs: serviceMs, samples: 1 };
+  }
+}
+
+/** Recent mean on this backend, else for the model anywhere, else the configured default. */
+export function expectedServiceMs(state: SchedulerState, model: string, backendId: string | null): number {
+  const specific = backendId === null ? undefined : state.serviceStats[statsKey(backendId, model)];
+  return specific?.meanMs ?? state.serviceStats[model]?.meanMs ?? state.config.defaultServiceMs;
+}
+
+/**
+ * Ages the team usage counters to `now`. Decay multiplies every team by the same factor, so it
+ * never changes which team is furthest below its share — which is what lets positions computed now
+ * predict the order of grants made later.
+ */
+export function decayUsage(state: SchedulerState, now: number): void {
+  const elapsed = now - state.usageAt;
+  if (elapsed <= 0) return;
+  const factor = 2 ** (-elapsed / state.config.usageHalfLifeMs);
+  const usage: Record<string, number> = {};
+  for (const [team, value] of Object.entries(state.teamUsage)) {
+    const decayed = value * factor;
+    if (decayed > 1e-9) usage[team] = decayed;
+  }
+  state.teamUsage = usage;
+  state.usageAt = now;
+}
+
+export function effectivePriority(job: WaitingJob, tier: TierPolicy, now: number, aging: SchedulerState['config']['aging']): number {
+  const waited = Math.max(0, now - job.enqueuedAt);
+  const aged = aging.stepMs > 0 ? Math.min(aging.max, Math.floor(waited / aging.stepMs)) : 0;
+  return tier.basePriority + job.priority + aged + job.boost;
+}

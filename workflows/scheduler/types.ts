@@ -1,0 +1,199 @@
+/**
+ * Plain, JSON-serialisable data of the scheduler. It lives in the state of a long-lived Temporal
+ * workflow (and is carried across continue-as-new) and crosses into query results, so: records and
+ * arrays only — no Map, Set, class instances, `undefined`-as-meaning or Infinity (JSON turns
+ * Infinity into null). Times are epoch milliseconds passed in by the caller; nothing here reads a
+ * clock.
+ */
+
+/** Admin-editable tier, mirrors prisma `Tier` minus budget/prompt fields (admission, not scheduling). */
+export interface TierPolicy {
+  name: string;
+  /** Relative share of capacity between teams under contention; > 0. */
+  weight: number;
+  basePriority: number;
+  /** 0 means no limit (as `tokenBudget` 0 means unlimited in the schema). */
+  maxRunningPerUser: number;
+  /** Enforced by `enqueue`; 0 means no limit. */
+  maxQueuedPerUser: number;
+  /** Empty = every model. */
+  allowedModels: string[];
+  /** Pools whose backends may serve this tier, most preferred first. */
+  poolPreference: string[];
+  /** May jobs go to a cloud backend outside `poolPreference` (see `dispatch`)? */
+  cloudFallback: boolean;
+  /** Fallback once waited + expected remaining wait exceeds this. */
+  cloudFallbackAfterSec: number;
+  /**
+   * Fraction of the local (ollama) slots in this tier's pools that each team of the tier gets ahead
+   * of everyone else while it has eligible work; above it the team competes normally (burst).
+   */
+  minShare: number;
+}
+
+export type BackendKind = 'ollama' | 'openai';
+
+export interface BackendState {
+  id: string;
+  kind: BackendKind;
+  pool: string;
+  /** Ollama: its parallel setting. Cloud: maximum concurrent requests we allow ourselves. */
+  slots: number;
+  models: string[];
+  /** Models resident in memory, most recently used first (ollama). */
+  loadedModels: string[];
+  /** How many models the backend keeps resident; the oldest is evicted past it. */
+  maxLoadedModels: number;
+  /** Set by health checks (`markBackendHealth`); an admin disabling a backend also sets false. */
+  healthy: boolean;
+  /** No grants before this time (circuit breaker). 0 = not cooling down. */
+  cooldownUntil: number;
+  /** Consecutive cooldowns without a success in between; doubles the next cooldown. */
+  cooldownLevel: number;
+  /** Failure times inside the breaker window. */
+  recentFailures: number[];
+  /** Leases currently held on this backend (kept equal to the count in `SchedulerState.leases`). */
+  running: number;
+  /** Cloud: requests per minute we may start; 0 = no limit. */
+  rpmLimit: number;
+  /** Cloud: grant times inside the last rate window, ascending. */
+  recentGrants: number[];
+}
+
+export interface WaitingJob {
+  jobId: string;
+  teamId: string;
+  userId: string;
+  tier: string;
+  model: string;
+  priority: number;
+  /** Admin boost, added to the effective priority. */
+  boost: number;
+  enqueuedAt: number;
+  /** Arrival order; the FIFO tie-break. */
+  seq: number;
+  /**
+   * Set once `dispatch` judged the expected wait past the tier's cloud threshold; sticky so the
+   * decision does not flap as estimates move.
+   */
+  fallbackSince: number | null;
+}
+
+export type Route = 'preferred' | 'fallback';
+
+export interface Lease {
+  /** = jobId: a job holds at most one lease, and a retried grant/release is idempotent. */
+  leaseId: string;
+  jobId: string;
+  backendId: string;
+  pool: string;
+  kind: BackendKind;
+  model: string;
+  teamId: string;
+  userId: string;
+  tier: string;
+  route: Route;
+  enqueuedAt: number;
+  grantedAt: number;
+  /** Last sign of life from the job (grant or `renewLease`); see `reapExpiredLeases`. */
+  renewedAt: number;
+}
+
+export interface ServiceSample {
+  /** Exponentially weighted mean service time. */
+  meanMs: number;
+  samples: number;
+}
+
+/** Keys: `model` and `backendId + '\u0000' + model`; bounded by backends × models. */
+export type ServiceStats = Record<string, ServiceSample>;
+
+export interface AgingConfig {
+  /** +1 effective priority per this much waiting. */
+  stepMs: number;
+  /** Aging never adds more than this. */
+  max: number;
+}
+
+export interface BreakerConfig {
+  /** This many failures inside `windowMs` … */
+  failureThreshold: number;
+  windowMs: number;
+  /** … cool the backend down for this long, doubling per consecutive cooldown up to `maxCooldownMs`. */
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+export interface SchedulerConfig {
+  aging: AgingConfig;
+  /** Half-life of the per-team usage counter behind fair share. */
+  usageHalfLifeMs: number;
+  /** Usage charged per grant, by model (e.g. relative GPU cost); default 1. */
+  modelCost: Record<string, number>;
+  /** Service time assumed for a model nothing has been measured for. */
+  defaultServiceMs: number;
+  /** Weight of a new sample in the service-time mean. */
+  serviceAlpha: number;
+  breaker: BreakerConfig;
+  /** Cloud rate-limit window (rpm → 60 000). */
+  rateWindowMs: number;
+  /** A lease not renewed for this long is considered dead (see `reapExpiredLeases`). */
+  leaseTtlMs: number;
+}
+
+export interface SchedulerState {
+  config: SchedulerConfig;
+  tiers: Record<string, TierPolicy>;
+  backends: Record<string, BackendState>;
+  /** Waiting jobs in arrival (seq) order. */
+  waiting: WaitingJob[];
+  leases: Record<string, Lease>;
+  /** Decayed usage per team, as of `usageAt`. */
+  teamUsage: Record<string, number>;
+  usageAt: number;
+  serviceStats: ServiceStats;
+  nextSeq: number;
+}
+
+export interface Grant {
+  jobId: string;
+  leaseId: string;
+  backendId: string;
+  pool: string;
+  kind: BackendKind;
+  model: string;
+  route: Route;
+  waitedMs: number;
+}
+
+export type BlockedReason =
+  /** No backend in the tier's pools (or cloud, when allowed) serves the model at all. */
+  | 'no-backend-for-model'
+  /** Backends serve it but all of them are unhealthy or cooling down with no end in sight. */
+  | 'backends-down'
+  /** The job's tier was deleted after it was queued. */
+  | 'unknown-tier';
+
+export interface JobPosition {
+  jobId: string;
+  teamId: string;
+  userId: string;
+  tier: string;
+  model: string;
+  /** Jobs that would start before this one if nothing new arrived (0 = next). */
+  position: number;
+  /** Expected time until start, from now; null when blocked. */
+  etaMs: number | null;
+  /** Where the simulation placed it. */
+  backendId: string | null;
+  pool: string | null;
+  effectivePriority: number;
+  blocked: BlockedReason | null;
+}
+
+export type EnqueueRequest = Pick<WaitingJob, 'jobId' | 'teamId' | 'userId' | 'tier' | 'model'> &
+  Partial<Pick<WaitingJob, 'priority' | 'boost'>>;
+
+export type EnqueueResult =
+  | { ok: true; job: WaitingJob; duplicate: boolean }
+  | { ok: false; reason: 'unknown-tier' | 'model-not-allowed' | 'user-queue-full' | 'already-running' };
