@@ -2,6 +2,7 @@ import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import { createGenerationActivities, type BackendPicker } from './generate';
 import { createRecordActivities } from './records';
+import { createReviewActivities } from './review';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRecordActivities(deps),
     ...createGenerationActivities(deps),
+    ...createReviewActivities(deps),
   };
 }
 

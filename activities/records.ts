@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
+import { assessRequirements } from './complexity';
 import { extractCode } from './extract-code';
 
 const SYSTEM_PROMPT =
@@ -24,6 +25,8 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
         jobId: job.id,
         projectId: job.projectId,
         model: job.model,
+        requirements: job.requirements,
+        ...assessRequirements(job.requirements),
         messages: [
           { role: 'system', content: SYSTEM_PROMPT },
           { role: 'user', content: job.requirements },
@@ -37,7 +40,13 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
       const [result] = await prisma.$transaction([
         prisma.result.upsert({
           where: { jobId: input.jobId },
-          create: { jobId: input.jobId, code, language },
+          create: {
+            jobId: input.jobId,
+            code,
+            language,
+            reviewStatus: input.review.status,
+            review: { notes: input.review.notes },
+          },
           update: {},
           select: { id: true },
         }),

@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../server/llm/types';
+import type { ReviewLevel } from './complexity';
 
 /** Data that crosses the workflow/activity boundary; kept plain so histories stay readable. */
 
@@ -7,6 +8,10 @@ export interface PreparedJob {
   projectId: string;
   model: string;
   messages: ChatMessage[];
+  requirements: string;
+  complexity: number;
+  reviewLevel: ReviewLevel;
+  expectedTokens: number;
 }
 
 export interface GenerateInput {
@@ -25,16 +30,30 @@ export interface GenerateOutput {
   costUsd: number;
 }
 
-export type SaveResultInput = GenerateOutput & { jobId: string };
+export interface ReviewInput {
+  jobId: string;
+  model: string;
+  level: ReviewLevel;
+  requirements: string;
+  /** The model's whole answer; the review reads its code. */
+  text: string;
+}
+
+export interface ReviewOutcome {
+  status: 'passed' | 'issues' | 'timed_out' | 'skipped';
+  notes: string[];
+}
+
+export type SaveResultInput = GenerateOutput & { jobId: string; review: ReviewOutcome };
 
 export interface NotifyInput {
   jobId: string;
   projectId: string;
-  status: 'completed' | 'cancelled' | 'failed';
+  status: 'completed';
 }
 
 export interface FinishJobInput {
   jobId: string;
-  status: 'cancelled' | 'failed';
+  status: 'cancelled' | 'failed' | 'dead_letter';
   error: string | null;
 }

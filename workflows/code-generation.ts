@@ -1,12 +1,17 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { ReviewOutcome } from '../activities/types';
 import {
+  DEFAULT_REVIEW_TIMEOUT_SECONDS,
   progressQuery,
   type JobOutcome,
   type JobProgress,
@@ -20,8 +25,8 @@ const records = proxyActivities<Activities>({
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 
-// The model call heartbeats every few hundred ms; a 5 s heartbeat timeout notices a dead worker
-// quickly, and waiting for the cancellation to complete keeps the partial output.
+// The model call heartbeats with every piece of text; a 5 s heartbeat timeout notices a dead
+// worker quickly, and waiting for the cancellation to complete keeps the partial output.
 const model = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '5 seconds',
@@ -34,7 +39,21 @@ const model = proxyActivities<Activities>({
   },
 });
 
-export async function codeGenerationWorkflow({ jobId }: JobWorkflowInput): Promise<JobOutcome> {
+// A review that outlives its timeout is abandoned, not awaited.
+const reviewer = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+  retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: ['InvalidJob', 'BackendRejected'] },
+});
+
+/**
+ * One code-generation job: validate → generate (streamed, checkpointed, resumed on retry) →
+ * review raced against its timeout → save → notify. Cancellation, failure and exhausted
+ * retries each end the job in their own recorded state.
+ */
+export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<JobOutcome> {
+  const { jobId } = input;
   const progress: JobProgress = { stage: 'validating', percent: 0, tokens: 0, activity: null, timings: {} };
   setHandler(progressQuery, () => progress);
 
@@ -61,21 +80,61 @@ export async function codeGenerationWorkflow({ jobId }: JobWorkflowInput): Promi
     });
     progress.tokens = generated.completionTokens;
 
+    let review: ReviewOutcome = { status: 'skipped', notes: [] };
+    if (job.reviewLevel !== 'none') {
+      enter('reviewing', 75, 'reviewCode');
+      review = await reviewWithTimeout(
+        {
+          jobId,
+          model: job.model,
+          level: job.reviewLevel,
+          requirements: job.requirements,
+          text: generated.text,
+        },
+        (input.reviewTimeoutSeconds ?? DEFAULT_REVIEW_TIMEOUT_SECONDS) * 1000,
+      );
+    }
+
     enter('saving', 90, 'saveResult');
-    const resultId = await records.saveResult({ jobId, ...generated });
+    const resultId = await records.saveResult({ jobId, ...generated, review });
 
     enter('done', 100, 'notifyUser');
     await records.notifyUser({ jobId, projectId: job.projectId, status: 'completed' });
     progress.activity = null;
     return { jobId, status: 'completed', resultId };
   } catch (error) {
-    const status = isCancellation(error) ? 'cancelled' : 'failed';
+    const status = isCancellation(error) ? 'cancelled' : retriesExhausted(error) ? 'dead_letter' : 'failed';
     // The workflow may itself be cancelled; recording the outcome must still happen.
-    await CancellationScope.nonCancellable(async () => {
-      await records.finishJob({ jobId, status, error: status === 'failed' ? describe(error) : null });
-    });
+    await CancellationScope.nonCancellable(() =>
+      records.finishJob({ jobId, status, error: status === 'cancelled' ? null : describe(error) }),
+    );
     throw error;
   }
+}
+
+async function reviewWithTimeout(
+  input: Parameters<Activities['reviewCode']>[0],
+  timeoutMs: number,
+): Promise<ReviewOutcome> {
+  const review = new CancellationScope();
+  const timer = new CancellationScope();
+  const outcome = await Promise.race([
+    review.run(() => reviewer.reviewCode(input)).catch((error: unknown): ReviewOutcome => {
+      if (isCancellation(error)) throw error;
+      return { status: 'skipped', notes: [`The review failed: ${describe(error)}`] };
+    }),
+    timer.run(() => sleep(timeoutMs)).then((): ReviewOutcome => ({ status: 'timed_out', notes: [] })),
+  ]);
+  review.cancel();
+  timer.cancel();
+  return outcome;
+}
+
+function retriesExhausted(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    (error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || error.retryState === RetryState.TIMEOUT)
+  );
 }
 
 function describe(error: unknown): string {

@@ -5,8 +5,12 @@ import { defineQuery } from '@temporalio/workflow';
 export const JOB_STAGES = ['validating', 'waiting', 'generating', 'reviewing', 'saving', 'done'] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 
+export const DEFAULT_REVIEW_TIMEOUT_SECONDS = 120;
+
 export interface JobWorkflowInput {
   jobId: string;
+  /** How long the review may take before the job completes without it. */
+  reviewTimeoutSeconds?: number;
 }
 
 export interface StageTiming {
@@ -24,7 +28,7 @@ export interface JobProgress {
 
 export interface JobOutcome {
   jobId: string;
-  status: 'completed' | 'cancelled' | 'failed';
+  status: 'completed';
   resultId?: string;
 }
 

@@ -6,16 +6,34 @@ import { useTRPC } from '~/lib/trpc';
 import { StatusBadge } from './StatusBadge';
 
 const ACTIVE = new Set(['queued', 'running']);
+const RETRYABLE = new Set(['failed', 'dead_letter', 'cancelled']);
+
+const REVIEW_LABELS: Record<string, string> = {
+  passed: 'no issues found',
+  issues: 'issues found',
+  timed_out: 'timed out',
+  skipped: 'skipped',
+};
 
 export function JobView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
   const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
   const [streamed, setStreamed] = useState('');
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));
+  const retry = useMutation(
+    trpc.jobs.retry.mutationOptions({
+      onSuccess: () => {
+        setStreamed('');
+        void job.refetch();
+      },
+    }),
+  );
 
   // The stored output is the truth; streamed pieces extend it until the next refetch.
   useEffect(() => {
-    if (job.data) setStreamed((s) => (job.data.output.length >= s.length ? job.data.output : s));
+    if (!job.data) return;
+    const stored = job.data.output;
+    setStreamed((s) => (stored.length >= s.length || !s.startsWith(stored) ? stored : s));
   }, [job.data]);
 
   useRoom(
@@ -40,8 +58,9 @@ export function JobView({ jobId }: { jobId: string }) {
       </div>
     );
   }
-  const { status, result, error } = job.data;
+  const { status, result, error, progress } = job.data;
   const active = ACTIVE.has(status);
+  const notes = (result?.review as { notes?: string[] } | null)?.notes ?? [];
 
   return (
     <article className="card stack job-view" aria-label="Job">
@@ -52,6 +71,10 @@ export function JobView({ jobId }: { jobId: string }) {
             {job.data.user.name} · {job.data.model}
             {job.data.backendId && ` on ${job.data.backendId}`}
             {job.data.completionTokens > 0 && ` · ${job.data.completionTokens} tokens`}
+            {progress && ` · ${progress.stage}`} ·{' '}
+            <a href={job.data.temporalUrl} target="_blank" rel="noreferrer">
+              workflow
+            </a>
           </p>
         </div>
         <div className="row">
@@ -61,9 +84,14 @@ export function JobView({ jobId }: { jobId: string }) {
               Cancel
             </button>
           )}
+          {RETRYABLE.has(status) && (
+            <button type="button" className="secondary" onClick={() => retry.mutate({ jobId })} disabled={retry.isPending}>
+              Retry
+            </button>
+          )}
         </div>
       </header>
-      {cancel.error && <p className="error">{cancel.error.message}</p>}
+      {(cancel.error ?? retry.error) && <p className="error">{(cancel.error ?? retry.error)!.message}</p>}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -75,6 +103,14 @@ export function JobView({ jobId }: { jobId: string }) {
           <pre className="code" data-testid="job-result">
             <code>{result.code}</code>
           </pre>
+          <h3>Review: {REVIEW_LABELS[result.reviewStatus]}</h3>
+          {notes.length > 0 && (
+            <ul className="notes">
+              {notes.map((note, i) => (
+                <li key={i}>{note}</li>
+              ))}
+            </ul>
+          )}
         </section>
       ) : (
         <section aria-label="Output">

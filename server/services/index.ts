@@ -21,11 +21,16 @@ export function createServices(deps: ServiceDeps) {
   return {
     prisma,
     temporal,
-    temporalUiUrl: deps.temporalUiUrl,
     sessions,
     auth: createAuthService({ prisma, sessions }),
     projects,
-    jobs: createJobService({ prisma, temporal, projects, defaultModel: deps.defaultModel }),
+    jobs: createJobService({
+      prisma,
+      temporal,
+      projects,
+      defaultModel: deps.defaultModel,
+      temporalUiUrl: deps.temporalUiUrl,
+    }),
   };
 }
 

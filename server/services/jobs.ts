@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { jobWorkflowId } from '../../workflows/definitions';
+import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
 import type { codeGenerationWorkflow } from '../../workflows';
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
@@ -17,6 +17,7 @@ export interface SubmitJobInput {
   model?: string | undefined;
   priority: PriorityName;
   clientKey: string;
+  reviewTimeoutSeconds?: number | undefined;
 }
 
 export const jobSummarySelect = {
@@ -47,17 +48,24 @@ export const jobDetailSelect = {
 } satisfies Prisma.JobSelect;
 
 const ACTIVE = ['queued', 'running'] as const;
+const RETRYABLE = ['failed', 'dead_letter', 'cancelled'] as const;
 
 interface JobServiceDeps {
   prisma: PrismaClient;
   temporal: TemporalProvider;
   projects: ProjectService;
   defaultModel: string;
+  temporalUiUrl: string;
 }
 
-export function createJobService({ prisma, temporal, projects, defaultModel }: JobServiceDeps) {
+export function createJobService({ prisma, temporal, projects, defaultModel, temporalUiUrl }: JobServiceDeps) {
   const visibleJob = (userId: string, jobId: string) =>
     ({ id: jobId, team: { memberships: { some: { userId } } } }) satisfies Prisma.JobWhereInput;
+
+  const audit = (user: SessionUser, job: { id: string; teamId: string }, action: string) =>
+    prisma.auditLog.create({
+      data: { actorId: user.id, teamId: job.teamId, action, targetType: 'job', targetId: job.id },
+    });
 
   const unavailable = () => new UnavailableError('The job service (Temporal) is unreachable; try again in a moment.');
   const connect = () =>
@@ -65,33 +73,60 @@ export function createJobService({ prisma, temporal, projects, defaultModel }: J
       throw unavailable();
     });
 
-  async function startWorkflow(jobId: string): Promise<void> {
+  async function startWorkflow(input: JobWorkflowInput): Promise<void> {
     const client = await connect();
     try {
       const handle = await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
-        workflowId: jobWorkflowId(jobId),
-        args: [{ jobId }],
+        workflowId: jobWorkflowId(input.jobId),
+        args: [input],
       });
-      await prisma.job.update({ where: { id: jobId }, data: { runId: handle.firstExecutionRunId } });
+      await prisma.job.update({ where: { id: input.jobId }, data: { runId: handle.firstExecutionRunId } });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
       throw unavailable();
     }
   }
 
+  /** The running workflow's own view of its stage; null while Temporal cannot answer. */
+  async function liveProgress(workflowId: string): Promise<JobProgress | null> {
+    try {
+      return await (await temporal.get()).workflow.getHandle(workflowId).query(progressQuery);
+    } catch {
+      return null;
+    }
+  }
+
+  const findByKey = (userId: string, clientKey: string) =>
+    prisma.job.findUnique({ where: { userId_clientKey: { userId, clientKey } }, select: { id: true, status: true } });
+
+  /** The job row, if `user` may act on it: its author, an owner of its team, or an admin. */
+  async function requireActionable(user: SessionUser, jobId: string, verb: string) {
+    const job = await prisma.job.findFirst({
+      where: user.isAdmin ? { id: jobId } : visibleJob(user.id, jobId),
+      select: {
+        id: true,
+        status: true,
+        userId: true,
+        teamId: true,
+        workflowId: true,
+        team: { select: { memberships: { where: { userId: user.id }, select: { role: true } } } },
+      },
+    });
+    if (!job) throw new NotFoundError('job');
+    const isOwner = job.team.memberships[0]?.role === 'owner';
+    if (job.userId !== user.id && !isOwner && !user.isAdmin) {
+      throw new ForbiddenError(`Only the job’s author, a team owner or an admin can ${verb} it.`);
+    }
+    return job;
+  }
+
   return {
     /** Admits or refuses the job before anything durable exists, then starts its workflow. */
     async submit(user: SessionUser, input: SubmitJobInput) {
       const project = await projects.require(user.id, input.projectId);
-      const existing = await prisma.job.findUnique({
-        where: { userId_clientKey: { userId: user.id, clientKey: input.clientKey } },
-        select: { id: true, status: true },
-      });
-      if (existing) {
-        if (existing.status === 'queued') await startWorkflow(existing.id);
-        return existing;
-      }
+      const existing = await findByKey(user.id, input.clientKey);
+      if (existing) return existing;
 
       const tier = project.team.tier;
       const model = input.model ?? defaultModel;
@@ -115,8 +150,9 @@ export function createJobService({ prisma, temporal, projects, defaultModel }: J
       }
 
       const id = randomUUID();
-      const job = await prisma.job.create({
-        data: {
+      const job = await prisma.job
+        .create({
+          data: {
           id,
           teamId: project.team.id,
           projectId: project.id,
@@ -128,9 +164,17 @@ export function createJobService({ prisma, temporal, projects, defaultModel }: J
           workflowId: jobWorkflowId(id),
         },
         select: { id: true, status: true },
-      });
+      })
+        .catch(async (error: unknown) => {
+          // The same key submitted concurrently: the other request created the job.
+          if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+            return { ...(await findByKey(user.id, input.clientKey))!, duplicate: true as const };
+          }
+          throw error;
+        });
+      if ('duplicate' in job) return { id: job.id, status: job.status };
       try {
-        await startWorkflow(job.id);
+        await startWorkflow({ jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds });
       } catch (error) {
         // Nothing runs for this row; leaving it would count against the user's cap forever.
         await prisma.job.delete({ where: { id: job.id } });
@@ -155,25 +199,57 @@ export function createJobService({ prisma, temporal, projects, defaultModel }: J
     async get(user: SessionUser, jobId: string) {
       const job = await prisma.job.findFirst({ where: visibleJob(user.id, jobId), select: jobDetailSelect });
       if (!job) throw new NotFoundError('job');
-      return job;
+      const { namespace } = temporal.config;
+      const run = job.runId ? `/${job.runId}` : '';
+      return {
+        ...job,
+        temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history`,
+        progress: (ACTIVE as readonly string[]).includes(job.status) ? await liveProgress(job.workflowId) : null,
+      };
     },
 
     async cancel(user: SessionUser, jobId: string) {
-      const job = await prisma.job.findFirst({
-        where: visibleJob(user.id, jobId),
-        select: { id: true, status: true, userId: true, workflowId: true, team: { select: { memberships: { where: { userId: user.id }, select: { role: true } } } } },
-      });
-      if (!job) throw new NotFoundError('job');
-      const isOwner = job.team.memberships[0]?.role === 'owner';
-      if (job.userId !== user.id && !isOwner && !user.isAdmin) {
-        throw new ForbiddenError('Only the job’s author or a team owner can cancel it.');
-      }
+      const job = await requireActionable(user, jobId, 'cancel');
       if (!(ACTIVE as readonly string[]).includes(job.status)) {
         throw new ValidationError(`The job is already ${job.status}.`);
       }
       const client = await connect();
       await client.workflow.getHandle(job.workflowId).cancel();
+      await audit(user, job, 'job.cancel');
       return { id: job.id };
+    },
+
+    /** Runs a finished job again as a new run of the same workflow id: Temporal keeps both histories. */
+    async retry(user: SessionUser, jobId: string) {
+      const job = await requireActionable(user, jobId, 'retry');
+      if (!(RETRYABLE as readonly string[]).includes(job.status)) {
+        throw new ValidationError(`Only failed, dead-lettered or cancelled jobs can be retried; this one is ${job.status}.`);
+      }
+      // Claiming the row first makes concurrent retries start one run, not two.
+      const claimed = await prisma.job.updateMany({
+        where: { id: job.id, status: job.status },
+        data: { status: 'queued', error: null, output: '', finishedAt: null },
+      });
+      if (claimed.count === 0) return { id: job.id };
+      try {
+        await startWorkflow({ jobId: job.id });
+      } catch (error) {
+        await prisma.job.update({ where: { id: job.id }, data: { status: job.status } });
+        throw error;
+      }
+      await audit(user, job, 'job.retry');
+      return { id: job.id };
+    },
+
+    /** Jobs that exhausted their retries, across all teams: for admins. */
+    deadLetters(page: { cursor?: string | undefined; limit: number }) {
+      return prisma.job.findMany({
+        where: { status: 'dead_letter' },
+        select: { ...jobSummarySelect, error: true, team: { select: { id: true, name: true } } },
+        orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+        take: page.limit,
+        ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
+      });
     },
   };
 }

@@ -340,7 +340,10 @@ export class Planner {
     return best;
   }
 
-  /** Pool preference, then a backend with the model loaded, then the least loaded. */
+  /**
+   * Pool preference, then model affinity (loaded < room to load < must evict another model), then
+   * the least loaded. Affinity never reorders jobs, only chooses among free slots.
+   */
   private place(pj: PlanJob, localOnly: boolean): number {
     const cls = pj.cls;
     let best = -1;
@@ -364,9 +367,9 @@ export class Planner {
   private better(a: number, b: number, model: string): boolean {
     const x = this.backends[a]!;
     const y = this.backends[b]!;
-    const xLoaded = x.loaded.includes(model);
-    const yLoaded = y.loaded.includes(model);
-    if (xLoaded !== yLoaded) return xLoaded;
+    const xCost = switchCost(x, model);
+    const yCost = switchCost(y, model);
+    if (xCost !== yCost) return xCost < yCost;
     const xLoad = x.running / x.slots;
     const yLoad = y.running / y.slots;
     if (xLoad !== yLoad) return xLoad < yLoad;
@@ -421,6 +424,11 @@ export class Planner {
       order[j + 1] = team;
     }
   }
+}
+
+function switchCost(backend: PlanBackend, model: string): number {
+  if (backend.kind !== 'ollama' || backend.loaded.includes(model)) return 0;
+  return backend.loaded.length < backend.maxLoaded ? 1 : 2;
 }
 
 function compareTeams(a: PlanTeam, b: PlanTeam): number {

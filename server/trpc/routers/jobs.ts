@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PRIORITIES, type PriorityName } from '../../services/jobs';
-import { protectedProcedure, router } from '../init';
+import { adminProcedure, protectedProcedure, router } from '../init';
 
 const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
 
@@ -10,6 +10,7 @@ export const submitJobInput = z.object({
   model: z.string().min(1).max(200).optional(),
   priority: priority.default('normal'),
   clientKey: z.string().min(8).max(100),
+  reviewTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
 });
 
 export const jobsRouter = router({
@@ -32,4 +33,12 @@ export const jobsRouter = router({
   cancel: protectedProcedure
     .input(z.object({ jobId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.jobs.cancel(ctx.user, input.jobId)),
+
+  retry: protectedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.jobs.retry(ctx.user, input.jobId)),
+
+  deadLetters: adminProcedure
+    .input(z.object({ cursor: z.uuid().optional(), limit: z.number().int().min(1).max(100).default(50) }))
+    .query(({ ctx, input }) => ctx.services.jobs.deadLetters(input)),
 });

@@ -1,0 +1,156 @@
+import { dispatch, nextWakeAt } from './dispatch';
+import { isBackendUp, release } from './state';
+import type { EnqueueRequest, Grant, SchedulerState, TierPolicy } from './types';
+import { enqueue } from './state';
+import type { BackendInit } from './state';
+
+/** Fixtures and a discrete-event driver for the scheduler's unit tests and the benchmark. */
+
+export function tier(name: string, overrides: Partial<TierPolicy> = {}): TierPolicy {
+  return {
+    name,
+    weight: 1,
+    basePriority: 0,
+    maxRunningPerUser: 0,
+    maxQueuedPerUser: 0,
+    allowedModels: [],
+    poolPreference: ['local'],
+    cloudFallback: false,
+    cloudFallbackAfterSec: 60,
+    minShare: 0,
+    ...overrides,
+  };
+}
+
+export function ollama(id: string, slots: number, models: string[], overrides: Partial<BackendInit> = {}): BackendInit {
+  return { id, kind: 'ollama', pool: 'local', slots, models, ...overrides };
+}
+
+export function cloud(id: string, slots: number, models: string[], overrides: Partial<BackendInit> = {}): BackendInit {
+  return { id, kind: 'openai', pool: 'cloud', slots, models, ...overrides };
+}
+
+/** Deterministic PRNG (mulberry32) so simulated runs are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * An independent statement of work conservation: for every backend with a free slot, no waiting
+ * job could run there (tier pool or open fallback, model served, user below its limit). Returns the
+ * offending pairs.
+ */
+export function idleViolations(state: SchedulerState, now: number): string[] {
+  const running = new Map<string, number>();
+  for (const lease of Object.values(state.leases)) running.set(lease.userId, (running.get(lease.userId) ?? 0) + 1);
+  const windowStart = now - state.config.rateWindowMs;
+  const violations: string[] = [];
+  for (const backend of Object.values(state.backends)) {
+    if (!isBackendUp(backend, now) || backend.running >= backend.slots) continue;
+    if (backend.rpmLimit > 0 && backend.recentGrants.filter((at) => at > windowStart).length >= backend.rpmLimit) continue;
+    for (const job of state.waiting) {
+      const policy = state.tiers[job.tier];
+      if (!policy || !backend.models.includes(job.model)) continue;
+      const inPool = policy.poolPreference.includes(backend.pool);
+      const viaFallback = backend.kind === 'openai' && policy.cloudFallback && job.fallbackSince !== null;
+      if (!inPool && !viaFallback) continue;
+      if (policy.maxRunningPerUser > 0 && (running.get(job.userId) ?? 0) >= policy.maxRunningPerUser) continue;
+      violations.push(`${backend.id} idle while ${job.jobId} waits`);
+    }
+  }
+  return violations;
+}
+
+export interface Arrival {
+  at: number;
+  request: EnqueueRequest;
+}
+
+export interface Started {
+  jobId: string;
+  teamId: string;
+  at: number;
+  grant: Grant;
+  serviceMs: number;
+}
+
+/**
+ * Drives dispatch/release the way the scheduler workflow will: every event (arrival, lease end,
+ * timer from nextWakeAt) is followed by one dispatch. Checks work conservation after each.
+ */
+export class Simulation {
+  now: number;
+  readonly started: Started[] = [];
+  readonly violations: string[] = [];
+  private ends: Array<{ at: number; leaseId: string; serviceMs: number }> = [];
+  private arrivals: Arrival[] = [];
+
+  constructor(
+    readonly state: SchedulerState,
+    private readonly serviceMs: (grant: Grant) => number,
+  ) {
+    this.now = state.usageAt;
+  }
+
+  arrive(arrivals: Arrival[]): void {
+    this.arrivals.push(...arrivals);
+    this.arrivals.sort((a, b) => a.at - b.at);
+  }
+
+  /** One dispatch at the current time (after an externally applied change). */
+  step(): Grant[] {
+    const { grants } = dispatch(this.state, this.now);
+    for (const grant of grants) {
+      const serviceMs = this.serviceMs(grant);
+      const job = this.state.leases[grant.leaseId]!;
+      this.started.push({ jobId: grant.jobId, teamId: job.teamId, at: this.now, grant, serviceMs });
+      this.ends.push({ at: this.now + serviceMs, leaseId: grant.leaseId, serviceMs });
+    }
+    this.ends.sort((a, b) => a.at - b.at);
+    for (const violation of idleViolations(this.state, this.now)) this.violations.push(`t=${this.now}: ${violation}`);
+    return grants;
+  }
+
+  /** Runs until `until` or until nothing is left to happen. */
+  run(until = Number.POSITIVE_INFINITY): void {
+    this.step();
+    for (;;) {
+      const wake = nextWakeAt(this.state, this.now);
+      const next = Math.min(
+        this.ends[0]?.at ?? Number.POSITIVE_INFINITY,
+        this.arrivals[0]?.at ?? Number.POSITIVE_INFINITY,
+        wake !== null && wake > this.now && this.state.waiting.length > 0 ? wake : Number.POSITIVE_INFINITY,
+      );
+      if (next === Number.POSITIVE_INFINITY || next > until) break;
+      this.now = next;
+      while (this.ends[0] && this.ends[0].at <= this.now) {
+        const end = this.ends.shift()!;
+        release(this.state, end.leaseId, this.now, { serviceMs: end.serviceMs });
+      }
+      while (this.arrivals[0] && this.arrivals[0].at <= this.now) {
+        const arrival = this.arrivals.shift()!;
+        const result = enqueue(this.state, arrival.request, this.now);
+        if (!result.ok) throw new Error(`enqueue ${arrival.request.jobId} refused: ${result.reason}`);
+      }
+      this.step();
+    }
+  }
+
+  /** Slot-time per team among leases started in [from, to). */
+  slotTime(from: number, to: number): Record<string, number> {
+    const byTeam: Record<string, number> = {};
+    for (const start of this.started) {
+      const begin = Math.max(from, start.at);
+      const end = Math.min(to, start.at + start.serviceMs);
+      if (end > begin) byTeam[start.teamId] = (byTeam[start.teamId] ?? 0) + (end - begin);
+    }
+    return byTeam;
+  }
+}
