@@ -10,17 +10,22 @@ export function sameModel(a: string, b: string): boolean {
 
 /**
  * A backend's model list, cached for ttlMs so the check before every call is usually free,
- * and reloaded once when a model is missing (it may just have been pulled).
+ * and reloaded once when a model is missing (it may just have been pulled). A loader returns
+ * null when the backend cannot list its models; calls then go unchecked.
  */
 export class ModelDirectory {
-  #cached: { at: number; models: Promise<ModelInfo[]> } | undefined;
+  #cached: { at: number; models: Promise<ModelInfo[] | null> } | undefined;
 
   constructor(
-    private readonly load: () => Promise<ModelInfo[]>,
+    private readonly load: () => Promise<ModelInfo[] | null>,
     private readonly ttlMs = 30_000,
   ) {}
 
-  list(): Promise<ModelInfo[]> {
+  async list(): Promise<ModelInfo[]> {
+    return (await this.#current()) ?? [];
+  }
+
+  #current(): Promise<ModelInfo[] | null> {
     const now = performance.now();
     if (!this.#cached || now - this.#cached.at > this.ttlMs) {
       const models = this.load();
@@ -45,7 +50,9 @@ export class ModelDirectory {
    * fit its context window (estimated at four characters a token, resumed text included).
    */
   async check(req: ChatRequest): Promise<void> {
-    let model = (await this.list()).find((m) => sameModel(m.name, req.model));
+    const models = await this.#current();
+    if (models === null) return;
+    let model = models.find((m) => sameModel(m.name, req.model));
     if (!model) {
       this.invalidate();
       const fresh = await this.list();

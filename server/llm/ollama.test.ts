@@ -30,7 +30,7 @@ describe('Ollama backend', () => {
     expect(result.text).toBe(pieces.join(''));
     expect(result).toMatchObject({ completionTokens: 25, costUsd: 0, model });
     expect(result.promptTokens).toBeGreaterThan(0);
-    expect(result.timeToFirstTokenMs).toBeGreaterThanOrEqual(30);
+    expect(result.timeToFirstTokenMs).toBeGreaterThanOrEqual(29);
     expect(result.durationMs).toBeGreaterThanOrEqual(result.timeToFirstTokenMs);
   });
 
@@ -48,7 +48,8 @@ describe('Ollama backend', () => {
     expect(health.latencyMs).toBeGreaterThan(0);
   });
 
-  it('cancels on abort: the simulator sees the connection close within 200 ms and frees the slot', async () => {
+  // Timing on a shared CPU: a retry absorbs a starved event loop; a missed abort fails every attempt.
+  it('cancels on abort: the simulator sees the connection close within 200 ms and frees the slot', { retry: 2 }, async () => {
     const sim = await startSimulator({ tokensPerSecond: 20, slots: 1 });
     const backend = createOllamaBackend({ id: 'local', url: sim.url });
     const controller = new AbortController();

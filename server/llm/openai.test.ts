@@ -39,7 +39,8 @@ describe('OpenAI backend', () => {
     expect(await backend.health()).toMatchObject({ ok: true, loadedModels: [model, 'mystery-model'] });
   });
 
-  it('cancels on abort: the simulator sees the connection close within 200 ms', async () => {
+  // Timing on a shared CPU: a retry absorbs a starved event loop; a missed abort fails every attempt.
+  it('cancels on abort: the simulator sees the connection close within 200 ms', { retry: 2 }, async () => {
     const { backend, sim } = await cloud({ tokensPerSecond: 20 });
     const controller = new AbortController();
     let abortedAt = 0;
@@ -89,5 +90,16 @@ describe('OpenAI backend', () => {
     const down = createOpenAIBackend({ id: 'down', baseURL: `${await closedUrl()}/v1`, apiKey: 'sk-test' });
     expect(await failure(down.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'unavailable', retryable: true });
     expect((await down.health()).ok).toBe(false);
+  });
+
+  it('works with endpoints that have no /models: calls go unchecked, health stays ok', async () => {
+    const sim = await startSimulator({ models: cloudModels });
+    const withoutModels: typeof fetch = (input, init) =>
+      String(input instanceof Request ? input.url : input).endsWith('/v1/models') ? Promise.resolve(new Response('404 page not found', { status: 404 })) : fetch(input, init);
+    const backend = createOpenAIBackend({ id: 'gateway', baseURL: `${sim.url}/v1`, apiKey: 'sk-test', fetch: withoutModels });
+    expect(await backend.listModels()).toEqual([]);
+    expect(await backend.health()).toMatchObject({ ok: true, loadedModels: [] });
+    expect((await backend.streamChat({ model, messages: codePrompt, maxTokens: 5 }, () => {})).completionTokens).toBe(5);
+    expect(await failure(backend.streamChat({ model: 'gpt-9', messages: codePrompt }, () => {}))).toMatchObject({ code: 'unknown_model', status: 404 });
   });
 });

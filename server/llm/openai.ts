@@ -33,11 +33,18 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
-  const directory = new ModelDirectory(async () => {
+  const fetchModels = async (): Promise<ModelInfo[] | null> => {
     const models: ModelInfo[] = [];
-    for await (const model of client.models.list({ timeout: probeTimeoutMs })) models.push(describe(model));
+    try {
+      for await (const model of client.models.list({ timeout: probeTimeoutMs })) models.push(describe(model));
+    } catch (err) {
+      // Some compatible endpoints (e.g. per-deployment gateways) have no /models; the server judges each call.
+      if (err instanceof OpenAI.NotFoundError) return null;
+      throw err;
+    }
     return models;
-  });
+  };
+  const directory = new ModelDirectory(fetchModels);
 
   async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
     const started = performance.now();
@@ -105,9 +112,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
   async function health(): Promise<HealthReport> {
     const started = performance.now();
     try {
-      const loadedModels: string[] = [];
-      for await (const model of client.models.list({ timeout: probeTimeoutMs })) loadedModels.push(model.id);
-      return { ok: true, latencyMs: performance.now() - started, loadedModels };
+      const models = await fetchModels();
+      return { ok: true, latencyMs: performance.now() - started, loadedModels: (models ?? []).map((m) => m.name) };
     } catch (err) {
       return { ok: false, latencyMs: performance.now() - started, error: classifyError(err).message, loadedModels: [] };
     }

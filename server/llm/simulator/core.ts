@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planCompletion, type SimMessage } from './conversation';
+import { watchClient, type ClientWatch } from './client-watch';
 import { parseKeepAlive } from './keep-alive';
 import { sendJson } from './http';
 import { defaultOptions, noFaults, resolveFaults, resolveOptions, type Faults, type SimModel, type SimulatorOptions } from './options';
 import { pace } from './pace';
 import { createRandom, type Random } from './random';
 import { ModelResidency } from './residency';
+import { abortable, untilAborted } from './signals';
 import { SlotPool } from './slots';
 
 export interface Disconnect {
@@ -218,77 +220,20 @@ export class SimulatorCore {
 
   #cut(res: ServerResponse, stream: boolean, client: ClientWatch): void {
     this.#counters.cuts++;
-    if (stream && this.faults.cutMode === 'end') res.end();
+    if (!stream) client.drop();
+    else if (this.faults.cutMode === 'end') res.end();
     // Destroying at once would discard the tokens still in the socket buffer.
     else res.write('', () => client.drop());
   }
 
-  /** Aborts when the client goes away before the answer is complete, and records when. */
   #watch(req: IncomingMessage, res: ServerResponse): ClientWatch {
-    const controller = new AbortController();
-    let serverClosing = false;
-    const onClose = () => {
-      if (res.writableFinished) return;
-      if (!serverClosing) {
-        this.#counters.closedEarly++;
-        this.#disconnects.push({ at: Date.now(), path: req.url ?? '', tokensSent: watch.tokensSent });
-        if (this.#disconnects.length > keptDisconnects) this.#disconnects.shift();
-      }
-      controller.abort();
-    };
-    const watch: ClientWatch = {
-      signal: controller.signal,
-      tokensSent: 0,
-      stop: () => {
-        serverClosing = true;
-        controller.abort();
-      },
-      drop: () => {
-        serverClosing = true;
-        res.destroy();
-      },
-      dispose: () => {
-        res.off('close', onClose);
-        this.#open.delete(watch);
-      },
-    };
-    res.on('close', onClose);
+    const watch = watchClient(res, (tokensSent) => {
+      this.#counters.closedEarly++;
+      this.#disconnects.push({ at: Date.now(), path: req.url ?? '', tokensSent });
+      if (this.#disconnects.length > keptDisconnects) this.#disconnects.shift();
+    });
     this.#open.add(watch);
+    watch.signal.addEventListener('abort', () => this.#open.delete(watch), { once: true });
     return watch;
   }
-}
-
-interface ClientWatch {
-  signal: AbortSignal;
-  tokensSent: number;
-  /** Ends the request without counting it as a client abort. */
-  stop(): void;
-  /** Closes the connection without counting it as a client abort. */
-  drop(): void;
-  dispose(): void;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
