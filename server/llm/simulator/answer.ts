@@ -24,8 +24,10 @@ const adjectives = ['empty', 'large', 'shared', 'stale', 'pending', 'invalid', '
 /** Tokens left after the code block for the closing sentence. */
 const closingTokens = 14;
 
+/** Repeated prompts (benchmarks, retries) skip composing; long conversations are not kept. */
 const cache = new Map<string, string[]>();
 const cacheLimit = 512;
+const cachedConversationChars = 4096;
 
 export function answerTokens(seed: number, conversation: string, request: string, tokenCount: number): string[] {
   const key = `${seed}\u0000${tokenCount}\u0000${conversation}`;
@@ -35,8 +37,10 @@ export function answerTokens(seed: number, conversation: string, request: string
   const words = keywords(request);
   const text = codeRequest.test(request) ? codeAnswer(random, words, tokenCount) : '';
   const tokens = tokenize(withProse(random, words, text, tokenCount)).slice(0, tokenCount);
-  if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value!);
-  cache.set(key, tokens);
+  if (conversation.length <= cachedConversationChars) {
+    if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value!);
+    cache.set(key, tokens);
+  }
   return tokens;
 }
 
