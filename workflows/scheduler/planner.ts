@@ -1,4 +1,4 @@
-import { effectivePriority, expectedServiceMs, isBackendUp } from './state';
+import { effectivePriority, expectedServiceMs, isBackendUp, nativePriority } from './state';
 import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, TierPolicy, WaitingJob } from './types';
 
 /**
@@ -9,7 +9,8 @@ import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, T
  *
  * Order of selection (first difference wins):
  *   1. minimum share: a team below its guaranteed share of local slots, for a local slot;
- *   2. effective priority, highest first (evaluated at the planner's `now`, see below);
+ *   2. effective priority, highest first: native (tier base + job priority + boost) + aging,
+ *      aging capped at the highest native priority still waiting (see `effectivePriority`);
  *   3. fair share: lowest decayed usage ÷ tier weight among teams with an eligible job;
  *   4. FIFO (`seq`).
  * A job is eligible when its user is below the tier's max running and some backend of its class
@@ -50,6 +51,7 @@ interface PlanClass {
 
 export interface PlanJob {
   job: WaitingJob;
+  native: number;
   level: number;
   cls: PlanClass;
   maxRunning: number;
@@ -91,6 +93,9 @@ export class Planner {
   private readonly byLevel = new Map<number, Map<string, Map<PlanClass, PlanQueue>>>();
   private readonly levelCount = new Map<number, number>();
   private levels: number[] = [];
+  /** Waiting jobs per native priority, for the aging ceiling. */
+  private readonly nativeCount = new Map<number, number>();
+  private ceiling = Number.NEGATIVE_INFINITY;
   private readonly teams = new Map<string, PlanTeam>();
   private teamOrder: PlanTeam[] = [];
   private readonly userRunning = new Map<string, number>();
@@ -152,6 +157,13 @@ export class Planner {
     this.teamOrder = [...this.teams.values()];
     this.sortTeams();
 
+    for (const job of jobs) {
+      const tier = state.tiers[job.tier];
+      if (!tier) continue;
+      const native = nativePriority(job, tier);
+      this.nativeCount.set(native, (this.nativeCount.get(native) ?? 0) + 1);
+      if (native > this.ceiling) this.ceiling = native;
+    }
     const classes = new Map<string, PlanClass>();
     for (const job of jobs) {
       const tier = state.tiers[job.tier];
@@ -164,30 +176,67 @@ export class Planner {
         classes.set(key, cls);
         this.classes.push(cls);
       }
-      const level = effectivePriority(job, tier, now, state.config.aging);
-      const pj: PlanJob = { job, level, cls, maxRunning: tier.maxRunningPerUser, done: false };
+      const level = effectivePriority(job, tier, now, state.config.aging, this.ceiling);
+      const pj: PlanJob = { job, native: nativePriority(job, tier), level, cls, maxRunning: tier.maxRunningPerUser, done: false };
       this.jobs.push(pj);
-      let teams = this.byLevel.get(level);
-      if (!teams) {
-        teams = new Map();
-        this.byLevel.set(level, teams);
-      }
-      let perClass = teams.get(job.teamId);
-      if (!perClass) {
-        perClass = new Map();
-        teams.set(job.teamId, perClass);
-      }
-      let queue = perClass.get(cls);
-      if (!queue) {
-        queue = { jobs: [], head: 0 };
-        perClass.set(cls, queue);
-      }
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
-      queue.jobs.push(pj);
+      this.queueAt(level, job.teamId, cls).jobs.push(pj);
       this.levelCount.set(level, (this.levelCount.get(level) ?? 0) + 1);
       this.remaining++;
     }
     this.levels = [...this.byLevel.keys()].sort((a, b) => b - a);
+  }
+
+  private queueAt(level: number, teamId: string, cls: PlanClass): PlanQueue {
+    let teams = this.byLevel.get(level);
+    if (!teams) {
+      teams = new Map();
+      this.byLevel.set(level, teams);
+    }
+    let perClass = teams.get(teamId);
+    if (!perClass) {
+      perClass = new Map();
+      teams.set(teamId, perClass);
+    }
+    let queue = perClass.get(cls);
+    if (!queue) {
+      queue = { jobs: [], head: 0 };
+      perClass.set(cls, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * The last job of the top native priority has been granted: the ceiling falls to the next native
+   * level, and aged jobs above it come down to it — exactly what a later `dispatch` would compute
+   * from the remaining jobs.
+   */
+  private lowerCeiling(): void {
+    let ceiling = Number.NEGATIVE_INFINITY;
+    for (const [native, count] of this.nativeCount) if (count > 0 && native > ceiling) ceiling = native;
+    this.ceiling = ceiling;
+    if (ceiling === Number.NEGATIVE_INFINITY) return;
+    let moved = false;
+    for (const level of this.levels) {
+      if (level <= ceiling) break;
+      const count = this.levelCount.get(level) ?? 0;
+      if (count === 0) continue;
+      moved = true;
+      for (const [teamId, perClass] of this.byLevel.get(level)!) {
+        for (const [cls, queue] of perClass) {
+          const rest = queue.jobs.slice(queue.head).filter((pj) => !pj.done);
+          if (rest.length === 0) continue;
+          for (const pj of rest) pj.level = ceiling;
+          const target = this.queueAt(ceiling, teamId, cls);
+          target.jobs = mergeBySeq(target.jobs.slice(target.head).filter((pj) => !pj.done), rest);
+          target.head = 0;
+        }
+      }
+      this.byLevel.delete(level);
+      this.levelCount.set(level, 0);
+      this.levelCount.set(ceiling, (this.levelCount.get(ceiling) ?? 0) + count);
+    }
+    if (moved) this.levels = [...this.byLevel.keys()].sort((a, b) => b - a);
   }
 
   /** Leases held now, as the simulation must end them. */
@@ -383,6 +432,9 @@ export class Planner {
     pj.done = true;
     this.remaining--;
     this.levelCount.set(pj.level, this.levelCount.get(pj.level)! - 1);
+    const sameNative = this.nativeCount.get(pj.native)! - 1;
+    this.nativeCount.set(pj.native, sameNative);
+    if (sameNative === 0 && pj.native === this.ceiling) this.lowerCeiling();
     backend.running++;
     if (backend.kind === 'ollama') touchLoaded(backend.loaded, pj.cls.model, backend.maxLoaded);
     if (backend.rpmLimit > 0) backend.grants.push(at);
@@ -424,6 +476,16 @@ export class Planner {
       order[j + 1] = team;
     }
   }
+}
+
+function mergeBySeq(a: PlanJob[], b: PlanJob[]): PlanJob[] {
+  const merged: PlanJob[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) merged.push(a[i]!.job.seq <= b[j]!.job.seq ? a[i++]! : b[j++]!);
+  while (i < a.length) merged.push(a[i++]!);
+  while (j < b.length) merged.push(b[j++]!);
+  return merged;
 }
 
 function switchCost(backend: PlanBackend, model: string): number {

@@ -154,6 +154,9 @@ describe('priority and aging', () => {
     expect(effectivePriority(job, std, T0, aging)).toBe(6);
     expect(effectivePriority(job, std, T0 + 25_000, aging)).toBe(8);
     expect(effectivePriority(job, std, T0 + 10 * 60_000, aging)).toBe(10);
+    // Aging stops at the highest native priority waiting, never below the job's own.
+    expect(effectivePriority(job, std, T0 + 10 * 60_000, aging, 7)).toBe(7);
+    expect(effectivePriority(job, std, T0 + 10 * 60_000, aging, 3)).toBe(6);
   });
 
   it('orders by priority, and an admin boost moves a job ahead', () => {
@@ -190,7 +193,8 @@ describe('priority and aging', () => {
     expect(run(0)).toBeUndefined();
     const startedAt = run(5);
     expect(startedAt).toBeDefined();
-    // Needs > 3 steps (30 s) of aging to pass fresh priority-3 jobs, then the slot must free.
+    // Three steps (30 s) bring it level with fresh priority-3 jobs, where its team's lower usage wins
+    // the next free slot.
     expect(startedAt! - T0).toBeGreaterThanOrEqual(30_000);
     expect(startedAt! - T0).toBeLessThanOrEqual(45_000);
   });

@@ -240,8 +240,30 @@ export function decayUsage(state: SchedulerState, now: number): void {
   state.usageAt = now;
 }
 
-export function effectivePriority(job: WaitingJob, tier: TierPolicy, now: number, aging: SchedulerState['config']['aging']): number {
+/** Tier base + job priority + admin boost: the priority a job has before it waits. */
+export function nativePriority(job: WaitingJob, tier: TierPolicy): number {
+  return tier.basePriority + job.priority + job.boost;
+}
+
+/**
+ * Native priority + aging (+1 per `stepMs` waited, at most `max`), and never above `ceiling` —
+ * the highest native priority among the jobs it competes with (unless it starts above it).
+ *
+ * The ceiling is what keeps aging from undoing fair share: under sustained contention the team
+ * below its share waits longer, so uncapped aging would lift its jobs to a higher level and turn
+ * weighted shares into FIFO. Capped at the top native level, aging still lifts a starved job level
+ * with the highest-priority work (where fair share and FIFO then favour it) but never past it, and
+ * among jobs of equal native priority it changes nothing.
+ */
+export function effectivePriority(
+  job: WaitingJob,
+  tier: TierPolicy,
+  now: number,
+  aging: SchedulerState['config']['aging'],
+  ceiling = Number.POSITIVE_INFINITY,
+): number {
+  const native = nativePriority(job, tier);
   const waited = Math.max(0, now - job.enqueuedAt);
   const aged = aging.stepMs > 0 ? Math.min(aging.max, Math.floor(waited / aging.stepMs)) : 0;
-  return tier.basePriority + job.priority + aged + job.boost;
+  return Math.min(native + aged, Math.max(native, ceiling));
 }
