@@ -73,20 +73,20 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     stopTimeoutMs: 10_000,
     stopPhase: 0,
   });
-  await child.waitForLine(/database system is ready to accept connections/, { timeoutMs: 30_000 });
-
+  const stop = async () => {
+    await child.stop();
+    if (ownSupervisor) await supervisor.stop();
+  };
   const base = `postgresql://postgres@127.0.0.1:${options.port}`;
   const url = `${base}/${options.database ?? DEFAULT_DATABASE}`;
-  await ensureDatabase(url);
-  return {
-    url,
-    adminUrl: `${base}/postgres`,
-    embedded: true,
-    stop: async () => {
-      await child.stop();
-      if (ownSupervisor) await supervisor.stop();
-    },
-  };
+  try {
+    await child.waitForLine(/database system is ready to accept connections/, { timeoutMs: 30_000 });
+    await ensureDatabase(url);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, adminUrl: `${base}/postgres`, embedded: true, stop };
 }
 
 export function withDatabase(databaseUrl: string, database: string): string {

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { loadStackEnv } from '../../server/env';
 import { repoRoot } from './paths';
 import { freePort, waitForPort } from './ports';
-import { sleep, type Supervisor } from './supervisor';
+import { sleep, Supervisor } from './supervisor';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
@@ -98,7 +98,8 @@ function isExecutable(file: string): boolean {
 }
 
 export interface TemporalDevServerOptions {
-  supervisor: Supervisor;
+  /** Runs the server process; a private, quiet one when omitted. */
+  supervisor?: Supervisor;
   /** gRPC frontend port (the address clients use); a free port when omitted. */
   port?: number;
   /** Web UI port; ignored when headless. Defaults to port + 1000 like the CLI. */
@@ -135,7 +136,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   // The dev server otherwise picks random ports for these; pinning them keeps them off our other ports' toes.
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
 
-  const child = options.supervisor.spawn({
+  const supervisor = options.supervisor ?? new Supervisor({ echo: false });
+  const child = supervisor.spawn({
     name: options.name ?? 'temporal',
     command: cli,
     args,
@@ -147,13 +149,18 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const exited = child.exited.then((info) => {
     throw new Error(`the Temporal dev server exited (code ${info.code}, signal ${info.signal}) before it was ready:\n${child.recentOutput()}`);
   });
-  await Promise.race([waitUntilServing(address, options.namespace ?? 'default'), exited]);
   exited.catch(() => {});
-  return {
-    address,
-    uiUrl: uiPort === undefined ? undefined : `http://localhost:${uiPort}`,
-    stop: () => child.stop(),
+  const stop = async () => {
+    await child.stop();
+    if (!options.supervisor) await supervisor.stop();
   };
+  try {
+    await Promise.race([waitUntilServing(address, options.namespace ?? 'default'), exited]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, uiUrl: uiPort === undefined ? undefined : `http://localhost:${uiPort}`, stop };
 }
 
 /** Waits for the frontend port, then for an RPC on the namespace to succeed (the port opens before the namespace is registered). */
