@@ -1,6 +1,6 @@
 import { forecast } from './forecast';
 import { Planner, touchLoaded } from './planner';
-import { decayUsage } from './state';
+import { usageDecayPerGrant } from './state';
 import type { Grant, SchedulerState } from './types';
 
 export interface DispatchResult {
@@ -23,7 +23,6 @@ export interface DispatchResult {
  * still preferred when they have a free slot.
  */
 export function dispatch(state: SchedulerState, now: number): DispatchResult {
-  decayUsage(state, now);
   pruneRateWindows(state, now);
   const fallbackMarked = markFallback(state, now);
 
@@ -37,7 +36,6 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
     backend.running++;
     if (backend.kind === 'ollama') touchLoaded(backend.loadedModels, job.model, backend.maxLoadedModels);
     if (backend.rpmLimit > 0) backend.recentGrants.push(now);
-    state.teamUsage[job.teamId] = (state.teamUsage[job.teamId] ?? 0) + (state.config.modelCost[job.model] ?? 1);
     state.leases[job.jobId] = {
       leaseId: job.jobId,
       jobId: job.jobId,
@@ -64,7 +62,18 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
       waitedMs: now - job.enqueuedAt,
     });
   }
-  if (grants.length > 0) state.waiting = state.waiting.filter((job) => !state.leases[job.jobId]);
+  if (grants.length > 0) {
+    state.waiting = state.waiting.filter((job) => !state.leases[job.jobId]);
+    // Same numbers as the planner's (not recomputed), so forecasts replay them bit for bit.
+    const factor = usageDecayPerGrant(state) ** planner.grants;
+    const usage: Record<string, number> = {};
+    for (const [team, value] of Object.entries(state.teamUsage)) if (value * factor > 1e-9) usage[team] = value * factor;
+    for (const [team, value] of planner.teamUsage()) {
+      if (value > 0) usage[team] = value;
+      else delete usage[team];
+    }
+    state.teamUsage = usage;
+  }
   return { grants, fallbackMarked };
 }
 

@@ -7,7 +7,7 @@ export * from './types';
 export {
   DEFAULT_CONFIG,
   createSchedulerState,
-  decayUsage,
+  usageDecayPerGrant,
   effectivePriority,
   enqueue,
   expectedServiceMs,

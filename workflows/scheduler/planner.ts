@@ -1,4 +1,4 @@
-import { effectivePriority, expectedServiceMs, isBackendUp, nativePriority } from './state';
+import { effectivePriority, expectedServiceMs, isBackendUp, nativePriority, usageDecayPerGrant } from './state';
 import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, TierPolicy, WaitingJob } from './types';
 
 /**
@@ -100,13 +100,17 @@ export class Planner {
   private teamOrder: PlanTeam[] = [];
   private readonly userRunning = new Map<string, number>();
   private avail: boolean[] = [];
+  private readonly decay: number;
   remaining = 0;
+  /** Grants made by this planner (for decaying usage of teams it does not track). */
+  grants = 0;
 
   constructor(
     private readonly state: SchedulerState,
     readonly now: number,
     jobs: readonly WaitingJob[],
   ) {
+    this.decay = usageDecayPerGrant(state);
     for (const backend of Object.values(state.backends)) {
       let grantsStart = 0;
       while (grantsStart < backend.recentGrants.length && backend.recentGrants[grantsStart]! <= now - state.config.rateWindowMs) grantsStart++;
@@ -127,7 +131,6 @@ export class Planner {
       });
     }
 
-    const decay = 2 ** (-(now - state.usageAt) / state.config.usageHalfLifeMs);
     const teamTier = new Map<string, string>();
     for (const lease of Object.values(state.leases)) teamTier.set(lease.teamId, lease.tier);
     for (const job of jobs) teamTier.set(job.teamId, job.tier);
@@ -146,7 +149,7 @@ export class Planner {
         }
         minSlots = tier.minShare * slots;
       }
-      const usage = (state.teamUsage[teamId] ?? 0) * decay;
+      const usage = state.teamUsage[teamId] ?? 0;
       const weight = tier && tier.weight > 0 ? tier.weight : 1;
       this.teams.set(teamId, { id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0 });
     }
@@ -439,9 +442,15 @@ export class Planner {
     if (backend.kind === 'ollama') touchLoaded(backend.loaded, pj.cls.model, backend.maxLoaded);
     if (backend.rpmLimit > 0) backend.grants.push(at);
     this.userRunning.set(pj.job.userId, (this.userRunning.get(pj.job.userId) ?? 0) + 1);
+    const decay = this.decay;
+    for (const other of this.teamOrder) {
+      other.usage *= decay;
+      other.key = other.usage / other.weight;
+    }
     const team = this.teams.get(pj.job.teamId)!;
     team.usage += this.state.config.modelCost[pj.cls.model] ?? 1;
     team.key = team.usage / team.weight;
+    this.grants++;
     if (backend.kind === 'ollama') team.localRunning++;
     this.sortTeams();
   }
@@ -461,6 +470,11 @@ export class Planner {
   /** Whether some backend could ever serve the job (for reporting why it is blocked). */
   blockedReason(pj: PlanJob): BlockedReason {
     return pj.cls.preferred.length + pj.cls.fallback.length === 0 ? 'no-backend-for-model' : 'backends-down';
+  }
+
+  /** Usage after the plan, for the teams the planner tracked. */
+  teamUsage(): Array<[string, number]> {
+    return this.teamOrder.map((team) => [team.id, team.usage]);
   }
 
   private sortTeams(): void {

@@ -19,7 +19,7 @@ import type {
 
 export const DEFAULT_CONFIG: SchedulerConfig = {
   aging: { stepMs: 30_000, max: 10 },
-  usageHalfLifeMs: 10 * 60_000,
+  usageHalfLifeGrants: 200,
   modelCost: {},
   defaultServiceMs: 30_000,
   serviceAlpha: 0.2,
@@ -41,7 +41,7 @@ export function createSchedulerState(options: {
     waiting: [],
     leases: {},
     teamUsage: {},
-    usageAt: options.now,
+    createdAt: options.now,
     serviceStats: {},
     nextSeq: 1,
   };
@@ -222,22 +222,9 @@ export function expectedServiceMs(state: SchedulerState, model: string, backendI
   return specific?.meanMs ?? state.serviceStats[model]?.meanMs ?? state.config.defaultServiceMs;
 }
 
-/**
- * Ages the team usage counters to `now`. Decay multiplies every team by the same factor, so it
- * never changes which team is furthest below its share — which is what lets positions computed now
- * predict the order of grants made later.
- */
-export function decayUsage(state: SchedulerState, now: number): void {
-  const elapsed = now - state.usageAt;
-  if (elapsed <= 0) return;
-  const factor = 2 ** (-elapsed / state.config.usageHalfLifeMs);
-  const usage: Record<string, number> = {};
-  for (const [team, value] of Object.entries(state.teamUsage)) {
-    const decayed = value * factor;
-    if (decayed > 1e-9) usage[team] = decayed;
-  }
-  state.teamUsage = usage;
-  state.usageAt = now;
+/** Multiplier applied to every team's usage per grant. */
+export function usageDecayPerGrant(state: SchedulerState): number {
+  return 2 ** (-1 / Math.max(1, state.config.usageHalfLifeGrants));
 }
 
 /** Tier base + job priority + admin boost: the priority a job has before it waits. */

@@ -96,7 +96,7 @@ export class Simulation {
     readonly state: SchedulerState,
     private readonly serviceMs: (grant: Grant) => number,
   ) {
-    this.now = state.usageAt;
+    this.now = state.createdAt;
   }
 
   arrive(arrivals: Arrival[]): void {
@@ -107,15 +107,20 @@ export class Simulation {
   /** One dispatch at the current time (after an externally applied change). */
   step(): Grant[] {
     const { grants } = dispatch(this.state, this.now);
-    for (const grant of grants) {
-      const serviceMs = this.serviceMs(grant);
-      const job = this.state.leases[grant.leaseId]!;
-      this.started.push({ jobId: grant.jobId, teamId: job.teamId, at: this.now, grant, serviceMs });
-      this.ends.push({ at: this.now + serviceMs, leaseId: grant.leaseId, serviceMs });
-    }
-    this.ends.sort((a, b) => a.at - b.at);
+    this.track(grants);
     for (const violation of idleViolations(this.state, this.now)) this.violations.push(`t=${this.now}: ${violation}`);
     return grants;
+  }
+
+  /** Records grants (made here or by a direct `dispatch`) and schedules their end. */
+  track(grants: Grant[]): void {
+    for (const grant of grants) {
+      const serviceMs = this.serviceMs(grant);
+      const lease = this.state.leases[grant.leaseId]!;
+      this.started.push({ jobId: grant.jobId, teamId: lease.teamId, at: lease.grantedAt, grant, serviceMs });
+      this.ends.push({ at: lease.grantedAt + serviceMs, leaseId: grant.leaseId, serviceMs });
+    }
+    this.ends.sort((a, b) => a.at - b.at);
   }
 
   /** Runs until `until` or until nothing is left to happen. */

@@ -126,8 +126,14 @@ export interface BreakerConfig {
 
 export interface SchedulerConfig {
   aging: AgingConfig;
-  /** Half-life of the per-team usage counter behind fair share. */
-  usageHalfLifeMs: number;
+  /**
+   * Half-life of the per-team usage behind fair share, counted in grants (of this scheduler), not
+   * in time: every grant multiplies all teams' usage by 2^(−1/half-life) before charging the
+   * granted team. Decay per grant depends only on the sequence of grants, which the forecast
+   * replays exactly; decay per unit of time would make a forecast made now disagree with grants
+   * made later (a charge added after more decay weighs more), breaking "position = start order".
+   */
+  usageHalfLifeGrants: number;
   /** Usage charged per grant, by model (e.g. relative GPU cost); default 1. */
   modelCost: Record<string, number>;
   /** Service time assumed for a model nothing has been measured for. */
@@ -148,9 +154,10 @@ export interface SchedulerState {
   /** Waiting jobs in arrival (seq) order. */
   waiting: WaitingJob[];
   leases: Record<string, Lease>;
-  /** Decayed usage per team, as of `usageAt`. */
+  /** Decayed usage per team (see `usageHalfLifeGrants`). */
   teamUsage: Record<string, number>;
-  usageAt: number;
+  /** The caller's clock at creation; informational. */
+  createdAt: number;
   serviceStats: ServiceStats;
   nextSeq: number;
 }
