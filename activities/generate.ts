@@ -8,7 +8,7 @@ import type { GenerateInput, GenerateOutput } from './types';
 
 export interface BackendPicker {
   /** A backend able to serve `model`; `attempt` lets a retry land on another one. */
-  pick(model: string, attempt: number): LlmBackend;
+  pick(request: { jobId: string; model: string; attempt: number }): LlmBackend;
 }
 
 interface Checkpoint {
@@ -35,12 +35,16 @@ export function createGenerationActivities(deps: GenerationDeps) {
       // A retry continues from the last heartbeat checkpoint instead of starting over.
       const checkpoint = ctx.info.heartbeatDetails as Checkpoint | undefined;
       const resumeFrom = checkpoint?.text ?? '';
-      const backend = backends.pick(input.model, attempt);
+      const backend = backends.pick({ jobId: input.jobId, model: input.model, attempt });
 
-      await prisma.job.update({
-        where: { id: input.jobId },
-        data: { status: 'running', backendId: backend.id, attempts: attempt, output: resumeFrom, startedAt: new Date() },
-      });
+      await prisma.$transaction([
+        prisma.job.update({
+          where: { id: input.jobId },
+          data: { status: 'running', backendId: backend.id, attempts: attempt, output: resumeFrom },
+        }),
+        // The first attempt's start is the job's start; retries keep it.
+        prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt: new Date() } }),
+      ]);
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
       publisher.emit(`project:${input.projectId}`, 'job:update', update);
       publisher.emit(`job:${input.jobId}`, 'job:update', update);

@@ -29,7 +29,7 @@ export function createReviewActivities({ backends }: { backends: BackendPicker }
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
       const ctx = Context.current();
-      const backend = backends.pick(input.model, ctx.info.attempt);
+      const backend = backends.pick({ jobId: input.jobId, model: input.model, attempt: ctx.info.attempt });
       const result = await backend.streamChat(
         {
           model: input.model,

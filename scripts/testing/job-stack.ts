@@ -23,7 +23,15 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * same modules `server/main.ts` and `server/worker.ts` wire, against the run's PostgreSQL and
  * Temporal dev server.
  */
-export async function startJobStack(options: { databaseUrl: string; temporal: TestTemporal; backends: LlmBackend[] }) {
+export interface JobStackOptions {
+  databaseUrl: string;
+  temporal: TestTemporal;
+  backends: LlmBackend[];
+  /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
+  worker?: boolean;
+}
+
+export async function startJobStack(options: JobStackOptions) {
   const { databaseUrl, temporal } = options;
   const taskQueue = uniqueTaskQueue('jobs');
   const prisma = createPrisma(databaseUrl);
@@ -46,15 +54,22 @@ export async function startJobStack(options: { databaseUrl: string; temporal: Te
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
   const publisher = await createPublisher({ databaseUrl });
-  const worker = await Worker.create({
-    connection: temporal.nativeConnection,
-    namespace: temporal.namespace,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ prisma, publisher, backends: createRoundRobinPicker(options.backends) }),
-    maxHeartbeatThrottleInterval: '500 milliseconds',
-  });
-  const running = worker.run();
+  const backends = createRoundRobinPicker(options.backends);
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  async function startWorker() {
+    if (worker) return;
+    worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities({ prisma, publisher, backends }),
+      maxHeartbeatThrottleInterval: '500 milliseconds',
+    });
+    running = worker.run();
+  }
+  if (options.worker !== false) await startWorker();
   const sockets: TestSocket[] = [];
 
   return {
@@ -62,6 +77,7 @@ export async function startJobStack(options: { databaseUrl: string; temporal: Te
     services,
     taskQueue,
     url,
+    startWorker,
 
     async signIn(email: string, password: string) {
       const { token } = await services.auth.signIn(email, password);
@@ -86,7 +102,7 @@ export async function startJobStack(options: { databaseUrl: string; temporal: Te
 
     async stop() {
       for (const socket of sockets) socket.close();
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await publisher.close();
       await realtime.close();
