@@ -5,7 +5,7 @@ import type { LlmBackend } from './llm/types';
 const backend = (id: string) => ({ id }) as LlmBackend;
 
 describe('createRoundRobinPicker', () => {
-  const picker = () => createRoundRobinPicker([backend('a'), backend('b'), backend('c')]);
+  const picker = () => createRoundRobinPicker({ local: [backend('a'), backend('b'), backend('c')] });
 
   it('spreads first attempts across backends', () => {
     const p = picker();
@@ -21,7 +21,13 @@ describe('createRoundRobinPicker', () => {
     expect(p.pick({ jobId: 'j1', model: 'm', attempt: 3 }).id).toBe('c');
   });
 
+  it('sends the cloud model to the cloud endpoint', () => {
+    const p = createRoundRobinPicker({ local: [backend('a')], cloud: { backend: backend('cloud'), model: 'gpt-x' } });
+    expect(p.pick({ jobId: 'j1', model: 'gpt-x', attempt: 1 }).id).toBe('cloud');
+    expect(p.pick({ jobId: 'j2', model: 'qwen', attempt: 1 }).id).toBe('a');
+  });
+
   it('refuses an empty pool', () => {
-    expect(() => createRoundRobinPicker([])).toThrow('no LLM backend is configured');
+    expect(() => createRoundRobinPicker({ local: [] })).toThrow('no LLM backend is configured');
   });
 });

@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import { createRoundRobinPicker } from './backend-picker';
 import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv } from './env';
-import { createOllamaBackend } from './llm/ollama';
+import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
 
 const env = loadOrExit(() => loadServerEnv());
@@ -30,9 +30,15 @@ async function connect(): Promise<NativeConnection> {
 
 const prisma = getPrisma(env);
 const publisher = await createPublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
-const backends = createRoundRobinPicker(
-  env.OLLAMA_URL.map((url, i) => createOllamaBackend({ id: `ollama-${i + 1}`, url })),
-);
+const configured = createBackends({
+  ollamaUrls: env.OLLAMA_URL,
+  ...(env.OPENAI_API_KEY ? { openai: { baseURL: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY } } : {}),
+});
+const cloud = configured.find((b) => b.kind === 'openai');
+const backends = createRoundRobinPicker({
+  local: configured.filter((b) => b.kind === 'ollama'),
+  cloud: cloud && { backend: cloud, model: env.OPENAI_MODEL },
+});
 const connection = await connect();
 const worker = await Worker.create({
   connection,

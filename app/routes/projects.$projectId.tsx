@@ -57,7 +57,7 @@ export default function ProjectPage() {
         <div className="stack">
           <JobForm
             projectId={project.id}
-            models={project.allowedModels}
+            models={project.models}
             onSubmitted={(jobId) => {
               refreshList();
               select(jobId);

@@ -54,7 +54,7 @@ export async function startJobStack(options: JobStackOptions) {
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
   const publisher = await createPublisher({ databaseUrl });
-  const backends = createRoundRobinPicker(options.backends);
+  const backends = createRoundRobinPicker({ local: options.backends });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   async function startWorker() {

@@ -11,6 +11,8 @@ export interface ServiceDeps {
   sessionSecret: string;
   defaultModel: string;
   temporalUiUrl: string;
+  /** Models offered to tiers that allow every model. */
+  models?: string[];
 }
 
 /** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
@@ -21,6 +23,7 @@ export function createServices(deps: ServiceDeps) {
   return {
     prisma,
     temporal,
+    models: deps.models ?? [deps.defaultModel],
     sessions,
     auth: createAuthService({ prisma, sessions }),
     projects,

@@ -7,6 +7,13 @@ export const projectsRouter = router({
     .input(z.object({ projectId: z.uuid() }))
     .query(async ({ ctx, input }) => {
       const { id, name, description, team } = await ctx.services.projects.require(ctx.user.id, input.projectId);
-      return { id, name, description, team: { id: team.id, name: team.name }, allowedModels: team.tier.allowedModels };
+      const { allowedModels } = team.tier;
+      return {
+        id,
+        name,
+        description,
+        team: { id: team.id, name: team.name },
+        models: allowedModels.length > 0 ? allowedModels : ctx.services.models,
+      };
     }),
 });
