@@ -35,6 +35,8 @@ try {
   const failure = await stack.done;
   process.exit(failure ? 1 : 0);
 } catch (error) {
+  // Ctrl-C during start-up: everything is stopped already; nothing to explain.
+  if (error instanceof StackError && error.interrupted) process.exit(130);
   if (error instanceof StackError || error instanceof PortInUseError || error instanceof TemporalCliMissingError) {
     console.error(`\n${error.message}`);
     process.exit(1);

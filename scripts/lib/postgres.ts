@@ -188,7 +188,7 @@ function assertTraversable(dir: string): void {
  * still holds the data directory; it is an orphan (its parent is init). Stop it instead of failing
  * with "lock file already exists". A postmaster with a live parent belongs to a running stack.
  */
-async function stopStalePostmaster(dataDir: string): Promise<void> {
+export async function stopStalePostmaster(dataDir: string): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);

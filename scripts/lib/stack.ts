@@ -7,7 +7,7 @@ import { loadStackEnv, type StackEnv } from '../../server/env';
 import { seedDatabase } from '../../prisma/seed';
 import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
-import { startPostgres, type RunningPostgres } from './postgres';
+import { startPostgres, stopStalePostmaster, type RunningPostgres } from './postgres';
 import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
 
@@ -76,6 +76,8 @@ const TASK_QUEUE = 'switchyard';
 
 export class StackError extends Error {
   override name = 'StackError';
+  /** The start was cut short by a stop request (Ctrl-C), not by a failure. */
+  interrupted = false;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -96,6 +98,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const embeddedPostgres = !env.DATABASE_URL;
   let ports: StackPorts;
   try {
+    // Before the port checks: an orphaned PostgreSQL of this data dir holds PG_PORT and is ours to stop.
+    if (embeddedPostgres) await stopStalePostmaster(path.join(dataDir, 'postgres'));
     ports = await resolvePorts(options, env, { realOllama: Boolean(realOllama), embeddedPostgres });
   } catch (error) {
     releaseDataDir();
@@ -226,7 +230,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
   } catch (error) {
     const reason = supervisor.failed;
+    const interrupted = supervisor.stopping && !reason;
     await cleanup();
+    if (interrupted) {
+      const stopped = new StackError('start-up interrupted');
+      stopped.interrupted = true;
+      throw stopped;
+    }
     if (error instanceof StackError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new StackError(reason && !message.includes(reason) ? `${message}\n(${reason})` : message, { cause: error });

@@ -51,3 +51,28 @@ describe('Supervisor', () => {
     await supervisor.stop();
   });
 });
+
+describe('reaper', () => {
+  it('stops the children of a supervisor that was killed outright', async () => {
+    const script = `
+      import { Supervisor } from ${JSON.stringify(new URL('./supervisor.ts', import.meta.url).pathname)};
+      const s = new Supervisor({ echo: false });
+      const c = s.spawn({ name: 'sleeper', command: 'sleep', args: ['60'] });
+      console.log('child ' + c.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const { spawn } = await import('node:child_process');
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve) => {
+      parent.stdout.on('data', (chunk: Buffer) => {
+        const match = /child (\d+)/.exec(chunk.toString());
+        if (match) resolve(Number(match[1]));
+      });
+    });
+    expect(alive(pid)).toBe(true);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid)).toBe(false);
+  });
+});

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Runs the processes of the local stack. Each child gets its own process group (so a stop reaches
@@ -45,6 +47,11 @@ export interface SupervisorOptions {
   handleSignals?: boolean;
   /** Lines kept per child to explain a failure. */
   tailLines?: number;
+  /**
+   * Start a watchdog (reaper.mjs) that stops every child if this process dies without doing it
+   * (SIGKILL; tsx force-kills a child that does not acknowledge Ctrl-C within 60 ms). Default true.
+   */
+  reaper?: boolean;
 }
 
 const COLORS = [36, 35, 33, 32, 34, 91, 96, 95];
@@ -56,6 +63,8 @@ export class ChildFailedError extends Error {
 
 export class Child {
   readonly exited: Promise<ExitInfo>;
+  /** After exit and the end of its output (which grandchildren may hold open). */
+  readonly closed: Promise<void>;
   exitInfo: ExitInfo | undefined;
   private readonly tail: string[] = [];
   private readonly lineListeners = new Set<(line: string) => void>();
@@ -70,6 +79,10 @@ export class Child {
     readonly process: ChildProcess,
     private readonly tailLines: number,
   ) {
+    this.closed = new Promise((resolve) => {
+      process.once('close', () => resolve());
+      process.once('error', () => resolve());
+    });
     this.exited = new Promise((resolve) => {
       process.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
@@ -145,7 +158,9 @@ export class Child {
         );
       }, timeoutMs);
       this.lineListeners.add(listener);
-      void this.exited.then((info) => {
+      void this.exited.then(async (info) => {
+        // 'exit' can come before the last output is read; give the pipes a moment to drain.
+        await Promise.race([this.closed, sleep(300)]);
         if (!this.lineListeners.has(listener)) return;
         cleanup();
         reject(new ChildFailedError(`${this.name} exited (${describeExit(info)}) before it was ready; recent output:\n${this.recentOutput()}`));
@@ -236,6 +251,25 @@ export class Supervisor {
     return this.stopPromise !== undefined;
   }
 
+  private reaperInput: Writable | undefined;
+
+  private tellReaper(line: string): void {
+    if (this.options.reaper === false) return;
+    if (!this.reaperInput) {
+      const reaper = spawn(process.execPath, [fileURLToPath(new URL('./reaper.mjs', import.meta.url))], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      reaper.unref();
+      const input = reaper.stdin!;
+      // Must not keep this process alive; its closing (at our exit, however it happens) is the signal.
+      (input as unknown as { unref?: () => void }).unref?.();
+      input.on('error', () => {});
+      this.reaperInput = input;
+    }
+    this.reaperInput.write(`${line}\n`);
+  }
+
   spawn(spec: ChildSpec): Child {
     if (this.stopPromise) throw new Error(`cannot start ${spec.name}: the stack is stopping`);
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -252,6 +286,17 @@ export class Supervisor {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const child = new Child(spec, proc, this.options.tailLines ?? 40);
+    if (proc.pid !== undefined) {
+      this.tellReaper(`add ${proc.pid} ${spec.stopSignal ?? 'SIGTERM'} ${spec.signalLeaderOnly ? 1 : 0}`);
+      const pid = proc.pid;
+      // Forget a group only once it is empty, so that a pid reused later is never signalled.
+      const forget = () => {
+        if (!groupAlive(pid)) this.reaperInput?.write(`remove ${pid}\n`);
+      };
+      void child.exited.then(forget);
+      const stop = child.stop.bind(child);
+      child.stop = () => stop().then(forget);
+    }
     this.children.push(child);
     const color = COLORS[this.colorIndex++ % COLORS.length]!;
     const onLine = (line: string) => {
@@ -278,6 +323,8 @@ export class Supervisor {
         await Promise.all(this.children.filter((c) => (c.spec.stopPhase ?? 0) === phase).map((c) => c.stop()));
       }
       process.off('exit', this.onExit);
+      this.reaperInput?.end('exit\n');
+      this.reaperInput = undefined;
       for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
       await new Promise<void>((resolve) => (this.logStream ? this.logStream.end(resolve) : resolve()));
       this.resolveDone(this.failure);
