@@ -24,6 +24,10 @@ export interface DispatchResult {
  */
 export function dispatch(state: SchedulerState, now: number): DispatchResult {
   pruneRateWindows(state, now);
+  // The common event while everything is busy (an arrival): nothing to grant, skip the O(N) plan.
+  if (state.waiting.length === 0 || !Object.values(state.backends).some((backend) => hasFreeSlot(backend, now))) {
+    return { grants: [], fallbackMarked: [] };
+  }
   const fallbackMarked = markFallback(state, now);
 
   const planner = new Planner(state, now, state.waiting);
@@ -77,6 +81,15 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
   return { grants, fallbackMarked };
 }
 
+function hasFreeSlot(backend: SchedulerState['backends'][string], now: number): boolean {
+  return (
+    backend.healthy &&
+    now >= backend.cooldownUntil &&
+    backend.running < backend.slots &&
+    (backend.rpmLimit === 0 || backend.recentGrants.length < backend.rpmLimit)
+  );
+}
+
 function pruneRateWindows(state: SchedulerState, now: number): void {
   const windowStart = now - state.config.rateWindowMs;
   for (const backend of Object.values(state.backends)) {
@@ -90,14 +103,7 @@ function pruneRateWindows(state: SchedulerState, now: number): void {
 function markFallback(state: SchedulerState, now: number): string[] {
   const candidates = state.waiting.filter((job) => job.fallbackSince === null && state.tiers[job.tier]?.cloudFallback);
   if (candidates.length === 0) return [];
-  const cloudFree = Object.values(state.backends).some(
-    (backend) =>
-      backend.kind === 'openai' &&
-      backend.healthy &&
-      now >= backend.cooldownUntil &&
-      backend.running < backend.slots &&
-      (backend.rpmLimit === 0 || backend.recentGrants.length < backend.rpmLimit),
-  );
+  const cloudFree = Object.values(state.backends).some((backend) => backend.kind === 'openai' && hasFreeSlot(backend, now));
   if (!cloudFree) return [];
   const marked: string[] = [];
   let eta: Map<string, number | null> | null = null;

@@ -47,23 +47,35 @@ interface PlanClass {
   fallback: number[];
   feasible: boolean;
   localFeasible: boolean;
+  /** Expected service time per backend index, filled on first use. */
+  service: number[];
 }
 
 export interface PlanJob {
   job: WaitingJob;
   native: number;
   level: number;
+  user: number;
   cls: PlanClass;
   maxRunning: number;
   done: boolean;
 }
 
 interface PlanQueue {
+  cls: PlanClass;
   jobs: PlanJob[];
   head: number;
 }
 
+interface PlanLevel {
+  value: number;
+  count: number;
+  /** Queues per class, indexed by team index. */
+  byTeam: Array<PlanQueue[] | undefined>;
+}
+
 interface PlanTeam {
+  index: number;
   id: string;
   weight: number;
   usage: number;
@@ -90,15 +102,16 @@ export class Planner {
   readonly backends: PlanBackend[] = [];
   readonly jobs: PlanJob[] = [];
   private readonly classes: PlanClass[] = [];
-  private readonly byLevel = new Map<number, Map<string, Map<PlanClass, PlanQueue>>>();
-  private readonly levelCount = new Map<number, number>();
-  private levels: number[] = [];
+  private readonly byLevel = new Map<number, PlanLevel>();
+  /** Levels with jobs, highest first. */
+  private levels: PlanLevel[] = [];
   /** Waiting jobs per native priority, for the aging ceiling. */
   private readonly nativeCount = new Map<number, number>();
   private ceiling = Number.NEGATIVE_INFINITY;
   private readonly teams = new Map<string, PlanTeam>();
   private teamOrder: PlanTeam[] = [];
-  private readonly userRunning = new Map<string, number>();
+  private readonly userIndex = new Map<string, number>();
+  private userRunning: number[] = [];
   private avail: boolean[] = [];
   private readonly decay: number;
   remaining = 0;
@@ -151,10 +164,10 @@ export class Planner {
       }
       const usage = state.teamUsage[teamId] ?? 0;
       const weight = tier && tier.weight > 0 ? tier.weight : 1;
-      this.teams.set(teamId, { id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0 });
+      this.teams.set(teamId, { index: this.teams.size, id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0 });
     }
     for (const lease of Object.values(state.leases)) {
-      this.userRunning.set(lease.userId, (this.userRunning.get(lease.userId) ?? 0) + 1);
+      this.userRunning[this.user(lease.userId)]! += 1;
       if (lease.kind === 'ollama') this.teams.get(lease.teamId)!.localRunning++;
     }
     this.teamOrder = [...this.teams.values()];
@@ -180,31 +193,41 @@ export class Planner {
         this.classes.push(cls);
       }
       const level = effectivePriority(job, tier, now, state.config.aging, this.ceiling);
-      const pj: PlanJob = { job, native: nativePriority(job, tier), level, cls, maxRunning: tier.maxRunningPerUser, done: false };
+      const pj: PlanJob = { job, native: nativePriority(job, tier), level, user: this.user(job.userId), cls, maxRunning: tier.maxRunningPerUser, done: false };
       this.jobs.push(pj);
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
-      this.queueAt(level, job.teamId, cls).jobs.push(pj);
-      this.levelCount.set(level, (this.levelCount.get(level) ?? 0) + 1);
+      this.queueAt(level, this.teams.get(job.teamId)!.index, cls).jobs.push(pj);
+      this.byLevel.get(level)!.count++;
       this.remaining++;
     }
-    this.levels = [...this.byLevel.keys()].sort((a, b) => b - a);
+    this.sortLevels();
   }
 
-  private queueAt(level: number, teamId: string, cls: PlanClass): PlanQueue {
-    let teams = this.byLevel.get(level);
-    if (!teams) {
-      teams = new Map();
-      this.byLevel.set(level, teams);
+  private user(userId: string): number {
+    let index = this.userIndex.get(userId);
+    if (index === undefined) {
+      index = this.userRunning.length;
+      this.userIndex.set(userId, index);
+      this.userRunning.push(0);
     }
-    let perClass = teams.get(teamId);
-    if (!perClass) {
-      perClass = new Map();
-      teams.set(teamId, perClass);
+    return index;
+  }
+
+  private sortLevels(): void {
+    this.levels = [...this.byLevel.values()].filter((level) => level.count > 0).sort((a, b) => b.value - a.value);
+  }
+
+  private queueAt(value: number, team: number, cls: PlanClass): PlanQueue {
+    let level = this.byLevel.get(value);
+    if (!level) {
+      level = { value, count: 0, byTeam: [] };
+      this.byLevel.set(value, level);
     }
-    let queue = perClass.get(cls);
+    const queues = (level.byTeam[team] ??= []);
+    let queue = queues.find((candidate) => candidate.cls === cls);
     if (!queue) {
-      queue = { jobs: [], head: 0 };
-      perClass.set(cls, queue);
+      queue = { cls, jobs: [], head: 0 };
+      queues.push(queue);
     }
     return queue;
   }
@@ -221,25 +244,23 @@ export class Planner {
     if (ceiling === Number.NEGATIVE_INFINITY) return;
     let moved = false;
     for (const level of this.levels) {
-      if (level <= ceiling) break;
-      const count = this.levelCount.get(level) ?? 0;
-      if (count === 0) continue;
+      if (level.value <= ceiling) break;
+      if (level.count === 0) continue;
       moved = true;
-      for (const [teamId, perClass] of this.byLevel.get(level)!) {
-        for (const [cls, queue] of perClass) {
+      level.byTeam.forEach((queues, team) => {
+        for (const queue of queues ?? []) {
           const rest = queue.jobs.slice(queue.head).filter((pj) => !pj.done);
           if (rest.length === 0) continue;
           for (const pj of rest) pj.level = ceiling;
-          const target = this.queueAt(ceiling, teamId, cls);
+          const target = this.queueAt(ceiling, team, queue.cls);
           target.jobs = mergeBySeq(target.jobs.slice(target.head).filter((pj) => !pj.done), rest);
           target.head = 0;
         }
-      }
-      this.byLevel.delete(level);
-      this.levelCount.set(level, 0);
-      this.levelCount.set(ceiling, (this.levelCount.get(ceiling) ?? 0) + count);
+      });
+      this.byLevel.get(ceiling)!.count += level.count;
+      this.byLevel.delete(level.value);
     }
-    if (moved) this.levels = [...this.byLevel.keys()].sort((a, b) => b - a);
+    if (moved) this.sortLevels();
   }
 
   /** Leases held now, as the simulation must end them. */
@@ -279,6 +300,7 @@ export class Planner {
       fallback,
       feasible: false,
       localFeasible: false,
+      service: [],
     };
   }
 
@@ -340,10 +362,10 @@ export class Planner {
     for (const team of this.teamOrder) {
       if (team.minSlots <= 0 || team.localRunning >= team.minSlots) continue;
       for (const level of this.levels) {
-        if (boosted && level <= boosted.level) break;
-        if (!this.levelCount.get(level)) continue;
-        const perClass = this.byLevel.get(level)!.get(team.id);
-        const candidate = perClass ? this.firstEligible(perClass, true) : null;
+        if (boosted && level.value <= boosted.level) break;
+        if (level.count === 0) continue;
+        const queues = level.byTeam[team.index];
+        const candidate = queues ? this.firstEligible(queues, true) : null;
         if (candidate) {
           boosted = candidate;
           break;
@@ -353,18 +375,18 @@ export class Planner {
     if (boosted) return { pj: boosted, backend: this.place(boosted, true) };
 
     // 2–4. Priority level, then the team furthest below its weighted share, then FIFO.
+    const order = this.teamOrder;
     for (const level of this.levels) {
-      if (!this.levelCount.get(level)) continue;
-      const perTeam = this.byLevel.get(level)!;
-      const order = this.teamOrder;
+      if (level.count === 0) continue;
+      const byTeam = level.byTeam;
       for (let t = 0; t < order.length; t++) {
-        const perClass = perTeam.get(order[t]!.id);
-        if (!perClass) continue;
-        let best = this.firstEligible(perClass, false);
+        const queues = byTeam[order[t]!.index];
+        if (!queues) continue;
+        let best = this.firstEligible(queues, false);
         if (!best) continue;
         const key = order[t]!.key;
         for (let u = t + 1; u < order.length && order[u]!.key === key; u++) {
-          const other = perTeam.get(order[u]!.id);
+          const other = byTeam[order[u]!.index];
           const candidate = other ? this.firstEligible(other, false) : null;
           if (candidate && candidate.job.seq < best.job.seq) best = candidate;
         }
@@ -374,17 +396,19 @@ export class Planner {
     return null;
   }
 
-  private firstEligible(perClass: Map<PlanClass, PlanQueue>, localOnly: boolean): PlanJob | null {
+  private firstEligible(queues: PlanQueue[], localOnly: boolean): PlanJob | null {
     let best: PlanJob | null = null;
-    for (const [cls, queue] of perClass) {
-      if (!(localOnly ? cls.localFeasible : cls.feasible)) continue;
+    const running = this.userRunning;
+    for (let q = 0; q < queues.length; q++) {
+      const queue = queues[q]!;
+      if (!(localOnly ? queue.cls.localFeasible : queue.cls.feasible)) continue;
       const jobs = queue.jobs;
       while (queue.head < jobs.length && jobs[queue.head]!.done) queue.head++;
       for (let i = queue.head; i < jobs.length; i++) {
         const pj = jobs[i]!;
         if (pj.done) continue;
         if (best && pj.job.seq > best.job.seq) break;
-        if (pj.maxRunning > 0 && (this.userRunning.get(pj.job.userId) ?? 0) >= pj.maxRunning) continue;
+        if (pj.maxRunning > 0 && running[pj.user]! >= pj.maxRunning) continue;
         best = pj;
         break;
       }
@@ -434,14 +458,14 @@ export class Planner {
     const backend = this.backends[pick.backend]!;
     pj.done = true;
     this.remaining--;
-    this.levelCount.set(pj.level, this.levelCount.get(pj.level)! - 1);
+    this.byLevel.get(pj.level)!.count--;
     const sameNative = this.nativeCount.get(pj.native)! - 1;
     this.nativeCount.set(pj.native, sameNative);
     if (sameNative === 0 && pj.native === this.ceiling) this.lowerCeiling();
     backend.running++;
     if (backend.kind === 'ollama') touchLoaded(backend.loaded, pj.cls.model, backend.maxLoaded);
     if (backend.rpmLimit > 0) backend.grants.push(at);
-    this.userRunning.set(pj.job.userId, (this.userRunning.get(pj.job.userId) ?? 0) + 1);
+    this.userRunning[pj.user]! += 1;
     const decay = this.decay;
     for (const other of this.teamOrder) {
       other.usage *= decay;
@@ -458,13 +482,15 @@ export class Planner {
   release(lease: PlanLease): void {
     const backend = this.backends[lease.backend];
     if (backend) backend.running = Math.max(0, backend.running - 1);
-    this.userRunning.set(lease.userId, (this.userRunning.get(lease.userId) ?? 1) - 1);
+    this.userRunning[this.user(lease.userId)]! -= 1;
     const team = this.teams.get(lease.teamId);
     if (team && lease.local) team.localRunning--;
   }
 
   expectedServiceMs(pick: Pick): number {
-    return expectedServiceMs(this.state, pick.pj.cls.model, this.backends[pick.backend]!.id);
+    const cached = pick.pj.cls.service[pick.backend];
+    if (cached !== undefined) return cached;
+    return (pick.pj.cls.service[pick.backend] = expectedServiceMs(this.state, pick.pj.cls.model, this.backends[pick.backend]!.id));
   }
 
   /** Whether some backend could ever serve the job (for reporting why it is blocked). */
