@@ -1,5 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type { PrismaClient } from '../server/generated/prisma/client';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
 import { assessRequirements } from './complexity';
@@ -13,11 +13,20 @@ const SYSTEM_PROMPT =
 export function createRecordActivities({ prisma, publisher }: { prisma: PrismaClient; publisher: Publisher }) {
   return {
     async prepareJob(jobId: string): Promise<PreparedJob> {
-      const job = await prisma.job.findUnique({
-        where: { id: jobId },
-        select: { id: true, projectId: true, model: true, requirements: true, status: true },
-      });
-      if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
+      // Records which run works on the job (a retry is a new run of the same workflow id).
+      const runId = Context.current().info.workflowExecution?.runId;
+      const job = await prisma.job
+        .update({
+          where: { id: jobId },
+          data: { runId },
+          select: { id: true, projectId: true, model: true, requirements: true },
+        })
+        .catch((error: unknown) => {
+          if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+            throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
+          }
+          throw error;
+        });
       if (!job.requirements.trim()) {
         throw ApplicationFailure.nonRetryable('the requirements are empty', 'InvalidJob');
       }

@@ -76,12 +76,12 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
   async function startWorkflow(input: JobWorkflowInput): Promise<void> {
     const client = await connect();
     try {
-      const handle = await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
+      // The workflow records its run id on the job itself (prepareJob), sparing a write here.
+      await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
         args: [input],
       });
-      await prisma.job.update({ where: { id: input.jobId }, data: { runId: handle.firstExecutionRunId } });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
       throw unavailable();

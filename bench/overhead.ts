@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Ollama } from 'ollama';
+import { startStack } from '../scripts/lib/stack';
+import { repoRoot } from '../scripts/lib/paths';
+import { BenchClient, createBenchTeam } from './lib/clients';
+import { median, percentile, round } from './lib/stats';
+
+/**
+ * Orchestration overhead of a job: time from submit (tRPC over HTTP) to the job's completion
+ * event (Socket.IO), minus the backend's own generation time, at several concurrencies; then
+ * throughput with an instant backend. The whole stack runs as in production — web, worker,
+ * Temporal, PostgreSQL, simulator — each its own process on this machine.
+ *
+ *   npm run bench:overhead -- [--jobs 200] [--levels 1,10,50] [--seconds 20]
+ */
+
+const { values } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '150' },
+    levels: { type: 'string', default: '1,10,50' },
+    seconds: { type: 'string', default: '20' },
+  },
+});
+const jobsPerLevel = Number(values.jobs);
+const levels = values.levels.split(',').map(Number);
+const instantSeconds = Number(values.seconds);
+const MODEL = 'qwen2.5-coder:7b';
+// "reverse a string" is a one-line request: no review step, one model call per job.
+const REQUIREMENTS = 'reverse a string';
+const TOKENS = 40;
+
+const stack = await startStack({
+  mode: 'test',
+  echo: false,
+  logFile: path.join(os.tmpdir(), `switchyard-bench-overhead-${process.pid}.log`),
+  simInstances: 2,
+  simArgs: ['--tps', '100', '--tokens', String(TOKENS), '--ttft', '100', '--slots', '100', '--queue', '1000', '--load-ms', '0'],
+});
+const clients: BenchClient[] = [];
+
+try {
+  const team = await createBenchTeam(stack.databaseUrl, 10);
+  for (const user of team.users) clients.push(await BenchClient.signIn(stack.webUrl!, user.email, user.password));
+  // One listener for the project's events; the other clients only submit.
+  await clients[0]!.join('project', team.projectId);
+  const finishedAt = new Map<string, number>();
+  const waiters = new Map<string, (at: number) => void>();
+  let failures = 0;
+  clients[0]!.onJobUpdate((event) => {
+    if (event.status === 'running' || event.status === 'queued') return;
+    if (event.status !== 'completed') failures++;
+    const waiter = waiters.get(event.jobId);
+    if (waiter) waiter(performance.now());
+    else finishedAt.set(event.jobId, performance.now());
+  });
+
+  /** One job, from submit to its completion event, in milliseconds. */
+  async function runJob(client: BenchClient): Promise<number> {
+    const started = performance.now();
+    const job = await client.mutate<{ id: string }>('jobs.submit', {
+      projectId: team.projectId,
+      requirements: REQUIREMENTS,
+      model: MODEL,
+      clientKey: crypto.randomUUID(),
+    });
+    // The completion event may come before the submit's response.
+    const at = finishedAt.get(job.id) ?? (await new Promise<number>((resolve) => waiters.set(job.id, resolve)));
+    finishedAt.delete(job.id);
+    waiters.delete(job.id);
+    return at - started;
+  }
+
+  /** `concurrency` clients submit back to back until `total` jobs have finished. */
+  async function closedLoop(concurrency: number, total: number) {
+    const durations: number[] = [];
+    let issued = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, i) => {
+        const client = clients[i % clients.length]!;
+        while (issued < total) {
+          issued++;
+          durations.push(await runJob(client));
+        }
+      }),
+    );
+    return { durations, seconds: (performance.now() - started) / 1000 };
+  }
+
+  // The backend's own time for one answer, measured the same way the worker calls it.
+  const ollama = new Ollama({ host: stack.ollamaUrls[0]! });
+  const generation: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t = performance.now();
+    for await (const _ of await ollama.chat({ model: MODEL, stream: true, messages: [{ role: 'user', content: `${REQUIREMENTS} ${i}` }] })) {
+      // drain
+    }
+    generation.push(performance.now() - t);
+  }
+  const generationMs = median(generation);
+  console.log(`backend generation time (median of 10): ${round(generationMs)} ms`);
+
+  await closedLoop(5, 20); // warm-up: JIT, connection pools, workflow cache
+  const runs = [];
+  for (const concurrency of levels) {
+    const { durations, seconds } = await closedLoop(concurrency, Math.max(jobsPerLevel, concurrency * 3));
+    const overhead = durations.map((d) => d - generationMs);
+    const run = {
+      concurrency,
+      jobs: durations.length,
+      p50Ms: round(percentile(overhead, 50)),
+      p95Ms: round(percentile(overhead, 95)),
+      p99Ms: round(percentile(overhead, 99)),
+      endToEndP50Ms: round(percentile(durations, 50)),
+      jobsPerSecond: round(durations.length / seconds, 2),
+    };
+    console.log(`concurrency ${concurrency}: overhead p50 ${run.p50Ms} ms, p95 ${run.p95Ms} ms, p99 ${run.p99Ms} ms; ${run.jobsPerSecond} jobs/s`);
+    runs.push(run);
+  }
+
+  // Instant backend: the simulator paced 100× faster.
+  for (const url of stack.ollamaUrls) {
+    await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ slowdownFactor: 0.01 }) });
+  }
+  const instant = await closedLoopFor(50, instantSeconds);
+  console.log(`instant backend, 50 concurrent: ${round(instant, 2)} jobs/s`);
+
+  async function closedLoopFor(concurrency: number, seconds: number): Promise<number> {
+    let completed = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, i) => {
+        const client = clients[i % clients.length]!;
+        while (performance.now() < deadline) {
+          await runJob(client);
+          completed++;
+        }
+      }),
+    );
+    return completed / ((performance.now() - started) / 1000);
+  }
+
+  const report = {
+    benchmark: 'overhead',
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30), node: process.version },
+    generationMs: round(generationMs),
+    runs,
+    instantBackendJobsPerSecond: round(instant, 2),
+    failedJobs: failures,
+  };
+  const out = path.join(repoRoot, 'bench/results/overhead.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${path.relative(repoRoot, out)}`);
+} finally {
+  for (const client of clients) client.close();
+  await stack.stop();
+}
