@@ -1,29 +1,36 @@
 /**
- * Domain errors. Services throw these; the edges (tRPC's error formatter, Remix loaders) turn
- * them into status codes and messages.
+ * Domain errors. Services throw these; the edges (tRPC middleware, Remix actions) turn them into
+ * status codes and messages.
+ *
+ * Match them with `isError`, not `instanceof`: the Remix server build and the server process each
+ * load their own copy of this module, so a class from one copy is not the other's.
  */
 
 export class NotFoundError extends Error {
-  override name = 'NotFoundError';
+  static readonly type = 'NotFoundError';
+  override readonly name = NotFoundError.type;
   constructor(what: string) {
     super(`${what} not found`);
   }
 }
 
 export class UnauthorizedError extends Error {
-  override name = 'UnauthorizedError';
+  static readonly type = 'UnauthorizedError';
+  override readonly name = UnauthorizedError.type;
   constructor(message = 'sign in to continue') {
     super(message);
   }
 }
 
 export class ForbiddenError extends Error {
-  override name = 'ForbiddenError';
+  static readonly type = 'ForbiddenError';
+  override readonly name = ForbiddenError.type;
 }
 
 /** A request that breaks a rule of the domain; `field` says which input it concerns. */
 export class ValidationError extends Error {
-  override name = 'ValidationError';
+  static readonly type = 'ValidationError';
+  override readonly name = ValidationError.type;
   constructor(
     message: string,
     readonly field?: string,
@@ -34,7 +41,8 @@ export class ValidationError extends Error {
 
 /** A limit was reached; `retryAt` says when it frees, when known. */
 export class LimitError extends Error {
-  override name = 'LimitError';
+  static readonly type = 'LimitError';
+  override readonly name = LimitError.type;
   constructor(
     message: string,
     readonly retryAt?: Date,
@@ -45,5 +53,12 @@ export class LimitError extends Error {
 
 /** A dependency (Temporal, the database) is down; the request may succeed later. */
 export class UnavailableError extends Error {
-  override name = 'UnavailableError';
+  static readonly type = 'UnavailableError';
+  override readonly name = UnavailableError.type;
+}
+
+type DomainErrorClass<T extends Error> = { readonly type: string; prototype: T };
+
+export function isError<T extends Error>(error: unknown, kind: DomainErrorClass<T>): error is T {
+  return error instanceof Error && error.name === kind.type;
 }

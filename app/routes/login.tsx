@@ -1,7 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
-import { LimitError, UnauthorizedError } from '../../server/errors';
+import { isError, LimitError, UnauthorizedError } from '../../server/errors';
 import { sessionCookie } from '../../server/auth/session';
 import { getUser } from '~/lib/session.server';
 
@@ -34,8 +34,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       headers: { 'Set-Cookie': sessionCookie(token, expiresAt, secure) },
     });
   } catch (error) {
-    if (error instanceof UnauthorizedError || error instanceof LimitError) {
-      return data({ fieldErrors: {}, formError: error.message }, { status: error instanceof LimitError ? 429 : 401 });
+    if (isError(error, UnauthorizedError) || isError(error, LimitError)) {
+      return data({ fieldErrors: {}, formError: error.message }, { status: isError(error, LimitError) ? 429 : 401 });
     }
     throw error;
   }

@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import type { SessionUser } from '../auth/session';
 import {
   ForbiddenError,
+  isError,
   LimitError,
   NotFoundError,
   UnauthorizedError,
@@ -30,16 +31,16 @@ const t = initTRPC.context<Context>().create({
         fieldErrors:
           cause instanceof ZodError
             ? Object.fromEntries(cause.issues.map((issue) => [issue.path.join('.'), issue.message]))
-            : cause instanceof ValidationError && cause.field
+            : isError(cause, ValidationError) && cause.field
               ? { [cause.field]: cause.message }
               : null,
-        retryAt: cause instanceof LimitError ? (cause.retryAt?.toISOString() ?? null) : null,
+        retryAt: isError(cause, LimitError) ? (cause.retryAt?.toISOString() ?? null) : null,
       },
     };
   },
 });
 
-const DOMAIN_CODES: [new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY][] = [
+const DOMAIN_CODES: [{ readonly type: string; prototype: Error }, TRPC_ERROR_CODE_KEY][] = [
   [NotFoundError, 'NOT_FOUND'],
   [UnauthorizedError, 'UNAUTHORIZED'],
   [ForbiddenError, 'FORBIDDEN'],
@@ -53,7 +54,7 @@ const convertErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    const code = DOMAIN_CODES.find(([type]) => cause instanceof type)?.[1];
+    const code = DOMAIN_CODES.find(([kind]) => isError(cause, kind))?.[1];
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
   }
   return result;
