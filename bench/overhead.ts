@@ -14,7 +14,10 @@ import { median, percentile, round } from './lib/stats';
  * throughput with an instant backend. The whole stack runs as in production — web, worker,
  * Temporal, PostgreSQL, simulator — each its own process on this machine.
  *
- *   npm run bench:overhead -- [--jobs 200] [--levels 1,10,50] [--seconds 20]
+ *   npm run bench:overhead -- [--jobs 150] [--levels 1,10,50] [--seconds 20] [--profile DIR]
+ *
+ * --profile writes V8 CPU profiles of the web and worker processes into DIR (open them in Chrome
+ * DevTools) to see where the overhead goes.
  */
 
 const { values } = parseArgs({
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '150' },
     levels: { type: 'string', default: '1,10,50' },
     seconds: { type: 'string', default: '20' },
+    profile: { type: 'string' },
   },
 });
 const jobsPerLevel = Number(values.jobs);
@@ -38,6 +42,14 @@ const stack = await startStack({
   logFile: path.join(os.tmpdir(), `switchyard-bench-overhead-${process.pid}.log`),
   simInstances: 2,
   simArgs: ['--tps', '100', '--tokens', String(TOKENS), '--ttft', '100', '--slots', '100', '--queue', '1000', '--load-ms', '0'],
+  ...(values.profile
+    ? {
+        env: {
+          NODE_OPTIONS: `--require ${path.join(repoRoot, 'bench/lib/cpu-profile.cjs')}`,
+          SWITCHYARD_CPU_PROFILE_DIR: path.resolve(values.profile),
+        },
+      }
+    : {}),
 });
 const clients: BenchClient[] = [];
 

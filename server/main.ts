@@ -41,7 +41,7 @@ const realtime = await createRealtimeServer(httpServer, {
 
 httpServer.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') {
-    console.error(`Port ${env.PORT} is in use; set PORT to another port.`);
+    console.error(`port ${env.PORT} is in use; set PORT to another port`);
   } else {
     console.error(`web: cannot listen on ${env.HOST}:${env.PORT}: ${error.message}`);
   }
