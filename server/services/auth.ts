@@ -1,6 +1,7 @@
-import type { PrismaClient } from '../generated/prisma/client';
-import { LimitError, UnauthorizedError } from '../errors';
-import { verifyPassword } from '../auth/password';
+import { z } from 'zod';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { LimitError, UnauthorizedError, ValidationError } from '../errors';
+import { hashPassword, verifyPassword } from '../auth/password';
 import type { SessionStore } from '../auth/session';
 
 const WINDOW_MS = 15 * 60 * 1000;
@@ -8,6 +9,22 @@ const MAX_FAILURES = 10;
 
 // Compared against when the email is unknown, so both cases take the same time.
 const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$2LWTDmEkteSXAyKb3m69vw$rCsLLmvaKuEUdpFtbsX41/Ipd+Gh8C4A+s/uSo/USkA';
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+/** Sign-up form, shared by the Remix action and tests. */
+export const signUpInput = z.object({
+  name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
+  email: z.email('Enter a valid email address.').trim().toLowerCase().max(254),
+  // Upper bound: argon2 of a megabyte-long "password" is a cheap way to burn our CPU.
+  password: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
+    .max(200, 'Use at most 200 characters.'),
+});
+export type SignUpInput = z.infer<typeof signUpInput>;
+
+const EMAIL_TAKEN = 'An account with this email already exists. Sign in instead.';
 
 export function createAuthService({ prisma, sessions }: { prisma: PrismaClient; sessions: SessionStore }) {
   const failures = new Map<string, number[]>();
@@ -35,6 +52,29 @@ export function createAuthService({ prisma, sessions }: { prisma: PrismaClient; 
       }
       failures.delete(key);
       return sessions.create(user.id);
+    },
+
+    /** A new account and its first session. The user belongs to no team yet. */
+    async signUp(input: SignUpInput) {
+      const parsed = signUpInput.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ValidationError(issue.message, String(issue.path[0] ?? ''));
+      }
+      const { name, email, password } = parsed.data;
+      if (await prisma.user.count({ where: { email } })) throw new ValidationError(EMAIL_TAKEN, 'email');
+      const passwordHash = await hashPassword(password);
+      const user = await prisma.user
+        .create({ data: { name, email, passwordHash }, select: { id: true } })
+        .catch((error: unknown) => {
+          // Two sign-ups with one email at once: the unique index decides.
+          if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+            throw new ValidationError(EMAIL_TAKEN, 'email');
+          }
+          throw error;
+        });
+      await prisma.auditLog.create({ data: { actorId: user.id, action: 'user.signup', targetType: 'user', targetId: user.id } });
+      return { userId: user.id, ...(await sessions.create(user.id)) };
     },
 
     signOut(token: string | undefined) {

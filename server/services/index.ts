@@ -3,7 +3,9 @@ import { createSessionStore } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
 import { createAuthService } from './auth';
 import { createJobService } from './jobs';
+import { createInviteService } from './invites';
 import { createProjectService } from './projects';
+import { createTeamService } from './teams';
 
 export interface ServiceDeps {
   prisma: PrismaClient;
@@ -20,6 +22,7 @@ export function createServices(deps: ServiceDeps) {
   const { prisma, temporal } = deps;
   const sessions = createSessionStore(prisma, deps.sessionSecret);
   const projects = createProjectService(prisma);
+  const teams = createTeamService(prisma);
   return {
     prisma,
     temporal,
@@ -27,6 +30,8 @@ export function createServices(deps: ServiceDeps) {
     sessions,
     auth: createAuthService({ prisma, sessions }),
     projects,
+    teams,
+    invites: createInviteService({ prisma, teams }),
     jobs: createJobService({
       prisma,
       temporal,
