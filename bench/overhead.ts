@@ -45,7 +45,7 @@ const stack = await startStack({
   ...(values.profile
     ? {
         env: {
-          NODE_OPTIONS: `--require ${path.join(repoRoot, 'bench/lib/cpu-profile.cjs')}`,
+          NODE_OPTIONS: `--import ${path.join(repoRoot, 'bench/lib/cpu-profile.mjs')}`,
           SWITCHYARD_CPU_PROFILE_DIR: path.resolve(values.profile),
         },
       }

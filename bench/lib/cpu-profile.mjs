@@ -1,8 +1,8 @@
-// Preloaded with --require by `bench:overhead --profile DIR`: records a V8 CPU profile of the
+// Preloaded with --import by `bench:overhead --profile DIR`: records a V8 CPU profile of the
 // process and writes it to DIR when the process exits (NODE_OPTIONS may not carry --cpu-prof).
-const { Session } = require('node:inspector');
-const fs = require('node:fs');
-const path = require('node:path');
+import fs from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
 
 const dir = process.env.SWITCHYARD_CPU_PROFILE_DIR;
 if (dir) {
