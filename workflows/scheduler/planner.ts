@@ -418,15 +418,24 @@ export class Planner {
 
   /**
    * Pool preference, then model affinity (loaded < room to load < must evict another model), then
-   * the least loaded. Affinity never reorders jobs, only chooses among free slots.
+   * the least loaded. Affinity never reorders jobs, only chooses among free slots. Backends the job
+   * failed on are taken only when no other one is free.
    */
   private place(pj: PlanJob, localOnly: boolean): number {
+    const avoid = pj.job.avoid;
+    if (avoid.length === 0) return this.placeAmong(pj, localOnly, null);
+    const elsewhere = this.placeAmong(pj, localOnly, avoid);
+    return elsewhere >= 0 ? elsewhere : this.placeAmong(pj, localOnly, null);
+  }
+
+  private placeAmong(pj: PlanJob, localOnly: boolean, avoid: readonly string[] | null): number {
     const cls = pj.cls;
     let best = -1;
     let bestRank = 0;
+    const skip = (i: number) => !this.avail[i] || (avoid !== null && avoid.includes(this.backends[i]!.id));
     for (let k = 0; k < cls.preferred.length; k++) {
       const i = cls.preferred[k]!;
-      if (!this.avail[i] || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;
+      if (skip(i) || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;
       const rank = cls.rank[k]!;
       if (best < 0 || rank < bestRank || (rank === bestRank && this.better(i, best, cls.model))) {
         best = i;
@@ -435,7 +444,7 @@ export class Planner {
     }
     if (best >= 0 || localOnly) return best;
     for (const i of cls.fallback) {
-      if (this.avail[i] && (best < 0 || this.better(i, best, cls.model))) best = i;
+      if (!skip(i) && (best < 0 || this.better(i, best, cls.model))) best = i;
     }
     return best;
   }

@@ -149,7 +149,7 @@ describe('circuit breaker', () => {
 describe('priority and aging', () => {
   it('adds tier base, job priority, capped aging and boost', () => {
     const std = tier('std', { basePriority: 2 });
-    const job = { jobId: 'j', teamId: 't', userId: 'u', tier: 'std', model: 'm1', priority: 1, boost: 3, enqueuedAt: T0, seq: 1, fallbackSince: null };
+    const job = { jobId: 'j', teamId: 't', userId: 'u', tier: 'std', model: 'm1', priority: 1, boost: 3, enqueuedAt: T0, seq: 1, fallbackSince: null, avoid: [] };
     const aging = { stepMs: 10_000, max: 4 };
     expect(effectivePriority(job, std, T0, aging)).toBe(6);
     expect(effectivePriority(job, std, T0 + 25_000, aging)).toBe(8);
@@ -223,6 +223,21 @@ describe('placement', () => {
     const counts: Record<string, number> = {};
     for (const g of dispatch(warm, T0).grants) counts[g.backendId] = (counts[g.backendId] ?? 0) + 1;
     expect(counts).toEqual({ a: 2, b: 2 });
+  });
+
+  it('places a retried job on another backend than the one it failed on, when one is free', () => {
+    const state = createSchedulerState({
+      tiers: [tier('std')],
+      backends: [ollama('a', 1, ['m1'], { loadedModels: ['m1'] }), ollama('b', 1, ['m1'])],
+      now: T0,
+    });
+    enqueue(state, { jobId: 'retry', teamId: 't', userId: 'u', tier: 'std', model: 'm1', avoid: ['a'] }, T0);
+    expect(dispatch(state, T0).grants[0]?.backendId).toBe('b');
+
+    // With only the avoided backend free, the job still runs there rather than wait.
+    const single = createSchedulerState({ tiers: [tier('std')], backends: [ollama('a', 1, ['m1'])], now: T0 });
+    enqueue(single, { jobId: 'retry', teamId: 't', userId: 'u', tier: 'std', model: 'm1', avoid: ['a'] }, T0);
+    expect(dispatch(single, T0).grants[0]?.backendId).toBe('a');
   });
 
   it('loads a model where there is room before evicting another one', () => {

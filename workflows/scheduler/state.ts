@@ -113,6 +113,7 @@ export function enqueue(state: SchedulerState, request: EnqueueRequest, now: num
     enqueuedAt: now,
     seq: state.nextSeq++,
     fallbackSince: null,
+    avoid: request.avoid ?? [],
   };
   state.waiting.push(job);
   return { ok: true, job, duplicate: false };

@@ -77,6 +77,11 @@ export interface WaitingJob {
    * decision does not flap as estimates move.
    */
   fallbackSince: number | null;
+  /**
+   * Backends this job already failed on (a retry after a backend error): placement prefers any
+   * other free backend and takes one of these only when nothing else is free.
+   */
+  avoid: string[];
 }
 
 export type Route = 'preferred' | 'fallback';
@@ -199,7 +204,7 @@ export interface JobPosition {
 }
 
 export type EnqueueRequest = Pick<WaitingJob, 'jobId' | 'teamId' | 'userId' | 'tier' | 'model'> &
-  Partial<Pick<WaitingJob, 'priority' | 'boost'>>;
+  Partial<Pick<WaitingJob, 'priority' | 'boost' | 'avoid'>>;
 
 export type EnqueueResult =
   | { ok: true; job: WaitingJob; duplicate: boolean }
