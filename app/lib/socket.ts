@@ -5,6 +5,10 @@ import type { ClientToServerEvents, RoomRequest, ServerToClientEvents } from '..
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: ClientSocket | undefined;
 
+const EVENTS = ['job:tokens', 'job:update', 'presence'] as const satisfies readonly (keyof ServerToClientEvents)[];
+// Several components may want one room (the project page and its presence line); leave when the last one goes.
+const roomUsers = new Map<string, number>();
+
 function getSocket(): ClientSocket {
   socket ??= io({ path: '/socket.io', transports: ['websocket'] });
   return socket;
@@ -32,17 +36,26 @@ export function useRoom(
       s.emit('join', target, (ack) => {
         if (ack.ok) latest.current.onSync?.();
       });
-    const onTokens: ServerToClientEvents['job:tokens'] = (e) => latest.current.handlers['job:tokens']?.(e);
-    const onUpdate: ServerToClientEvents['job:update'] = (e) => latest.current.handlers['job:update']?.(e);
+    // Each event is forwarded to the handler of the same name: the pairing the types cannot express over a loop.
+    const untyped = s as unknown as Pick<Socket, 'on' | 'off'>;
+    const listeners = EVENTS.map((event) => {
+      const listener = (payload: unknown) => (latest.current.handlers[event] as ((p: unknown) => void) | undefined)?.(payload);
+      untyped.on(event, listener);
+      return [event, listener] as const;
+    });
+    const key = `${kind}:${id}`;
+    roomUsers.set(key, (roomUsers.get(key) ?? 0) + 1);
     s.on('connect', join);
-    s.on('job:tokens', onTokens);
-    s.on('job:update', onUpdate);
     if (s.connected) join();
     return () => {
       s.off('connect', join);
-      s.off('job:tokens', onTokens);
-      s.off('job:update', onUpdate);
-      s.emit('leave', target);
+      for (const [event, listener] of listeners) untyped.off(event, listener);
+      const left = (roomUsers.get(key) ?? 1) - 1;
+      if (left > 0) roomUsers.set(key, left);
+      else {
+        roomUsers.delete(key);
+        s.emit('leave', target);
+      }
     };
   }, [kind, id]);
 }

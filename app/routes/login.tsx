@@ -1,8 +1,9 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
-import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
+import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { isError, LimitError, UnauthorizedError } from '../../server/errors';
 import { sessionCookie } from '../../server/auth/session';
+import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
@@ -12,9 +13,6 @@ const credentials = z.object({
   password: z.string().min(1, 'Enter your password.'),
   redirectTo: z.string().default('/projects'),
 });
-
-/** Only same-site paths, so the form cannot be used to bounce users to another site. */
-const safeRedirect = (to: string) => (to.startsWith('/') && !to.startsWith('//') ? to : '/projects');
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   if (await getUser(request, context)) throw redirect('/projects');
@@ -71,6 +69,9 @@ export default function Login() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </Form>
+      <p className="switch-auth">
+        New to Switchyard? <Link to={`/signup${params.has('redirectTo') ? `?${new URLSearchParams({ redirectTo: params.get('redirectTo')! })}` : ''}`}>Create an account</Link>
+      </p>
     </main>
   );
 }

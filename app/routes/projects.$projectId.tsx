@@ -5,6 +5,7 @@ import { TRPCError } from '@trpc/server';
 import { JobForm } from '~/components/JobForm';
 import { JobList } from '~/components/JobList';
 import { JobView } from '~/components/JobView';
+import { Presence } from '~/components/Presence';
 import { requireCaller } from '~/lib/session.server';
 import { useRoom } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
@@ -52,6 +53,7 @@ export default function ProjectPage() {
           {project.team.name}
           {project.description && ` · ${project.description}`}
         </p>
+        <Presence projectId={project.id} />
       </header>
       <section className="project-grid">
         <div className="stack">

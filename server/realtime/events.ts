@@ -16,6 +16,17 @@ export interface JobUpdateEvent {
   status: JobStatusName;
 }
 
+export interface PresenceUser {
+  id: string;
+  name: string;
+}
+
+/** Everyone whose socket is in a project's room, once per user: a snapshot, not a delta. */
+export interface PresenceEvent {
+  projectId: string;
+  users: PresenceUser[];
+}
+
 export type RoomRequest = { kind: 'project' | 'job' | 'team'; id: string };
 
 export type JoinAck = { ok: true } | { ok: false; error: string };
@@ -23,6 +34,7 @@ export type JoinAck = { ok: true } | { ok: false; error: string };
 export interface ServerToClientEvents {
   'job:tokens': (event: JobTokensEvent) => void;
   'job:update': (event: JobUpdateEvent) => void;
+  presence: (event: PresenceEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -4,9 +4,10 @@ import { readSessionToken, type SessionUser } from '../auth/session';
 import type { Services } from '../services';
 import { attachAdapter } from './adapter';
 import { roomName, type ClientToServerEvents, type ServerToClientEvents } from './events';
+import { createPresence } from './presence';
 import { canJoin, roomRequest } from './rooms';
 
-interface SocketData {
+export interface SocketData {
   user: SessionUser;
 }
 
@@ -19,6 +20,7 @@ export async function createRealtimeServer(
     serveClient: false,
   });
   const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
+  const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
 
   io.use(async (socket, next) => {
     try {
@@ -43,13 +45,26 @@ export async function createRealtimeServer(
         }
         await socket.join(roomName(parsed.data));
         reply({ ok: true });
+        if (parsed.data.kind === 'project') presence.changed(parsed.data.id);
       } catch {
         reply({ ok: false, error: 'unavailable' });
       }
     });
-    socket.on('leave', (raw) => {
+    socket.on('leave', async (raw) => {
       const parsed = roomRequest.safeParse(raw);
-      if (parsed.success) void socket.leave(roomName(parsed.data));
+      if (!parsed.success) return;
+      const name = roomName(parsed.data);
+      if (!socket.rooms.has(name)) return;
+      await socket.leave(name);
+      if (parsed.data.kind === 'project') presence.changed(parsed.data.id);
+    });
+    // The rooms are gone by 'disconnect', and the socket is still counted during 'disconnecting'.
+    let projectsLeft: string[] = [];
+    socket.on('disconnecting', () => {
+      projectsLeft = [...socket.rooms].filter((r) => r.startsWith('project:')).map((r) => r.slice('project:'.length));
+    });
+    socket.on('disconnect', () => {
+      for (const projectId of projectsLeft) presence.changed(projectId);
     });
   });
 

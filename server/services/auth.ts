@@ -1,28 +1,14 @@
-import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { LimitError, UnauthorizedError, ValidationError } from '../errors';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { SessionStore } from '../auth/session';
+import { signUpInput, type SignUpInput } from '../auth/signup-input';
 
 const WINDOW_MS = 15 * 60 * 1000;
 const MAX_FAILURES = 10;
 
 // Compared against when the email is unknown, so both cases take the same time.
 const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$2LWTDmEkteSXAyKb3m69vw$rCsLLmvaKuEUdpFtbsX41/Ipd+Gh8C4A+s/uSo/USkA';
-
-export const MIN_PASSWORD_LENGTH = 10;
-
-/** Sign-up form, shared by the Remix action and tests. */
-export const signUpInput = z.object({
-  name: z.string().trim().min(1, 'Enter your name.').max(100, 'Keep your name under 100 characters.'),
-  email: z.email('Enter a valid email address.').trim().toLowerCase().max(254),
-  // Upper bound: argon2 of a megabyte-long "password" is a cheap way to burn our CPU.
-  password: z
-    .string()
-    .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
-    .max(200, 'Use at most 200 characters.'),
-});
-export type SignUpInput = z.infer<typeof signUpInput>;
 
 const EMAIL_TAKEN = 'An account with this email already exists. Sign in instead.';
 

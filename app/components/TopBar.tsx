@@ -1,0 +1,24 @@
+import { Form, Link, NavLink } from '@remix-run/react';
+
+/** The signed-in top bar: where you are, who you are, and the way out. */
+export function TopBar({ user }: { user: { name: string; email: string } }) {
+  return (
+    <header className="topbar">
+      <Link to="/projects" className="brand">
+        Switchyard
+      </Link>
+      <nav className="topbar-nav" aria-label="Main">
+        <NavLink to="/projects">Projects</NavLink>
+        <NavLink to="/teams">Teams</NavLink>
+      </nav>
+      <div className="topbar-user">
+        <span title={user.email}>{user.name}</span>
+        <Form method="post" action="/logout">
+          <button type="submit" className="link">
+            Sign out
+          </button>
+        </Form>
+      </div>
+    </header>
+  );
+}

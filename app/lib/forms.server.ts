@@ -1,0 +1,38 @@
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { isError, ValidationError } from '../../server/errors';
+
+export interface FormErrors {
+  fieldErrors: Record<string, string>;
+  formError: string | null;
+  status: number;
+}
+
+interface ZodLike {
+  name: string;
+  issues: { path: PropertyKey[]; message: string }[];
+}
+
+const isZodError = (e: unknown): e is ZodLike => e instanceof Error && e.name === 'ZodError' && Array.isArray((e as unknown as ZodLike).issues);
+
+export function fieldErrorsOf(issues: ZodLike['issues']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of issues) out[String(issue.path[0] ?? '')] ??= issue.message;
+  return out;
+}
+
+// Errors a person can act on; anything else (a bug, the database down) goes to the error boundary.
+const SHOWN = new Set<TRPCError['code']>(['BAD_REQUEST', 'NOT_FOUND', 'FORBIDDEN', 'TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE', 'UNAUTHORIZED']);
+
+/**
+ * A refusal from a tRPC caller, as a form shows it: messages beside fields (zod input errors,
+ * a service's ValidationError with a field) or one message for the form. Null: rethrow it.
+ */
+export function formErrorsFrom(error: unknown): FormErrors | null {
+  if (!(error instanceof TRPCError) || !SHOWN.has(error.code)) return null;
+  const status = getHTTPStatusCodeFromError(error);
+  const cause = error.cause;
+  if (isZodError(cause)) return { fieldErrors: fieldErrorsOf(cause.issues), formError: null, status };
+  if (isError(cause, ValidationError) && cause.field) return { fieldErrors: { [cause.field]: cause.message }, formError: null, status };
+  return { fieldErrors: {}, formError: error.message, status };
+}
