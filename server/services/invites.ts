@@ -31,18 +31,23 @@ export const INVITE_UNUSABLE = {
 } as const;
 
 export function createInviteService({ prisma, teams, now = () => new Date() }: { prisma: PrismaClient; teams: TeamService; now?: () => Date }) {
-  /** The invite behind a token, if it can still be used; otherwise a NotFoundError saying why. */
-  async function requireUsable(token: string) {
+  async function find(token: string) {
     const invite = await prisma.invite.findUnique({
       where: { tokenHash: hashToken(token) },
       select: { id: true, teamId: true, expiresAt: true, revokedAt: true, usedAt: true, team: { select: { id: true, name: true } }, createdBy: { select: { name: true } } },
     });
     if (!invite) throw unusable('unknown');
+    return invite;
+  }
+
+  type Found = Awaited<ReturnType<typeof find>>;
+  function requireUsable(invite: Found): void {
     if (invite.revokedAt) throw unusable('revoked');
     if (invite.usedAt) throw unusable('used');
     if (invite.expiresAt.getTime() <= now().getTime()) throw unusable('expired');
-    return invite;
   }
+
+  const isMember = async (userId: string, teamId: string) => (await prisma.membership.count({ where: { userId, teamId } })) > 0;
 
   return {
     /** A new single-use link; the token is returned once and only its hash is kept. */
@@ -88,9 +93,11 @@ export function createInviteService({ prisma, teams, now = () => new Date() }: {
 
     /** What the invite page shows before the user accepts. */
     async preview(user: SessionUser, token: string) {
-      const invite = await requireUsable(token);
-      const member = await prisma.membership.count({ where: { userId: user.id, teamId: invite.teamId } });
-      return { team: invite.team, invitedBy: invite.createdBy.name, expiresAt: invite.expiresAt, alreadyMember: member > 0 };
+      const invite = await find(token);
+      // A member following a link again (even a used one, likely their own) is simply pointed at the team.
+      const alreadyMember = await isMember(user.id, invite.teamId);
+      if (!alreadyMember) requireUsable(invite);
+      return { team: invite.team, invitedBy: invite.createdBy.name, expiresAt: invite.expiresAt, alreadyMember };
     },
 
     /**
@@ -98,9 +105,10 @@ export function createInviteService({ prisma, teams, now = () => new Date() }: {
      * lands in the team, leaving the invite for whoever it was meant for.
      */
     async accept(user: SessionUser, token: string) {
-      const invite = await requireUsable(token);
+      const invite = await find(token);
       const teamId = invite.teamId;
-      if (await prisma.membership.count({ where: { userId: user.id, teamId } })) return { teamId, joined: false };
+      if (await isMember(user.id, teamId)) return { teamId, joined: false };
+      requireUsable(invite);
       return prisma.$transaction(async (tx) => {
         // The claim is conditional, so two people racing for one link cannot both get in.
         const claimed = await tx.invite.updateMany({

@@ -1,0 +1,73 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { io as connectClient, type Socket } from 'socket.io-client';
+import { SESSION_COOKIE, type SessionUser } from '../../server/auth/session';
+import { createPrisma } from '../../server/db/client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
+import { createRealtimeServer } from '../../server/realtime/io';
+import { createServices } from '../../server/services';
+import { createTemporalProvider } from '../../server/temporal/client';
+import { createCaller } from '../../server/trpc/root';
+import { temporalAddress, temporalNamespace, uniqueTaskQueue } from './temporal';
+
+export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * The web side without a worker: services, tRPC callers and a Socket.IO server (on the real
+ * adapter) on a free port — for tests of accounts, teams, rooms and authorisation, which need
+ * no job to run. Tests of the job path use startJobStack (job-stack.ts), which adds the worker.
+ */
+export async function startAppStack({ databaseUrl }: { databaseUrl: string }) {
+  const prisma = createPrisma(databaseUrl);
+  const temporal = createTemporalProvider({ address: temporalAddress(), namespace: temporalNamespace(), taskQueue: uniqueTaskQueue('app') });
+  const services = createServices({
+    prisma,
+    temporal,
+    sessionSecret: 'test-session-secret-of-at-least-32-chars',
+    defaultModel: 'qwen2.5-coder:7b',
+    temporalUiUrl: 'http://localhost:8233',
+  });
+  const httpServer = createServer();
+  const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  const sockets: AppSocket[] = [];
+
+  return {
+    prisma,
+    services,
+    url,
+    /** A tRPC caller as the browser's HTTP requests get it: `null` is an anonymous visitor. */
+    caller: (user: SessionUser | null) => createCaller({ services, user }),
+
+    async signIn(email: string, password: string) {
+      const { token } = await services.auth.signIn(email, password);
+      const user = (await services.sessions.getUser(token))!;
+      return { user, token, caller: createCaller({ services, user }) };
+    },
+
+    /** A real Socket.IO client, authenticated by the session cookie like a browser (none: anonymous). */
+    async connect(token?: string): Promise<AppSocket> {
+      const socket: AppSocket = connectClient(url, {
+        transports: ['websocket'],
+        extraHeaders: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {},
+        reconnection: false,
+      });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      return socket;
+    },
+
+    async stop() {
+      for (const socket of sockets) socket.close();
+      await realtime.close();
+      await temporal.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+export type AppStack = Awaited<ReturnType<typeof startAppStack>>;
