@@ -6,9 +6,16 @@ import type { Publisher } from '../server/realtime/events';
 import { TextBatcher } from './batcher';
 import type { GenerateInput, GenerateOutput } from './types';
 
-export interface BackendPicker {
-  /** A backend able to serve `model`; `attempt` lets a retry land on another one. */
-  pick(request: { jobId: string; model: string; attempt: number }): LlmBackend;
+/** The backends a worker can call, by the ids the scheduler grants. */
+export interface BackendRegistry {
+  get(backendId: string): LlmBackend | undefined;
+}
+
+/** The granted backend; a grant for one this worker does not know is a configuration fault. */
+export function requireBackend(backends: BackendRegistry, backendId: string): LlmBackend {
+  const backend = backends.get(backendId);
+  if (!backend) throw ApplicationFailure.retryable(`this worker has no backend ${backendId}`, 'BackendUnavailable');
+  return backend;
 }
 
 interface Checkpoint {
@@ -18,7 +25,7 @@ interface Checkpoint {
 export interface GenerationDeps {
   prisma: PrismaClient;
   publisher: Publisher;
-  backends: BackendPicker;
+  backends: BackendRegistry;
   /** How often streamed text is pushed to the job's room. */
   flushIntervalMs?: number;
   /** How often partial output is written to the job row (kept on cancel or crash). */
@@ -31,16 +38,18 @@ export function createGenerationActivities(deps: GenerationDeps) {
   return {
     async generate(input: GenerateInput): Promise<GenerateOutput> {
       const ctx = Context.current();
-      const { attempt } = ctx.info;
-      // A retry continues from the last heartbeat checkpoint instead of starting over.
+      const backend = requireBackend(backends, input.backendId);
+      // A retry continues from the last heartbeat checkpoint, or — on a new grant, after another
+      // backend failed — from the output saved so far, instead of starting over.
       const checkpoint = ctx.info.heartbeatDetails as Checkpoint | undefined;
-      const resumeFrom = checkpoint?.text ?? '';
-      const backend = backends.pick({ jobId: input.jobId, model: input.model, attempt });
+      const resumeFrom =
+        checkpoint?.text ??
+        (await prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: { output: true } })).output;
 
       await prisma.$transaction([
         prisma.job.update({
           where: { id: input.jobId },
-          data: { status: 'running', backendId: backend.id, attempts: attempt, output: resumeFrom },
+          data: { status: 'running', backendId: backend.id, attempts: { increment: 1 }, output: resumeFrom },
         }),
         // The first attempt's start is the job's start; retries keep it.
         prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt: new Date() } }),

@@ -1,13 +1,16 @@
+import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
-import { createGenerationActivities, type BackendPicker } from './generate';
+import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createRecordActivities } from './records';
 import { createReviewActivities } from './review';
+import { createSchedulerActivities } from './scheduler';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
   publisher: Publisher;
-  backends: BackendPicker;
+  backends: BackendRegistry;
+  temporal: Client;
   flushIntervalMs?: number;
 }
 
@@ -17,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createGenerationActivities(deps),
     ...createReviewActivities(deps),
+    ...createSchedulerActivities(deps),
   };
 }
 

@@ -19,7 +19,16 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
         .update({
           where: { id: jobId },
           data: { runId },
-          select: { id: true, projectId: true, model: true, requirements: true },
+          select: {
+            id: true,
+            projectId: true,
+            teamId: true,
+            userId: true,
+            priority: true,
+            model: true,
+            requirements: true,
+            team: { select: { tier: { select: { name: true } } } },
+          },
         })
         .catch((error: unknown) => {
           if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
@@ -33,6 +42,10 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
       return {
         jobId: job.id,
         projectId: job.projectId,
+        teamId: job.teamId,
+        userId: job.userId,
+        tier: job.team.tier.name,
+        priority: job.priority,
         model: job.model,
         requirements: job.requirements,
         ...assessRequirements(job.requirements),

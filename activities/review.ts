@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { extractCode } from './extract-code';
-import type { BackendPicker } from './generate';
+import { requireBackend, type BackendRegistry } from './generate';
 import type { ReviewInput, ReviewOutcome } from './types';
 
 const REVIEW_PROMPT: Record<'standard' | 'thorough', string> = {
@@ -24,12 +24,12 @@ export function parseReview(text: string): ReviewOutcome {
   return notes.length === 0 ? { status: 'passed', notes } : { status: 'issues', notes };
 }
 
-export function createReviewActivities({ backends }: { backends: BackendPicker }) {
+export function createReviewActivities({ backends }: { backends: BackendRegistry }) {
   return {
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
       const ctx = Context.current();
-      const backend = backends.pick({ jobId: input.jobId, model: input.model, attempt: ctx.info.attempt });
+      const backend = requireBackend(backends, input.backendId);
       const result = await backend.streamChat(
         {
           model: input.model,

@@ -6,6 +6,10 @@ import type { ReviewLevel } from './complexity';
 export interface PreparedJob {
   jobId: string;
   projectId: string;
+  teamId: string;
+  userId: string;
+  tier: string;
+  priority: number;
   model: string;
   messages: ChatMessage[];
   requirements: string;
@@ -19,6 +23,8 @@ export interface GenerateInput {
   projectId: string;
   model: string;
   messages: ChatMessage[];
+  /** The backend of the job's grant. */
+  backendId: string;
 }
 
 export interface GenerateOutput {
@@ -33,6 +39,7 @@ export interface GenerateOutput {
 export interface ReviewInput {
   jobId: string;
   model: string;
+  backendId: string;
   level: ReviewLevel;
   requirements: string;
   /** The model's whole answer; the review reads its code. */

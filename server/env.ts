@@ -27,7 +27,11 @@ const serverSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('switchyard'),
   TEMPORAL_UI_URL: httpUrl.default('http://localhost:8233'),
   OLLAMA_URL: urlList.default(['http://127.0.0.1:11434']),
+  /** Requests each Ollama instance serves at once (its OLLAMA_NUM_PARALLEL). */
+  OLLAMA_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
   OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
+  /** Concurrent requests Switchyard sends to the cloud endpoint. */
+  OPENAI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),

@@ -4,7 +4,6 @@ import { startJobStack, type JobStack, type TestSocket } from '../scripts/testin
 import { useTestDatabase } from '../scripts/testing/db';
 import { useTemporal } from '../scripts/testing/temporal';
 import { hashPassword } from './auth/password';
-import { createOllamaBackend } from './llm/ollama';
 import { createSimulator, type Simulator } from './llm/simulator';
 import type { JobUpdateEvent } from './realtime/events';
 
@@ -19,7 +18,7 @@ beforeAll(async () => {
   stack = await startJobStack({
     databaseUrl: db.url,
     temporal,
-    backends: [createOllamaBackend({ id: 'sim-1', url: sim.url })],
+    ollamaUrls: [sim.url],
   });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
   // A second team, to prove that nothing of the demo team is visible from it.
@@ -96,7 +95,7 @@ describe('the job path', () => {
     const saved = await demo.caller.jobs.get({ jobId: job.id });
     expect(saved.status).toBe('completed');
     expect(saved.completionTokens).toBe(80);
-    expect(saved.backendId).toBe('sim-1');
+    expect(saved.backendId).toBe(stack.backendIds[0]);
     expect(saved.result?.language).toBe('ts');
     expect(saved.output).toContain(saved.result!.code);
     // The streamed pieces are contiguous and add up to the saved text.

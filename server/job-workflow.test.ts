@@ -8,7 +8,6 @@ import { useTestDatabase } from '../scripts/testing/db';
 import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { jobWorkflowId } from '../workflows/definitions';
-import { createOllamaBackend } from './llm/ollama';
 import { createSimulator, noFaults, type Simulator } from './llm/simulator';
 
 const db = useTestDatabase({ seed: true });
@@ -25,7 +24,7 @@ beforeAll(async () => {
   stack = await startJobStack({
     databaseUrl: db.url,
     temporal,
-    backends: [flaky, healthy].map((sim, i) => createOllamaBackend({ id: `sim-${i + 1}`, url: sim.url })),
+    ollamaUrls: [flaky.url, healthy.url],
     worker: false,
   });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
@@ -55,7 +54,7 @@ async function recordHistory(name: string, jobId: string) {
   fs.writeFileSync(file, historyToJSON(history));
 }
 
-const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number } = {}) => {
+const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
   const job = await demo.caller.jobs.submit({
     projectId,
@@ -72,6 +71,9 @@ describe('the code-generation workflow', () => {
     const requirements = 'A TypeScript function that merges two sorted arrays';
     healthy.configure({ tokensPerSecond: 25, outputTokens: 60 });
     flaky.setFaults({ refuseConnections: true });
+    // The scheduler hears of only the healthy backend when the child worker starts.
+    const [flakyId] = stack.backendIds;
+    await stack.prisma.backend.update({ where: { id: flakyId }, data: { enabled: false } });
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], {
       cwd: repoRoot,
       detached: true,
@@ -83,7 +85,7 @@ describe('the code-generation workflow', () => {
         TEMPORAL_ADDRESS: temporal.connection.options.address,
         TEMPORAL_NAMESPACE: temporal.namespace,
         TEMPORAL_TASK_QUEUE: stack.taskQueue,
-        OLLAMA_URL: healthy.url,
+        OLLAMA_URL: `${flaky.url},${healthy.url}`,
       },
     });
     try {
@@ -121,22 +123,30 @@ describe('the code-generation workflow', () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       flaky.setFaults(noFaults);
       healthy.configure({ tokensPerSecond: 400 });
+      await stack.prisma.backend.update({ where: { id: flakyId }, data: { enabled: true } });
+      await stack.startWorker();
+      await stack.configureScheduler();
     }
   }, 120_000);
 
-  it('retries a failing backend’s job on the next backend', async () => {
+  it('re-queues a failing backend’s job for another backend and resumes it there', async () => {
     await stack.startWorker();
-    flaky.setFaults({ errorRate: 1 });
+    // A model neither backend has loaded, at equal load: the scheduler's tie-break (backend id)
+    // decides the first grant, so that backend is the one made to fail.
+    const [first, second] = [...stack.backendIds].sort();
+    const failing = first === stack.backendIds[0] ? flaky : healthy;
+    failing.setFaults({ errorRate: 1 });
     try {
-      const { job, demo } = await submit('reverse a string');
+      const { job, demo } = await submit('reverse a string', { model: 'llama3.2:3b' });
       expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('completed');
       const saved = await demo.caller.jobs.get({ jobId: job.id });
-      expect(saved.backendId).toBe('sim-2');
-      expect(saved.attempts).toBe(2);
+      expect(saved.backendId).toBe(second);
+      // Two attempts on the failing backend (one retry stays on the grant), one on the other.
+      expect(saved.attempts).toBe(3);
       expect(saved.result?.reviewStatus).toBe('skipped');
       await recordHistory('failover-to-next-backend', job.id);
     } finally {
-      flaky.setFaults(noFaults);
+      failing.setFaults(noFaults);
     }
   });
 
@@ -164,7 +174,7 @@ describe('the code-generation workflow', () => {
     try {
       expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('dead_letter');
       const dead = await demo.caller.jobs.get({ jobId: job.id });
-      expect(dead.error).toMatch(/sim-\d: /);
+      expect(dead.error).toMatch(/ollama@127\.0\.0\.1:\d+: /);
       const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
       expect((await admin.caller.jobs.deadLetters({ limit: 10 })).map((j) => j.id)).toContain(job.id);
       await recordHistory('dead-letter', job.id);

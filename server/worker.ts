@@ -1,14 +1,15 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createActivities } from '../activities';
-import { createRoundRobinPicker } from './backend-picker';
 import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv } from './env';
 import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
+import { ensureScheduler, registerBackends } from './scheduler/setup';
 
 const env = loadOrExit(() => loadServerEnv());
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,18 +29,27 @@ async function connect(): Promise<NativeConnection> {
   }
 }
 
+const connection = await connect();
 const prisma = getPrisma(env);
 const publisher = await createPublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
 const configured = createBackends({
   ollamaUrls: env.OLLAMA_URL,
   ...(env.OPENAI_API_KEY ? { openai: { baseURL: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY } } : {}),
 });
-const cloud = configured.find((b) => b.kind === 'openai');
-const backends = createRoundRobinPicker({
-  local: configured.filter((b) => b.kind === 'ollama'),
-  cloud: cloud && { backend: cloud, model: env.OPENAI_MODEL },
+// createBackends keeps the configuration's order: the Ollama URLs, then the cloud endpoint.
+await registerBackends(
+  prisma,
+  configured.map((backend, i) =>
+    backend.kind === 'ollama'
+      ? { backend, url: env.OLLAMA_URL[i]!, pool: 'local', slots: env.OLLAMA_SLOTS }
+      : { backend, url: env.OPENAI_BASE_URL, pool: 'cloud', slots: env.OPENAI_MAX_CONCURRENCY },
+  ),
+);
+const backends = new Map(configured.map((backend) => [backend.id, backend]));
+const client = new Client({
+  connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
+  namespace: env.TEMPORAL_NAMESPACE,
 });
-const connection = await connect();
 const worker = await Worker.create({
   connection,
   namespace: env.TEMPORAL_NAMESPACE,
@@ -47,16 +57,18 @@ const worker = await Worker.create({
   ...(env.NODE_ENV === 'production' && existsSync(bundlePath)
     ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: path.resolve(here, '../workflows/index.ts') }),
-  activities: createActivities({ prisma, publisher, backends }),
+  activities: createActivities({ prisma, publisher, backends, temporal: client }),
   // Cancellation reaches an activity only through a heartbeat; keep that under a second.
   maxHeartbeatThrottleInterval: '500 milliseconds',
   shutdownGraceTime: '10 seconds',
 });
+await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);
 console.log(`worker ready (task queue ${env.TEMPORAL_TASK_QUEUE})`);
 try {
   await worker.run();
 } finally {
   await connection.close();
+  await client.connection.close();
   await publisher.close();
   await prisma.$disconnect();
 }

@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   isCancellation,
   proxyActivities,
@@ -10,7 +11,9 @@ import {
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { ReviewOutcome } from '../activities/types';
+import type { GenerateOutput, ReviewOutcome } from '../activities/types';
+import { Capacity } from './capacity';
+import type { Grant } from './scheduler';
 import {
   DEFAULT_REVIEW_TIMEOUT_SECONDS,
   progressQuery,
@@ -28,7 +31,9 @@ const records = proxyLocalActivities<Activities>({
 });
 
 // The model call heartbeats with every piece of text; a 5 s heartbeat timeout notices a dead
-// worker quickly, and waiting for the cancellation to complete keeps the partial output.
+// worker quickly, and waiting for the cancellation to complete keeps the partial output. One retry
+// stays on the granted backend (a worker crash, a cut stream); after that the job is re-queued
+// for another backend.
 const model = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '5 seconds',
@@ -36,10 +41,15 @@ const model = proxyActivities<Activities>({
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    maximumAttempts: 3,
+    maximumAttempts: 2,
     nonRetryableErrorTypes: ['InvalidJob', 'BackendRejected'],
   },
 });
+
+/** Grants a job may use before it is dead-lettered. */
+const MAX_GRANTS = 3;
+/** Failure types that say "this backend", not "this request". */
+const RETRY_ELSEWHERE = ['BackendUnavailable', 'GenerationError'];
 
 // A review that outlives its timeout is abandoned, not awaited.
 const reviewer = proxyActivities<Activities>({
@@ -69,17 +79,41 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
     progress.timings[stage] = { startedAt: now };
   };
 
+  const capacity = new Capacity(jobId);
   try {
     enter('validating', 0, 'prepareJob');
     const job = await records.prepareJob(jobId);
 
-    enter('generating', 10, 'generate');
-    const generated = await model.generate({
-      jobId,
-      projectId: job.projectId,
-      model: job.model,
-      messages: job.messages,
-    });
+    // A backend that fails a job's generation (after its retries on that backend) gives the
+    // slot back as failed; the job queues again for another backend and resumes its text.
+    const avoid: string[] = [];
+    let grant: Grant;
+    let generated: GenerateOutput;
+    let serviceMs: number;
+    for (let grants = 1; ; grants++) {
+      enter('waiting', 5, null);
+      grant = await capacity.acquire(
+        { teamId: job.teamId, userId: job.userId, tier: job.tier, model: job.model, priority: job.priority },
+        avoid,
+      );
+      enter('generating', 10, 'generate');
+      const started = Date.now();
+      try {
+        generated = await model.generate({
+          jobId,
+          projectId: job.projectId,
+          model: job.model,
+          messages: job.messages,
+          backendId: grant.backendId,
+        });
+        serviceMs = Date.now() - started;
+        break;
+      } catch (error) {
+        if (grants >= MAX_GRANTS || !backendFailed(error)) throw error;
+        await capacity.release({ ok: false });
+        avoid.push(grant.backendId);
+      }
+    }
     progress.tokens = generated.completionTokens;
 
     let review: ReviewOutcome = { status: 'skipped', notes: [] };
@@ -89,6 +123,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
         {
           jobId,
           model: job.model,
+          backendId: grant.backendId,
           level: job.reviewLevel,
           requirements: job.requirements,
           text: generated.text,
@@ -96,6 +131,8 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
         (input.reviewTimeoutSeconds ?? DEFAULT_REVIEW_TIMEOUT_SECONDS) * 1000,
       );
     }
+
+    await capacity.release({ ok: true, serviceMs });
 
     enter('saving', 90, 'saveResult');
     const resultId = await records.saveResult({ jobId, ...generated, review });
@@ -105,6 +142,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
     progress.activity = null;
     return { jobId, status: 'completed', resultId };
   } catch (error) {
+    await capacity.release({ ok: !backendFailed(error) });
     const status = isCancellation(error) ? 'cancelled' : retriesExhausted(error) ? 'dead_letter' : 'failed';
     // The workflow may itself be cancelled; recording the outcome must still happen.
     await CancellationScope.nonCancellable(() =>
@@ -130,6 +168,16 @@ async function reviewWithTimeout(
   review.cancel();
   timer.cancel();
   return outcome;
+}
+
+/** The model call failed for the backend's sake (not the request's) and its retries are spent. */
+function backendFailed(error: unknown): boolean {
+  return (
+    retriesExhausted(error) &&
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    RETRY_ELSEWHERE.includes(error.cause.type ?? '')
+  );
 }
 
 function retriesExhausted(error: unknown): boolean {

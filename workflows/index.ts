@@ -1,1 +1,2 @@
 export { codeGenerationWorkflow } from './code-generation';
+export { schedulerWorkflow } from './scheduler-workflow';

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { createActivities } from '../../activities';
-import { createRoundRobinPicker } from '../../server/backend-picker';
 import { createPrisma } from '../../server/db/client';
-import type { LlmBackend } from '../../server/llm/types';
+import { createBackends } from '../../server/llm/config';
+import { ensureScheduler, registerBackends } from '../../server/scheduler/setup';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
 import { createRealtimeServer } from '../../server/realtime/io';
 import { createPublisher } from '../../server/realtime/publisher';
@@ -26,7 +26,10 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface JobStackOptions {
   databaseUrl: string;
   temporal: TestTemporal;
-  backends: LlmBackend[];
+  /** Ollama-compatible servers (simulators); registered as the pool "local". */
+  ollamaUrls: string[];
+  /** Slots of each backend as the scheduler sees them. */
+  slots?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -54,7 +57,12 @@ export async function startJobStack(options: JobStackOptions) {
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
 
   const publisher = await createPublisher({ databaseUrl });
-  const backends = createRoundRobinPicker({ local: options.backends });
+  const configured = createBackends({ ollamaUrls: options.ollamaUrls });
+  await registerBackends(
+    prisma,
+    configured.map((backend, i) => ({ backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4 })),
+  );
+  const backends = new Map(configured.map((backend) => [backend.id, backend]));
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   async function startWorker() {
@@ -64,10 +72,11 @@ export async function startJobStack(options: JobStackOptions) {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({ prisma, publisher, backends }),
+      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client }),
       maxHeartbeatThrottleInterval: '500 milliseconds',
     });
     running = worker.run();
+    await ensureScheduler(temporal.client, prisma, taskQueue);
   }
   if (options.worker !== false) await startWorker();
   const sockets: TestSocket[] = [];
@@ -78,6 +87,10 @@ export async function startJobStack(options: JobStackOptions) {
     taskQueue,
     url,
     startWorker,
+    /** Hands the scheduler the tiers and enabled backends now in the database. */
+    configureScheduler: () => ensureScheduler(temporal.client, prisma, taskQueue),
+    /** The backend ids the scheduler grants, in the order of `ollamaUrls`. */
+    backendIds: configured.map((backend) => backend.id),
 
     async signIn(email: string, password: string) {
       const { token } = await services.auth.signIn(email, password);

@@ -1,0 +1,75 @@
+import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { LlmBackend } from '../llm/types';
+import type { schedulerWorkflow } from '../../workflows/scheduler-workflow';
+import { configureSignal, schedulerWorkflowId, type SchedulerSetup } from '../../workflows/scheduler-api';
+
+export interface BackendRegistration {
+  backend: LlmBackend;
+  url: string;
+  pool: string;
+  /** Requests it serves at once (Ollama's OLLAMA_NUM_PARALLEL). */
+  slots: number;
+}
+
+/**
+ * Records the configured backends in the database, which admins edit from then on: a new one is
+ * added with its pool, slots and the models it reports; a known one only refreshes its models.
+ */
+export async function registerBackends(prisma: PrismaClient, registrations: BackendRegistration[]): Promise<void> {
+  for (const { backend, url, pool, slots } of registrations) {
+    const models = await backend
+      .listModels()
+      .then((list) => list.map((m) => m.name))
+      .catch(() => null);
+    await prisma.backend.upsert({
+      where: { id: backend.id },
+      create: { id: backend.id, kind: backend.kind, url, pool, slots, models: models ?? [] },
+      update: models ? { models } : {},
+    });
+  }
+}
+
+/** Tiers and enabled backends as the scheduler sees them. */
+export async function loadSchedulerSetup(prisma: PrismaClient): Promise<SchedulerSetup> {
+  const [tiers, backends] = await Promise.all([
+    prisma.tier.findMany({ orderBy: { name: 'asc' } }),
+    prisma.backend.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } }),
+  ]);
+  return {
+    tiers: tiers.map((tier) => ({
+      name: tier.name,
+      weight: tier.weight,
+      basePriority: tier.basePriority,
+      maxRunningPerUser: tier.maxRunningPerUser,
+      maxQueuedPerUser: tier.maxQueuedPerUser,
+      allowedModels: tier.allowedModels,
+      poolPreference: tier.poolPreference,
+      cloudFallback: tier.cloudFallback,
+      cloudFallbackAfterSec: tier.cloudFallbackAfterSec,
+      minShare: tier.minShare,
+    })),
+    backends: backends.map((backend) => ({
+      id: backend.id,
+      kind: backend.kind,
+      pool: backend.pool,
+      slots: backend.slots,
+      models: backend.models,
+      rpmLimit: backend.rpmLimit ?? 0,
+      // Ollama keeps up to three models resident by default (OLLAMA_MAX_LOADED_MODELS).
+      maxLoadedModels: backend.kind === 'ollama' ? 3 : Math.max(1, backend.models.length),
+    })),
+  };
+}
+
+/** Starts the task queue's scheduler if it is not running, and hands it the current setup. */
+export async function ensureScheduler(client: Client, prisma: PrismaClient, taskQueue: string): Promise<void> {
+  const setup = await loadSchedulerSetup(prisma);
+  await client.workflow.signalWithStart<typeof schedulerWorkflow, [SchedulerSetup]>('schedulerWorkflow', {
+    workflowId: schedulerWorkflowId(taskQueue),
+    taskQueue,
+    args: [{ setup }],
+    signal: configureSignal,
+    signalArgs: [setup],
+  });
+}

@@ -1,0 +1,54 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { EnqueueRequest, Grant } from './scheduler';
+import { doneSignal, enqueueSignal, grantSignal, refusedSignal, schedulerWorkflowId } from './scheduler-api';
+
+/**
+ * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
+ * out of a job — success, failure, cancellation — ends in `release`, so slots never leak; a job
+ * that dies without releasing is found by the scheduler's lease check.
+ */
+export class Capacity {
+  private readonly scheduler = getExternalWorkflowHandle(schedulerWorkflowId(workflowInfo().taskQueue));
+  private grant: Grant | null = null;
+  private refusal: string | null = null;
+  /** Asked and not yet released: waiting in the queue or holding a lease. */
+  private holding = false;
+
+  constructor(private readonly jobId: string) {
+    setHandler(grantSignal, (grant) => {
+      if (grant.jobId === jobId) this.grant = grant;
+    });
+    setHandler(refusedSignal, ({ reason }) => {
+      this.refusal = reason;
+    });
+  }
+
+  async acquire(request: Omit<EnqueueRequest, 'jobId' | 'avoid'>, avoid: string[]): Promise<Grant> {
+    this.grant = null;
+    this.refusal = null;
+    this.holding = true;
+    await this.scheduler.signal(enqueueSignal, { ...request, jobId: this.jobId, avoid });
+    await condition(() => this.grant !== null || this.refusal !== null);
+    if (this.refusal) {
+      this.holding = false;
+      throw ApplicationFailure.nonRetryable(`The scheduler refused the job: ${this.refusal}`, 'InvalidJob');
+    }
+    return this.grant!;
+  }
+
+  /** Gives the lease back (or leaves the queue); does nothing when nothing is held. */
+  async release(outcome: { ok: boolean; serviceMs?: number }): Promise<void> {
+    if (!this.holding) return;
+    this.holding = false;
+    this.grant = null;
+    // Also when the job itself is being cancelled: the slot must go back.
+    await CancellationScope.nonCancellable(() => this.scheduler.signal(doneSignal, { jobId: this.jobId, ...outcome }));
+  }
+}

@@ -1,0 +1,42 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { BackendInit, EnqueueRequest, Grant, JobPosition, TierPolicy } from './scheduler';
+
+/**
+ * How job workflows, workers and the web talk to the scheduler workflow. Kept apart from the
+ * scheduler's code so the web process imports definitions only.
+ */
+
+/** One scheduler per task queue: the workers of a queue share its pools. */
+export const schedulerWorkflowId = (taskQueue: string) => `scheduler-${taskQueue}`;
+
+export interface SchedulerSetup {
+  tiers: TierPolicy[];
+  backends: BackendInit[];
+}
+
+export interface SchedulerInput {
+  setup: SchedulerSetup;
+  /** Carried across continue-as-new. */
+  state?: unknown;
+}
+
+export interface JobDone {
+  jobId: string;
+  /** false: the backend failed the job; feeds the backend's circuit breaker. */
+  ok: boolean;
+  serviceMs?: number;
+}
+
+/** A job asks for capacity; answered by `grantSignal` or `refusedSignal` to its workflow. */
+export const enqueueSignal = defineSignal<[EnqueueRequest]>('enqueue');
+/** A job gives its lease back, or leaves the queue (cancelled while waiting). */
+export const doneSignal = defineSignal<[JobDone]>('done');
+export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');
+/** Tiers or backends changed (an admin edit, a worker starting with new configuration). */
+export const configureSignal = defineSignal<[SchedulerSetup]>('configure');
+
+export const grantSignal = defineSignal<[Grant]>('grant');
+export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
+
+/** A waiting job's place: position, ETA, backend it is expected on; null when not waiting. */
+export const positionQuery = defineQuery<JobPosition | null, [string]>('position');

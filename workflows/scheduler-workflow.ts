@@ -1,0 +1,128 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { jobWorkflowId } from './definitions';
+import {
+  createSchedulerState,
+  dispatch,
+  enqueue,
+  forecast,
+  nextWakeAt,
+  release,
+  removeBackend,
+  removeWaiting,
+  setBoost,
+  setTiers,
+  upsertBackend,
+  type JobPosition,
+  type SchedulerState,
+} from './scheduler';
+import {
+  boostSignal,
+  configureSignal,
+  doneSignal,
+  enqueueSignal,
+  grantSignal,
+  positionQuery,
+  refusedSignal,
+  type SchedulerInput,
+  type SchedulerSetup,
+} from './scheduler-api';
+
+const { findFinishedJobs } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+});
+
+/** How often leases are checked against their job workflows (terminated jobs never say done). */
+const LEASE_CHECK_MS = 30_000;
+/** Continue-as-new well before Temporal's history limits. */
+const MAX_HISTORY_EVENTS = 8_000;
+
+/**
+ * The queue of one task queue's pools: holds the waiting jobs and the leases, grants capacity as
+ * soon as it frees (every event dispatches; no polling), and answers position queries from the
+ * same plan it dispatches by. Its state survives worker and server restarts in its history.
+ */
+export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
+  const state: SchedulerState =
+    (input.state as SchedulerState | undefined) ??
+    createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, now: Date.now() });
+  let dirty = true;
+  let positions: Record<string, JobPosition> = {};
+  let checkingLeases = false;
+  let nextLeaseCheck = Date.now() + LEASE_CHECK_MS;
+
+  const deliver = (jobId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) =>
+    send(getExternalWorkflowHandle(jobWorkflowId(jobId))).catch(() => {
+      // The job's workflow is gone: whatever it held goes back.
+      release(state, jobId, Date.now(), { recordService: false });
+      removeWaiting(state, jobId);
+      dirty = true;
+    });
+
+  setHandler(enqueueSignal, (request) => {
+    const result = enqueue(state, request, Date.now());
+    if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
+    dirty = true;
+  });
+  setHandler(doneSignal, ({ jobId, ok, serviceMs }) => {
+    if (!removeWaiting(state, jobId)) {
+      release(state, jobId, Date.now(), { ok, ...(serviceMs === undefined ? { recordService: false } : { serviceMs }) });
+    }
+    dirty = true;
+  });
+  setHandler(boostSignal, ({ jobId, boost }) => {
+    dirty = setBoost(state, jobId, boost) || dirty;
+  });
+  setHandler(configureSignal, (setup) => {
+    applySetup(state, setup);
+    dirty = true;
+  });
+  setHandler(positionQuery, (jobId) => positions[jobId] ?? null);
+
+  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
+    const waitFrom = Date.now();
+    const wake = Math.min(nextWakeAt(state, waitFrom) ?? Number.POSITIVE_INFINITY, nextLeaseCheck);
+    await condition(() => dirty, Math.max(1, wake - waitFrom));
+    const now = Date.now();
+    dirty = false;
+
+    if (now >= nextLeaseCheck && !checkingLeases) {
+      nextLeaseCheck = now + LEASE_CHECK_MS;
+      const held = Object.keys(state.leases);
+      if (held.length > 0) {
+        checkingLeases = true;
+        void findFinishedJobs(held)
+          .then((finished) => {
+            for (const jobId of finished) release(state, jobId, Date.now(), { recordService: false });
+            dirty ||= finished.length > 0;
+          })
+          .finally(() => (checkingLeases = false));
+      }
+    }
+
+    for (const grant of dispatch(state, now).grants) {
+      void deliver(grant.jobId, (job) => job.signal(grantSignal, grant));
+    }
+    positions = Object.fromEntries(forecast(state, now).order.map((entry) => [entry.jobId, entry]));
+  }
+
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof schedulerWorkflow>({ setup: input.setup, state });
+}
+
+/** New tiers and backends; running leases and waiting jobs are kept. */
+function applySetup(state: SchedulerState, setup: SchedulerSetup): void {
+  setTiers(state, setup.tiers);
+  const ids = new Set(setup.backends.map((backend) => backend.id));
+  for (const id of Object.keys(state.backends)) if (!ids.has(id)) removeBackend(state, id);
+  for (const backend of setup.backends) upsertBackend(state, backend);
+}
