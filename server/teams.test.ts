@@ -314,4 +314,36 @@ describe('presence', () => {
     cleo1.disconnect();
     expect(names(await stillCleo)).toBe('Cleo');
   });
+
+  it('takes a removed member’s open sockets out of the team’s rooms, on the spot', async () => {
+    const owner = await newUser('Eve');
+    const fay = await newUser('Fay');
+    const team = await owner.caller.teams.create({ name: 'Revocation' });
+    const { token } = await owner.caller.invites.create({ teamId: team.id });
+    await fay.caller.invites.accept({ token });
+    const project = await owner.caller.teams.createProject({ teamId: team.id, name: 'Secret' });
+
+    const eveSocket = await stack.connect(owner.token);
+    const faySocket = await stack.connect(fay.token);
+    for (const room of [{ kind: 'project', id: project.id }, { kind: 'team', id: team.id }] as const) {
+      expect(await faySocket.emitWithAck('join', room)).toEqual({ ok: true });
+    }
+    const both = nextPresence(eveSocket, (e) => names(e) === 'Eve,Fay');
+    await eveSocket.emitWithAck('join', { kind: 'project', id: project.id });
+    await both;
+
+    const heardAfter: PresenceEvent[] = [];
+    const faysOwnView = nextPresence(eveSocket, (e) => names(e) === 'Eve');
+    await owner.caller.teams.removeMember({ teamId: team.id, userId: fay.user.id });
+    faySocket.on('presence', (e) => heardAfter.push(e));
+    await faysOwnView;
+    // Eve's next change reaches Eve's room only: Fay is out of it.
+    const eveAlone = nextPresence(eveSocket, (e) => names(e) === 'Eve');
+    eveSocket.emit('leave', { kind: 'project', id: project.id });
+    await eveSocket.emitWithAck('join', { kind: 'project', id: project.id });
+    await eveAlone;
+    expect(heardAfter).toEqual([]);
+    // And she cannot walk back in.
+    expect(await faySocket.emitWithAck('join', { kind: 'project', id: project.id })).toEqual({ ok: false, error: 'not found' });
+  });
 });

@@ -4,6 +4,7 @@ import { readSessionToken, type SessionUser } from '../auth/session';
 import type { Services } from '../services';
 import { attachAdapter } from './adapter';
 import { roomName, type ClientToServerEvents, type ServerToClientEvents } from './events';
+import { userRoom, watchMembershipEnds } from './membership';
 import { createPresence } from './presence';
 import { canJoin, roomRequest } from './rooms';
 
@@ -21,6 +22,7 @@ export async function createRealtimeServer(
   });
   const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
   const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
+  const stopWatching = watchMembershipEnds(io, services, presence.changed);
 
   io.use(async (socket, next) => {
     try {
@@ -34,6 +36,7 @@ export async function createRealtimeServer(
   });
 
   io.on('connection', (socket) => {
+    void socket.join(userRoom(socket.data.user.id));
     socket.on('join', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = roomRequest.safeParse(raw);
@@ -71,6 +74,7 @@ export async function createRealtimeServer(
   return {
     io,
     async close() {
+      stopWatching();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await adapter.close();
     },

@@ -51,6 +51,11 @@ async function lockTeam(tx: Tx, teamId: string): Promise<void> {
 }
 
 export function createTeamService(prisma: PrismaClient) {
+  // Told after a membership ends (removed, left), so live connections can drop the team's rooms.
+  const membershipEnded = new Set<(userId: string, teamId: string) => void>();
+  const ended = (userId: string, teamId: string) => {
+    for (const listener of membershipEnded) listener(userId, teamId);
+  };
   const audit = (tx: Tx | PrismaClient, actorId: string, teamId: string, action: string, targetType: string, targetId: string, data: Prisma.InputJsonObject = {}) =>
     tx.auditLog.create({ data: { actorId, teamId, action, targetType, targetId, data } });
 
@@ -74,6 +79,11 @@ export function createTeamService(prisma: PrismaClient) {
   return {
     requireMembership,
     requireOwner,
+
+    onMembershipEnded(listener: (userId: string, teamId: string) => void): () => void {
+      membershipEnded.add(listener);
+      return () => membershipEnded.delete(listener);
+    },
 
     list(userId: string) {
       return prisma.membership
@@ -162,7 +172,7 @@ export function createTeamService(prisma: PrismaClient) {
 
     async removeMember(user: SessionUser, teamId: string, memberId: string) {
       await requireOwner(user.id, teamId, 'remove members');
-      return prisma.$transaction(async (tx) => {
+      const result = await prisma.$transaction(async (tx) => {
         await lockTeam(tx, teamId);
         const target = await tx.membership.findUnique({ where: { userId_teamId: { userId: memberId, teamId } }, select: { role: true } });
         if (!target) throw new NotFoundError('member');
@@ -173,11 +183,13 @@ export function createTeamService(prisma: PrismaClient) {
         await audit(tx, user.id, teamId, 'member.remove', 'user', memberId, { role: target.role });
         return { userId: memberId };
       });
+      ended(memberId, teamId);
+      return result;
     },
 
     async leave(user: SessionUser, teamId: string) {
       await requireMembership(user.id, teamId);
-      return prisma.$transaction(async (tx) => {
+      const result = await prisma.$transaction(async (tx) => {
         await lockTeam(tx, teamId);
         // Read again under the lock: the role may have changed since.
         const mine = await tx.membership.findUnique({ where: { userId_teamId: { userId: user.id, teamId } }, select: { role: true } });
@@ -190,6 +202,8 @@ export function createTeamService(prisma: PrismaClient) {
         await audit(tx, user.id, teamId, 'member.leave', 'user', user.id, { role });
         return { teamId };
       });
+      ended(user.id, teamId);
+      return result;
     },
   };
 }

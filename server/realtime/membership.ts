@@ -1,0 +1,32 @@
+import type { Server } from 'socket.io';
+import type { Services } from '../services';
+import type { ClientToServerEvents, ServerToClientEvents } from './events';
+import type { SocketData } from './io';
+import { canJoin, roomRequest } from './rooms';
+
+type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Every socket of a user is also in this room (never joinable by request), so the server can find them on any process. */
+export const userRoom = (userId: string) => `user:${userId}`;
+
+/**
+ * Rooms are authorised on join; when someone is removed from a team (or leaves), their open tabs
+ * must stop hearing it too. Each of the user's sockets, on whichever web process, is re-checked
+ * against the same rule as a join and leaves the rooms it may no longer be in.
+ */
+export function watchMembershipEnds(io: IoServer, services: Services, onLeftProject: (projectId: string) => void) {
+  async function recheck(userId: string): Promise<void> {
+    for (const socket of await io.in(userRoom(userId)).fetchSockets()) {
+      for (const name of socket.rooms) {
+        const [kind, id] = name.split(':');
+        const room = roomRequest.safeParse({ kind, id });
+        if (!room.success || (await canJoin(services.prisma, socket.data.user, room.data))) continue;
+        socket.leave(name);
+        if (room.data.kind === 'project') onLeftProject(room.data.id);
+      }
+    }
+  }
+  return services.teams.onMembershipEnded((userId) => {
+    recheck(userId).catch((error: unknown) => console.warn(`room recheck for ${userId}: ${error instanceof Error ? error.message : String(error)}`));
+  });
+}
