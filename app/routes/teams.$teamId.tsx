@@ -157,7 +157,8 @@ function Members({ me, members, isOwner, result }: { me: string; members: Data['
                     <label className="visually-hidden" htmlFor={`role-${m.id}`}>
                       Role of {m.name}
                     </label>
-                    <select id={`role-${m.id}`} name="role" defaultValue={m.role} key={m.role}>
+                    {/* Remounted on a refusal, so the select shows the role the member still has. */}
+                    <select id={`role-${m.id}`} name="role" defaultValue={m.role} key={`${m.role}${error ? ':refused' : ''}`}>
                       <option value="owner">Owner</option>
                       <option value="member">Member</option>
                     </select>
