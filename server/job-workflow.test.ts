@@ -1,10 +1,8 @@
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../scripts/lib/paths';
 import { useTestDatabase } from '../scripts/testing/db';
+import { recordHistory as record } from '../scripts/testing/histories';
 import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { jobWorkflowId } from '../workflows/definitions';
@@ -12,7 +10,6 @@ import { createSimulator, noFaults, type Simulator } from './llm/simulator';
 
 const db = useTestDatabase({ seed: true });
 const temporal = useTemporal();
-const HISTORIES = path.join(repoRoot, 'workflows/histories');
 let flaky: Simulator;
 let healthy: Simulator;
 let stack: JobStack;
@@ -45,14 +42,7 @@ async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_0
   throw new Error(`job ${jobId} did not reach ${statuses.join('/')} in ${timeoutMs} ms`);
 }
 
-/** Keeps a run's history for the replay test; existing recordings are never overwritten. */
-async function recordHistory(name: string, jobId: string) {
-  const file = path.join(HISTORIES, `${name}.json`);
-  if (fs.existsSync(file)) return;
-  const history = await temporal.client.workflow.getHandle(jobWorkflowId(jobId)).fetchHistory();
-  fs.mkdirSync(HISTORIES, { recursive: true });
-  fs.writeFileSync(file, historyToJSON(history));
-}
+const recordHistory = (name: string, jobId: string) => record(temporal.client, name, jobWorkflowId(jobId));
 
 const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');

@@ -16,8 +16,17 @@ export interface SchedulerSetup {
 
 export interface SchedulerInput {
   setup: SchedulerSetup;
+  /** How often leases are checked against their jobs' workflows; default 30 s. */
+  leaseCheckMs?: number;
   /** Carried across continue-as-new. */
   state?: unknown;
+}
+
+export interface SchedulerStatus {
+  waiting: number;
+  /** Job ids holding a slot. */
+  leases: string[];
+  backends: { id: string; pool: string; slots: number; running: number; up: boolean }[];
 }
 
 export interface JobDone {
@@ -40,3 +49,4 @@ export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
 
 /** A waiting job's place: position, ETA, backend it is expected on; null when not waiting. */
 export const positionQuery = defineQuery<JobPosition | null, [string]>('position');
+export const statusQuery = defineQuery<SchedulerStatus>('status');

@@ -14,6 +14,7 @@ import {
   dispatch,
   enqueue,
   forecast,
+  isBackendUp,
   nextWakeAt,
   release,
   removeBackend,
@@ -32,6 +33,7 @@ import {
   grantSignal,
   positionQuery,
   refusedSignal,
+  statusQuery,
   type SchedulerInput,
   type SchedulerSetup,
 } from './scheduler-api';
@@ -42,7 +44,7 @@ const { findFinishedJobs } = proxyActivities<Activities>({
 });
 
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
-const LEASE_CHECK_MS = 30_000;
+const DEFAULT_LEASE_CHECK_MS = 30_000;
 /** Continue-as-new well before Temporal's history limits. */
 const MAX_HISTORY_EVENTS = 8_000;
 
@@ -58,7 +60,8 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   let dirty = true;
   let positions: Record<string, JobPosition> = {};
   let checkingLeases = false;
-  let nextLeaseCheck = Date.now() + LEASE_CHECK_MS;
+  const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
+  let nextLeaseCheck = Date.now() + leaseCheckMs;
 
   const deliver = (jobId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) =>
     send(getExternalWorkflowHandle(jobWorkflowId(jobId))).catch(() => {
@@ -87,6 +90,17 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     dirty = true;
   });
   setHandler(positionQuery, (jobId) => positions[jobId] ?? null);
+  setHandler(statusQuery, () => ({
+    waiting: state.waiting.length,
+    leases: Object.keys(state.leases),
+    backends: Object.values(state.backends).map((b) => ({
+      id: b.id,
+      pool: b.pool,
+      slots: b.slots,
+      running: b.running,
+      up: isBackendUp(b, Date.now()),
+    })),
+  }));
 
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
     const waitFrom = Date.now();
@@ -96,7 +110,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     dirty = false;
 
     if (now >= nextLeaseCheck && !checkingLeases) {
-      nextLeaseCheck = now + LEASE_CHECK_MS;
+      nextLeaseCheck = now + leaseCheckMs;
       const held = Object.keys(state.leases);
       if (held.length > 0) {
         checkingLeases = true;
@@ -116,7 +130,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }
 
   await condition(allHandlersFinished);
-  await continueAsNew<typeof schedulerWorkflow>({ setup: input.setup, state });
+  await continueAsNew<typeof schedulerWorkflow>({ ...input, state });
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

@@ -15,9 +15,25 @@ const REVIEW_LABELS: Record<string, string> = {
   skipped: 'skipped',
 };
 
+function queueText(queue: { position: number; etaMs: number | null; blocked: string | null } | null): string {
+  if (!queue) return 'Waiting for a free model slot…';
+  if (queue.blocked) return `Waiting: no backend can run this job right now (${queue.blocked}).`;
+  const ahead = queue.position === 0 ? 'Next in line' : `${queue.position} ${queue.position === 1 ? 'job' : 'jobs'} ahead`;
+  return queue.etaMs === null ? `${ahead}.` : `${ahead} · starts in about ${formatWait(queue.etaMs)}.`;
+}
+
+function formatWait(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
 export function JobView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
-  const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
+  // While queued, the position moves as other jobs start: refresh it every few seconds.
+  const job = useQuery({
+    ...trpc.jobs.get.queryOptions({ jobId }),
+    refetchInterval: (query) => (query.state.data?.status === 'queued' ? 2_000 : false),
+  });
   const [streamed, setStreamed] = useState('');
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));
   const retry = useMutation(
@@ -116,7 +132,7 @@ export function JobView({ jobId }: { jobId: string }) {
         <section aria-label="Output">
           <h3>{active ? 'Generating…' : 'Output'}</h3>
           <pre className="code stream" data-testid="job-output" aria-live="polite" aria-busy={active}>
-            {streamed || (status === 'queued' ? 'Waiting for a free model slot…' : '')}
+            {streamed || (status === 'queued' ? queueText(job.data.queue) : '')}
           </pre>
         </section>
       )}

@@ -30,6 +30,8 @@ export interface JobStackOptions {
   ollamaUrls: string[];
   /** Slots of each backend as the scheduler sees them. */
   slots?: number;
+  /** How often the scheduler reclaims leases of finished workflows. */
+  leaseCheckMs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -76,8 +78,10 @@ export async function startJobStack(options: JobStackOptions) {
       maxHeartbeatThrottleInterval: '500 milliseconds',
     });
     running = worker.run();
-    await ensureScheduler(temporal.client, prisma, taskQueue);
+    await configureScheduler();
   }
+  const configureScheduler = () =>
+    ensureScheduler(temporal.client, prisma, taskQueue, { leaseCheckMs: options.leaseCheckMs });
   if (options.worker !== false) await startWorker();
   const sockets: TestSocket[] = [];
 
@@ -88,7 +92,7 @@ export async function startJobStack(options: JobStackOptions) {
     url,
     startWorker,
     /** Hands the scheduler the tiers and enabled backends now in the database. */
-    configureScheduler: () => ensureScheduler(temporal.client, prisma, taskQueue),
+    configureScheduler,
     /** The backend ids the scheduler grants, in the order of `ollamaUrls`. */
     backendIds: configured.map((backend) => backend.id),
 

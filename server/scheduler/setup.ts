@@ -63,12 +63,17 @@ export async function loadSchedulerSetup(prisma: PrismaClient): Promise<Schedule
 }
 
 /** Starts the task queue's scheduler if it is not running, and hands it the current setup. */
-export async function ensureScheduler(client: Client, prisma: PrismaClient, taskQueue: string): Promise<void> {
+export async function ensureScheduler(
+  client: Client,
+  prisma: PrismaClient,
+  taskQueue: string,
+  options: { leaseCheckMs?: number } = {},
+): Promise<void> {
   const setup = await loadSchedulerSetup(prisma);
   await client.workflow.signalWithStart<typeof schedulerWorkflow, [SchedulerSetup]>('schedulerWorkflow', {
     workflowId: schedulerWorkflowId(taskQueue),
     taskQueue,
-    args: [{ setup }],
+    args: [{ setup, ...options }],
     signal: configureSignal,
     signalArgs: [setup],
   });

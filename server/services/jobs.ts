@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
+import { positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
 import type { codeGenerationWorkflow } from '../../workflows';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -48,6 +49,14 @@ export const jobDetailSelect = {
 } satisfies Prisma.JobSelect;
 
 const ACTIVE = ['queued', 'running'] as const;
+
+export interface QueuePosition {
+  /** Jobs that start before this one if nothing new arrives (0 = next). */
+  position: number;
+  etaMs: number | null;
+  /** Why it cannot start (no backend serves its model, all are down), when it cannot. */
+  blocked: string | null;
+}
 const RETRYABLE = ['failed', 'dead_letter', 'cancelled'] as const;
 
 interface JobServiceDeps {
@@ -92,6 +101,19 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
   async function liveProgress(workflowId: string): Promise<JobProgress | null> {
     try {
       return await (await temporal.get()).workflow.getHandle(workflowId).query(progressQuery);
+    } catch {
+      return null;
+    }
+  }
+
+  /** A waiting job's place in the scheduler's plan; null when it is not waiting. */
+  async function queuePosition(jobId: string): Promise<QueuePosition | null> {
+    try {
+      const client = await temporal.get();
+      const entry = await client.workflow
+        .getHandle(schedulerWorkflowId(temporal.config.taskQueue))
+        .query(positionQuery, jobId);
+      return entry && { position: entry.position, etaMs: entry.etaMs, blocked: entry.blocked };
     } catch {
       return null;
     }
@@ -205,6 +227,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         ...job,
         temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history`,
         progress: (ACTIVE as readonly string[]).includes(job.status) ? await liveProgress(job.workflowId) : null,
+        queue: job.status === 'queued' ? await queuePosition(job.id) : null,
       };
     },
 

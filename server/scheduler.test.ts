@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../scripts/testing/db';
+import { recordHistory } from '../scripts/testing/histories';
+import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
+import { useTemporal } from '../scripts/testing/temporal';
+import { jobWorkflowId } from '../workflows/definitions';
+import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
+import { hashPassword } from './auth/password';
+import { createSimulator, type Simulator } from './llm/simulator';
+
+/** The scheduler workflow on the real Temporal dev server, with one simulated backend of one slot. */
+
+const db = useTestDatabase({ seed: true });
+const temporal = useTemporal();
+let sim: Simulator;
+let stack: JobStack;
+let demoProject: string;
+let otherProject: string;
+
+beforeAll(async () => {
+  sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
+  demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
+  // A second team on the free tier (lower base priority than the demo team's premium).
+  const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+  const team = await stack.prisma.team.create({
+    data: {
+      name: 'Free Team',
+      slug: 'free-team',
+      tierId: free.id,
+      memberships: {
+        create: { role: 'owner', user: { create: { email: 'free@example.com', name: 'Free', passwordHash: await hashPassword('free-password') } } },
+      },
+      projects: { create: { name: 'Free Project' } },
+    },
+    include: { projects: true },
+  });
+  otherProject = team.projects[0]!.id;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await sim?.close();
+});
+
+const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const statusOf = async (jobId: string) =>
+  (await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } })).status;
+
+describe('the scheduler workflow', () => {
+  it('starts jobs in exactly the order of the positions it published', async () => {
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const free = await stack.signIn('free@example.com', 'free-password');
+    // A long job holds the only slot while the others queue behind it.
+    sim.configure({ tokensPerSecond: 5 });
+    const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'order-blocker', priority: 'normal' });
+    await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
+
+    const submissions = [
+      [free, otherProject, 'high'],
+      [demo, demoProject, 'low'],
+      [free, otherProject, 'normal'],
+      [demo, demoProject, 'high'],
+      [demo, demoProject, 'normal'],
+      [free, otherProject, 'low'],
+    ] as const;
+    const jobs: string[] = [];
+    for (const [i, [who, projectId, priority]] of submissions.entries()) {
+      const job = await who.caller.jobs.submit({ projectId, requirements: `job ${i}`, clientKey: `order-job-${i}`, priority });
+      jobs.push(job.id);
+    }
+    const positions = await until(async () => {
+      const all = await Promise.all(jobs.map((id) => scheduler().query(positionQuery, id)));
+      return all.every(Boolean) ? all.map((p) => p!.position) : null;
+    }, 'every job to be queued');
+    // The published positions are a permutation of 0..n-1, and the web shows them on the job.
+    expect([...positions].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await demo.caller.jobs.get({ jobId: jobs[1]! })).queue?.position).toBe(positions[1]);
+
+    sim.configure({ tokensPerSecond: 400 });
+    await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete');
+    const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
+    const predicted = [...jobs].sort((a, b) => positions[jobs.indexOf(a)]! - positions[jobs.indexOf(b)]!);
+    expect(started.map((j) => j.id)).toEqual(predicted);
+    // Effective priority = tier base (premium 10, free 0) + job priority (±10): the demo team's
+    // high job leads, the free team's low one comes last; equal levels go by fair share.
+    expect(predicted[0]).toBe(jobs[3]);
+    expect(predicted.at(-1)).toBe(jobs[5]);
+  }, 90_000);
+
+  it('leaks no slot after a storm of cancellations and terminations', async () => {
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    sim.configure({ tokensPerSecond: 30 });
+    const jobs: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      jobs.push((await demo.caller.jobs.submit({ projectId: demoProject, requirements: `storm ${i}`, clientKey: `storm-key-${i}`, priority: 'normal' })).id);
+    }
+    await until(async () => (await statusOf(jobs[0]!)) === 'running', 'the first job to run');
+    await demo.caller.jobs.cancel({ jobId: jobs[0]! }); // running
+    await demo.caller.jobs.cancel({ jobId: jobs[3]! }); // waiting
+    await until(async () => (await statusOf(jobs[1]!)) === 'running', 'the next job to run');
+    // Terminated: its workflow never says done; the lease check must reclaim the slot.
+    await temporal.client.workflow.getHandle(jobWorkflowId(jobs[1]!)).terminate('test storm');
+    await temporal.client.workflow.getHandle(jobWorkflowId(jobs[4]!)).terminate('test storm');
+    sim.configure({ tokensPerSecond: 400 });
+
+    for (const id of [jobs[2]!, jobs[5]!]) await until(async () => (await statusOf(id)) === 'completed', `job ${id} to complete`);
+    const status = await until(async () => {
+      const s = await scheduler().query(statusQuery);
+      return s.leases.length === 0 && s.waiting === 0 ? s : null;
+    }, 'every slot to be free');
+    expect(status.backends.map((b) => b.running)).toEqual([0]);
+    expect(sim.stats().active).toBe(0);
+
+    // The freed slot is usable: a new job runs to completion.
+    const after = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'after the storm', clientKey: 'storm-key-after', priority: 'normal' });
+    await until(async () => (await statusOf(after.id)) === 'completed', 'a job after the storm');
+    await recordHistory(temporal.client, 'scheduler-after-storm', schedulerWorkflowId(stack.taskQueue));
+  }, 90_000);
+});
