@@ -60,6 +60,8 @@ const procedures: Record<string, Row> = {
   'jobs.cancel': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),
   'jobs.retry': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),
   'jobs.deadLetters': row(() => ({ limit: 5 }), [U, FB, FB, FB, 'OK']),
+  // Admins only; J is finished, so the admin is refused on content (only waiting jobs move).
+  'jobs.boost': row((fx) => ({ jobId: fx.jobId, boost: 5 }), [U, FB, FB, FB, BR]),
 
   'teams.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   'teams.create': row(() => ({ name: `Matrix ${randomUUID().slice(0, 8)}` }), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING']),

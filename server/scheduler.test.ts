@@ -99,6 +99,27 @@ describe('the scheduler workflow', () => {
     expect(predicted.at(-1)).toBe(jobs[5]);
   }, 90_000);
 
+  it('moves a waiting job ahead when an admin boosts it', async () => {
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    sim.configure({ tokensPerSecond: 5 });
+    const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'boost blocker', clientKey: 'boost-blocker', priority: 'normal' });
+    await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
+    const first = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'first', clientKey: 'boost-first', priority: 'normal' });
+    const second = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'second', clientKey: 'boost-second', priority: 'normal' });
+    const positionOf = async (id: string) => (await scheduler().query(positionQuery, id))?.position;
+    await until(async () => (await positionOf(second.id)) === 1, 'the second job to queue behind the first');
+
+    await admin.caller.jobs.boost({ jobId: second.id, boost: 20 });
+    await until(async () => (await positionOf(second.id)) === 0 && (await positionOf(first.id)) === 1, 'the boost to reorder them');
+    expect(await stack.prisma.auditLog.count({ where: { action: 'job.boost', targetId: second.id } })).toBe(1);
+
+    sim.configure({ tokensPerSecond: 400 });
+    await until(async () => (await stack.prisma.job.count({ where: { id: { in: [first.id, second.id] }, status: 'completed' } })) === 2, 'both to complete');
+    const started = await stack.prisma.job.findMany({ where: { id: { in: [first.id, second.id] } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
+    expect(started.map((j) => j.id)).toEqual([second.id, first.id]);
+  }, 90_000);
+
   it('leaks no slot after a storm of cancellations and terminations', async () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     sim.configure({ tokensPerSecond: 30 });

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
-import { positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
+import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
 import type { codeGenerationWorkflow } from '../../workflows';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -262,6 +262,17 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       }
       await audit(user, job, 'job.retry');
       return { id: job.id };
+    },
+
+    /** Raises (or lowers) a waiting job's priority in the scheduler: for admins. */
+    async boost(user: SessionUser, jobId: string, boost: number) {
+      const job = await prisma.job.findUnique({ where: { id: jobId }, select: { id: true, status: true, teamId: true } });
+      if (!job) throw new NotFoundError('job');
+      if (job.status !== 'queued') throw new ValidationError(`Only a waiting job can be boosted; this one is ${job.status}.`);
+      const client = await connect();
+      await client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).signal(boostSignal, { jobId, boost });
+      await audit(user, job, 'job.boost');
+      return { id: job.id, boost };
     },
 
     /** Jobs that exhausted their retries, across all teams: for admins. */

@@ -38,6 +38,10 @@ export const jobsRouter = router({
     .input(z.object({ jobId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.jobs.retry(ctx.user, input.jobId)),
 
+  boost: adminProcedure
+    .input(z.object({ jobId: z.uuid(), boost: z.number().int().min(-100).max(100) }))
+    .mutation(({ ctx, input }) => ctx.services.jobs.boost(ctx.user, input.jobId, input.boost)),
+
   deadLetters: adminProcedure
     .input(z.object({ cursor: z.uuid().optional(), limit: z.number().int().min(1).max(100).default(50) }))
     .query(({ ctx, input }) => ctx.services.jobs.deadLetters(input)),
