@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
+import { toTierPolicy } from '../server/scheduler/setup';
 import { assessRequirements } from './complexity';
 import { extractCode } from './extract-code';
 
@@ -27,7 +28,7 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
             priority: true,
             model: true,
             requirements: true,
-            team: { select: { tier: { select: { name: true } } } },
+            team: { select: { tier: true } },
           },
         })
         .catch((error: unknown) => {
@@ -44,7 +45,7 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
         projectId: job.projectId,
         teamId: job.teamId,
         userId: job.userId,
-        tier: job.team.tier.name,
+        tier: toTierPolicy(job.team.tier),
         priority: job.priority,
         model: job.model,
         requirements: job.requirements,

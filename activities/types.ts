@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../server/llm/types';
+import type { TierPolicy } from '../workflows/scheduler';
 import type { ReviewLevel } from './complexity';
 
 /** Data that crosses the workflow/activity boundary; kept plain so histories stay readable. */
@@ -8,7 +9,8 @@ export interface PreparedJob {
   projectId: string;
   teamId: string;
   userId: string;
-  tier: string;
+  /** The team's tier as it is now; the scheduler takes tier edits from the jobs that bring them. */
+  tier: TierPolicy;
   priority: number;
   model: string;
   messages: ChatMessage[];

@@ -6,8 +6,15 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EnqueueRequest, Grant } from './scheduler';
-import { doneSignal, enqueueSignal, grantSignal, refusedSignal, schedulerWorkflowId } from './scheduler-api';
+import type { Grant } from './scheduler';
+import {
+  doneSignal,
+  enqueueSignal,
+  grantSignal,
+  refusedSignal,
+  schedulerWorkflowId,
+  type CapacityRequest,
+} from './scheduler-api';
 
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
@@ -30,11 +37,12 @@ export class Capacity {
     });
   }
 
-  async acquire(request: Omit<EnqueueRequest, 'jobId' | 'avoid'>, avoid: string[]): Promise<Grant> {
+  async acquire(request: Omit<CapacityRequest, 'jobId' | 'avoid' | 'tier'>, avoid: string[]): Promise<Grant> {
     this.grant = null;
     this.refusal = null;
     this.holding = true;
-    await this.scheduler.signal(enqueueSignal, { ...request, jobId: this.jobId, avoid });
+    const tier = request.tierPolicy.name;
+    await this.scheduler.signal(enqueueSignal, { ...request, tier, jobId: this.jobId, avoid });
     await condition(() => this.grant !== null || this.refusal !== null);
     if (this.refusal) {
       this.holding = false;

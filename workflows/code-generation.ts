@@ -93,7 +93,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
     for (let grants = 1; ; grants++) {
       enter('waiting', 5, null);
       grant = await capacity.acquire(
-        { teamId: job.teamId, userId: job.userId, tier: job.tier, model: job.model, priority: job.priority },
+        { teamId: job.teamId, userId: job.userId, tierPolicy: job.tier, model: job.model, priority: job.priority },
         avoid,
       );
       enter('generating', 10, 'generate');

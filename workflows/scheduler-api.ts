@@ -1,6 +1,9 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BackendInit, EnqueueRequest, Grant, JobPosition, TierPolicy } from './scheduler';
 
+/** A job asking for capacity brings its tier as read from the database with it. */
+export type CapacityRequest = EnqueueRequest & { tierPolicy: TierPolicy };
+
 /**
  * How job workflows, workers and the web talk to the scheduler workflow. Kept apart from the
  * scheduler's code so the web process imports definitions only.
@@ -37,7 +40,7 @@ export interface JobDone {
 }
 
 /** A job asks for capacity; answered by `grantSignal` or `refusedSignal` to its workflow. */
-export const enqueueSignal = defineSignal<[EnqueueRequest]>('enqueue');
+export const enqueueSignal = defineSignal<[CapacityRequest]>('enqueue');
 /** A job gives its lease back, or leaves the queue (cancelled while waiting). */
 export const doneSignal = defineSignal<[JobDone]>('done');
 export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');

@@ -71,7 +71,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       dirty = true;
     });
 
-  setHandler(enqueueSignal, (request) => {
+  setHandler(enqueueSignal, ({ tierPolicy, ...request }) => {
+    // The job read its tier just now: newer than the scheduler's copy, and known even when the
+    // tier was created after the scheduler started.
+    state.tiers[tierPolicy.name] = tierPolicy;
     const result = enqueue(state, request, Date.now());
     if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
     dirty = true;

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient, Tier } from '../generated/prisma/client';
+import type { TierPolicy } from '../../workflows/scheduler';
 import type { LlmBackend } from '../llm/types';
 import type { schedulerWorkflow } from '../../workflows/scheduler-workflow';
 import { configureSignal, schedulerWorkflowId, type SchedulerSetup } from '../../workflows/scheduler-api';
@@ -30,6 +31,22 @@ export async function registerBackends(prisma: PrismaClient, registrations: Back
   }
 }
 
+/** A tier row as the scheduler sees it (budgets and prompt limits are the web's admission). */
+export function toTierPolicy(tier: Tier): TierPolicy {
+  return {
+    name: tier.name,
+    weight: tier.weight,
+    basePriority: tier.basePriority,
+    maxRunningPerUser: tier.maxRunningPerUser,
+    maxQueuedPerUser: tier.maxQueuedPerUser,
+    allowedModels: tier.allowedModels,
+    poolPreference: tier.poolPreference,
+    cloudFallback: tier.cloudFallback,
+    cloudFallbackAfterSec: tier.cloudFallbackAfterSec,
+    minShare: tier.minShare,
+  };
+}
+
 /** Tiers and enabled backends as the scheduler sees them. */
 export async function loadSchedulerSetup(prisma: PrismaClient): Promise<SchedulerSetup> {
   const [tiers, backends] = await Promise.all([
@@ -37,18 +54,7 @@ export async function loadSchedulerSetup(prisma: PrismaClient): Promise<Schedule
     prisma.backend.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } }),
   ]);
   return {
-    tiers: tiers.map((tier) => ({
-      name: tier.name,
-      weight: tier.weight,
-      basePriority: tier.basePriority,
-      maxRunningPerUser: tier.maxRunningPerUser,
-      maxQueuedPerUser: tier.maxQueuedPerUser,
-      allowedModels: tier.allowedModels,
-      poolPreference: tier.poolPreference,
-      cloudFallback: tier.cloudFallback,
-      cloudFallbackAfterSec: tier.cloudFallbackAfterSec,
-      minShare: tier.minShare,
-    })),
+    tiers: tiers.map(toTierPolicy),
     backends: backends.map((backend) => ({
       id: backend.id,
       kind: backend.kind,
