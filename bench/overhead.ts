@@ -61,6 +61,7 @@ try {
   const finishedAt = new Map<string, number>();
   const waiters = new Map<string, (at: number) => void>();
   let failures = 0;
+  let missedEvents = 0;
   clients[0]!.onJobUpdate((event) => {
     if (event.status === 'running' || event.status === 'queued') return;
     if (event.status !== 'completed') failures++;
@@ -78,8 +79,23 @@ try {
       model: MODEL,
       clientKey: crypto.randomUUID(),
     });
-    // The completion event may come before the submit's response.
-    const at = finishedAt.get(job.id) ?? (await new Promise<number>((resolve) => waiters.set(job.id, resolve)));
+    // The completion event may come before the submit's response; a missed event (a dropped
+    // socket) is caught by polling the job, so no run waits forever.
+    const at =
+      finishedAt.get(job.id) ??
+      (await new Promise<number>((resolve) => {
+        waiters.set(job.id, resolve);
+        const poll = setInterval(async () => {
+          if (!waiters.has(job.id)) return clearInterval(poll);
+          const { status } = await client.query<{ status: string }>('jobs.get', { jobId: job.id }).catch(() => ({ status: '' }));
+          if (status && status !== 'queued' && status !== 'running') {
+            missedEvents++;
+            if (status !== 'completed') failures++;
+            clearInterval(poll);
+            resolve(performance.now());
+          }
+        }, 5_000);
+      }));
     finishedAt.delete(job.id);
     waiters.delete(job.id);
     return at - started;
@@ -164,6 +180,7 @@ try {
     runs,
     instantBackendJobsPerSecond: round(instant, 2),
     failedJobs: failures,
+    completionEventsMissed: missedEvents,
   };
   const out = path.join(repoRoot, 'bench/results/overhead.json');
   mkdirSync(path.dirname(out), { recursive: true });

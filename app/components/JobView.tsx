@@ -29,10 +29,11 @@ function formatWait(ms: number): string {
 
 export function JobView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
-  // While queued, the position moves as other jobs start: refresh it every few seconds.
+  // While queued, the position moves as other jobs start: refresh it every few seconds. While
+  // running, a slower refresh is the safety net for a final event lost with a dropped socket.
   const job = useQuery({
     ...trpc.jobs.get.queryOptions({ jobId }),
-    refetchInterval: (query) => (query.state.data?.status === 'queued' ? 2_000 : false),
+    refetchInterval: (query) => ({ queued: 2_000, running: 10_000 })[query.state.data?.status ?? ''] ?? false,
   });
   const [streamed, setStreamed] = useState('');
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));

@@ -78,9 +78,21 @@ export class BenchClient {
     return new BenchClient(baseUrl, cookie, socket);
   }
 
+  /** Joins a room, and joins it again after every reconnect (a loaded machine drops sockets). */
   async join(kind: 'project' | 'job' | 'team', id: string): Promise<void> {
     const ack = await this.socket.emitWithAck('join', { kind, id });
     if (!ack.ok) throw new Error(`join ${kind}:${id} refused: ${ack.error}`);
+    this.socket.io.on('reconnect', () => void this.socket.emitWithAck('join', { kind, id }));
+  }
+
+  /** Calls a tRPC query over HTTP. */
+  async query<T>(path: string, input: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, {
+      headers: { cookie: this.cookie },
+    });
+    const body = (await response.json()) as { result?: { data: { json: T } }; error?: { json: { message: string } } };
+    if (!body.result) throw new Error(`${path}: ${response.status} ${body.error?.json.message ?? ''}`);
+    return body.result.data.json;
   }
 
   /** Calls a tRPC mutation over HTTP, as the browser's client does. */
