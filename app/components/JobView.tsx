@@ -7,6 +7,7 @@ import { StatusBadge } from './StatusBadge';
 
 const ACTIVE = new Set(['queued', 'running']);
 const RETRYABLE = new Set(['failed', 'dead_letter', 'cancelled']);
+const REFRESH_MS: Record<string, number> = { queued: 2_000, running: 10_000 };
 
 const REVIEW_LABELS: Record<string, string> = {
   passed: 'no issues found',
@@ -33,7 +34,7 @@ export function JobView({ jobId }: { jobId: string }) {
   // running, a slower refresh is the safety net for a final event lost with a dropped socket.
   const job = useQuery({
     ...trpc.jobs.get.queryOptions({ jobId }),
-    refetchInterval: (query) => ({ queued: 2_000, running: 10_000 })[query.state.data?.status ?? ''] ?? false,
+    refetchInterval: (query) => REFRESH_MS[query.state.data?.status ?? ''] ?? false,
   });
   const [streamed, setStreamed] = useState('');
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));
