@@ -17,9 +17,9 @@ export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * adapter) on a free port — for tests of accounts, teams, rooms and authorisation, which need
  * no job to run. Tests of the job path use startJobStack (job-stack.ts), which adds the worker.
  */
-export async function startAppStack({ databaseUrl }: { databaseUrl: string }) {
+export async function startAppStack({ databaseUrl, taskQueue = uniqueTaskQueue('app') }: { databaseUrl: string; taskQueue?: string }) {
   const prisma = createPrisma(databaseUrl);
-  const temporal = createTemporalProvider({ address: temporalAddress(), namespace: temporalNamespace(), taskQueue: uniqueTaskQueue('app') });
+  const temporal = createTemporalProvider({ address: temporalAddress(), namespace: temporalNamespace(), taskQueue });
   const services = createServices({
     prisma,
     temporal,
@@ -37,6 +37,7 @@ export async function startAppStack({ databaseUrl }: { databaseUrl: string }) {
     prisma,
     services,
     url,
+    taskQueue,
     /** A tRPC caller as the browser's HTTP requests get it: `null` is an anonymous visitor. */
     caller: (user: SessionUser | null) => createCaller({ services, user }),
 
