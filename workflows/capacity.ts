@@ -16,6 +16,8 @@ import {
   type CapacityRequest,
 } from './scheduler-api';
 
+const REASK_INTERVAL = '1 minute';
+
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
  * out of a job — success, failure, cancellation — ends in `release`, so slots never leak; a job
@@ -41,9 +43,11 @@ export class Capacity {
     this.grant = null;
     this.refusal = null;
     this.holding = true;
-    const tier = request.tierPolicy.name;
-    await this.scheduler.signal(enqueueSignal, { ...request, tier, jobId: this.jobId, avoid });
-    await condition(() => this.grant !== null || this.refusal !== null);
+    const ask = () => this.scheduler.signal(enqueueSignal, { ...request, tier: request.tierPolicy.name, jobId: this.jobId, avoid });
+    await ask();
+    // Asking again is harmless (the scheduler ignores a duplicate and re-sends a grant it already
+    // made), and recovers a grant or a queue entry lost on the scheduler's side.
+    while (!(await condition(() => this.grant !== null || this.refusal !== null, REASK_INTERVAL))) await ask();
     if (this.refusal) {
       this.holding = false;
       throw ApplicationFailure.nonRetryable(`The scheduler refused the job: ${this.refusal}`, 'InvalidJob');

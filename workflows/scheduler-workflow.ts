@@ -22,6 +22,7 @@ import {
   setBoost,
   setTiers,
   upsertBackend,
+  type Grant,
   type JobPosition,
   type SchedulerState,
 } from './scheduler';
@@ -63,18 +64,40 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
   let nextLeaseCheck = Date.now() + leaseCheckMs;
 
-  const deliver = (jobId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) =>
-    send(getExternalWorkflowHandle(jobWorkflowId(jobId))).catch(() => {
-      // The job's workflow is gone: whatever it held goes back.
-      release(state, jobId, Date.now(), { recordService: false });
-      removeWaiting(state, jobId);
-      dirty = true;
-    });
+  // Signals to jobs still on their way; continue-as-new waits for them, or they would be lost.
+  let deliveries = 0;
+  const deliver = (jobId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) => {
+    deliveries++;
+    return send(getExternalWorkflowHandle(jobWorkflowId(jobId)))
+      .catch(() => {
+        // The job's workflow is gone: whatever it held goes back.
+        release(state, jobId, Date.now(), { recordService: false });
+        removeWaiting(state, jobId);
+        dirty = true;
+      })
+      .finally(() => deliveries--);
+  };
 
   setHandler(enqueueSignal, ({ tierPolicy, ...request }) => {
     // The job read its tier just now: newer than the scheduler's copy, and known even when the
     // tier was created after the scheduler started.
     state.tiers[tierPolicy.name] = tierPolicy;
+    // A job that asks again while holding a lease never got its grant: send it again.
+    const lease = state.leases[request.jobId];
+    if (lease) {
+      const grant: Grant = {
+        jobId: lease.jobId,
+        leaseId: lease.leaseId,
+        backendId: lease.backendId,
+        pool: lease.pool,
+        kind: lease.kind,
+        model: lease.model,
+        route: lease.route,
+        waitedMs: lease.grantedAt - lease.enqueuedAt,
+      };
+      void deliver(request.jobId, (job) => job.signal(grantSignal, grant));
+      return;
+    }
     const result = enqueue(state, request, Date.now());
     if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
     dirty = true;
@@ -132,7 +155,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     positions = Object.fromEntries(forecast(state, now).order.map((entry) => [entry.jobId, entry]));
   }
 
-  await condition(allHandlersFinished);
+  await condition(() => deliveries === 0 && allHandlersFinished());
   await continueAsNew<typeof schedulerWorkflow>({ ...input, state });
 }
 
