@@ -1,6 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTRPC } from '~/lib/trpc';
+import { FormError } from './FormError';
 
 interface Props {
   projectId: string;
@@ -71,11 +72,7 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
           </select>
         </label>
       </div>
-      {formError && (
-        <p className="error" role="alert">
-          {formError}
-        </p>
-      )}
+      <FormError message={formError} />
       <button type="submit" disabled={submit.isPending}>
         {submit.isPending ? 'Submitting…' : 'Run job'}
       </button>

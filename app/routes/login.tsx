@@ -5,6 +5,7 @@ import { isError, LimitError, UnauthorizedError } from '../../server/errors';
 import { sessionCookie } from '../../server/auth/session';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
+import { FormError } from '~/components/FormError';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
 
@@ -60,11 +61,7 @@ export default function Login() {
           <input name="password" type="password" autoComplete="current-password" required aria-invalid={!!fieldErrors.password} />
           {fieldErrors.password && <span className="error">{fieldErrors.password}</span>}
         </label>
-        {result?.formError && (
-          <p className="error" role="alert">
-            {result.formError}
-          </p>
-        )}
+        <FormError message={result?.formError} />
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

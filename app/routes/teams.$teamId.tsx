@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { useState, type FormEvent } from 'react';
 import { formErrorsFrom } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
+import { FormError } from '~/components/FormError';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.team.name} · Switchyard` : 'Team · Switchyard' }];
 
@@ -237,11 +238,7 @@ function NewProject({ result }: { result: ActionResult }) {
         <textarea name="description" rows={2} maxLength={500} aria-invalid={!!fieldErrors.description} />
         {fieldErrors.description && <span className="error">{fieldErrors.description}</span>}
       </label>
-      {error?.formError && (
-        <p className="error" role="alert">
-          {error.formError}
-        </p>
-      )}
+      <FormError message={error?.formError} />
       <button type="submit" disabled={busy}>
         {busy ? 'Creating…' : 'Create project'}
       </button>

@@ -2,6 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { formErrorsFrom } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
+import { FormError } from '~/components/FormError';
 
 export const meta: MetaFunction = () => [{ title: 'Teams · Switchyard' }];
 
@@ -64,11 +65,7 @@ export default function Teams() {
               </span>
             )}
           </label>
-          {result?.formError && (
-            <p className="error" role="alert">
-              {result.formError}
-            </p>
-          )}
+          <FormError message={result?.formError} />
           <button type="submit" disabled={busy}>
             {busy ? 'Creating…' : 'Create team'}
           </button>
