@@ -1,19 +1,5 @@
-import type { LoaderFunctionArgs } from '@remix-run/node';
-import { Outlet, useLoaderData } from '@remix-run/react';
-import { TopBar } from '~/components/TopBar';
-import { requireUser } from '~/lib/session.server';
+import { Shell } from '~/components/Shell';
+import { shellLoader } from '~/lib/shell.server';
 
-export async function loader({ request, context }: LoaderFunctionArgs) {
-  const { id, name, email } = await requireUser(request, context);
-  return { user: { id, name, email } };
-}
-
-export default function TeamsShell() {
-  const { user } = useLoaderData<typeof loader>();
-  return (
-    <>
-      <TopBar user={user} />
-      <Outlet />
-    </>
-  );
-}
+export const loader = shellLoader;
+export default Shell;

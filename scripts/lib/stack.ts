@@ -10,6 +10,7 @@ import { assertPortFree, freePort } from './ports';
 import { startPostgres, stopStalePostmaster, type RunningPostgres } from './postgres';
 import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
+import { dropDatabase } from '../../server/db/scratch-database';
 
 /**
  * The whole local stack, for `npm run dev`, `npm start`, the e2e tests and the benchmarks:
@@ -225,7 +226,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       done: supervisor.done,
       stop: async () => {
         await cleanup();
-        if (test && !db.embedded) await dropDatabase(db.adminUrl, db.url);
+        if (test && !db.embedded) await dropDatabase(db.adminUrl, decodeURIComponent(new URL(db.url).pathname.slice(1)));
       },
     };
   } catch (error) {
@@ -363,16 +364,4 @@ function persistentSecret(dataDir: string): string {
 function displayHost(host: string, test: boolean): string {
   if (test) return '127.0.0.1';
   return host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-}
-
-async function dropDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import './context';
+import { dropDatabase } from '../../server/db/scratch-database';
 
 export interface TestDatabase {
   url: string;
@@ -37,15 +38,7 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
   const database: TestDatabase = {
     url: url.toString(),
     name,
-    drop: async () => {
-      const client = new pg.Client({ connectionString: infra.adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropDatabase(infra.adminUrl, name),
   };
   if (options.seed) {
     const { seedDatabase } = await import('../../prisma/seed');

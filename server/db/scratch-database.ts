@@ -13,6 +13,17 @@ function withDatabase(databaseUrl: string, database: string): string {
   return url.toString();
 }
 
+/** Drops `name` on the server of `adminUrl`, disconnecting leftover sessions; absent is fine. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * An empty database with a unique name on the server of `serverUrl` (any database URL on that
  * server), for schema checks and tests. `drop()` removes it, disconnecting leftover sessions.
@@ -30,14 +41,6 @@ export async function createScratchDatabase(serverUrl: string, prefix = 'switchy
   return {
     name,
     url: withDatabase(serverUrl, name),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropDatabase(adminUrl, name),
   };
 }

@@ -4,6 +4,7 @@ import { ModelDirectory } from './models';
 import { costUsd, localPrice } from './pricing';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
+import { probeHealth } from './health';
 
 export interface OllamaBackendOptions {
   id: string;
@@ -88,15 +89,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
     }
   }
 
-  async function health(): Promise<HealthReport> {
-    const started = performance.now();
-    try {
-      const loadedModels = await listLoaded();
-      return { ok: true, latencyMs: performance.now() - started, loadedModels };
-    } catch (err) {
-      return { ok: false, latencyMs: performance.now() - started, error: classifyError(err).message, loadedModels: [] };
-    }
-  }
+  const health = (): Promise<HealthReport> => probeHealth(listLoaded);
 
   return {
     id: options.id,

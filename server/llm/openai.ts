@@ -7,6 +7,7 @@ import { cloudPrice, costUsd, findCloudModel, type ModelPrice } from './pricing'
 import { continueInstruction } from './resume';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
+import { probeHealth } from './health';
 
 export interface OpenAIBackendOptions {
   id: string;
@@ -109,15 +110,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
     }
   }
 
-  async function health(): Promise<HealthReport> {
-    const started = performance.now();
-    try {
-      const models = await fetchModels();
-      return { ok: true, latencyMs: performance.now() - started, loadedModels: (models ?? []).map((m) => m.name) };
-    } catch (err) {
-      return { ok: false, latencyMs: performance.now() - started, error: classifyError(err).message, loadedModels: [] };
-    }
-  }
+  const health = (): Promise<HealthReport> => probeHealth(async () => ((await fetchModels()) ?? []).map((m) => m.name));
 
   return {
     id: options.id,

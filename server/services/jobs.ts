@@ -223,11 +223,15 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       if (!job) throw new NotFoundError('job');
       const { namespace } = temporal.config;
       const run = job.runId ? `/${job.runId}` : '';
+      const [progress, queue] = await Promise.all([
+        (ACTIVE as readonly string[]).includes(job.status) ? liveProgress(job.workflowId) : null,
+        job.status === 'queued' ? queuePosition(job.id) : null,
+      ]);
       return {
         ...job,
         temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history`,
-        progress: (ACTIVE as readonly string[]).includes(job.status) ? await liveProgress(job.workflowId) : null,
-        queue: job.status === 'queued' ? await queuePosition(job.id) : null,
+        progress,
+        queue,
       };
     },
 
