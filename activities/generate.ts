@@ -18,6 +18,9 @@ export function requireBackend(backends: BackendRegistry, backendId: string): Ll
   return backend;
 }
 
+/** Often enough that a cancellation reaches a silent model call within a second. */
+const KEEPALIVE_MS = 400;
+
 interface Checkpoint {
   text: string;
 }
@@ -67,9 +70,19 @@ export function createGenerationActivities(deps: GenerationDeps) {
         lastPersist = Date.now();
         await prisma.job.update({ where: { id: input.jobId }, data: { output: text } });
       };
-      const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) =>
-        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk }),
-      );
+      // The checkpoint goes out with each published batch rather than with each token: encoding
+      // the whole text per token is quadratic in the output's length. A timer keeps heartbeats
+      // (and so cancellation and liveness) flowing while the model is silent, e.g. loading.
+      const heartbeat = () => ctx.heartbeat({ text } satisfies Checkpoint);
+      const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
+        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk });
+        heartbeat();
+      });
+      // Flushing first keeps the checkpoint equal to what clients were sent.
+      const keepAlive = setInterval(() => {
+        batcher.flush();
+        heartbeat();
+      }, KEEPALIVE_MS);
 
       try {
         const result = await backend.streamChat(
@@ -77,7 +90,6 @@ export function createGenerationActivities(deps: GenerationDeps) {
           (piece) => {
             text += piece;
             batcher.push(piece);
-            ctx.heartbeat({ text } satisfies Checkpoint);
             if (Date.now() - lastPersist >= persistIntervalMs) void persist().catch(() => undefined);
           },
         );
@@ -95,6 +107,8 @@ export function createGenerationActivities(deps: GenerationDeps) {
         await persist();
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw toFailure(error, backend.id);
+      } finally {
+        clearInterval(keepAlive);
       }
     },
   };

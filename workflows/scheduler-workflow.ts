@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -26,6 +27,7 @@ import {
   type JobPosition,
   type SchedulerState,
 } from './scheduler';
+import { WakeTimer } from './wake-timer';
 import {
   boostSignal,
   configureSignal,
@@ -46,6 +48,11 @@ const { findFinishedJobs } = proxyActivities<Activities>({
 
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
 const DEFAULT_LEASE_CHECK_MS = 30_000;
+/**
+ * Runs recorded before it waited on one long-lived timer started and cancelled a timer on every
+ * wake-up (two extra history events per event handled); they replay the old way.
+ */
+const ONE_WAKE_TIMER = 'one-wake-timer';
 /** Continue-as-new well before Temporal's history limits. */
 const MAX_HISTORY_EVENTS = 8_000;
 
@@ -59,8 +66,19 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     (input.state as SchedulerState | undefined) ??
     createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, now: Date.now() });
   let dirty = true;
-  let positions: Record<string, JobPosition> = {};
   let checkingLeases = false;
+  // The plan behind positions is computed when somebody asks, once per change of state: with
+  // thousands waiting it costs milliseconds, and arrivals come in bursts between two questions.
+  let version = 0;
+  let plan: { version: number; positions: Record<string, JobPosition> } | null = null;
+  const positions = () => {
+    if (plan?.version !== version) {
+      const order = forecast(state, Date.now()).order;
+      plan = { version, positions: Object.fromEntries(order.map((entry) => [entry.jobId, entry])) };
+    }
+    return plan.positions;
+  };
+  const wakeTimer = new WakeTimer();
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
   let nextLeaseCheck = Date.now() + leaseCheckMs;
 
@@ -115,7 +133,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     applySetup(state, setup);
     dirty = true;
   });
-  setHandler(positionQuery, (jobId) => positions[jobId] ?? null);
+  setHandler(positionQuery, (jobId) => positions()[jobId] ?? null);
   setHandler(statusQuery, () => ({
     waiting: state.waiting.length,
     leases: Object.keys(state.leases),
@@ -131,9 +149,16 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
     const waitFrom = Date.now();
     const wake = Math.min(nextWakeAt(state, waitFrom) ?? Number.POSITIVE_INFINITY, nextLeaseCheck);
-    await condition(() => dirty, Math.max(1, wake - waitFrom));
+    if (patched(ONE_WAKE_TIMER)) {
+      wakeTimer.wakeBy(wake);
+      await condition(() => dirty || wakeTimer.rang);
+      wakeTimer.acknowledge();
+    } else {
+      await condition(() => dirty, Math.max(1, wake - waitFrom));
+    }
     const now = Date.now();
     dirty = false;
+    version++;
 
     if (now >= nextLeaseCheck && !checkingLeases) {
       nextLeaseCheck = now + leaseCheckMs;
@@ -152,7 +177,6 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     for (const grant of dispatch(state, now).grants) {
       void deliver(grant.jobId, (job) => job.signal(grantSignal, grant));
     }
-    positions = Object.fromEntries(forecast(state, now).order.map((entry) => [entry.jobId, entry]));
   }
 
   await condition(() => deliveries === 0 && allHandlersFinished());
