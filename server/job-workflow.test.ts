@@ -42,7 +42,10 @@ async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_0
   throw new Error(`job ${jobId} did not reach ${statuses.join('/')} in ${timeoutMs} ms`);
 }
 
-const recordHistory = (name: string, jobId: string) => record(temporal.client, name, jobWorkflowId(jobId));
+// Suffixed with the workflow's latest change (jobs enqueued by the web at submit): recordings of
+// earlier code stay as they were and keep being replayed.
+const recordHistory = (name: string, jobId: string) =>
+  record(temporal.client, `${name}.enqueued-at-submit`, jobWorkflowId(jobId));
 
 const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');

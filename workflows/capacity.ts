@@ -16,7 +16,12 @@ import {
   type CapacityRequest,
 } from './scheduler-api';
 
-const REASK_INTERVAL = '1 minute';
+/**
+ * A last resort for a queue entry lost on the scheduler's side: every waiting job asking again
+ * costs two signals and two workflow tasks, which thousands of jobs waiting behind a busy pool
+ * would turn into real load at a shorter interval.
+ */
+const REASK_INTERVAL = '5 minutes';
 
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
@@ -30,7 +35,12 @@ export class Capacity {
   /** Asked and not yet released: waiting in the queue or holding a lease. */
   private holding = false;
 
-  constructor(private readonly jobId: string) {
+  /** `enqueued`: the job's first request was made for it before the workflow started. */
+  constructor(
+    private readonly jobId: string,
+    private enqueued = false,
+  ) {
+    this.holding = enqueued;
     setHandler(grantSignal, (grant) => {
       if (grant.jobId === jobId) this.grant = grant;
     });
@@ -40,11 +50,12 @@ export class Capacity {
   }
 
   async acquire(request: Omit<CapacityRequest, 'jobId' | 'avoid' | 'tier'>, avoid: string[]): Promise<Grant> {
-    this.grant = null;
-    this.refusal = null;
     this.holding = true;
     const ask = () => this.scheduler.signal(enqueueSignal, { ...request, tier: request.tierPolicy.name, jobId: this.jobId, avoid });
-    await ask();
+    // The web's request may already have been granted: the grant is kept, not cleared here
+    // (`release` clears it before a job asks again).
+    if (this.enqueued) this.enqueued = false;
+    else await ask();
     // Asking again is harmless (the scheduler ignores a duplicate and re-sends a grant it already
     // made), and recovers a grant or a queue entry lost on the scheduler's side.
     while (!(await condition(() => this.grant !== null || this.refusal !== null, REASK_INTERVAL))) await ask();

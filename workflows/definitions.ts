@@ -11,6 +11,12 @@ export interface JobWorkflowInput {
   jobId: string;
   /** How long the review may take before the job completes without it. */
   reviewTimeoutSeconds?: number;
+  /**
+   * The web asked the scheduler for this job's slot when it was submitted, sparing the workflow a
+   * signal and the workflow task its acknowledgement costs. Absent in runs started before this
+   * existed and in retries: the job asks itself.
+   */
+  enqueued?: boolean;
 }
 
 export interface StageTiming {

@@ -1,7 +1,14 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
-import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
+import {
+  boostSignal,
+  enqueueSignal,
+  positionQuery,
+  schedulerWorkflowId,
+  type CapacityRequest,
+} from '../../workflows/scheduler-api';
+import { ensureScheduler, toTierPolicy } from '../scheduler/setup';
 import type { codeGenerationWorkflow } from '../../workflows';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -82,18 +89,42 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       throw unavailable();
     });
 
-  async function startWorkflow(input: JobWorkflowInput): Promise<void> {
+  /**
+   * Starts the job's workflow. With `capacity`, also asks the scheduler for the job's slot right
+   * away (one signal from here instead of one from the workflow and the workflow task its
+   * acknowledgement costs), so the job has a queue position the moment it is submitted.
+   */
+  async function startWorkflow(input: JobWorkflowInput, capacity?: CapacityRequest): Promise<void> {
     const client = await connect();
     try {
       // The workflow records its run id on the job itself (prepareJob), sparing a write here.
       await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
-        args: [input],
+        args: [{ ...input, enqueued: capacity !== undefined }],
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
       throw unavailable();
+    }
+    if (capacity) {
+      // Not fatal: the job asks again by itself if this request never arrives.
+      await requestCapacity(client, capacity).catch((error: unknown) =>
+        console.warn(`job ${input.jobId}: the scheduler did not take its request yet:`, error),
+      );
+    }
+  }
+
+  async function requestCapacity(client: Client, request: CapacityRequest): Promise<void> {
+    const { taskQueue } = temporal.config;
+    const scheduler = client.workflow.getHandle(schedulerWorkflowId(taskQueue));
+    try {
+      await scheduler.signal(enqueueSignal, request);
+    } catch (error) {
+      // No worker has started the scheduler yet: start it, and the job waits in it for one.
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      await ensureScheduler(client, prisma, taskQueue);
+      await scheduler.signal(enqueueSignal, request);
     }
   }
 
@@ -196,7 +227,18 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         });
       if ('duplicate' in job) return { id: job.id, status: job.status };
       try {
-        await startWorkflow({ jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds });
+        await startWorkflow(
+          { jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds },
+          {
+            jobId: job.id,
+            teamId: project.team.id,
+            userId: user.id,
+            tier: tier.name,
+            tierPolicy: toTierPolicy(tier),
+            model,
+            priority: PRIORITIES[input.priority],
+          },
+        );
       } catch (error) {
         // Nothing runs for this row; leaving it would count against the user's cap forever.
         await prisma.job.delete({ where: { id: job.id } });
