@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import { BackendError } from '../server/llm/errors';
 import type { LlmBackend } from '../server/llm/types';
-import type { Publisher } from '../server/realtime/events';
+import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import { TextBatcher } from './batcher';
 import type { GenerateInput, GenerateOutput } from './types';
 
@@ -58,8 +58,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
         prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt: new Date() } }),
       ]);
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
-      publisher.emit(`project:${input.projectId}`, 'job:update', update);
-      publisher.emit(`job:${input.jobId}`, 'job:update', update);
+      publisher.emit(jobUpdateRooms(update), 'job:update', update);
 
       let text = resumeFrom;
       let persisted = text.length;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
-import type { Publisher } from '../server/realtime/events';
+import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
 import { toTierPolicy } from '../server/scheduler/setup';
 import { assessRequirements } from './complexity';
@@ -97,13 +97,13 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
         data: { status, error, finishedAt: new Date() },
         select: { projectId: true },
       });
-      publisher.emit(`project:${job.projectId}`, 'job:update', { jobId, projectId: job.projectId, status });
-      publisher.emit(`job:${jobId}`, 'job:update', { jobId, projectId: job.projectId, status });
+      const update = { jobId, projectId: job.projectId, status };
+      publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },
 
     async notifyUser({ jobId, projectId, status }: NotifyInput): Promise<void> {
-      publisher.emit(`project:${projectId}`, 'job:update', { jobId, projectId, status });
-      publisher.emit(`job:${jobId}`, 'job:update', { jobId, projectId, status });
+      const update = { jobId, projectId, status };
+      publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },
   };
 }

@@ -6,6 +6,7 @@ import { Ollama } from 'ollama';
 import { startStack } from '../scripts/lib/stack';
 import { repoRoot } from '../scripts/lib/paths';
 import { BenchClient, createBenchTeam } from './lib/clients';
+import { cpuBetween, stackUsage } from './lib/processes';
 import { median, percentile, round } from './lib/stats';
 
 /**
@@ -153,10 +154,16 @@ try {
   for (const url of stack.ollamaUrls) {
     await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ slowdownFactor: 0.01 }) });
   }
-  const instant = await closedLoopFor(50, instantSeconds);
+  const usageBefore = stackUsage();
+  const { jobsPerSecond: instant, completed } = await closedLoopFor(50, instantSeconds);
+  // Where the CPU goes per job: the machine's two cores are the budget every process shares.
+  const cpuMsPerJob = Object.fromEntries(
+    Object.entries(cpuBetween(usageBefore, stackUsage())).map(([role, seconds]) => [role, round((seconds * 1000) / completed, 1)]),
+  );
   console.log(`instant backend, 50 concurrent: ${round(instant, 2)} jobs/s`);
+  console.log(`CPU per job (ms): ${Object.entries(cpuMsPerJob).map(([role, ms]) => `${role} ${ms}`).join(', ')}`);
 
-  async function closedLoopFor(concurrency: number, seconds: number): Promise<number> {
+  async function closedLoopFor(concurrency: number, seconds: number) {
     let completed = 0;
     const deadline = performance.now() + seconds * 1000;
     const started = performance.now();
@@ -169,7 +176,7 @@ try {
         }
       }),
     );
-    return completed / ((performance.now() - started) / 1000);
+    return { jobsPerSecond: completed / ((performance.now() - started) / 1000), completed };
   }
 
   const report = {
@@ -179,6 +186,7 @@ try {
     generationMs: round(generationMs),
     runs,
     instantBackendJobsPerSecond: round(instant, 2),
+    instantBackendCpuMsPerJob: cpuMsPerJob,
     failedJobs: failures,
     completionEventsMissed: missedEvents,
   };

@@ -46,9 +46,13 @@ export const roomName = (room: RoomRequest): string => `${room.kind}:${room.id}`
 
 /** What workers and services need to push events; implemented over the Socket.IO adapter. */
 export interface Publisher {
+  /** Several rooms make one message, and a socket in more than one of them gets it once. */
   emit<E extends keyof ServerToClientEvents>(
-    room: string,
+    room: string | string[],
     event: E,
     payload: Parameters<ServerToClientEvents[E]>[0],
   ): void;
 }
+
+/** A job's change of state goes to its project's feed and to its own page. */
+export const jobUpdateRooms = (update: JobUpdateEvent): string[] => [`project:${update.projectId}`, `job:${update.jobId}`];

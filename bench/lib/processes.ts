@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** What a process of the stack is, from its command line. */
+export type Role = 'web' | 'worker' | 'temporal' | 'postgres' | 'simulator';
+
+const ROLES: [Role, RegExp][] = [
+  ['temporal', /\btemporal\b.*\bserver start-dev\b/],
+  ['postgres', /\bpostgres\b/],
+  ['worker', /server\/worker\.(ts|js|mjs)\b/],
+  ['web', /server\/main\.(ts|js|mjs)\b/],
+  ['simulator', /simulator\/main\.(ts|js|mjs)\b/],
+];
+// Linux reports CPU times in clock ticks; 100 per second on every mainstream kernel build.
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  cpuSeconds: number;
+  rssMb: number;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      rssMb: (Number(fields[21]) * 4096) / 2 ** 20,
+    };
+  } catch {
+    return null; // exited between listing and reading
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+export type Usage = Record<Role, { cpuSeconds: number; rssMb: number; processes: number }>;
+
+/**
+ * CPU seconds (user + system, all threads) and resident memory of this program's descendant
+ * processes, summed by role. Linux only (/proc).
+ */
+export function stackUsage(rootPid = process.pid): Usage {
+  const stats = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readStat(Number(name)))
+    .filter((stat): stat is ProcStat => stat !== null);
+  const children = new Map<number, ProcStat[]>();
+  for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
+
+  const usage = Object.fromEntries(ROLES.map(([role]) => [role, { cpuSeconds: 0, rssMb: 0, processes: 0 }])) as Usage;
+  const pending = [...(children.get(rootPid) ?? [])];
+  for (let stat = pending.pop(); stat; stat = pending.pop()) {
+    pending.push(...(children.get(stat.pid) ?? []));
+    const cmd = commandLine(stat.pid);
+    const role = ROLES.find(([, pattern]) => pattern.test(cmd))?.[0];
+    if (!role) continue;
+    usage[role].cpuSeconds += stat.cpuSeconds;
+    usage[role].rssMb += stat.rssMb;
+    usage[role].processes++;
+  }
+  return usage;
+}
+
+/** CPU seconds each role spent between two samples. */
+export function cpuBetween(before: Usage, after: Usage): Record<Role, number> {
+  return Object.fromEntries(
+    (Object.keys(after) as Role[]).map((role) => [role, after[role].cpuSeconds - before[role].cpuSeconds]),
+  ) as Record<Role, number>;
+}
