@@ -13,7 +13,9 @@ export interface JobStackOptions {
   temporal: TestTemporal;
   /** Ollama-compatible servers (simulators); registered as the pool "local". */
   ollamaUrls: string[];
-  /** Slots of each backend as the scheduler sees them. */
+  /** A simulator serving the OpenAI API, registered as the pool "cloud". */
+  cloudUrl?: string;
+  /** Slots of each Ollama backend as the scheduler sees them. */
   slots?: number;
   /** How often the scheduler reclaims leases of finished workflows. */
   leaseCheckMs?: number;
@@ -32,10 +34,18 @@ export async function startJobStack(options: JobStackOptions) {
   const app = await startAppStack({ databaseUrl, taskQueue: uniqueTaskQueue('jobs') });
   const { prisma, taskQueue } = app;
   const publisher = await createPublisher({ databaseUrl });
-  const configured = createBackends({ ollamaUrls: options.ollamaUrls });
+  const cloudURL = options.cloudUrl && `${options.cloudUrl}/v1`;
+  const configured = createBackends({
+    ollamaUrls: options.ollamaUrls,
+    ...(cloudURL ? { openai: { baseURL: cloudURL, apiKey: 'simulator' } } : {}),
+  });
   await registerBackends(
     prisma,
-    configured.map((backend, i) => ({ backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4 })),
+    configured.map((backend, i) =>
+      backend.kind === 'openai'
+        ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
+        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4 },
+    ),
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));
   const configureScheduler = () =>
@@ -63,7 +73,7 @@ export async function startJobStack(options: JobStackOptions) {
     startWorker,
     /** Hands the scheduler the tiers and enabled backends now in the database. */
     configureScheduler,
-    /** The backend ids the scheduler grants, in the order of `ollamaUrls`. */
+    /** The backend ids the scheduler grants, in the order of `ollamaUrls`, then the cloud one. */
     backendIds: configured.map((backend) => backend.id),
 
     async stop() {

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../scripts/testing/db';
+import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
+import { useTemporal } from '../scripts/testing/temporal';
+import { hashPassword } from './auth/password';
+import { createSimulator, type Simulator } from './llm/simulator';
+
+/**
+ * The scheduler's sharing rules end to end — jobs submitted through the service, granted by the
+ * scheduler workflow on the real Temporal dev server, run on simulators: one local backend with
+ * one slot, so the order jobs start in is the order they were granted in, and one cloud backend.
+ */
+
+const db = useTestDatabase();
+const temporal = useTemporal();
+let local: Simulator;
+let cloud: Simulator;
+let stack: JobStack;
+
+type Member = Awaited<ReturnType<JobStack['signIn']>> & { projectId: string; teamId: string };
+
+/** Tiers that differ only in what a test is about; caps high enough to queue a backlog. */
+const TIERS = {
+  even: { weight: 1, cloudFallback: false },
+  triple: { weight: 3, cloudFallback: false },
+  cloudy: { weight: 1, cloudFallback: true },
+} as const;
+
+async function createMember(name: string, tier: keyof typeof TIERS): Promise<Member> {
+  const password = `${name}-password`;
+  const team = await stack.prisma.team.create({
+    data: {
+      name,
+      slug: name,
+      tier: { connect: { name: `policy-${tier}` } },
+      memberships: {
+        create: { role: 'owner', user: { create: { email: `${name}@example.com`, name, passwordHash: await hashPassword(password) } } },
+      },
+      projects: { create: { name: `${name} project` } },
+    },
+    include: { projects: true },
+  });
+  return { ...(await stack.signIn(`${name}@example.com`, password)), projectId: team.projects[0]!.id, teamId: team.id };
+}
+
+beforeAll(async () => {
+  local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
+  cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], cloudUrl: cloud.url, slots: 1, leaseCheckMs: 1_000 });
+  for (const [name, { weight, cloudFallback }] of Object.entries(TIERS)) {
+    await stack.prisma.tier.create({
+      data: {
+        name: `policy-${name}`,
+        weight,
+        maxQueuedPerUser: 100,
+        maxRunningPerUser: 100,
+        allowedModels: [],
+        poolPreference: ['local'],
+        cloudFallback,
+        cloudFallbackAfterSec: 1,
+      },
+    });
+  }
+  await stack.configureScheduler();
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await local?.close();
+  await cloud?.close();
+});
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const submit = (member: Member, key: string) =>
+  member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority: 'normal' });
+
+/**
+ * Holds the local slot with a slow job of `holder` while `fill` queues a backlog, then lets the
+ * backlog run and returns the teams of the jobs in the order they started.
+ */
+async function startOrder(holder: Member, fill: () => Promise<{ id: string }[]>): Promise<string[]> {
+  local.configure({ tokensPerSecond: 1 });
+  const blocker = await submit(holder, `blocker-${crypto.randomUUID()}`);
+  await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+  const jobs = await fill();
+  local.configure({ tokensPerSecond: 400 });
+  const ids = jobs.map((job) => job.id);
+  const rows = await until(async () => {
+    const found = await stack.prisma.job.findMany({ where: { id: { in: ids } }, select: { teamId: true, status: true, startedAt: true } });
+    return found.every((job) => job.status === 'completed') && found;
+  }, 'the backlog to finish', 120_000);
+  return rows.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime()).map((job) => job.teamId);
+}
+
+const shareOf = (teamId: string, order: string[]) => order.filter((id) => id === teamId).length / order.length;
+
+describe('sharing the slots between teams', () => {
+  it('gives two equal-weight teams equal shares under contention, whatever order they queued in', async () => {
+    const [a, b, holder] = [await createMember('even-a', 'even'), await createMember('even-b', 'even'), await createMember('even-holder', 'even')];
+    // All of A's jobs queue before any of B's: first-come-first-served would run A's ten first.
+    const order = await startOrder(holder, async () => {
+      const jobs = [];
+      for (let i = 0; i < 10; i++) jobs.push(await submit(a, `even-a-${i}`));
+      for (let i = 0; i < 10; i++) jobs.push(await submit(b, `even-b-${i}`));
+      return jobs;
+    });
+    const contended = order.slice(0, 10);
+    expect(Math.abs(shareOf(a.teamId, contended) - 0.5)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(shareOf(b.teamId, contended) - 0.5)).toBeLessThanOrEqual(0.1);
+  }, 180_000);
+
+  it('gives teams of weights 3 and 1 slots in the ratio 3:1', async () => {
+    const [heavy, light, holder] = [await createMember('triple-h', 'triple'), await createMember('even-l', 'even'), await createMember('even-holder-2', 'even')];
+    const order = await startOrder(holder, async () => {
+      const jobs = [];
+      for (let i = 0; i < 16; i++) jobs.push(await submit(light, `policy-light-${i}`));
+      for (let i = 0; i < 16; i++) jobs.push(await submit(heavy, `policy-heavy-${i}`));
+      return jobs;
+    });
+    const contended = order.slice(0, 16);
+    expect(Math.abs(shareOf(heavy.teamId, contended) - 0.75)).toBeLessThanOrEqual(0.1);
+  }, 180_000);
+});
+
+describe('cloud fallback', () => {
+  it('sends a job to the cloud only when its tier allows it and the local wait is too long', async () => {
+    const [allowed, notAllowed, holder] = [await createMember('cloudy', 'cloudy'), await createMember('local-only', 'even'), await createMember('cloud-holder', 'even')];
+    const [cloudId] = stack.backendIds.filter((id) => id.startsWith('openai@'));
+    local.configure({ tokensPerSecond: 1 });
+    const blocker = await submit(holder, 'cloud-blocker');
+    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+
+    const [fallback, waiting] = [await submit(allowed, 'cloud-allowed'), await submit(notAllowed, 'cloud-not-allowed')];
+    const done = await until(async () => {
+      const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: fallback.id } });
+      return job.status === 'completed' && job;
+    }, 'the cloud-allowed job to finish');
+    expect(done.backendId).toBe(cloudId);
+    // Meanwhile the other tier's job keeps waiting for the local slot …
+    expect((await stack.prisma.job.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe('queued');
+
+    // … and runs there once it frees.
+    local.configure({ tokensPerSecond: 400 });
+    const ran = await until(async () => {
+      const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: waiting.id } });
+      return job.status === 'completed' && job;
+    }, 'the local-only job to finish');
+    expect(ran.backendId).toBe(stack.backendIds[0]);
+  }, 120_000);
+});
