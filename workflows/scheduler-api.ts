@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BackendInit, EnqueueRequest, Grant, JobPosition, TierPolicy } from './scheduler';
+import type { BackendInit, EnqueueRequest, Grant, JobPosition, QueueSnapshot, TierPolicy } from './scheduler';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
 export type CapacityRequest = EnqueueRequest & { tierPolicy: TierPolicy };
@@ -23,6 +23,8 @@ export interface SchedulerInput {
   leaseCheckMs?: number;
   /** Carried across continue-as-new. */
   state?: unknown;
+  /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */
+  snapshotVersion?: number;
 }
 
 export interface SchedulerStatus {
@@ -53,3 +55,8 @@ export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
 /** A waiting job's place: position, ETA, backend it is expected on; null when not waiting. */
 export const positionQuery = defineQuery<JobPosition | null, [string]>('position');
 export const statusQuery = defineQuery<SchedulerStatus>('status');
+/**
+ * The whole queue in one compact value (see workflows/scheduler/snapshot.ts). Given the version
+ * the caller already has, answers null while nothing changed, so polling an idle queue is cheap.
+ */
+export const snapshotQuery = defineQuery<QueueSnapshot | null, [number | null]>('snapshot');

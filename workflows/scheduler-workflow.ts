@@ -17,6 +17,7 @@ import {
   forecast,
   isBackendUp,
   nextWakeAt,
+  queueSnapshot,
   release,
   removeBackend,
   removeWaiting,
@@ -25,6 +26,7 @@ import {
   upsertBackend,
   type Grant,
   type JobPosition,
+  type QueueSnapshot,
   type SchedulerState,
 } from './scheduler';
 import { WakeTimer } from './wake-timer';
@@ -36,6 +38,7 @@ import {
   grantSignal,
   positionQuery,
   refusedSignal,
+  snapshotQuery,
   statusQuery,
   type SchedulerInput,
   type SchedulerSetup,
@@ -69,14 +72,19 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   let checkingLeases = false;
   // The plan behind positions is computed when somebody asks, once per change of state: with
   // thousands waiting it costs milliseconds, and arrivals come in bursts between two questions.
-  let version = 0;
-  let plan: { version: number; positions: Record<string, JobPosition> } | null = null;
-  const positions = () => {
+  // The version is carried across continue-as-new: web processes skip snapshots by it.
+  let version = input.snapshotVersion ?? 0;
+  let plan: { version: number; positions: Record<string, JobPosition>; snapshot: QueueSnapshot } | null = null;
+  const currentPlan = () => {
     if (plan?.version !== version) {
-      const order = forecast(state, Date.now()).order;
-      plan = { version, positions: Object.fromEntries(order.map((entry) => [entry.jobId, entry])) };
+      const planned = forecast(state, Date.now());
+      plan = {
+        version,
+        positions: Object.fromEntries(planned.order.map((entry) => [entry.jobId, entry])),
+        snapshot: queueSnapshot(state, planned, version),
+      };
     }
-    return plan.positions;
+    return plan;
   };
   const wakeTimer = new WakeTimer();
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
@@ -133,7 +141,8 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     applySetup(state, setup);
     dirty = true;
   });
-  setHandler(positionQuery, (jobId) => positions()[jobId] ?? null);
+  setHandler(positionQuery, (jobId) => currentPlan().positions[jobId] ?? null);
+  setHandler(snapshotQuery, (known) => (known === version ? null : currentPlan().snapshot));
   setHandler(statusQuery, () => ({
     waiting: state.waiting.length,
     leases: Object.keys(state.leases),
@@ -180,7 +189,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }
 
   await condition(() => deliveries === 0 && allHandlersFinished());
-  await continueAsNew<typeof schedulerWorkflow>({ ...input, state });
+  await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version });
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

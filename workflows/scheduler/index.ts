@@ -29,3 +29,12 @@ export {
 } from './state';
 export { dispatch, nextWakeAt, type DispatchResult } from './dispatch';
 export { estimateWait, forecast, orderWaiting, positions, snapshots, type Forecast, type PoolSnapshot } from './forecast';
+export {
+  queueSnapshot,
+  type PoolQueueView,
+  type QueueBackendView,
+  type QueueSnapshot,
+  type RunningJobView,
+  type TeamQueueView,
+  type WaitingJobView,
+} from './snapshot';
