@@ -78,14 +78,20 @@ const procedures: Record<string, Row> = {
   // The token is the permission: whoever holds a valid one may see the team's name and join.
   'invites.preview': row(async (fx) => ({ token: (await fx.invite()).token }), [U, 'OK', 'OK', 'OK', 'OK']),
   'invites.accept': row(async (fx) => ({ token: (await fx.invite()).token }), [U, 'OK', 'OK', 'OK', 'OK']),
+
+  // Everyone signed in sees the pools' counts; only T's members get T's jobs (and T named).
+  'queue.get': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
 };
 
 type RoomKind = RoomRequest['kind'];
+const MATRIX_POOL = `matrix-pool-${randomUUID().slice(0, 8)}`;
 type RoomOutcome = 'joined' | 'not found' | 'no connection';
 const rooms: Record<RoomKind, { id: (fx: Fixture) => string; expect: Record<Role, RoomOutcome> }> = {
   team: { id: (fx) => fx.teamId, expect: { anonymous: 'no connection', outsider: 'not found', member: 'joined', owner: 'joined', admin: 'not found' } },
   project: { id: (fx) => fx.projectId, expect: { anonymous: 'no connection', outsider: 'not found', member: 'joined', owner: 'joined', admin: 'not found' } },
   job: { id: (fx) => fx.jobId, expect: { anonymous: 'no connection', outsider: 'not found', member: 'joined', owner: 'joined', admin: 'not found' } },
+  // A pool's counts and backends, nothing of any team: open to everyone signed in.
+  queue: { id: () => MATRIX_POOL, expect: { anonymous: 'no connection', outsider: 'joined', member: 'joined', owner: 'joined', admin: 'joined' } },
 };
 
 const db = useTestDatabase({ seed: true });
@@ -134,6 +140,7 @@ beforeAll(async () => {
       finishedAt: new Date(),
     },
   });
+  await stack.prisma.backend.create({ data: { id: `matrix-${randomUUID()}`, kind: 'ollama', url: 'http://127.0.0.1:9', pool: MATRIX_POOL } });
   fx = {
     teamId: team.id,
     projectId: project.id,
@@ -189,7 +196,8 @@ describe('authorisation matrix: tRPC', () => {
 
 describe('authorisation matrix: Socket.IO rooms', () => {
   it('covers every room kind a client can ask for', () => {
-    expect(Object.keys(rooms).sort()).toEqual([...roomRequest.shape.kind.options].sort());
+    const kinds = roomRequest.options.flatMap((option) => ('options' in option.shape.kind ? option.shape.kind.options : [option.shape.kind.value]));
+    expect(Object.keys(rooms).sort()).toEqual(kinds.sort());
   });
 
   it('joins exactly the rooms of the table, and a refused socket hears nothing of them', async () => {

@@ -1,3 +1,5 @@
+import type { PoolQueueView, RunningJobView, WaitingJobView } from '../../workflows/scheduler';
+
 /** The Socket.IO contract shared by the server, the worker's publisher and the browser. */
 
 export type JobStatusName = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'dead_letter';
@@ -27,7 +29,33 @@ export interface PresenceEvent {
   users: PresenceUser[];
 }
 
-export type RoomRequest = { kind: 'project' | 'job' | 'team'; id: string };
+/** What the team's members may know of one of its jobs besides the scheduler's ids (null: the row is gone). */
+export interface QueueJobInfo {
+  userName: string;
+  projectId: string;
+  projectName: string;
+  /** The start of the requirements. */
+  title: string;
+}
+
+interface QueueEventStamp {
+  /** The scheduler's snapshot version; an event older than what a client holds is stale. */
+  version: number;
+  /** The scheduler's clock when the state was planned: now − at is the update's latency. */
+  at: number;
+}
+
+/** A pool's counts and backends, sent to `queue:<pool>`: nothing that identifies a job or a team. */
+export type QueuePoolEvent = PoolQueueView & QueueEventStamp;
+
+/** One team's waiting (in dispatch order) and running jobs, sent to `team:<id>` only. */
+export interface QueueTeamEvent extends QueueEventStamp {
+  teamId: string;
+  waiting: (WaitingJobView & { job: QueueJobInfo | null })[];
+  running: (RunningJobView & { job: QueueJobInfo | null })[];
+}
+
+export type RoomRequest = { kind: 'project' | 'job' | 'team' | 'queue'; id: string };
 
 export type JoinAck = { ok: true } | { ok: false; error: string };
 
@@ -35,6 +63,8 @@ export interface ServerToClientEvents {
   'job:tokens': (event: JobTokensEvent) => void;
   'job:update': (event: JobUpdateEvent) => void;
   presence: (event: PresenceEvent) => void;
+  'queue:pool': (event: QueuePoolEvent) => void;
+  'queue:team': (event: QueueTeamEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -6,6 +6,7 @@ import { attachAdapter } from './adapter';
 import { roomName, type ClientToServerEvents, type ServerToClientEvents } from './events';
 import { userRoom, watchMembershipEnds } from './membership';
 import { createPresence } from './presence';
+import { createQueueBroadcaster } from './queue-broadcaster';
 import { canJoin, roomRequest } from './rooms';
 
 export interface SocketData {
@@ -23,6 +24,9 @@ export async function createRealtimeServer(
   const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
   const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
   const stopWatching = watchMembershipEnds(io, services, presence.changed);
+  const broadcaster = createQueueBroadcaster(io, services.queue, {
+    onError: (error) => console.warn(`queue broadcaster: ${error instanceof Error ? error.message : String(error)}`),
+  });
 
   io.use(async (socket, next) => {
     try {
@@ -75,6 +79,7 @@ export async function createRealtimeServer(
     io,
     async close() {
       stopWatching();
+      await broadcaster.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await adapter.close();
     },

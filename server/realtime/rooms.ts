@@ -3,7 +3,13 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
 import type { RoomRequest } from './events';
 
-export const roomRequest = z.object({ kind: z.enum(['project', 'job', 'team']), id: z.uuid() });
+/** Pool names are admin-chosen words (`local`, `gpu-a100`), not ids. */
+export const poolName = z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/);
+
+export const roomRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['project', 'job', 'team']), id: z.uuid() }),
+  z.object({ kind: z.literal('queue'), id: poolName }),
+]);
 
 /**
  * Whether `user` may receive a room's events: the same membership rule as every query, checked
@@ -18,5 +24,8 @@ export async function canJoin(prisma: PrismaClient, user: SessionUser, room: Roo
       return (await prisma.project.count({ where: { id: room.id, team: member } })) > 0;
     case 'job':
       return (await prisma.job.count({ where: { id: room.id, team: member } })) > 0;
+    // Counts and backends only, the same for everyone signed in; the pool must exist.
+    case 'queue':
+      return (await prisma.backend.count({ where: { pool: room.id } })) > 0;
   }
 }

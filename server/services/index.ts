@@ -5,6 +5,7 @@ import { createAuthService } from './auth';
 import { createJobService } from './jobs';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
+import { createQueueService } from './queue';
 import { createTeamService } from './teams';
 
 export interface ServiceDeps {
@@ -32,6 +33,7 @@ export function createServices(deps: ServiceDeps) {
     projects,
     teams,
     invites: createInviteService({ prisma, teams }),
+    queue: createQueueService({ prisma, temporal }),
     jobs: createJobService({
       prisma,
       temporal,

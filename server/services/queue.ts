@@ -1,0 +1,129 @@
+import type { QueueSnapshot } from '../../workflows/scheduler';
+import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler-api';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import type { SessionUser } from '../auth/session';
+import type { QueueJobInfo, QueuePoolEvent, QueueTeamEvent } from '../realtime/events';
+import { appendSample, toSample, type PoolHistory } from '../realtime/queue-samples';
+import type { TemporalProvider } from '../temporal/client';
+
+const TITLE_CHARS = 140;
+
+const queueJobSelect = {
+  id: true,
+  teamId: true,
+  requirements: true,
+  user: { select: { name: true } },
+  project: { select: { id: true, name: true } },
+} satisfies Prisma.JobSelect;
+
+/** A job named by a team's part of the snapshot: team and id, as the scheduler has them. */
+export interface TeamJobRef {
+  teamId: string;
+  jobId: string;
+}
+
+export type JobDetails = Map<string, QueueJobInfo>;
+
+/**
+ * The shared queue, read from the scheduler's snapshot. Shared by the `queue.get` procedure (first
+ * paint, and the refetch after a reconnect) and the web process's broadcaster, so both build the
+ * same events; the pool history is this process's own window of samples.
+ */
+export function createQueueService({ prisma, temporal }: { prisma: PrismaClient; temporal: TemporalProvider }) {
+  let history: PoolHistory = {};
+
+  /** The scheduler's snapshot, or null when it has none newer than `known`. */
+  async function snapshot(known: number | null = null): Promise<QueueSnapshot | null> {
+    const client = await temporal.get();
+    return client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(snapshotQuery, known);
+  }
+
+  function record(snap: QueueSnapshot): void {
+    for (const pool of snap.pools) history[pool.pool] = appendSample(history[pool.pool] ?? [], toSample(pool, snap.at));
+  }
+
+  /**
+   * Who asked for what, for jobs the snapshot lists under a team. The team is in the `where` and
+   * checked again per row: a job is only ever described to the team the scheduler filed it under.
+   */
+  async function describe(refs: TeamJobRef[]): Promise<JobDetails> {
+    if (refs.length === 0) return new Map();
+    const teamOf = new Map(refs.map((ref) => [ref.jobId, ref.teamId]));
+    const rows = await prisma.job.findMany({
+      where: { id: { in: [...teamOf.keys()] }, teamId: { in: [...new Set(teamOf.values())] } },
+      select: queueJobSelect,
+    });
+    const details: JobDetails = new Map();
+    for (const row of rows) {
+      if (teamOf.get(row.id) !== row.teamId) continue;
+      details.set(row.id, {
+        userName: row.user.name,
+        projectId: row.project.id,
+        projectName: row.project.name,
+        title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+      });
+    }
+    return details;
+  }
+
+  function poolEvent(snap: QueueSnapshot, pool: QueueSnapshot['pools'][number]): QueuePoolEvent {
+    return { ...pool, version: snap.version, at: snap.at };
+  }
+
+  function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetails): QueueTeamEvent {
+    const view = snap.teams[teamId] ?? { waiting: [], running: [] };
+    const withJob = <T extends { jobId: string }>(entry: T) => ({ ...entry, job: details.get(entry.jobId) ?? null });
+    return {
+      teamId,
+      version: snap.version,
+      at: snap.at,
+      waiting: view.waiting.map(withJob),
+      running: view.running.map(withJob),
+    };
+  }
+
+  const teamRefs = (snap: QueueSnapshot, teamIds: Iterable<string>): TeamJobRef[] =>
+    [...teamIds].flatMap((teamId) => {
+      const view = snap.teams[teamId];
+      return view ? [...view.waiting, ...view.running].map(({ jobId }) => ({ teamId, jobId })) : [];
+    });
+
+  return {
+    snapshot,
+    record,
+    describe,
+    poolEvent,
+    teamEvent,
+    teamRefs,
+
+    /** Every pool's counts, the caller's teams' jobs, and this process's recent pool history. */
+    async get(user: SessionUser) {
+      const [memberships, snap] = await Promise.all([
+        prisma.membership.findMany({
+          where: { userId: user.id },
+          select: { team: { select: { id: true, name: true } } },
+          orderBy: { team: { name: 'asc' } },
+        }),
+        // The page still shows the history and says why the rest is missing.
+        snapshot().catch(() => 'unavailable' as const),
+      ]);
+      const teams = memberships.map((m) => m.team);
+      if (!snap || snap === 'unavailable') {
+        return { version: 0, at: null, teams, pools: [], teamQueues: [], history, unavailable: snap === 'unavailable' };
+      }
+      record(snap);
+      const details = await describe(teamRefs(snap, teams.map((t) => t.id)));
+      return {
+        version: snap.version,
+        at: snap.at,
+        teams,
+        pools: snap.pools.map((pool) => poolEvent(snap, pool)),
+        teamQueues: teams.map((team) => teamEvent(snap, team.id, details)),
+        history,
+        unavailable: false,
+      };
+    },
+  };
+}
+
+export type QueueService = ReturnType<typeof createQueueService>;
