@@ -30,7 +30,7 @@ export type JobDetails = Map<string, QueueJobInfo>;
  * same events; the pool history is this process's own window of samples.
  */
 export function createQueueService({ prisma, temporal }: { prisma: PrismaClient; temporal: TemporalProvider }) {
-  let history: PoolHistory = {};
+  const history: PoolHistory = {};
 
   /** The scheduler's snapshot, or null when it has none newer than `known`. */
   async function snapshot(known: number | null = null): Promise<QueueSnapshot | null> {
