@@ -1,5 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { highlightCode } from '~/lib/highlight';
+import { placeText } from '~/lib/queue-rows';
 import { mergeStreamed } from '~/lib/stream-text';
 import { useRoom } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
@@ -7,7 +9,6 @@ import { StatusBadge } from './StatusBadge';
 
 const ACTIVE = new Set(['queued', 'running']);
 const RETRYABLE = new Set(['failed', 'dead_letter', 'cancelled']);
-const REFRESH_MS: Record<string, number> = { queued: 2_000, running: 10_000 };
 
 const REVIEW_LABELS: Record<string, string> = {
   passed: 'no issues found',
@@ -16,26 +17,24 @@ const REVIEW_LABELS: Record<string, string> = {
   skipped: 'skipped',
 };
 
-function queueText(queue: { position: number; etaMs: number | null; blocked: string | null } | null): string {
-  if (!queue) return 'Waiting for a free model slot…';
-  if (queue.blocked) return `Waiting: no backend can run this job right now (${queue.blocked}).`;
-  const ahead = queue.position === 0 ? 'Next in line' : `${queue.position} ${queue.position === 1 ? 'job' : 'jobs'} ahead`;
-  return queue.etaMs === null ? `${ahead}.` : `${ahead} · starts in about ${formatWait(queue.etaMs)}.`;
+type Place = { position: number; etaMs: number | null; blocked: string | null };
+
+const queueText = (place: Place | null) => (place ? placeText(place) : 'Waiting for a free model slot…');
+
+function Code({ code, language }: { code: string; language: string }) {
+  const { html } = useMemo(() => highlightCode(code, language), [code, language]);
+  // highlight.js escapes every character of the code; the markup is only its token spans.
+  return <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
-function formatWait(ms: number): string {
-  const seconds = Math.max(1, Math.round(ms / 1000));
-  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-}
-
-export function JobView({ jobId }: { jobId: string }) {
+/** `teamId`: the job's team, whose room carries the queue positions of its waiting jobs. */
+export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
   const trpc = useTRPC();
-  // While queued, the position moves as other jobs start: refresh it every few seconds. While
-  // running, a slower refresh is the safety net for a final event lost with a dropped socket.
-  const job = useQuery({
-    ...trpc.jobs.get.queryOptions({ jobId }),
-    refetchInterval: (query) => REFRESH_MS[query.state.data?.status ?? ''] ?? false,
-  });
+  // No polling: the job room says when the status changes, the team room where the job stands in
+  // the queue, and every (re)join refetches what a dropped socket may have missed.
+  const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
+  // The pushed place, with the scheduler version it came with; the fetched one until the first event.
+  const [pushed, setPushed] = useState<{ version: number; place: Place | null } | null>(null);
   const [streamed, setStreamed] = useState('');
   const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));
   const retry = useMutation(
@@ -66,6 +65,16 @@ export function JobView({ jobId }: { jobId: string }) {
       'job:update': () => void job.refetch(),
     },
     () => void job.refetch(),
+  );
+  useRoom(
+    { kind: 'team', id: teamId },
+    {
+      'queue:team': (event) => {
+        if (event.teamId !== teamId) return;
+        const entry = event.waiting.find((w) => w.jobId === jobId);
+        setPushed((held) => (held && held.version > event.version ? held : { version: event.version, place: entry ?? null }));
+      },
+    },
   );
 
   if (job.isPending) return <div className="card" aria-busy="true">Loading job…</div>;
@@ -119,7 +128,7 @@ export function JobView({ jobId }: { jobId: string }) {
         <section aria-label="Result">
           <h3>Result{result.language && ` (${result.language})`}</h3>
           <pre className="code" data-testid="job-result">
-            <code>{result.code}</code>
+            <Code code={result.code} language={result.language} />
           </pre>
           <h3>Review: {REVIEW_LABELS[result.reviewStatus]}</h3>
           {notes.length > 0 && (
@@ -134,7 +143,7 @@ export function JobView({ jobId }: { jobId: string }) {
         <section aria-label="Output">
           <h3>{active ? 'Generating…' : 'Output'}</h3>
           <pre className="code stream" data-testid="job-output" aria-live="polite" aria-busy={active}>
-            {streamed || (status === 'queued' ? queueText(job.data.queue) : '')}
+            {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : job.data.queue) : '')}
           </pre>
         </section>
       )}

@@ -10,6 +10,7 @@ export function TopBar({ user }: { user: { name: string; email: string } }) {
       <nav className="topbar-nav" aria-label="Main">
         <NavLink to="/projects">Projects</NavLink>
         <NavLink to="/teams">Teams</NavLink>
+        <NavLink to="/queue">Queue</NavLink>
       </nav>
       <div className="topbar-user">
         <span title={user.email}>{user.name}</span>

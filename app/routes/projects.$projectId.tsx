@@ -6,6 +6,7 @@ import { JobForm } from '~/components/JobForm';
 import { JobList } from '~/components/JobList';
 import { JobView } from '~/components/JobView';
 import { Presence } from '~/components/Presence';
+import { ResultHistory } from '~/components/ResultHistory';
 import { requireCaller } from '~/lib/session.server';
 import { useRoom } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
@@ -40,7 +41,8 @@ export default function ProjectPage() {
   const queryClient = useQueryClient();
   const listOptions = trpc.jobs.list.queryOptions({ projectId: project.id, limit: 25 });
   const jobs = useQuery({ ...listOptions, initialData: firstPage });
-  const refreshList = () => void queryClient.invalidateQueries({ queryKey: listOptions.queryKey });
+  // Every list of the project's jobs (the feed and the results) follows the project's room.
+  const refreshList = () => void queryClient.invalidateQueries(trpc.jobs.list.pathFilter());
   useRoom({ kind: 'project', id: project.id }, { 'job:update': refreshList }, refreshList);
 
   const select = (jobId: string) => setParams({ job: jobId }, { preventScrollReset: true });
@@ -66,8 +68,9 @@ export default function ProjectPage() {
             }}
           />
           <JobList jobs={jobs.data.items} selectedJobId={selectedJobId} onSelect={select} />
+          <ResultHistory projectId={project.id} selectedJobId={selectedJobId} onSelect={select} />
         </div>
-        <div>{selectedJobId ? <JobView key={selectedJobId} jobId={selectedJobId} /> : <EmptyJobView />}</div>
+        <div>{selectedJobId ? <JobView key={selectedJobId} jobId={selectedJobId} teamId={project.team.id} /> : <EmptyJobView />}</div>
       </section>
     </main>
   );

@@ -11,6 +11,7 @@ import {
 import { ensureScheduler, toTierPolicy } from '../scheduler/setup';
 import type { codeGenerationWorkflow } from '../../workflows';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import type { JobStatus } from '../generated/prisma/enums';
 import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
@@ -247,10 +248,15 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       return job;
     },
 
-    async list(user: SessionUser, projectId: string, page: { cursor?: string | undefined; limit: number }) {
+    /** `status`: only jobs in that state (the project's history of results is its completed jobs). */
+    async list(
+      user: SessionUser,
+      projectId: string,
+      page: { cursor?: string | undefined; limit: number; status?: JobStatus | undefined },
+    ) {
       await projects.require(user.id, projectId);
       const rows = await prisma.job.findMany({
-        where: { projectId },
+        where: { projectId, ...(page.status ? { status: page.status } : {}) },
         select: jobSummarySelect,
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: page.limit + 1,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobStatus } from '../../generated/prisma/enums';
 import { PRIORITIES, type PriorityName } from '../../services/jobs';
 import { adminProcedure, protectedProcedure, router } from '../init';
 
@@ -22,6 +23,7 @@ export const jobsRouter = router({
         projectId: z.uuid(),
         cursor: z.uuid().optional(),
         limit: z.number().int().min(1).max(100).default(25),
+        status: z.enum(JobStatus).optional(),
       }),
     )
     .query(({ ctx, input }) => ctx.services.jobs.list(ctx.user, input.projectId, input)),

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { hashPassword } from '../server/auth/password';
+import { createPrisma } from '../server/db/client';
+import { loadStackEnv } from '../server/env';
+
+export interface E2eUser {
+  name: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * Users, teams and projects written straight to the stack's database (faster than signing up
+ * through the UI, which teams.spec.ts covers), removed again by `cleanup`. The stack's simulator
+ * backends are reachable too, to slow generation down while a test watches it.
+ */
+export async function openTestData() {
+  const url = loadStackEnv().DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: run the e2e tests through `playwright test`.');
+  const prisma = createPrisma(url);
+  const suffix = randomBytes(3).toString('hex');
+  const teams: string[] = [];
+  const users: string[] = [];
+
+  return {
+    suffix,
+    /** A premium team with a project and these members (the first one owns it). */
+    async team(name: string, members: string[]) {
+      const tier = await prisma.tier.findUniqueOrThrow({ where: { name: 'premium' } });
+      const accounts: E2eUser[] = [];
+      const passwordHash = await hashPassword('e2e-password-123');
+      const team = await prisma.team.create({
+        data: { name: `${name} ${suffix}`, slug: `${name.toLowerCase().replace(/\W+/g, '-')}-${suffix}`, tierId: tier.id },
+      });
+      teams.push(team.id);
+      for (const [i, member] of members.entries()) {
+        const account = { name: `${member} ${suffix}`, email: `${member.toLowerCase()}-${suffix}@example.com`, password: 'e2e-password-123' };
+        const user = await prisma.user.create({ data: { name: account.name, email: account.email, passwordHash } });
+        users.push(user.id);
+        await prisma.membership.create({ data: { userId: user.id, teamId: team.id, role: i === 0 ? 'owner' : 'member' } });
+        accounts.push(account);
+      }
+      const project = await prisma.project.create({ data: { teamId: team.id, name: `${name} Project` } });
+      return { id: team.id, name: team.name, project: { id: project.id, name: project.name }, members: accounts };
+    },
+
+    /** Multiplies every simulated backend's generation time (1 = normal speed). */
+    async slowGeneration(factor: number) {
+      const backends = await prisma.backend.findMany({ where: { kind: 'ollama' }, select: { url: true } });
+      for (const { url } of backends) {
+        const response = await fetch(new URL('/_sim/faults', url), { method: 'POST', body: JSON.stringify({ slowdownFactor: factor }) });
+        if (!response.ok) throw new Error(`simulator at ${url} refused the fault: ${response.status}`);
+      }
+    },
+
+    async cleanup() {
+      await prisma.team.deleteMany({ where: { id: { in: teams } } });
+      await prisma.user.deleteMany({ where: { id: { in: users } } });
+      await prisma.$disconnect();
+    },
+  };
+}
