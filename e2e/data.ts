@@ -44,12 +44,21 @@ export async function openTestData() {
       return { id: team.id, name: team.name, project: { id: project.id, name: project.name }, members: accounts };
     },
 
-    /** Multiplies every simulated backend's generation time (1 = normal speed). */
-    async slowGeneration(factor: number) {
+    /**
+     * Multiplies every simulated backend's generation time (1 = normal speed). The model is loaded
+     * on each backend first, at normal speed: a slowed-down load would outlast the generation
+     * activity's heartbeat timeout before the first token.
+     */
+    async slowGeneration(factor: number, model = 'qwen2.5-coder:7b') {
       const backends = await prisma.backend.findMany({ where: { kind: 'ollama' }, select: { url: true } });
       for (const { url } of backends) {
-        const response = await fetch(new URL('/_sim/faults', url), { method: 'POST', body: JSON.stringify({ slowdownFactor: factor }) });
-        if (!response.ok) throw new Error(`simulator at ${url} refused the fault: ${response.status}`);
+        const post = async (route: string, body: unknown) => {
+          const response = await fetch(new URL(route, url), { method: 'POST', body: JSON.stringify(body) });
+          if (!response.ok) throw new Error(`simulator at ${url}: ${route} answered ${response.status}`);
+          await response.arrayBuffer();
+        };
+        if (factor !== 1) await post('/api/generate', { model, prompt: 'load', stream: false, options: { num_predict: 1 } });
+        await post('/_sim/faults', { slowdownFactor: factor });
       }
     },
 

@@ -146,6 +146,9 @@ describe('the live queue', () => {
     const overview = await demo.caller.queue.get();
     expect(overview.teamQueues.map((q) => q.teamId)).toEqual([demoTeam]);
     expect(overview.teamQueues[0]!.waiting.map((w) => [w.jobId, w.position])).toEqual(mine.waiting.map((w) => [w.jobId, w.position]));
+    // This web process's samples of the pool, for the charts of a page opened now.
+    expect(overview.history.local?.at(-1)).toMatchObject({ backends: [{ id: stack.backendIds[0], slots: 1 }] });
+    expect(overview.history.local?.some((sample) => sample.running === 1 && sample.backends[0]!.running === 1)).toBe(true);
     const otherOverview = await other.caller.queue.get();
     expect(JSON.stringify(otherOverview)).not.toContain(demoJobs[0]);
     expect(otherOverview.pools.find((p) => p.pool === 'local')?.waiting).toBe(5);

@@ -36,14 +36,14 @@ export function QueueChart({ label, points, max, from, to, current }: Props) {
   if (last) line += `H${WIDTH}`;
   const area = last ? `${line}V${HEIGHT}H${x(points[0]!.at).toFixed(1)}Z` : '';
   const peak = points.reduce((m, p) => Math.max(m, p.value), 0);
-  const minutes = Math.round(span / 60_000);
+  const windowText = span < 90_000 ? `${Math.round(span / 1000)} seconds` : `${Math.round(span / 60_000)} minutes`;
 
   return (
     <figure className="queue-chart">
       <figcaption>
         <span>{label}</span> <strong>{current}</strong>
       </figcaption>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`${label} over the last ${minutes} minutes: now ${current}, peak ${peak}.`}>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`${label} over the last ${windowText}: now ${current}, peak ${peak}.`}>
         <line x1="0" x2={WIDTH} y1={y(top)} y2={y(top)} className="queue-chart-max" />
         {area && <path d={area} className="queue-chart-area" />}
         {line && <path d={line} className="queue-chart-line" />}

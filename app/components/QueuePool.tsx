@@ -5,6 +5,7 @@ import { othersText, placeText, queueRows, waitProgress, type OwnWaitingJob } fr
 import { QueueChart } from './QueueChart';
 
 const CHART_WINDOW_MS = 5 * 60_000;
+const MIN_CHART_WINDOW_MS = 60_000;
 
 type OwnRunningJob = QueueTeamEvent['running'][number];
 
@@ -33,7 +34,8 @@ function who(job: OwnWaitingJob['job'], mine: boolean): string {
 
 export function QueuePool({ pool, waiting, running, history, userId }: Props) {
   const to = pool.at;
-  const from = to - CHART_WINDOW_MS;
+  // The last five minutes, or less while this web process has watched for less (at least one).
+  const from = Math.max(to - CHART_WINDOW_MS, Math.min(to - MIN_CHART_WINDOW_MS, history[0]?.at ?? to));
   const shown = history.filter((s) => s.at >= from);
   const slots = pool.backends.reduce((n, b) => n + b.slots, 0);
   const upSlots = pool.backends.reduce((n, b) => n + (b.up ? b.slots : 0), 0);
