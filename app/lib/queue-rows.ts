@@ -36,7 +36,7 @@ export function othersText({ count, where }: OthersRow): string {
   return where === 'only' ? `${jobs} waiting` : where === 'ahead' ? `${jobs} ahead` : where === 'between' ? `${jobs} in between` : `${jobs} behind`;
 }
 
-export function formatWait(ms: number): string {
+function formatWait(ms: number): string {
   const seconds = Math.max(1, Math.round(ms / 1000));
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
