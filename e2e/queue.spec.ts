@@ -74,6 +74,8 @@ test('A and B of one team watch A’s job stream and get cancelled; C of another
 
     await mine.getByRole('link').click();
     await expect(aJob.getByRole('button', { name: 'Cancel' })).toBeVisible();
+    // Opened mid-run: the text so far, then the live stream on top of it.
+    await expect(aJob.getByTestId('job-output')).toContainText(/\S{3,}/);
     await screenshot(a!, testInfo, 'project-page-running');
     await aJob.getByRole('button', { name: 'Cancel' }).click();
     await expect(aJob.getByText('Cancelled')).toBeVisible({ timeout: 20_000 });
