@@ -87,8 +87,8 @@ describe('the live queue', () => {
     await join(otherSocket, 'team', otherTeam);
     await join(otherSocket, 'queue', 'local');
 
-    // A slow job holds the only slot while the others queue behind it.
-    sim.configure({ tokensPerSecond: 5 });
+    // A slow job (30 tokens at 1 a second) holds the only slot while the others queue behind it.
+    sim.configure({ tokensPerSecond: 1 });
     const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'hold the slot', clientKey: 'queue-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
     const submissions = [
