@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PoolLoad } from './resources/types';
 import type { BackendInit, EnqueueRequest, Grant, JobPosition, TierPolicy } from './scheduler';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
@@ -23,13 +24,17 @@ export interface SchedulerInput {
   leaseCheckMs?: number;
   /** Carried across continue-as-new. */
   state?: unknown;
+  /** Pools the resource manager reported under pressure; carried across continue-as-new. */
+  pressuredPools?: string[];
 }
 
 export interface SchedulerStatus {
   waiting: number;
   /** Job ids holding a slot. */
   leases: string[];
-  backends: { id: string; pool: string; slots: number; running: number; up: boolean }[];
+  backends: { id: string; pool: string; slots: number; running: number; up: boolean; healthy: boolean }[];
+  pools: PoolLoad[];
+  pressuredPools: string[];
 }
 
 export interface JobDone {
@@ -46,6 +51,14 @@ export const doneSignal = defineSignal<[JobDone]>('done');
 export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');
 /** Tiers or backends changed (an admin edit, a worker starting with new configuration). */
 export const configureSignal = defineSignal<[SchedulerSetup]>('configure');
+
+/** The resource manager's verdict from health probes; dispatch skips a backend while it is down. */
+export const backendHealthSignal = defineSignal<[{ backendId: string; healthy: boolean }]>('backendHealth');
+/**
+ * Pools whose expected wait is past the resource manager's threshold: jobs of tiers that allow
+ * cloud fallback and prefer only those pools are opened to cloud at once (workflows/resources/routing.ts).
+ */
+export const routingSignal = defineSignal<[{ pressuredPools: string[] }]>('routing');
 
 export const grantSignal = defineSignal<[Grant]>('grant');
 export const refusedSignal = defineSignal<[{ reason: string }]>('refused');

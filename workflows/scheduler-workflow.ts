@@ -10,12 +10,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { jobWorkflowId } from './definitions';
+import { applyPressure, poolLoad } from './resources';
 import {
   createSchedulerState,
   dispatch,
   enqueue,
   forecast,
   isBackendUp,
+  markBackendHealth,
   nextWakeAt,
   release,
   removeBackend,
@@ -29,6 +31,7 @@ import {
 } from './scheduler';
 import { WakeTimer } from './wake-timer';
 import {
+  backendHealthSignal,
   boostSignal,
   configureSignal,
   doneSignal,
@@ -36,6 +39,7 @@ import {
   grantSignal,
   positionQuery,
   refusedSignal,
+  routingSignal,
   statusQuery,
   type SchedulerInput,
   type SchedulerSetup,
@@ -81,6 +85,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const wakeTimer = new WakeTimer();
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
   let nextLeaseCheck = Date.now() + leaseCheckMs;
+  let pressuredPools = input.pressuredPools ?? [];
 
   // Signals to jobs still on their way; continue-as-new waits for them, or they would be lost.
   let deliveries = 0;
@@ -117,6 +122,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       return;
     }
     const result = enqueue(state, request, Date.now());
+    if (result.ok && !result.duplicate) applyPressure(state, pressuredPools, Date.now(), [result.job]);
     if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
     dirty = true;
   });
@@ -133,6 +139,15 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     applySetup(state, setup);
     dirty = true;
   });
+  setHandler(backendHealthSignal, ({ backendId, healthy }) => {
+    markBackendHealth(state, backendId, healthy);
+    dirty = true;
+  });
+  setHandler(routingSignal, (routing) => {
+    pressuredPools = routing.pressuredPools;
+    applyPressure(state, pressuredPools, Date.now());
+    dirty = true;
+  });
   setHandler(positionQuery, (jobId) => positions()[jobId] ?? null);
   setHandler(statusQuery, () => ({
     waiting: state.waiting.length,
@@ -143,7 +158,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       slots: b.slots,
       running: b.running,
       up: isBackendUp(b, Date.now()),
+      healthy: b.healthy,
     })),
+    pools: poolLoad(state, positions(), Date.now()),
+    pressuredPools,
   }));
 
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
@@ -180,7 +198,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }
 
   await condition(() => deliveries === 0 && allHandlersFinished());
-  await continueAsNew<typeof schedulerWorkflow>({ ...input, state });
+  await continueAsNew<typeof schedulerWorkflow>({ ...input, state, pressuredPools });
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

@@ -5,6 +5,7 @@ import { createAuthService } from './auth';
 import { createJobService } from './jobs';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
+import { createResourceService } from './resources';
 import { createTeamService } from './teams';
 
 export interface ServiceDeps {
@@ -32,6 +33,7 @@ export function createServices(deps: ServiceDeps) {
     projects,
     teams,
     invites: createInviteService({ prisma, teams }),
+    resources: createResourceService({ temporal }),
     jobs: createJobService({
       prisma,
       temporal,
