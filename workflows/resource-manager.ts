@@ -29,7 +29,7 @@ const { runScaleHook } = proxyActivities<Activities>({
 });
 
 /** A tick is about ten events; continue-as-new well before Temporal's limits. */
-const MAX_HISTORY_EVENTS = 2_000;
+const DEFAULT_MAX_HISTORY_EVENTS = 2_000;
 
 /**
  * The seed's resourceManagementWorkflow, one per task queue: every sample interval it probes the
@@ -48,7 +48,8 @@ export async function resourceManagerWorkflow(input: ResourceManagerInput): Prom
   });
   setHandler(resourceStatusQuery, () => resourceStatus(state, config));
 
-  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
+  const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < maxHistoryEvents) {
     try {
       const sample = await sampleResources(schedulerId);
       const decision = decide(state, sample, config, Date.now());
@@ -67,5 +68,5 @@ export async function resourceManagerWorkflow(input: ResourceManagerInput): Prom
     await sleep(config.sampleIntervalMs);
   }
   await condition(allHandlersFinished);
-  await continueAsNew<typeof resourceManagerWorkflow>({ config, state });
+  await continueAsNew<typeof resourceManagerWorkflow>({ ...input, config, state });
 }

@@ -8,6 +8,8 @@ export const resourceManagerWorkflowId = (taskQueue: string) => `resources-${tas
 
 export interface ResourceManagerInput {
   config: ResourceConfig;
+  /** Continue-as-new past this many history events; default 2,000. */
+  maxHistoryEvents?: number;
   /** Carried across continue-as-new. */
   state?: ResourceState;
 }

@@ -8,14 +8,15 @@ const request = (jobId: string, tierName: string) => ({ jobId, teamId: 't', user
 function busyScheduler() {
   const state = createSchedulerState({
     tiers: [
-      tier('premium', { cloudFallback: true, cloudFallbackAfterSec: 600 }),
+      tier('premium', { cloudFallback: true, cloudFallbackAfterSec: 600, poolPreference: ['local', 'remote-cloud'] }),
       tier('enterprise', { cloudFallback: false }),
       tier('mixed', { cloudFallback: true, cloudFallbackAfterSec: 600, poolPreference: ['local', 'gpu'] }),
     ],
-    backends: [ollama('gpu-1', 1, ['m']), cloud('cloud-1', 4, ['m'])],
+    backends: [ollama('gpu-1', 1, ['m']), ollama('dgx-1', 1, ['m'], { pool: 'gpu' }), cloud('cloud-1', 4, ['m'])],
     now: 0,
   });
   enqueue(state, request('running', 'enterprise'), 0);
+  enqueue(state, { ...request('running-gpu', 'mixed'), model: 'm' }, 0);
   dispatch(state, 0);
   return state;
 }
@@ -30,7 +31,7 @@ describe('routing under pressure', () => {
     expect(applyPressure(state, ['local'], 3_000)).toEqual(['p']);
     const grants = dispatch(state, 3_000).grants;
     expect(grants.map((g) => [g.jobId, g.backendId, g.route])).toEqual([['p', 'cloud-1', 'fallback']]);
-    // Enterprise never falls back; "mixed" also prefers the unpressured pool "gpu".
+    // Enterprise never falls back; "mixed" also prefers the local pool "gpu", not pressured.
     expect(state.waiting.map((job) => job.jobId)).toEqual(['e', 'x']);
   });
 
