@@ -163,7 +163,7 @@ describe('the resource manager', () => {
     }
   }, 60_000);
 
-  it('routes around a pool whose expected wait passes the threshold, and stops when it falls', async () => {
+  it('routes around a pool whose wait passes the threshold, and stops when it falls', async () => {
     b.configure({ tokensPerSecond: 5 });
     a.configure({ tokensPerSecond: 5 });
     const jobs: string[] = [];

@@ -88,7 +88,7 @@ describe('health from probes', () => {
 });
 
 describe('routing', () => {
-  it('pressures a pool while the median expected wait over the window is past the threshold', () => {
+  it('pressures a pool while the median wait over the window is past the threshold', () => {
     const state = createResourceState();
     const wait = (expectedWaitMs: number, pressuredPools: string[] = []) =>
       decide(state, sample({ pools: [load({ expectedWaitMs })], pressuredPools }), config, 0).routing;
@@ -100,6 +100,12 @@ describe('routing', () => {
     expect(wait(1_000, ['local'])).toBeNull();
     expect(wait(1_000, ['local'])).toEqual([]);
     expect(state.pressuredPools).toEqual([]);
+  });
+
+  it('counts what the queue has already waited when the forecast runs short', () => {
+    const state = createResourceState();
+    // Overdue leases make the forecast say "any moment now" while the oldest job has waited 90 s.
+    expect(decide(state, sample({ pools: [load({ oldestWaitMs: 90_000, expectedWaitMs: 0 })] }), config, 0).routing).toEqual(['local']);
   });
 });
 
@@ -160,7 +166,7 @@ describe('scale recommendations', () => {
     const { state } = run(Array.from({ length: 4 }, () => ({ queueDepth: 60, expectedWaitMs: 90_000 })));
     const status = resourceStatus(state, config);
     expect(status.pools).toEqual([
-      expect.objectContaining({ pool: 'local', queueDepth: 60, pressured: true, medianExpectedWaitMs: 90_000, recommendation: expect.objectContaining({ targetInstances: 10 }) }),
+      expect.objectContaining({ pool: 'local', queueDepth: 60, pressured: true, medianWaitMs: 90_000, recommendation: expect.objectContaining({ targetInstances: 10 }) }),
     ]);
   });
 });

@@ -38,7 +38,7 @@ export function decide(state: ResourceState, sample: ResourceSample, config: Res
   }
 
   state.pressuredPools = Object.keys(state.window)
-    .filter((pool) => median(state.window[pool]!.map((s) => s.expectedWaitMs)) > config.preferCloudAfterWaitMs)
+    .filter((pool) => median(state.window[pool]!.map(waitOf)) > config.preferCloudAfterWaitMs)
     .sort();
   const routing = sameSet(state.pressuredPools, sample.pressuredPools) ? null : [...state.pressuredPools];
 
@@ -144,12 +144,21 @@ export function resourceStatus(state: ResourceState, config: ResourceConfig): Re
     pools: Object.entries(state.window).map(([pool, window]) => ({
       ...(window[window.length - 1] as PoolSample),
       pressured: state.pressuredPools.includes(pool),
-      medianExpectedWaitMs: median(window.map((s) => s.expectedWaitMs)),
+      medianWaitMs: median(window.map(waitOf)),
       recommendation: state.recommendations[pool] ?? null,
     })),
     backends: Object.entries(state.health).map(([id, health]) => ({ id, ...health })),
     lastHook: state.lastHook,
   };
+}
+
+/**
+ * A pool's wait: what its queue has already waited or is forecast to wait, whichever is longer.
+ * The forecast alone trusts mean service times, which run short exactly when a pool slows down
+ * (leases past their expected end count as ending now).
+ */
+function waitOf(sample: PoolSample): number {
+  return Math.max(sample.oldestWaitMs, sample.expectedWaitMs);
 }
 
 /** 0 for none. */

@@ -2,7 +2,7 @@ import type { SchedulerState, WaitingJob } from '../scheduler';
 
 /**
  * Routing under pressure: while every local pool a tier prefers (a pool with Ollama instances) is
- * pressured — its expected wait past the resource manager's threshold — waiting jobs of tiers that
+ * pressured — its wait past the resource manager's threshold — waiting jobs of tiers that
  * allow cloud fallback are opened to cloud at once instead of each waiting out its own tier
  * threshold. It uses the core's own switch (`fallbackSince`, sticky), so everything else holds:
  * only tiers with `cloudFallback`, their own pools still first whenever a slot there is free.

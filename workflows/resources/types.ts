@@ -25,7 +25,7 @@ export interface ResourceConfig {
   windowSize: number;
   /** Consecutive failed probes before a backend is marked down (one success brings it back). */
   probeFailuresToDown: number;
-  /** Tiers that allow cloud fallback go to cloud at once while a pool's expected wait exceeds this. */
+  /** Tiers that allow cloud fallback go to cloud at once while a pool's wait (see decide.ts) exceeds this. */
   preferCloudAfterWaitMs: number;
   autoScaling: AutoScalingConfig;
 }
@@ -104,7 +104,7 @@ export interface ResourceState {
   /** Most recent samples per pool, oldest first, at most `windowSize`. */
   window: Record<string, PoolSample[]>;
   health: Record<string, BackendHealth>;
-  /** Pools whose expected wait is past the threshold (what the scheduler should route around). */
+  /** Pools whose wait is past the threshold (what the scheduler should route around). */
   pressuredPools: string[];
   /** Per pool: last scale-out recommendation, and last recommendation of either kind (or first sight). */
   lastScale: Record<string, { out: number; any: number }>;
@@ -130,8 +130,8 @@ export interface ResourceStatus {
   pools: Array<
     PoolSample & {
       pressured: boolean;
-      /** Median wait forecast over the window, the figure routing compares with its threshold. */
-      medianExpectedWaitMs: number;
+      /** Median over the window of max(oldest wait, forecast wait): what routing compares with its threshold. */
+      medianWaitMs: number;
       recommendation: ScaleRecommendation | null;
     }
   >;
