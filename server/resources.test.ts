@@ -163,26 +163,6 @@ describe('the resource manager', () => {
     }
   }, 60_000);
 
-  it('routes around a pool whose wait passes the threshold, and stops when it falls', async () => {
-    b.configure({ tokensPerSecond: 5 });
-    a.configure({ tokensPerSecond: 5 });
-    const jobs: string[] = [];
-    try {
-      for (let i = 0; i < 4; i++) jobs.push(await submit(`pressure ${i}`));
-      await until(async () => (await scheduler().query(statusQuery)).waiting === 2, 'two jobs to wait');
-      await ensureResourceManager(temporal.client, stack.taskQueue, { ...config, preferCloudAfterWaitMs: 1_000 }, { maxHistoryEvents: 150 });
-      await until(async () => (await scheduler().query(statusQuery)).pressuredPools.includes('local'), 'the scheduler to hear of the pressure');
-      a.configure({ tokensPerSecond: 400 });
-      b.configure({ tokensPerSecond: 400 });
-      for (const id of jobs) await until(async () => (await row(id)).status === 'completed', `job ${id} to complete`);
-      await until(async () => (await scheduler().query(statusQuery)).pressuredPools.length === 0, 'the pressure to end');
-    } finally {
-      await ensureResourceManager(temporal.client, stack.taskQueue, config, { maxHistoryEvents: 150 });
-      a.configure({ tokensPerSecond: 400 });
-      b.configure({ tokensPerSecond: 400 });
-    }
-  }, 120_000);
-
   it('continues as new with its window and health counters', async () => {
     const handle = temporal.client.workflow.getHandle(resourceManagerWorkflowId(stack.taskQueue));
     const { runId } = await handle.describe();
