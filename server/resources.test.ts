@@ -83,6 +83,8 @@ describe('backend health', () => {
       a.setFaults({ refuseConnections: true });
       const requestsWhenKilled = a.stats().requests;
       await until(async () => (await healthyIn(idA)) === false, 'the scheduler to hear that A is down');
+      // The run that sent "A is down", for the replay test once it has continued as new.
+      const { runId: downRun } = await temporal.client.workflow.getHandle(resourceManagerWorkflowId(stack.taskQueue)).describe();
       // While A is down, new work waits for B, however long B takes.
       const whileDown = [await submit('A Go HTTP handler'), await submit('A Rust iterator adaptor')];
       b.configure({ tokensPerSecond: 400 });
@@ -115,6 +117,7 @@ describe('backend health', () => {
       }, 'every slot to be free');
       expect(status.backends.map((x) => x.running)).toEqual([0, 0]);
       expect(status.backends.every((x) => x.healthy)).toBe(true);
+      await recordHistory(temporal.client, 'resource-manager', resourceManagerWorkflowId(stack.taskQueue), downRun);
     } finally {
       a.setFaults(noFaults);
       a.configure({ tokensPerSecond: 400 });
@@ -171,7 +174,5 @@ describe('the resource manager', () => {
     const status = await handle.query(resourceStatusQuery);
     expect(status.pools).toEqual([expect.objectContaining({ pool: 'local', recommendation: expect.objectContaining({ action: 'scale_out' }) })]);
     expect(status.backends.map((x) => x.healthy)).toEqual([true, true]);
-    // The whole first run: probes, health and routing signals, a recommendation, continue-as-new.
-    await recordHistory(temporal.client, 'resource-manager', resourceManagerWorkflowId(stack.taskQueue), runId);
   }, 120_000);
 });
