@@ -3,6 +3,7 @@ import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createRecordActivities } from './records';
+import { createResourceActivities, type ScaleHookConfig } from './resources';
 import { createReviewActivities } from './review';
 import { createSchedulerActivities } from './scheduler';
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   backends: BackendRegistry;
   temporal: Client;
   flushIntervalMs?: number;
+  /** SCALE_HOOK_COMMAND and its timeout; no hook when omitted. */
+  scaleHook?: ScaleHookConfig;
 }
 
 /** Every activity, built from its dependencies so tests can pass real or substituted ones. */
@@ -21,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGenerationActivities(deps),
     ...createReviewActivities(deps),
     ...createSchedulerActivities(deps),
+    ...createResourceActivities(deps),
   };
 }
 

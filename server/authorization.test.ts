@@ -63,6 +63,9 @@ const procedures: Record<string, Row> = {
   // Admins only; J is finished, so the admin is refused on content (only waiting jobs move).
   'jobs.boost': row((fx) => ({ jobId: fx.jobId, boost: 5 }), [U, FB, FB, FB, BR]),
 
+  // Admins only; this stack runs no worker, so the admin gets past the check to "not running".
+  'resources.status': row(() => undefined, [U, FB, FB, FB, 'SERVICE_UNAVAILABLE']),
+
   'teams.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   'teams.create': row(() => ({ name: `Matrix ${randomUUID().slice(0, 8)}` }), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING']),
   'teams.get': row((fx) => ({ teamId: fx.teamId }), [U, NF, 'OK', 'OK', NF]),

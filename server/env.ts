@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ResourceConfig } from '../workflows/resources';
 
 /**
  * The only reader of `process.env`. Everything else receives configuration as arguments, so
@@ -37,6 +38,22 @@ const serverSchema = z.object({
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Backends are probed, and the scheduler's load sampled, this often (the resource manager's tick). */
+  RESOURCE_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  RESOURCE_WINDOW_SAMPLES: z.coerce.number().int().min(1).max(1_000).default(12),
+  HEALTH_FAILURES_TO_DOWN: z.coerce.number().int().min(1).max(100).default(2),
+  ROUTING_PREFER_CLOUD_AFTER_MS: z.coerce.number().int().min(0).default(120_000),
+  SCALE_MIN_INSTANCES: z.coerce.number().int().min(0).default(2),
+  SCALE_MAX_INSTANCES: z.coerce.number().int().min(1).default(10),
+  SCALE_UP_QUEUE_DEPTH: z.coerce.number().int().min(1).default(50),
+  SCALE_DOWN_QUEUE_DEPTH: z.coerce.number().int().min(0).default(5),
+  SCALE_UP_COOLDOWN_MS: z.coerce.number().int().min(0).default(120_000),
+  SCALE_DOWN_COOLDOWN_MS: z.coerce.number().int().min(0).default(600_000),
+  /** Run with `sh -c` on every scale recommendation, the recommendation as JSON on stdin. */
+  SCALE_HOOK_COMMAND: z.string().trim().min(1).optional(),
+  SCALE_HOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string };
@@ -75,6 +92,12 @@ function parse<T extends z.ZodTypeAny>(schema: T, source: NodeJS.ProcessEnv): z.
 /** Configuration of the web and worker processes. */
 export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
   const env = parse(serverSchema, source);
+  if (env.SCALE_MIN_INSTANCES > env.SCALE_MAX_INSTANCES) {
+    throw new ConfigError(`Configuration error: SCALE_MAX_INSTANCES is invalid (must be at least SCALE_MIN_INSTANCES=${env.SCALE_MIN_INSTANCES}).`);
+  }
+  if (env.SCALE_DOWN_QUEUE_DEPTH >= env.SCALE_UP_QUEUE_DEPTH) {
+    throw new ConfigError(`Configuration error: SCALE_DOWN_QUEUE_DEPTH is invalid (must be below SCALE_UP_QUEUE_DEPTH=${env.SCALE_UP_QUEUE_DEPTH}).`);
+  }
   if (!env.SESSION_SECRET) {
     if (env.NODE_ENV === 'production') {
       throw new ConfigError('Configuration error: SESSION_SECRET is missing (required in production).');
@@ -82,6 +105,24 @@ export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
     return { ...env, SESSION_SECRET: 'switchyard-development-session-secret-not-for-production' };
   }
   return env as ServerEnv;
+}
+
+/** The resource manager's settings, from the env. */
+export function resourceConfig(env: ServerEnv): ResourceConfig {
+  return {
+    sampleIntervalMs: env.RESOURCE_SAMPLE_INTERVAL_MS,
+    windowSize: env.RESOURCE_WINDOW_SAMPLES,
+    probeFailuresToDown: env.HEALTH_FAILURES_TO_DOWN,
+    preferCloudAfterWaitMs: env.ROUTING_PREFER_CLOUD_AFTER_MS,
+    autoScaling: {
+      minInstances: env.SCALE_MIN_INSTANCES,
+      maxInstances: env.SCALE_MAX_INSTANCES,
+      scaleUpQueueDepth: env.SCALE_UP_QUEUE_DEPTH,
+      scaleDownQueueDepth: env.SCALE_DOWN_QUEUE_DEPTH,
+      scaleUpCooldownMs: env.SCALE_UP_COOLDOWN_MS,
+      scaleDownCooldownMs: env.SCALE_DOWN_COOLDOWN_MS,
+    },
+  };
 }
 
 /** Configuration of the scripts that start the local stack (`npm run dev`, tests, benchmarks). */

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createActivities } from '../activities';
 import { getPrisma } from './db/client';
-import { loadOrExit, loadServerEnv } from './env';
+import { loadOrExit, loadServerEnv, resourceConfig } from './env';
 import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
+import { ensureResourceManager } from './resources/setup';
 import { ensureScheduler, registerBackends } from './scheduler/setup';
 
 const env = loadOrExit(() => loadServerEnv());
@@ -57,12 +58,19 @@ const worker = await Worker.create({
   ...(env.NODE_ENV === 'production' && existsSync(bundlePath)
     ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: path.resolve(here, '../workflows/index.ts') }),
-  activities: createActivities({ prisma, publisher, backends, temporal: client }),
+  activities: createActivities({
+    prisma,
+    publisher,
+    backends,
+    temporal: client,
+    ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
+  }),
   // Cancellation reaches an activity only through a heartbeat; keep that under a second.
   maxHeartbeatThrottleInterval: '500 milliseconds',
   shutdownGraceTime: '10 seconds',
 });
 await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);
+await ensureResourceManager(client, env.TEMPORAL_TASK_QUEUE, resourceConfig(env));
 console.log(`worker ready (task queue ${env.TEMPORAL_TASK_QUEUE})`);
 try {
   await worker.run();

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BackendInit, EnqueueRequest, Grant, JobPosition, QueueSnapshot, TierPolicy } from './scheduler';
+import type { PoolLoad } from './resources/types';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
 export type CapacityRequest = EnqueueRequest & { tierPolicy: TierPolicy };
@@ -25,13 +26,17 @@ export interface SchedulerInput {
   state?: unknown;
   /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */
   snapshotVersion?: number;
+  /** Pools the resource manager reported under pressure; carried across continue-as-new. */
+  pressuredPools?: string[];
 }
 
 export interface SchedulerStatus {
   waiting: number;
   /** Job ids holding a slot. */
   leases: string[];
-  backends: { id: string; pool: string; slots: number; running: number; up: boolean }[];
+  backends: { id: string; pool: string; slots: number; running: number; up: boolean; healthy: boolean }[];
+  pools: PoolLoad[];
+  pressuredPools: string[];
 }
 
 export interface JobDone {
@@ -48,6 +53,14 @@ export const doneSignal = defineSignal<[JobDone]>('done');
 export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');
 /** Tiers or backends changed (an admin edit, a worker starting with new configuration). */
 export const configureSignal = defineSignal<[SchedulerSetup]>('configure');
+
+/** The resource manager's verdict from health probes; dispatch skips a backend while it is down. */
+export const backendHealthSignal = defineSignal<[{ backendId: string; healthy: boolean }]>('backendHealth');
+/**
+ * Pools whose expected wait is past the resource manager's threshold: jobs of tiers that allow
+ * cloud fallback and prefer only those pools are opened to cloud at once (workflows/resources/routing.ts).
+ */
+export const routingSignal = defineSignal<[{ pressuredPools: string[] }]>('routing');
 
 export const grantSignal = defineSignal<[Grant]>('grant');
 export const refusedSignal = defineSignal<[{ reason: string }]>('refused');

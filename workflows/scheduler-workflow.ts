@@ -10,12 +10,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { jobWorkflowId } from './definitions';
+import { applyPressure, poolLoad } from './resources';
 import {
   createSchedulerState,
   dispatch,
   enqueue,
   forecast,
   isBackendUp,
+  markBackendHealth,
   nextWakeAt,
   queueSnapshot,
   release,
@@ -31,6 +33,7 @@ import {
 } from './scheduler';
 import { WakeTimer } from './wake-timer';
 import {
+  backendHealthSignal,
   boostSignal,
   configureSignal,
   doneSignal,
@@ -39,6 +42,7 @@ import {
   positionQuery,
   refusedSignal,
   snapshotQuery,
+  routingSignal,
   statusQuery,
   type SchedulerInput,
   type SchedulerSetup,
@@ -89,6 +93,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const wakeTimer = new WakeTimer();
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
   let nextLeaseCheck = Date.now() + leaseCheckMs;
+  let pressuredPools = input.pressuredPools ?? [];
 
   // Signals to jobs still on their way; continue-as-new waits for them, or they would be lost.
   let deliveries = 0;
@@ -125,6 +130,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       return;
     }
     const result = enqueue(state, request, Date.now());
+    if (result.ok && !result.duplicate) applyPressure(state, pressuredPools, Date.now(), [result.job]);
     if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
     dirty = true;
   });
@@ -143,6 +149,15 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   });
   setHandler(positionQuery, (jobId) => currentPlan().positions[jobId] ?? null);
   setHandler(snapshotQuery, (known) => (known === version ? null : currentPlan().snapshot));
+  setHandler(backendHealthSignal, ({ backendId, healthy }) => {
+    markBackendHealth(state, backendId, healthy);
+    dirty = true;
+  });
+  setHandler(routingSignal, (routing) => {
+    pressuredPools = routing.pressuredPools;
+    applyPressure(state, pressuredPools, Date.now());
+    dirty = true;
+  });
   setHandler(statusQuery, () => ({
     waiting: state.waiting.length,
     leases: Object.keys(state.leases),
@@ -152,7 +167,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       slots: b.slots,
       running: b.running,
       up: isBackendUp(b, Date.now()),
+      healthy: b.healthy,
     })),
+    pools: poolLoad(state, currentPlan().positions, Date.now()),
+    pressuredPools,
   }));
 
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
@@ -189,7 +207,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }
 
   await condition(() => deliveries === 0 && allHandlersFinished());
-  await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version });
+  await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools });
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

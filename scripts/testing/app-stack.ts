@@ -17,9 +17,18 @@ export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * adapter) on a free port — for tests of accounts, teams, rooms and authorisation, which need
  * no job to run. Tests of the job path use startJobStack (job-stack.ts), which adds the worker.
  */
-export async function startAppStack({ databaseUrl, taskQueue = uniqueTaskQueue('app') }: { databaseUrl: string; taskQueue?: string }) {
+export async function startAppStack({
+  databaseUrl,
+  taskQueue = uniqueTaskQueue('app'),
+  temporal: temporalServer = { address: temporalAddress(), namespace: temporalNamespace() },
+}: {
+  databaseUrl: string;
+  taskQueue?: string;
+  /** Another Temporal server than the run's shared one (tests that restart their own). */
+  temporal?: { address: string; namespace: string };
+}) {
   const prisma = createPrisma(databaseUrl);
-  const temporal = createTemporalProvider({ address: temporalAddress(), namespace: temporalNamespace(), taskQueue });
+  const temporal = createTemporalProvider({ ...temporalServer, taskQueue });
   const services = createServices({
     prisma,
     temporal,

@@ -31,7 +31,11 @@ export interface JobStackOptions {
  */
 export async function startJobStack(options: JobStackOptions) {
   const { databaseUrl, temporal } = options;
-  const app = await startAppStack({ databaseUrl, taskQueue: uniqueTaskQueue('jobs') });
+  const app = await startAppStack({
+    databaseUrl,
+    taskQueue: uniqueTaskQueue('jobs'),
+    temporal: { address: temporal.connection.options.address, namespace: temporal.namespace },
+  });
   const { prisma, taskQueue } = app;
   const publisher = await createPublisher({ databaseUrl });
   const cloudURL = options.cloudUrl && `${options.cloudUrl}/v1`;

@@ -30,9 +30,8 @@ export interface TestTemporal {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(): Promise<TestTemporal> {
-  const address = temporalAddress();
-  const namespace = temporalNamespace();
+/** Connects to the run's shared server, or to `address` (a test's own server). */
+export async function connectTemporal(address = temporalAddress(), namespace = temporalNamespace()): Promise<TestTemporal> {
   const [connection, nativeConnection] = await Promise.all([Connection.connect({ address }), NativeConnection.connect({ address })]);
   return {
     client: new Client({ connection, namespace }),

@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import { appRouter } from '../trpc/root';
 import { requireSameOrigin } from './origin-check';
 import { checkHealth } from './health';
+import { metricsHandler } from './metrics';
 
 export interface AppOptions {
   services: Services;
@@ -17,9 +18,11 @@ export interface AppOptions {
   /** Production: the output of `remix vite:build`. */
   build?: ServerBuild;
   clientAssetsDir?: string;
+  /** Required as a bearer token by /metrics when set. */
+  metricsToken?: string;
 }
 
-export function createApp({ services, vite, build, clientAssetsDir }: AppOptions) {
+export function createApp({ services, vite, build, clientAssetsDir, metricsToken }: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.use(compression());
@@ -29,6 +32,8 @@ export function createApp({ services, vite, build, clientAssetsDir }: AppOptions
     const health = await checkHealth(services);
     res.status(health.ok ? 200 : 503).json(health);
   });
+
+  app.get('/metrics', metricsHandler(services, metricsToken));
 
   app.use(
     '/trpc',

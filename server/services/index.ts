@@ -6,6 +6,7 @@ import { createJobService } from './jobs';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
 import { createQueueService } from './queue';
+import { createResourceService } from './resources';
 import { createTeamService } from './teams';
 
 export interface ServiceDeps {
@@ -34,6 +35,7 @@ export function createServices(deps: ServiceDeps) {
     teams,
     invites: createInviteService({ prisma, teams }),
     queue: createQueueService({ prisma, temporal }),
+    resources: createResourceService({ temporal }),
     jobs: createJobService({
       prisma,
       temporal,

@@ -3,6 +3,7 @@ import { invitesRouter } from './routers/invites';
 import { jobsRouter } from './routers/jobs';
 import { projectsRouter } from './routers/projects';
 import { queueRouter } from './routers/queue';
+import { resourcesRouter } from './routers/resources';
 import { teamsRouter } from './routers/teams';
 
 export const appRouter = router({
@@ -11,6 +12,7 @@ export const appRouter = router({
   teams: teamsRouter,
   invites: invitesRouter,
   queue: queueRouter,
+  resources: resourcesRouter,
 });
 
 export type AppRouter = typeof appRouter;

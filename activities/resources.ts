@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { ResourceSample, ScaleRecommendation } from '../workflows/resources';
+import { statusQuery } from '../workflows/scheduler-api';
+import type { BackendRegistry } from './generate';
+
+export interface ScaleHookConfig {
+  /** Run with `sh -c`; gets the recommendation as JSON on stdin. */
+  command: string;
+  timeoutMs: number;
+}
+
+export interface ResourceActivityDeps {
+  temporal: Client;
+  backends: BackendRegistry;
+  scaleHook?: ScaleHookConfig;
+}
+
+/** Kept of a failing hook's stderr for the log and the status. */
+const STDERR_TAIL = 500;
+
+export function createResourceActivities({ temporal, backends, scaleHook }: ResourceActivityDeps) {
+  return {
+    /**
+     * The scheduler's view of its pools and backends, and a health probe of every backend this
+     * worker can reach (the others are left to workers that can).
+     */
+    async sampleResources(schedulerWorkflowId: string): Promise<ResourceSample> {
+      const status = await temporal.workflow.getHandle(schedulerWorkflowId).query(statusQuery);
+      const probes = await Promise.all(
+        status.backends.flatMap((backend) => {
+          const adapter = backends.get(backend.id);
+          if (!adapter) return [];
+          return [
+            adapter.health().then((report) => ({
+              backendId: backend.id,
+              ok: report.ok,
+              latencyMs: Math.round(report.latencyMs),
+              ...(report.error ? { error: report.error } : {}),
+            })),
+          ];
+        }),
+      );
+      return {
+        pools: status.pools,
+        backends: status.backends.map(({ id, pool, healthy }) => ({ id, pool, healthy })),
+        pressuredPools: status.pressuredPools,
+        probes,
+      };
+    },
+
+    /**
+     * Hands a recommendation to SCALE_HOOK_COMMAND. null when none is configured. A failure (exit
+     * code, timeout, spawn error) is logged and returned, never thrown: the loop goes on.
+     */
+    async runScaleHook(recommendation: ScaleRecommendation): Promise<{ ok: boolean; error: string | null } | null> {
+      if (!scaleHook) return null;
+      const error = await runHook(scaleHook, JSON.stringify(recommendation));
+      if (error) log.warn('scale hook failed', { command: scaleHook.command, error });
+      return { ok: error === null, error };
+    },
+  };
+}
+
+/** Resolves with null on exit code 0, else with what went wrong. */
+function runHook({ command, timeoutMs }: ScaleHookConfig, input: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    // Its own process group, so a timeout also ends whatever the shell started.
+    const child = spawn('sh', ['-c', command], { detached: true, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill(child.pid);
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve(`could not start: ${error.message}`);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) resolve(`timed out after ${timeoutMs} ms`);
+      else if (code === 0) resolve(null);
+      else resolve(`exited with ${code === null ? `signal ${signal}` : `code ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    });
+    // A hook that does not read its input closes the pipe early; that is its business.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+
+function kill(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

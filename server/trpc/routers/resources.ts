@@ -1,0 +1,6 @@
+import { adminProcedure, router } from '../init';
+
+export const resourcesRouter = router({
+  /** Load per pool, backend health, routing pressure and the latest scale recommendations. */
+  status: adminProcedure.query(({ ctx }) => ctx.services.resources.status()),
+});
