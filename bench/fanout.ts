@@ -6,9 +6,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPrisma } from '../server/db/client';
 import { repoRoot } from '../scripts/lib/paths';
-import { startStack, type Stack } from '../scripts/lib/stack';
+import type { Stack } from '../scripts/lib/stack';
 import { BenchClient, createBenchWorkspace } from './lib/clients';
 import type { FanoutCommand, FanoutReport } from './lib/fanout-client';
+import { startBenchStack, type BenchMode } from './lib/stack';
 import { cpuSeconds, memoryMb, openFileLimit } from './lib/proc';
 import { median, percentile, round } from './lib/stats';
 
@@ -20,8 +21,11 @@ import { median, percentile, round } from './lib/stats';
  * separate processes (--processes) so that their parsing neither shares the coordinator's event
  * loop nor is counted as the web's. Prints a table and writes bench/results/fanout.json.
  *
- *   npm run bench:fanout -- [--clients 1000] [--projects 50] [--teams 10] [--jobs 100]
- *                           [--processes 2] [--seconds 30] [--tps 30] [--max-seconds 600]
+ *   npm run build && npm run bench:fanout -- [--clients 1000] [--projects 50] [--teams 10]
+ *     [--jobs 100] [--processes 2] [--seconds 30] [--tps 30] [--mode prod|test] [--max-seconds 600]
+ *
+ * --mode prod (default) runs the production build on free ports (see bench/lib/stack.ts); test
+ * runs the sources, with Vite's dev middleware in the web process.
  */
 
 const { values } = parseArgs({
@@ -33,12 +37,15 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '30' },
     tps: { type: 'string', default: '30' },
+    mode: { type: 'string', default: 'prod' },
     'max-seconds': { type: 'string', default: '600' },
   },
 });
-const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
+const { mode, ...sizes } = values;
+if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
+const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof sizes, number>;
 for (const [flag, value] of Object.entries(config)) {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${values[flag as keyof typeof values]}`);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag as keyof typeof sizes]}`);
 }
 if (config.projects % config.teams !== 0) throw new Error('--projects must be a multiple of --teams (each team gets the same number of projects)');
 if (config.clients % config.teams !== 0) throw new Error('--clients must be a multiple of --teams (each team gets the same number of users)');
@@ -79,8 +86,7 @@ async function cleanup(): Promise<void> {
 async function run(): Promise<void> {
   const instances = Math.ceil(config.jobs / SLOTS_PER_INSTANCE);
   const tokens = config.tps * (config.seconds + SETUP_ALLOWANCE_S);
-  stack = await startStack({
-    mode: 'test',
+  stack = await startBenchStack(mode as BenchMode, {
     echo: false,
     logFile: path.join(os.tmpdir(), `switchyard-bench-fanout-${process.pid}.log`),
     simInstances: instances,
@@ -240,12 +246,15 @@ function report(figures: Record<string, unknown> & { tokenDelayMs: Record<string
   const result = {
     benchmark: 'fanout',
     date: new Date().toISOString(),
+    mode,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
     ...figures,
     targets: { tokenDelayP95Ms: 150, webRssMb: 400 },
     notes: [
       'Token delay: client receive time minus the worker\'s sentAt (both Date.now() on this machine), over batches published during the measured window.',
-      'Web RSS is the peak (VmHWM) of the web process since it started; in this benchmark it runs in test mode with Vite\'s dev middleware loaded, which a production web process does not have.',
+      mode === 'prod'
+        ? 'Web RSS is the peak (VmHWM) of the web process since it started, running the production build (NODE_ENV=production).'
+        : 'Web RSS is the peak (VmHWM) of the web process since it started; in test mode it has Vite\'s dev middleware loaded, which a production web process does not.',
       'Everything (PostgreSQL, Temporal, worker, web, simulator, client processes) shares this machine, which other engineers also use: figures are lower bounds.',
     ],
   };

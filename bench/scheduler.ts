@@ -9,9 +9,10 @@ import type { RequestRecord } from '../server/llm/simulator';
 import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
 import { repoRoot } from '../scripts/lib/paths';
-import { startStack, type Stack } from '../scripts/lib/stack';
+import type { Stack } from '../scripts/lib/stack';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { createBenchWorkspace, type BenchUser } from './lib/clients';
+import { startBenchStack, type BenchMode } from './lib/stack';
 import { cpuSeconds } from './lib/proc';
 import {
   dispatchGaps,
@@ -35,8 +36,11 @@ import { percentile, round } from './lib/stats';
  * scheduler is checked not to have granted anything meanwhile, and then the blockers are cancelled
  * and the backlog runs. Prints a table and writes bench/results/scheduler.json.
  *
- *   npm run bench:scheduler -- [--jobs 2000] [--users 200] [--teams 20] [--instances 4] [--slots 2]
- *                              [--tokens 80] [--tps 50] [--max-seconds 1200]
+ *   npm run build && npm run bench:scheduler -- [--jobs 2000] [--users 200] [--teams 20]
+ *     [--instances 4] [--slots 2] [--tokens 80] [--tps 50] [--mode prod|test] [--max-seconds 1200]
+ *
+ * --mode prod (default) runs the production build on free ports (see bench/lib/stack.ts); test
+ * runs the sources.
  */
 
 const { values } = parseArgs({
@@ -48,12 +52,15 @@ const { values } = parseArgs({
     slots: { type: 'string', default: '2' },
     tokens: { type: 'string', default: '80' },
     tps: { type: 'string', default: '50' },
+    mode: { type: 'string', default: 'prod' },
     'max-seconds': { type: 'string', default: '1200' },
   },
 });
-const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof values, number>;
+const { mode, ...sizes } = values;
+if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
+const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof sizes, number>;
 for (const [flag, value] of Object.entries(config)) {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${values[flag as keyof typeof values]}`);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag as keyof typeof sizes]}`);
 }
 if (config.users % config.teams !== 0) throw new Error('--users must be a multiple of --teams (each team gets the same number of users)');
 if (config.teams < 3) throw new Error('--teams must be at least 3 (one per tier)');
@@ -94,8 +101,7 @@ async function cleanup(): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  stack = await startStack({
-    mode: 'test',
+  stack = await startBenchStack(mode as BenchMode, {
     web: false,
     echo: false,
     logFile: path.join(os.tmpdir(), `switchyard-bench-scheduler-${process.pid}.log`),
@@ -152,18 +158,18 @@ async function run(): Promise<void> {
     jobIds[j] = await submit(user, projectOf.get(user.id)!, `job-${j}`, MODELS[Math.floor(j / config.users) % MODELS.length]!);
   });
   const submitSeconds = (performance.now() - submitStarted) / 1000;
-  await until(async () => (await scheduler.query(statusQuery)).waiting === config.jobs, 'every job to be queued in the scheduler', 300_000);
+  await until(async () => (await patiently(() => scheduler.query(statusQuery))).waiting === config.jobs, 'every job to be queued in the scheduler', 600_000);
   const queuedSeconds = (performance.now() - submitStarted) / 1000;
   console.log(`${config.jobs} jobs submitted in ${round(submitSeconds)} s, all queued after ${round(queuedSeconds)} s`);
 
   // 3. Every predicted position, read while nothing can start.
   const predicted = new Array<number>(config.jobs);
   await inPool(config.jobs, 16, async (j) => {
-    const entry = await scheduler.query(positionQuery, jobIds[j]!);
+    const entry = await patiently(() => scheduler.query(positionQuery, jobIds[j]!));
     if (!entry || entry.blocked) throw new Error(`job ${j} has no position (${entry?.blocked ?? 'not waiting'})`);
     predicted[j] = entry.position;
   });
-  const after = await scheduler.query(statusQuery);
+  const after = await patiently(() => scheduler.query(statusQuery));
   if (after.waiting !== config.jobs || !blockers.every((id) => after.leases.includes(id))) {
     throw new Error(
       'the scheduler granted a slot while positions were being read (a blocker finished): the snapshot is not of one moment. ' +
@@ -238,9 +244,10 @@ async function run(): Promise<void> {
   const allService = tiers.reduce((a, t) => a + t.service, 0);
   const allWeight = tiers.reduce((a, t) => a + t.totalWeight, 0);
 
-  const startTimes = predictedOrder.map((id) => byId.get(id)?.startedAt?.getTime() ?? Number.POSITIVE_INFINITY);
-  const accuracy = orderAccuracy(startTimes);
-  const schedulerTasks = await schedulerTaskTimes(scheduler.workflowId, releasedAt, finishedAt);
+  const history = await readSchedulerHistory(scheduler.workflowId, releasedAt, finishedAt);
+  const grantRank = new Map(history.grantOrder.map((jobId, rank) => [jobId, rank]));
+  const byGrant = orderAccuracy(predictedOrder.map((id) => grantRank.get(id) ?? Number.POSITIVE_INFINITY));
+  const byStart = orderAccuracy(predictedOrder.map((id) => byId.get(id)?.startedAt?.getTime() ?? Number.POSITIVE_INFINITY));
 
   report({
     jobs: config.jobs,
@@ -264,41 +271,81 @@ async function run(): Promise<void> {
       jainIndex: round(t.jain, 4),
     })),
     contentionSeconds: round((contentionTo - contentionFrom) / 1000),
-    positionAccuracy: round(accuracy.jobsInOrder, 4),
-    positionPairsInOrder: round(accuracy.pairsInOrder, 6),
-    positionMeanDisplacement: round(accuracy.meanDisplacement, 2),
+    positionAccuracy: round(byGrant.jobsInOrder, 4),
+    positionOrder: {
+      byGrant: { jobsInOrder: round(byGrant.jobsInOrder, 4), pairsInOrder: round(byGrant.pairsInOrder, 6), meanDisplacement: round(byGrant.meanDisplacement, 2) },
+      byStartedAt: { jobsInOrder: round(byStart.jobsInOrder, 4), pairsInOrder: round(byStart.pairsInOrder, 6), meanDisplacement: round(byStart.meanDisplacement, 2) },
+    },
     schedulerCpuSeconds: round(workerCpuSeconds, 2),
-    schedulerWorkflowTasks: schedulerTasks,
+    schedulerWorkflowTasks: {
+      runs: history.runs,
+      tasks: history.taskMs.length,
+      totalSeconds: round(history.taskMs.reduce((a, b) => a + b, 0) / 1000, 2),
+      p50Ms: round(percentile(history.taskMs, 50)),
+      p99Ms: round(percentile(history.taskMs, 99)),
+    },
+    schedulerReactionMs: { p50: round(percentile(history.reactionMs, 50)), p99: round(percentile(history.reactionMs, 99)) },
   });
 }
 
-/** Wall time the worker held each of the scheduler workflow's tasks in [from, to], over all its runs. */
-async function schedulerTaskTimes(workflowId: string, from: number, to: number) {
+/**
+ * From the scheduler workflow's own histories (all its runs), within [from, to]: the order it sent
+ * grants in (its dispatch order), how long the worker held each of its workflow tasks (wall time),
+ * and its reaction time — a job's release signal recorded → the next grant recorded.
+ */
+async function readSchedulerHistory(workflowId: string, from: number, to: number) {
   const client = await createTemporalProvider({ address: stack!.temporalAddress, namespace: stack!.temporalNamespace, taskQueue: stack!.taskQueue }).get();
   try {
-    const durations: number[] = [];
-    let runs = 0;
-    for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-      runs++;
+    const executions = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions.push(execution);
+    executions.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const grantOrder: string[] = [];
+    const granted = new Set<string>();
+    const taskMs: number[] = [];
+    const reactionMs: number[] = [];
+    // Releases not yet answered by a grant, oldest first.
+    const releases: number[] = [];
+    for (const execution of executions) {
       const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
-      let startedAt: number | undefined;
+      let taskStartedAt: number | undefined;
       for (const event of history.events ?? []) {
-        if (event.workflowTaskStartedEventAttributes) startedAt = tsToMs(event.eventTime);
-        else if (event.workflowTaskCompletedEventAttributes && startedAt !== undefined) {
-          if (startedAt >= from && startedAt <= to) durations.push(tsToMs(event.eventTime) - startedAt);
-          startedAt = undefined;
+        const at = tsToMs(event.eventTime);
+        if (event.workflowTaskStartedEventAttributes) taskStartedAt = at;
+        else if (event.workflowTaskCompletedEventAttributes && taskStartedAt !== undefined) {
+          if (taskStartedAt >= from && taskStartedAt <= to) taskMs.push(at - taskStartedAt);
+          taskStartedAt = undefined;
+        } else if (event.workflowExecutionSignaledEventAttributes?.signalName === 'done') {
+          if (at >= from) releases.push(at);
+        } else if (event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'grant') {
+          const jobId = event.signalExternalWorkflowExecutionInitiatedEventAttributes.workflowExecution?.workflowId?.replace(/^job-/, '');
+          // A grant re-sent to a job that asked again is not a new dispatch.
+          if (!jobId || granted.has(jobId)) continue;
+          granted.add(jobId);
+          grantOrder.push(jobId);
+          const release = releases.shift();
+          if (release !== undefined) reactionMs.push(at - release);
         }
       }
     }
-    return {
-      runs,
-      tasks: durations.length,
-      totalSeconds: round(durations.reduce((a, b) => a + b, 0) / 1000, 2),
-      p50Ms: round(percentile(durations, 50)),
-      p99Ms: round(percentile(durations, 99)),
-    };
+    return { runs: executions.length, grantOrder, taskMs, reactionMs };
   } finally {
     await client.connection.close();
+  }
+}
+
+/**
+ * A query to the scheduler, asked again when it times out: while thousands of signals arrive the
+ * scheduler's workflow tasks keep the worker busy, and a query waits behind them.
+ */
+async function patiently<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (error) {
+      const timedOut = error instanceof Error && /DEADLINE_EXCEEDED|timed out/i.test(`${error.message} ${String(error.cause)}`);
+      if (!timedOut || attempt >= 10) throw error;
+      console.log(`  a scheduler query timed out (attempt ${attempt}); asking again`);
+    }
   }
 }
 
@@ -309,13 +356,22 @@ async function setSlowdown(target: Stack, slowdownFactor: number): Promise<void>
   }
 }
 
+/** Runs `run(0..count-1)`, `concurrency` at a time; after a failure starts nothing new and lets the rest settle before throwing. */
 async function inPool(count: number, concurrency: number, run: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(
+  let failed = false;
+  const settled = await Promise.allSettled(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await run(next++);
+      while (next < count && !failed) {
+        await run(next++).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        });
+      }
     }),
   );
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 async function until(probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
@@ -331,6 +387,7 @@ function report(figures: Record<string, unknown> & { dispatchGapMs: Record<strin
   const result = {
     benchmark: 'scheduler',
     date: new Date().toISOString(),
+    mode,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((l) => round(l, 2)) },
     ...figures,
     targets: { utilization: 0.98, dispatchGapMs: { p50: 25, p99: 150 }, jainIndex: 0.95, positionAccuracy: 0.99 },
@@ -339,8 +396,10 @@ function report(figures: Record<string, unknown> & { dispatchGapMs: Record<strin
       dispatchGapMs: 'per backend, a request ending (slot released) to the next request reaching that backend for the freed slot, the k-th release paired with the k-th slot taken; releases of backlog jobs only',
       jainIndex: "Jain's index of slot-time served per team within each tier (equal weights), over the contention period (until the first team has nothing left to start); the lowest of the tiers",
       weightedShareError: '½ Σ over tiers |observed share of slot-time − share of weight| over the contention period: the fraction of service that went to the wrong tier',
-      positionAccuracy: 'fraction of jobs in order: every job predicted ahead of it started no later and every job predicted behind it no earlier (job startedAt); positions read for all jobs at one moment with no arrivals',
+      positionAccuracy:
+        "fraction of jobs in order: every job predicted ahead of it was granted no later and every job predicted behind it no later than it — the order being the scheduler's grants (its history). Positions are read for all jobs at one moment with no arrivals. positionOrder.byStartedAt applies the same measure to the jobs' startedAt, which adds the orchestration's jitter between a grant and the activity starting",
       schedulerCpuSeconds: "CPU seconds of the worker process from releasing the backlog to its end: the scheduler workflow's CPU is inside it, together with every job workflow and activity; schedulerWorkflowTasks gives the wall time the worker held the scheduler's own workflow tasks (from its history), an upper bound of their CPU",
+      schedulerReactionMs: "from a job's release (done signal) recorded in the scheduler's history to the next grant it records, releases and grants paired in order: the scheduler's own share of the dispatch gap",
     },
     notes: [
       'Everything (PostgreSQL, Temporal dev server, worker, simulator, this coordinator) shares one machine, which other engineers also use: figures are lower bounds.',
