@@ -37,7 +37,7 @@ import { percentile, round } from './lib/stats';
  * and the backlog runs. Prints a table and writes bench/results/scheduler.json.
  *
  *   npm run build && npm run bench:scheduler -- [--jobs 2000] [--users 200] [--teams 20]
- *     [--instances 4] [--slots 2] [--tokens 80] [--tps 50] [--mode prod|test] [--max-seconds 1200]
+ *     [--instances 4] [--slots 2] [--tokens 120] [--tps 50] [--mode prod|test] [--max-seconds 1200]
  *
  * --mode prod (default) runs the production build on free ports (see bench/lib/stack.ts); test
  * runs the sources.
@@ -50,7 +50,7 @@ const { values } = parseArgs({
     teams: { type: 'string', default: '20' },
     instances: { type: 'string', default: '4' },
     slots: { type: 'string', default: '2' },
-    tokens: { type: 'string', default: '80' },
+    tokens: { type: 'string', default: '120' },
     tps: { type: 'string', default: '50' },
     mode: { type: 'string', default: 'prod' },
     'max-seconds': { type: 'string', default: '1200' },
