@@ -10,7 +10,8 @@ import type { Stack } from '../scripts/lib/stack';
 import { BenchClient, createBenchWorkspace } from './lib/clients';
 import type { FanoutCommand, FanoutReport } from './lib/fanout-client';
 import { startBenchStack, type BenchMode } from './lib/stack';
-import { cpuSeconds, memoryMb, openFileLimit } from './lib/proc';
+import { memoryMb, openFileLimit } from './lib/proc';
+import { cpuBetween, stackUsage } from './lib/processes';
 import { median, percentile, round } from './lib/stats';
 
 /**
@@ -180,14 +181,15 @@ async function run(): Promise<void> {
 
     const since = Date.now();
     for (const child of children) child.send({ type: 'measure', since } satisfies FanoutCommand);
-    const cpuBefore = cpuSeconds(webPid);
+    const usageBefore = stackUsage();
     const rssBefore = memoryMb(webPid).rss;
     let rssMax = rssBefore;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, memoryMb(webPid).rss)), 250);
     await new Promise((resolve) => setTimeout(resolve, config.seconds * 1000));
     clearInterval(sampler);
     const measuredSeconds = (Date.now() - since) / 1000;
-    const webCpuSeconds = cpuSeconds(webPid) - cpuBefore;
+    const cpu = cpuBetween(usageBefore, stackUsage());
+    const webCpuSeconds = cpu.web;
     const { peak } = memoryMb(webPid);
     const streamingAtEnd = await running();
 
@@ -222,6 +224,7 @@ async function run(): Promise<void> {
       webCpuSeconds: round(webCpuSeconds, 2),
       webCpuCores: round(webCpuSeconds / measuredSeconds, 2),
       webRssMb: round(peak),
+      cpuSecondsByProcess: Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, round(seconds, 2)])),
       webRssAtMeasureStartMb: round(rssBefore),
       webRssMaxDuringMeasureMb: round(rssMax),
       connectSeconds: round(connectSeconds),

@@ -13,7 +13,7 @@ import type { Stack } from '../scripts/lib/stack';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { createBenchWorkspace, type BenchUser } from './lib/clients';
 import { startBenchStack, type BenchMode } from './lib/stack';
-import { cpuSeconds } from './lib/proc';
+import { cpuBetween, stackUsage } from './lib/processes';
 import {
   dispatchGaps,
   jainIndex,
@@ -69,9 +69,9 @@ const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'];
 // A one-line request: no review step, so a job's slot time is its generation.
 const REQUIREMENTS = 'reverse a string';
 const TTFT_MS = 20;
-// Blockers stream one token per this many ms: slow enough to outlast the backlog's submission,
-// fast enough that their heartbeats (one per token) beat the 5 s heartbeat timeout.
-const BLOCKER_TOKEN_MS = 1_500;
+// Blockers wait this long for their first token, far longer than any backlog takes to queue;
+// generate's keep-alive heartbeats keep them alive meanwhile, and cancelling ends them.
+const BLOCKER_FIRST_TOKEN_MS = 3_600_000;
 const SETTLED = ['completed', 'failed', 'cancelled', 'dead_letter'] as const;
 
 // Tiers of weights 3, 2, 1 with about 20 %, 30 % and 50 % of the teams; same base priority, so
@@ -109,7 +109,6 @@ async function run(): Promise<void> {
     simArgs: ['--slots', String(config.slots), '--queue', '16', '--tps', String(config.tps), '--tokens', String(config.tokens), '--ttft', String(TTFT_MS), '--load-ms', '0'],
     env: { OLLAMA_SLOTS: String(config.slots) },
   });
-  const workerPid = stack.pids.workers[0]!;
   const sessionSecret = randomBytes(32).toString('hex');
   const prisma = createPrisma(stack.databaseUrl);
   const temporal = createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue });
@@ -142,7 +141,7 @@ async function run(): Promise<void> {
     services.jobs.submit(user, { projectId, requirements: REQUIREMENTS, model, priority: 'normal', clientKey: key }).then((job) => job.id);
 
   // 1. Blockers take every slot, streaming slowly.
-  await setSlowdown(stack, BLOCKER_TOKEN_MS / (1000 / config.tps));
+  await setSlowdown(stack, BLOCKER_FIRST_TOKEN_MS / TTFT_MS);
   const blocker = blockerTeam!.users[0]!;
   const blockers = await Promise.all(
     Array.from({ length: totalSlots }, (_, i) => submit(blocker, blockerTeam!.projectIds[0]!, `blocker-${i}`, MODELS[0]!)),
@@ -172,8 +171,7 @@ async function run(): Promise<void> {
   const after = await patiently(() => scheduler.query(statusQuery));
   if (after.waiting !== config.jobs || !blockers.every((id) => after.leases.includes(id))) {
     throw new Error(
-      'the scheduler granted a slot while positions were being read (a blocker finished): the snapshot is not of one moment. ' +
-        'Raise --tokens (blockers last --tokens × 1.5 s) or lower --jobs.',
+      'the scheduler granted a slot while positions were being read (a blocker ended): the snapshot is not of one moment; see the stack log',
     );
   }
   if (new Set(predicted).size !== config.jobs) throw new Error('the positions read are not one consistent order');
@@ -181,7 +179,7 @@ async function run(): Promise<void> {
 
   // 4. Release the blockers; the backlog runs.
   const releasedAt = Date.now();
-  const cpuBefore = cpuSeconds(workerPid);
+  const usageBefore = stackUsage();
   await Promise.all(blockers.map((id) => services.jobs.cancel(blocker, id)));
   let lastReport = Date.now();
   await until(
@@ -197,7 +195,7 @@ async function run(): Promise<void> {
     config['max-seconds'] * 1000,
   );
   const finishedAt = Date.now();
-  const workerCpuSeconds = cpuSeconds(workerPid) - cpuBefore;
+  const cpu = cpuBetween(usageBefore, stackUsage());
 
   // 5. What happened, from the backends' request logs, the job rows and the scheduler's history.
   const requests: SlotUse[] = (
@@ -276,7 +274,8 @@ async function run(): Promise<void> {
       byGrant: { jobsInOrder: round(byGrant.jobsInOrder, 4), pairsInOrder: round(byGrant.pairsInOrder, 6), meanDisplacement: round(byGrant.meanDisplacement, 2) },
       byStartedAt: { jobsInOrder: round(byStart.jobsInOrder, 4), pairsInOrder: round(byStart.pairsInOrder, 6), meanDisplacement: round(byStart.meanDisplacement, 2) },
     },
-    schedulerCpuSeconds: round(workerCpuSeconds, 2),
+    schedulerCpuSeconds: round(cpu.worker, 2),
+    cpuSecondsByProcess: Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, round(seconds, 2)])),
     schedulerWorkflowTasks: {
       runs: history.runs,
       tasks: history.taskMs.length,

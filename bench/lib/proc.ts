@@ -1,23 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** CPU and memory of another process on this machine, from /proc (Linux only). */
-
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU seconds the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after "pid (comm) ": comm may hold spaces, so split after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
+/** Memory and limits of processes on this machine, from /proc (Linux only); CPU by role is in processes.ts. */
 
 /** Resident memory now and its peak since the process started (VmRSS, VmHWM), in MiB. */
 export function memoryMb(pid: number): { rss: number; peak: number } {
