@@ -74,7 +74,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
       // (and so cancellation and liveness) flowing while the model is silent, e.g. loading.
       const heartbeat = () => ctx.heartbeat({ text } satisfies Checkpoint);
       const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
-        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk });
+        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });
         heartbeat();
       });
       // Flushing first keeps the checkpoint equal to what clients were sent.

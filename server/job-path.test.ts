@@ -88,7 +88,8 @@ describe('the job path', () => {
       priority: 'normal',
     });
     expect(await socket.emitWithAck('join', { kind: 'job', id: job.id })).toEqual({ ok: true });
-    const pieces: { offset: number; text: string }[] = [];
+    const pieces: { offset: number; text: string; sentAt?: number }[] = [];
+    const submittedAt = Date.now();
     socket.on('job:tokens', (e) => pieces.push(e));
 
     await nextUpdate(socket, 'completed');
@@ -100,6 +101,8 @@ describe('the job path', () => {
     expect(saved.output).toContain(saved.result!.code);
     // The streamed pieces are contiguous and add up to the saved text.
     expect(pieces.length).toBeGreaterThan(1);
+    // Each batch says when the worker published it, so clients can measure delivery delay.
+    expect(pieces.every((piece) => piece.sentAt! >= submittedAt && piece.sentAt! <= Date.now())).toBe(true);
     let text = '';
     for (const piece of pieces) {
       expect(piece.offset).toBe(text.length);

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { hashPassword } from '../../server/auth/password';
+import { createSessionStore, SESSION_COOKIE } from '../../server/auth/session';
 import { createPrisma } from '../../server/db/client';
+import type { PrismaClient } from '../../server/generated/prisma/client';
 import type { ClientToServerEvents, JobUpdateEvent, ServerToClientEvents } from '../../server/realtime/events';
 
 /**
@@ -14,23 +17,31 @@ export interface BenchTeam {
   users: { email: string; password: string }[];
 }
 
+export interface BenchTierSpec {
+  name: string;
+  weight?: number;
+  /** Default: no practical cap, so the benchmark measures the system, not the limits. */
+  maxRunningPerUser?: number;
+}
+
+/** A tier on the local pool with every model and no practical queue or prompt limits. */
+function upsertBenchTier(prisma: PrismaClient, spec: BenchTierSpec) {
+  const data = {
+    weight: spec.weight ?? 1,
+    maxRunningPerUser: spec.maxRunningPerUser ?? 100_000,
+    maxQueuedPerUser: 100_000,
+    allowedModels: [],
+    poolPreference: ['local'],
+    maxPromptChars: 100_000,
+  };
+  return prisma.tier.upsert({ where: { name: spec.name }, create: { name: spec.name, ...data }, update: data });
+}
+
 /** A team on a tier without per-user caps, so the benchmark measures the system, not the limits. */
 export async function createBenchTeam(databaseUrl: string, userCount: number, slug = 'bench'): Promise<BenchTeam> {
   const prisma = createPrisma(databaseUrl);
   try {
-    const tier = await prisma.tier.upsert({
-      where: { name: `${slug}-tier` },
-      create: {
-        name: `${slug}-tier`,
-        weight: 1,
-        maxRunningPerUser: 100_000,
-        maxQueuedPerUser: 100_000,
-        allowedModels: [],
-        poolPreference: ['local'],
-        maxPromptChars: 100_000,
-      },
-      update: {},
-    });
+    const tier = await upsertBenchTier(prisma, { name: `${slug}-tier` });
     const passwordHash = await hashPassword('bench-password');
     const team = await prisma.team.create({ data: { name: `Bench ${slug}`, slug, tierId: tier.id } });
     const project = await prisma.project.create({ data: { teamId: team.id, name: 'Bench project' } });
@@ -46,6 +57,71 @@ export async function createBenchTeam(databaseUrl: string, userCount: number, sl
       });
     }
     return { projectId: project.id, teamId: team.id, users };
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+export interface BenchUser {
+  id: string;
+  email: string;
+  name: string;
+  isAdmin: false;
+  teamId: string;
+  /** A signed-in session's cookie (`sy_session=…`), ready for HTTP and Socket.IO. */
+  cookie: string;
+}
+
+export interface BenchWorkspaceTeam {
+  id: string;
+  tier: string;
+  weight: number;
+  projectIds: string[];
+  users: BenchUser[];
+}
+
+export interface BenchWorkspaceSpec {
+  /** Prefix of names and slugs; unique per database. */
+  slug: string;
+  tiers: BenchTierSpec[];
+  teams: { tier: string; projects: number; users: number }[];
+  /** The web process's SESSION_SECRET: sessions are created the way sign-in creates them. */
+  sessionSecret: string;
+}
+
+/**
+ * Many teams, projects and signed-in users at once, written straight to the database (a thousand
+ * sign-ins through the form would measure argon2, not the system). Every user gets a real session.
+ */
+export async function createBenchWorkspace(databaseUrl: string, spec: BenchWorkspaceSpec): Promise<BenchWorkspaceTeam[]> {
+  const prisma = createPrisma(databaseUrl);
+  try {
+    const sessions = createSessionStore(prisma, spec.sessionSecret);
+    const tiers = new Map<string, { id: string; weight: number }>();
+    for (const tier of spec.tiers) tiers.set(tier.name, await upsertBenchTier(prisma, tier));
+    const passwordHash = await hashPassword('bench-password');
+    const teams: BenchWorkspaceTeam[] = [];
+    for (const [t, teamSpec] of spec.teams.entries()) {
+      const tier = tiers.get(teamSpec.tier);
+      if (!tier) throw new Error(`team ${t} names tier ${teamSpec.tier}, which is not in the spec`);
+      const team = await prisma.team.create({ data: { name: `${spec.slug} team ${t}`, slug: `${spec.slug}-team-${t}`, tierId: tier.id } });
+      const projectIds = Array.from({ length: teamSpec.projects }, () => randomUUID());
+      await prisma.project.createMany({ data: projectIds.map((id, p) => ({ id, teamId: team.id, name: `Project ${p}` })) });
+      const users = Array.from({ length: teamSpec.users }, (_, u) => ({
+        id: randomUUID(),
+        email: `${spec.slug}-${t}-${u}@bench.local`,
+        name: `${spec.slug} user ${t}.${u}`,
+      }));
+      await prisma.user.createMany({ data: users.map((user) => ({ ...user, passwordHash })) });
+      await prisma.membership.createMany({ data: users.map((user) => ({ userId: user.id, teamId: team.id, role: 'member' as const })) });
+      const members: BenchUser[] = [];
+      for (const user of users) {
+        const { token } = await sessions.create(user.id);
+        members.push({ ...user, isAdmin: false, teamId: team.id, cookie: `${SESSION_COOKIE}=${token}` });
+      }
+      teams.push({ id: team.id, tier: teamSpec.tier, weight: tier.weight, projectIds, users: members });
+    }
+    return teams;
   } finally {
     await prisma.$disconnect();
   }
@@ -67,6 +143,11 @@ export class BenchClient {
     });
     const cookie = response.headers.get('set-cookie')?.split(';')[0];
     if (response.status !== 302 || !cookie) throw new Error(`sign-in of ${email} failed with ${response.status}`);
+    return BenchClient.connect(baseUrl, cookie);
+  }
+
+  /** A client of an existing session (see `createBenchWorkspace`), its socket connected. */
+  static async connect(baseUrl: string, cookie: string): Promise<BenchClient> {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(baseUrl, {
       transports: ['websocket'],
       extraHeaders: { cookie },

@@ -67,6 +67,8 @@ export interface Stack {
   ollamaUrls: string[];
   dataDir: string;
   supervisor: Supervisor;
+  /** Process ids of the web and worker processes, for benchmarks that read their CPU and memory. */
+  pids: { web: number | undefined; workers: number[] };
   /** Resolves when the stack has stopped by itself (a process died) with the reason. */
   done: Promise<string | undefined>;
   stop(): Promise<void>;
@@ -184,6 +186,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       prod ? { command: process.execPath, args: [entry] } : { command: process.execPath, args: ['--import', 'tsx', source] };
 
     const starting: Promise<unknown>[] = [];
+    const pids: Stack['pids'] = { web: undefined, workers: [] };
     const workerCount = options.workers ?? 1;
     for (let i = 0; i < workerCount; i++) {
       const done = stepTimer(workerCount > 1 ? `worker ${i + 1}` : 'worker');
@@ -196,6 +199,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Above the worker's own shutdownGraceTime, so running activities can finish.
         stopTimeoutMs: 15_000,
       });
+      if (worker.pid !== undefined) pids.workers.push(worker.pid);
       starting.push(worker.waitForLine(/worker ready/, { timeoutMs: 120_000 }).then(done));
     }
     if (webUrl) {
@@ -208,6 +212,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopPhase: 2,
         stopTimeoutMs: 8_000,
       });
+      pids.web = web.pid;
       starting.push(web.waitForLine(/web listening on http/, { timeoutMs: 120_000 }).then(done));
     }
     await Promise.all(starting);
@@ -223,6 +228,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ollamaUrls,
       dataDir,
       supervisor,
+      pids,
       done: supervisor.done,
       stop: async () => {
         await cleanup();

@@ -10,6 +10,8 @@ export interface JobTokensEvent {
    * output skip what it already has and notice a gap. */
   offset: number;
   text: string;
+  /** Epoch ms when the worker published this batch: lets a client measure its delivery delay. */
+  sentAt?: number;
 }
 
 export interface JobUpdateEvent {

@@ -17,4 +17,5 @@ export const adminRoutes: Record<string, Handler> = {
     sendJson(res, 200, core.faults);
   },
   'GET /_sim/stats': (core, _req, res) => sendJson(res, 200, core.stats()),
+  'GET /_sim/requests': (core, _req, res) => sendJson(res, 200, { requests: core.requests() }),
 };

@@ -18,6 +18,18 @@ export interface Disconnect {
   tokensSent: number;
 }
 
+/** One generation request, for measuring what a scheduler made of this backend's slots. */
+export interface RequestRecord {
+  model: string;
+  /** Epoch milliseconds (fractional) when the request arrived. */
+  arrivedAt: number;
+  /** When it got a slot (after any wait in the backend's own queue); null if it never did. */
+  slotAt: number | null;
+  /** When it was over: answered, refused, failed, cut, or the client left. */
+  endedAt: number;
+  outcome: 'completed' | 'refused' | 'failed' | 'cut' | 'aborted';
+}
+
 export interface SimulatorStats {
   /** Generation requests received (chat, generate, chat completions). */
   requests: number;
@@ -70,6 +82,10 @@ export interface Framing {
 }
 
 const keptDisconnects = 100;
+/** Enough for a long benchmark; a dev simulator running for days stays bounded. */
+const keptRequests = 50_000;
+/** Sub-millisecond wall clock, comparable across processes on one machine. */
+const epochNow = () => performance.timeOrigin + performance.now();
 
 /** One simulated server: its settings, faults, capacity, loaded models and counters. */
 export class SimulatorCore {
@@ -83,6 +99,7 @@ export class SimulatorCore {
   #random: Random;
   #counters = { requests: 0, rejected: 0, errors: 0, cuts: 0, tokensStreamed: 0, closedEarly: 0 };
   #disconnects: Disconnect[] = [];
+  #requests: RequestRecord[] = [];
 
   constructor(options: Partial<SimulatorOptions>) {
     this.options = resolveOptions(defaultOptions, options);
@@ -112,6 +129,11 @@ export class SimulatorCore {
     };
   }
 
+  /** The most recent generation requests, oldest first. */
+  requests(): RequestRecord[] {
+    return [...this.#requests];
+  }
+
   findModel(name: string): SimModel | undefined {
     const wanted = name.includes(':') ? name : `${name}:latest`;
     return this.options.models.find((m) => m.name === name || m.name === wanted);
@@ -124,6 +146,17 @@ export class SimulatorCore {
   }
 
   async generate(req: IncomingMessage, res: ServerResponse, input: GenerationInput, framing: Framing): Promise<void> {
+    const record: RequestRecord = { model: input.model, arrivedAt: epochNow(), slotAt: null, endedAt: 0, outcome: 'failed' };
+    try {
+      await this.#generate(req, res, input, framing, record);
+    } finally {
+      record.endedAt = epochNow();
+      this.#requests.push(record);
+      if (this.#requests.length > keptRequests) this.#requests.shift();
+    }
+  }
+
+  async #generate(req: IncomingMessage, res: ServerResponse, input: GenerationInput, framing: Framing, record: RequestRecord): Promise<void> {
     const arrived = performance.now();
     this.#counters.requests++;
     const fail = (failure: Failure) => {
@@ -147,10 +180,12 @@ export class SimulatorCore {
       const ticket = this.slots.request();
       if (!ticket) {
         this.#counters.rejected++;
+        record.outcome = 'refused';
         return fail({ kind: 'busy' });
       }
       try {
         await abortable(ticket.granted, client.signal);
+        record.slotAt = epochNow();
         const keepAliveMs = parseKeepAlive(input.keepAlive);
         const loading = this.residency.acquire(model.name, options.modelLoadMs * faults.slowdownFactor, options.maxLoadedModels);
         const loadMs = await abortable(loading, client.signal).catch((err: unknown) => {
@@ -165,7 +200,11 @@ export class SimulatorCore {
           const evalStart = performance.now();
           const sent = await this.#emit(res, input.stream, framing, plan.tokens, Math.min(plan.tokens.length, cutAt ?? Infinity), intervalMs, client);
           if (client.signal.aborted) return;
-          if (cutAt !== null) return this.#cut(res, input.stream, client);
+          if (cutAt !== null) {
+            record.outcome = 'cut';
+            return this.#cut(res, input.stream, client);
+          }
+          record.outcome = 'completed';
           const evalMs = performance.now() - evalStart;
           const outcome: Outcome = {
             model: input.model,
@@ -188,6 +227,7 @@ export class SimulatorCore {
     } catch (err) {
       if (!client.signal.aborted) throw err;
     } finally {
+      if (client.signal.aborted && record.outcome === 'failed') record.outcome = 'aborted';
       client.dispose();
     }
   }

@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adminPrefix, adminRoutes } from './admin-api';
-import { SimulatorCore, type SimulatorStats } from './core';
+import { SimulatorCore, type RequestRecord, type SimulatorStats } from './core';
 import { BodyError, readJson, sendJson } from './http';
 import { ollamaRoutes } from './ollama-api';
 import { openaiRoutes } from './openai-api';
 import type { Faults, SimulatorOptions } from './options';
 
-export type { Disconnect, SimulatorStats } from './core';
+export type { Disconnect, RequestRecord, SimulatorStats } from './core';
 export type { Faults, SimModel, SimulatorOptions } from './options';
 export { defaultModels, defaultOptions, noFaults } from './options';
 
@@ -19,6 +19,8 @@ export interface Simulator {
   setFaults(faults: Partial<Faults>): void;
   configure(options: Partial<SimulatorOptions>): void;
   stats(): SimulatorStats;
+  /** The most recent generation requests with their arrival, slot and end times (also GET /_sim/requests). */
+  requests(): RequestRecord[];
 }
 
 type Route = (core: SimulatorCore, req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void> | void;
@@ -56,6 +58,7 @@ export async function createSimulator(options: Partial<SimulatorOptions> = {}): 
     setFaults: (faults) => core.setFaults(faults),
     configure: (patch) => core.configure(patch),
     stats: () => core.stats(),
+    requests: () => core.requests(),
   };
 }
 
