@@ -22,6 +22,8 @@ const serverSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /** Connections per process; a worker streaming many jobs saves each one's output every second. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),

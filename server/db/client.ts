@@ -9,8 +9,8 @@ export type Db = PrismaClient;
  * A new Prisma client with its own `pg` pool. Code that serves requests uses `getPrisma`;
  * this is for tests and scripts that need a client for a specific database and close it themselves.
  */
-export function createPrisma(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+export function createPrisma(databaseUrl: string, poolSize?: number): PrismaClient {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, ...(poolSize ? { max: poolSize } : {}) }) });
 }
 
 // On globalThis rather than in module scope: Vite HMR re-evaluates modules, and each evaluation
@@ -18,11 +18,11 @@ export function createPrisma(databaseUrl: string): PrismaClient {
 const registry = globalThis as typeof globalThis & { __switchyardPrisma?: Map<string, PrismaClient> };
 
 /** The process-wide client for `env.DATABASE_URL`: created on first use, shared afterwards. */
-export function getPrisma(env: Pick<ServerEnv, 'DATABASE_URL'>): PrismaClient {
+export function getPrisma(env: Pick<ServerEnv, 'DATABASE_URL'> & Partial<Pick<ServerEnv, 'DATABASE_POOL_SIZE'>>): PrismaClient {
   const clients = (registry.__switchyardPrisma ??= new Map());
   let client = clients.get(env.DATABASE_URL);
   if (!client) {
-    client = createPrisma(env.DATABASE_URL);
+    client = createPrisma(env.DATABASE_URL, env.DATABASE_POOL_SIZE);
     clients.set(env.DATABASE_URL, client);
   }
   return client;
