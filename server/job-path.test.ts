@@ -198,7 +198,7 @@ describe('bad input changes nothing', () => {
         demo.caller.jobs.submit({ projectId, requirements: 'one more', clientKey: 'cap-over', priority: 'normal' }),
         'TOO_MANY_REQUESTS',
       );
-      expect(error.message).toContain(`allows ${cap}`);
+      expect(error.message).toContain(`You already have ${cap} queued jobs, the limit of the premium tier`);
       expect(await stack.prisma.job.count()).toBe(before);
     } finally {
       await stack.prisma.job.deleteMany({ where: { clientKey: { startsWith: 'cap-filler-' } } });

@@ -10,11 +10,12 @@ import {
 } from '../../workflows/scheduler-api';
 import { ensureScheduler, toTierPolicy } from '../scheduler/setup';
 import type { codeGenerationWorkflow } from '../../workflows';
-import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { JobStatus } from '../generated/prisma/enums';
-import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
+import { createAdmission } from './admission';
 import type { ProjectService } from './projects';
 
 export const PRIORITIES = { low: -10, normal: 0, high: 10 } as const;
@@ -151,8 +152,10 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     }
   }
 
-  const findByKey = (userId: string, clientKey: string) =>
-    prisma.job.findUnique({ where: { userId_clientKey: { userId, clientKey } }, select: { id: true, status: true } });
+  const admission = createAdmission({ prisma, startsIn: async (jobId) => (await queuePosition(jobId))?.etaMs ?? null });
+
+  const findByKey = (db: Prisma.TransactionClient, userId: string, clientKey: string) =>
+    db.job.findUnique({ where: { userId_clientKey: { userId, clientKey } }, select: { id: true, status: true } });
 
   /** The job row, if `user` may act on it: its author, an owner of its team, or an admin. */
   async function requireActionable(user: SessionUser, jobId: string, verb: string) {
@@ -179,54 +182,30 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     /** Admits or refuses the job before anything durable exists, then starts its workflow. */
     async submit(user: SessionUser, input: SubmitJobInput) {
       const project = await projects.require(user.id, input.projectId);
-      const existing = await findByKey(user.id, input.clientKey);
-      if (existing) return existing;
-
-      const tier = project.team.tier;
-      const model = input.model ?? defaultModel;
-      if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(model)) {
-        throw new ValidationError(
-          `The ${tier.name} tier cannot use ${model}; allowed: ${tier.allowedModels.join(', ')}.`,
-          'model',
-        );
-      }
-      if (input.requirements.length > tier.maxPromptChars) {
-        throw new ValidationError(
-          `Requirements are ${input.requirements.length} characters; the ${tier.name} tier allows ${tier.maxPromptChars}.`,
-          'requirements',
-        );
-      }
-      const active = await prisma.job.count({ where: { userId: user.id, status: { in: [...ACTIVE] } } });
-      if (active >= tier.maxQueuedPerUser) {
-        throw new LimitError(
-          `You have ${active} unfinished jobs; the ${tier.name} tier allows ${tier.maxQueuedPerUser}. Wait for one to finish.`,
-        );
-      }
-
-      const id = randomUUID();
-      const job = await prisma.job
-        .create({
-          data: {
-          id,
-          teamId: project.team.id,
-          projectId: project.id,
-          userId: user.id,
-          clientKey: input.clientKey,
-          requirements: input.requirements,
-          model,
-          priority: PRIORITIES[input.priority],
-          workflowId: jobWorkflowId(id),
+      const { job, created } = await admission.admit(
+        { userId: user.id, team: project.team, model: input.model ?? defaultModel, requirements: input.requirements },
+        {
+          existing: (tx) => findByKey(tx, user.id, input.clientKey),
+          create: (tx) => {
+            const id = randomUUID();
+            return tx.job.create({
+              data: {
+                id,
+                teamId: project.team.id,
+                projectId: project.id,
+                userId: user.id,
+                clientKey: input.clientKey,
+                requirements: input.requirements,
+                model: input.model ?? defaultModel,
+                priority: PRIORITIES[input.priority],
+                workflowId: jobWorkflowId(id),
+              },
+              select: { id: true, status: true },
+            });
+          },
         },
-        select: { id: true, status: true },
-      })
-        .catch(async (error: unknown) => {
-          // The same key submitted concurrently: the other request created the job.
-          if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-            return { ...(await findByKey(user.id, input.clientKey))!, duplicate: true as const };
-          }
-          throw error;
-        });
-      if ('duplicate' in job) return { id: job.id, status: job.status };
+      );
+      if (!created) return job;
       try {
         await startWorkflow(
           { jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds },

@@ -1,0 +1,154 @@
+import type { Prisma, PrismaClient, Tier } from '../generated/prisma/client';
+import { LimitError, ValidationError } from '../errors';
+
+/**
+ * Admission: whether a job may exist at all, decided in the web process before anything durable
+ * does (no job row, no workflow). Three rules, all from the team's tier:
+ *
+ * - Prompt size (`maxPromptChars`) and model (`allowedModels`): field errors.
+ * - Queue cap: a user holds at most `maxQueuedPerUser` waiting jobs (across their teams, as the
+ *   scheduler counts them) plus the `maxRunningPerUser` the scheduler lets run. Admission refuses
+ *   the submit that would exceed the waiting count; the scheduler holds running ≤ its limit. So
+ *   queued + running ≤ maxQueued + maxRunning, and the scheduler never has to refuse a job that
+ *   already exists. 0 = no cap.
+ * - Token budget: a team's jobs created in the current period may use `tokenBudget` prompt +
+ *   completion tokens (0 = unlimited). Periods are fixed windows aligned to multiples of
+ *   `budgetPeriodSeconds` since the epoch, so every member sees the same reset time. Tokens are
+ *   counted as jobs report them: jobs already admitted may still take a team past its budget.
+ */
+
+// Namespace of the two-key advisory lock, so it cannot meet another feature's lock keys.
+const ADMISSION_LOCK = 0x5377_6164; // "Swad"
+
+// Lock waits count toward the transaction's timeout: generous, for bursts of submits by one user.
+const TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
+
+export type AdmissionTier = Pick<
+  Tier,
+  'name' | 'allowedModels' | 'maxPromptChars' | 'maxQueuedPerUser' | 'tokenBudget' | 'budgetPeriodSeconds'
+>;
+
+export interface AdmissionRequest {
+  userId: string;
+  team: { id: string; name: string; tier: AdmissionTier };
+  model: string;
+  requirements: string;
+}
+
+export interface AdmissionSteps<T> {
+  /** The job this submit already created (same client key), if any: returned whatever the limits. */
+  existing(tx: Prisma.TransactionClient): Promise<T | null>;
+  create(tx: Prisma.TransactionClient): Promise<T>;
+}
+
+type Refusal =
+  | { kind: 'queue'; queuedJobIds: string[] }
+  | { kind: 'budget'; used: number; resetsAt: Date };
+
+interface AdmissionDeps {
+  prisma: PrismaClient;
+  /** Milliseconds until a waiting job starts, by the scheduler's plan; null when it cannot say. */
+  startsIn(jobId: string): Promise<number | null>;
+  now?: () => number;
+}
+
+/** The current budget window of a period, aligned to multiples of it since the epoch. */
+export function budgetWindow(periodSeconds: number, now: number): { start: Date; end: Date } {
+  const periodMs = periodSeconds * 1000;
+  const start = Math.floor(now / periodMs) * periodMs;
+  return { start: new Date(start), end: new Date(start + periodMs) };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+/** "2026-11-27 00:00 UTC": unambiguous for every reader of the message; the UI shows local time. */
+const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** "day", "hour", "30 minutes", "2 days": the budget period as the refusal names it. */
+export function describePeriod(seconds: number): string {
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const [size, unit] = units.find(([size]) => seconds % size === 0)!;
+  const n = seconds / size;
+  return n === 1 ? unit : `${count(n)} ${unit}s`;
+}
+
+export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionDeps) {
+  function checkRequest({ team: { tier }, model, requirements }: AdmissionRequest): void {
+    if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(model)) {
+      throw new ValidationError(`The ${tier.name} tier cannot use ${model}; allowed: ${tier.allowedModels.join(', ')}.`, 'model');
+    }
+    if (requirements.length > tier.maxPromptChars) {
+      throw new ValidationError(
+        `Requirements are ${count(requirements.length)} characters; the ${tier.name} tier allows ${count(tier.maxPromptChars)}.`,
+        'requirements',
+      );
+    }
+  }
+
+  async function refusalOf(tx: Prisma.TransactionClient, { userId, team }: AdmissionRequest, at: number): Promise<Refusal | null> {
+    const { tier } = team;
+    if (tier.maxQueuedPerUser > 0) {
+      const queued = await tx.job.findMany({ where: { userId, status: 'queued' }, select: { id: true } });
+      if (queued.length >= tier.maxQueuedPerUser) return { kind: 'queue', queuedJobIds: queued.map((j) => j.id) };
+    }
+    if (tier.tokenBudget > 0) {
+      const window = budgetWindow(tier.budgetPeriodSeconds, at);
+      const { _sum } = await tx.job.aggregate({
+        where: { teamId: team.id, createdAt: { gte: window.start } },
+        _sum: { promptTokens: true, completionTokens: true },
+      });
+      const used = (_sum.promptTokens ?? 0) + (_sum.completionTokens ?? 0);
+      if (used >= tier.tokenBudget) return { kind: 'budget', used, resetsAt: window.end };
+    }
+    return null;
+  }
+
+  async function refusalError(refusal: Refusal, { team }: AdmissionRequest, at: number): Promise<LimitError> {
+    const { tier } = team;
+    if (refusal.kind === 'budget') {
+      return new LimitError(
+        `${team.name} has used ${count(refusal.used)} of the ${count(tier.tokenBudget)} tokens the ${tier.name} tier allows per ` +
+          `${describePeriod(tier.budgetPeriodSeconds)}; the budget resets at ${utc(refusal.resetsAt)}.`,
+        refusal.resetsAt,
+      );
+    }
+    const waits = await Promise.all(refusal.queuedJobIds.map((id) => startsIn(id)));
+    const soonest = Math.min(...waits.filter((ms): ms is number => ms !== null));
+    const limit = `You already have ${refusal.queuedJobIds.length} queued jobs, the limit of the ${tier.name} tier`;
+    if (!Number.isFinite(soonest)) {
+      return new LimitError(`${limit}. You can submit another when one of them starts, or after cancelling one.`);
+    }
+    const retryAt = new Date(at + soonest);
+    return new LimitError(`${limit}. The next one is expected to start at ${utc(retryAt)}; submit again then.`, retryAt);
+  }
+
+  return {
+    /**
+     * Creates the job if the request passes every rule, in one transaction holding the user's
+     * advisory lock, so concurrent submits by one user are counted one after the other and
+     * admit exactly as many jobs as the cap allows. Throws the refusal otherwise.
+     */
+    async admit<T>(request: AdmissionRequest, steps: AdmissionSteps<T>): Promise<{ job: T; created: boolean }> {
+      type Outcome = { job: T; created: boolean; refusal?: never } | { refusal: Refusal; at: number };
+      const outcome = await prisma.$transaction(async (tx): Promise<Outcome> => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK}::int, hashtext(${request.userId}))`;
+        const existing = await steps.existing(tx);
+        if (existing) return { job: existing, created: false };
+        checkRequest(request);
+        const at = now();
+        const refusal = await refusalOf(tx, request, at);
+        if (refusal) return { refusal, at };
+        return { job: await steps.create(tx), created: true };
+      }, TRANSACTION);
+      // The scheduler is asked for its estimate after the lock is released: it may be slow or down.
+      if (outcome.refusal) throw await refusalError(outcome.refusal, request, outcome.at);
+      return outcome;
+    },
+  };
+}
+
+export type Admission = ReturnType<typeof createAdmission>;
