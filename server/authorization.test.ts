@@ -105,7 +105,7 @@ let memberId: string;
 
 async function account(name: string) {
   const email = `${name}-${randomUUID().slice(0, 8)}@example.com`;
-  const { token } = await stack.services.auth.signUp({ name, email, password: 'matrix-password' });
+  const { token } = await stack.services.auth.signUp({ name, email, password: 'matrix-password' }, { ip: '127.0.0.1' });
   return { user: (await stack.services.sessions.getUser(token))!, token };
 }
 

@@ -51,6 +51,9 @@ export class LimitError extends Error {
   }
 }
 
+/** A time as LimitError messages name it, "2026-11-27 00:00 UTC": one reading for every client; UIs show local time from `retryAt`. */
+export const formatUtc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /** A dependency (Temporal, the database) is down; the request may succeed later. */
 export class UnavailableError extends Error {
   static readonly type = 'UnavailableError';

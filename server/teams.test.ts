@@ -18,10 +18,10 @@ afterAll(async () => {
 });
 
 let seq = 0;
-/** A new account through the same service the sign-up page uses, signed in. */
+/** A new account through the same service the sign-up page uses, signed in; each from its own address (sign-ups are limited per address). */
 async function newUser(name: string) {
   const email = `${name.toLowerCase()}-${++seq}@example.com`;
-  const { token } = await stack.services.auth.signUp({ name, email, password: 'long-enough-password' });
+  const { token } = await stack.services.auth.signUp({ name, email, password: 'long-enough-password' }, { ip: `10.0.0.${seq}` });
   const user = (await stack.services.sessions.getUser(token))!;
   return { user, token, caller: createCaller({ services: stack.services, user }) };
 }
@@ -42,7 +42,7 @@ const audits = (teamId: string) =>
 
 describe('sign-up', () => {
   it('creates the account with a hashed password and a working session, in no team', async () => {
-    const { token } = await stack.services.auth.signUp({ name: ' Ana ', email: ' Ana@Example.com ', password: 'correct horse battery' });
+    const { token } = await stack.services.auth.signUp({ name: ' Ana ', email: ' Ana@Example.com ', password: 'correct horse battery' }, { ip: '127.0.0.1' });
     const user = await stack.services.sessions.getUser(token);
     expect(user).toMatchObject({ name: 'Ana', email: 'ana@example.com', isAdmin: false });
     const row = await stack.prisma.user.findUniqueOrThrow({ where: { email: 'ana@example.com' } });
@@ -59,7 +59,7 @@ describe('sign-up', () => {
   ])('refuses %o on the field %s and creates nothing', async (input, field, message) => {
     const users = await stack.prisma.user.count();
     const sessions = await stack.prisma.session.count();
-    const error = await stack.services.auth.signUp(input).then(
+    const error = await stack.services.auth.signUp(input, { ip: '127.0.0.1' }).then(
       () => null,
       (e: unknown) => e,
     );
@@ -72,7 +72,7 @@ describe('sign-up', () => {
 
   it('lets exactly one of two concurrent sign-ups with one email through', async () => {
     const input = { name: 'Twin', email: 'twin@example.com', password: 'long-enough-password' };
-    const results = await Promise.allSettled([stack.services.auth.signUp(input), stack.services.auth.signUp(input)]);
+    const results = await Promise.allSettled([stack.services.auth.signUp(input, { ip: '127.0.0.1' }), stack.services.auth.signUp(input, { ip: '127.0.0.1' })]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(await stack.prisma.user.count({ where: { email: 'twin@example.com' } })).toBe(1);
   });

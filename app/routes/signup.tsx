@@ -1,11 +1,12 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { sessionCookie } from '../../server/auth/session';
-import { isError, ValidationError } from '../../server/errors';
+import { isError, LimitError, ValidationError } from '../../server/errors';
 import { MIN_PASSWORD_LENGTH, signUpInput } from '../../server/auth/signup-input';
 import { fieldErrorsOf } from '~/lib/forms.server';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
+import { FormError } from '~/components/FormError';
 
 export const meta: MetaFunction = () => [{ title: 'Create an account · Switchyard' }];
 
@@ -19,17 +20,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const parsed = signUpInput.safeParse(form);
   // What was typed comes back (never the password), so a refusal costs no retyping.
   const values = { name: String(form.name ?? ''), email: String(form.email ?? '') };
-  if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error.issues), values }, { status: 400 });
+  if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error.issues), formError: null, values }, { status: 400 });
   try {
-    const { token, expiresAt } = await context.services.auth.signUp(parsed.data);
+    const { token, expiresAt } = await context.services.auth.signUp(parsed.data, { ip: context.clientIp });
     const secure = new URL(request.url).protocol === 'https:';
     return redirect(safeRedirect(String(form.redirectTo ?? '')), {
       headers: { 'Set-Cookie': sessionCookie(token, expiresAt, secure) },
     });
   } catch (error) {
     if (isError(error, ValidationError)) {
-      return data({ fieldErrors: { [error.field ?? 'email']: error.message }, values }, { status: 400 });
+      return data({ fieldErrors: { [error.field ?? 'email']: error.message }, formError: null, values }, { status: 400 });
     }
+    if (isError(error, LimitError)) return data({ fieldErrors: {}, formError: error.message, values }, { status: 429 });
     throw error;
   }
 }
@@ -73,6 +75,7 @@ export default function SignUp() {
             <span className="hint" id="password-hint">At least {MIN_PASSWORD_LENGTH} characters.</span>
           )}
         </label>
+        <FormError message={result?.formError} />
         <button type="submit" disabled={busy}>
           {busy ? 'Creating your account…' : 'Create account'}
         </button>

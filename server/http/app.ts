@@ -57,6 +57,14 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
     ? () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
     : build;
   if (!remixBuild) throw new Error('createApp needs either a Vite dev server or a Remix build');
-  app.all('*', createRequestHandler({ build: remixBuild, getLoadContext: () => ({ services }) }));
+  // The client's address is the socket's peer: behind a reverse proxy every client shares the
+  // proxy's, so per-address limits (sign-up) then apply to all of them together.
+  app.all(
+    '*',
+    createRequestHandler({
+      build: remixBuild,
+      getLoadContext: (req) => ({ services, clientIp: req.socket.remoteAddress ?? 'unknown' }),
+    }),
+  );
   return app;
 }

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient, Tier } from '../generated/prisma/client';
-import { LimitError, ValidationError } from '../errors';
+import { formatUtc, LimitError, ValidationError } from '../errors';
 
 /**
  * Admission: whether a job may exist at all, decided in the web process before anything durable
@@ -60,8 +60,6 @@ export function budgetWindow(periodSeconds: number, now: number): { start: Date;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
-/** "2026-11-27 00:00 UTC": unambiguous for every reader of the message; the UI shows local time. */
-const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /** "day", "hour", "30 minutes", "2 days": the budget period as the refusal names it. */
 export function describePeriod(seconds: number): string {
@@ -112,7 +110,7 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
     if (refusal.kind === 'budget') {
       return new LimitError(
         `${team.name} has used ${count(refusal.used)} of the ${count(tier.tokenBudget)} tokens the ${tier.name} tier allows per ` +
-          `${describePeriod(tier.budgetPeriodSeconds)}; the budget resets at ${utc(refusal.resetsAt)}.`,
+          `${describePeriod(tier.budgetPeriodSeconds)}; the budget resets at ${formatUtc(refusal.resetsAt)}.`,
         refusal.resetsAt,
       );
     }
@@ -123,7 +121,7 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
       return new LimitError(`${limit}. You can submit another when one of them starts, or after cancelling one.`);
     }
     const retryAt = new Date(at + soonest);
-    return new LimitError(`${limit}. The next one is expected to start at ${utc(retryAt)}; submit again then.`, retryAt);
+    return new LimitError(`${limit}. The next one is expected to start at ${formatUtc(retryAt)}; submit again then.`, retryAt);
   }
 
   return {
