@@ -7,6 +7,7 @@ import type { SessionUser } from './auth/session';
 import type { PresenceEvent, RoomRequest } from './realtime/events';
 import { roomRequest } from './realtime/rooms';
 import { appRouter } from './trpc/root';
+import { seedTiers } from '../prisma/seed';
 
 /**
  * Who may call what. Every tRPC procedure and every Socket.IO room kind has a row; a procedure or
@@ -84,7 +85,18 @@ const procedures: Record<string, Row> = {
 
   // Everyone signed in sees the pools' counts; only T's members get T's jobs (and T named).
   'queue.get': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
+  // Global admins only. Edits write the seeded values back, so no other row sees a change.
+  'admin.tiers': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.tier': row(async () => ({ tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
+  'admin.createTier': row(() => ({ ...freeSettings, name: `matrix-${randomUUID().slice(0, 8)}` }), [U, FB, FB, FB, 'OK']),
+  'admin.updateTier': row(async () => ({ ...freeSettings, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
+  'admin.backends': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  // No backend is registered in this stack: the admin gets past the check and finds nothing.
+  'admin.updateBackend': row(() => ({ backendId: 'ollama@127.0.0.1:1', slots: 2 }), [U, FB, FB, FB, NF]),
 };
+
+const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
+const freeTierId = async () => (await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).id;
 
 type RoomKind = RoomRequest['kind'];
 const MATRIX_POOL = `matrix-pool-${randomUUID().slice(0, 8)}`;

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { createSessionStore } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
+import { createAdminService } from './admin';
 import { createAuthService } from './auth';
 import { createJobService } from './jobs';
 import { createInviteService } from './invites';
@@ -25,10 +26,11 @@ export function createServices(deps: ServiceDeps) {
   const sessions = createSessionStore(prisma, deps.sessionSecret);
   const projects = createProjectService(prisma);
   const teams = createTeamService(prisma);
+  const models = deps.models ?? [deps.defaultModel];
   return {
     prisma,
     temporal,
-    models: deps.models ?? [deps.defaultModel],
+    models,
     sessions,
     auth: createAuthService({ prisma, sessions }),
     projects,
@@ -36,6 +38,7 @@ export function createServices(deps: ServiceDeps) {
     invites: createInviteService({ prisma, teams }),
     queue: createQueueService({ prisma, temporal }),
     resources: createResourceService({ temporal }),
+    admin: createAdminService({ prisma, temporal, models }),
     jobs: createJobService({
       prisma,
       temporal,

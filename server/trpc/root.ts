@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from './init';
+import { adminRouter } from './routers/admin';
 import { invitesRouter } from './routers/invites';
 import { jobsRouter } from './routers/jobs';
 import { projectsRouter } from './routers/projects';
@@ -13,6 +14,7 @@ export const appRouter = router({
   invites: invitesRouter,
   queue: queueRouter,
   resources: resourcesRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,199 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus } from '../../workflows/scheduler-api';
+import type { SessionUser } from '../auth/session';
+import { NotFoundError, ValidationError } from '../errors';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { loadSchedulerSetup } from '../scheduler/setup';
+import type { TemporalProvider } from '../temporal/client';
+
+const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
+const distinct = (list: string[]) => new Set(list).size === list.length;
+
+/** What an admin sets on a tier. The name is not among them: jobs and the scheduler refer to tiers by name. */
+export const tierSettings = z.object({
+  weight: whole('Weight').min(1, 'Weight must be at least 1.').max(1_000, 'Weight must be at most 1,000.'),
+  basePriority: whole('Base priority').min(-100, 'Base priority must be between -100 and 100.').max(100, 'Base priority must be between -100 and 100.'),
+  maxRunningPerUser: whole('Max running').min(0, 'Max running must be 0 (no limit) or more.').max(1_000, 'Max running must be at most 1,000.'),
+  maxQueuedPerUser: whole('Max queued').min(0, 'Max queued must be 0 (no limit) or more.').max(10_000, 'Max queued must be at most 10,000.'),
+  tokenBudget: whole('Token budget').min(0, 'Token budget must be 0 (unlimited) or more.').max(2_147_483_647, 'Token budget is too large.'),
+  budgetPeriodSeconds: whole('Budget period').min(60, 'Budget period must be at least 60 seconds.').max(366 * 86_400, 'Budget period must be at most a year.'),
+  allowedModels: z.array(z.string().trim().min(1).max(200)).max(100).refine(distinct, 'Name each model once.'),
+  poolPreference: z
+    .array(z.string().trim().min(1).max(100))
+    .min(1, 'Name at least one pool.')
+    .max(20)
+    .refine(distinct, 'Name each pool once.'),
+  cloudFallback: z.boolean(),
+  cloudFallbackAfterSec: whole('Fallback wait').min(0, 'Fallback wait must be 0 or more seconds.').max(86_400, 'Fallback wait must be at most a day.'),
+  minShare: z.number({ error: 'Minimum share must be a number.' }).min(0, 'Minimum share must be between 0 and 1.').max(1, 'Minimum share must be between 0 and 1.'),
+  maxPromptChars: whole('Prompt limit').min(1, 'Prompt limit must be at least 1 character.').max(100_000, 'Prompt limit must be at most 100,000 (the most a job accepts).'),
+});
+export type TierSettings = z.infer<typeof tierSettings>;
+
+export const tierName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Use 1–40 lower-case letters, digits and dashes, starting with a letter or digit.');
+
+export const backendChange = z.object({
+  enabled: z.boolean().optional(),
+  slots: whole('Slots').min(1, 'Slots must be between 1 and 256.').max(256, 'Slots must be between 1 and 256.').optional(),
+});
+export type BackendChange = z.infer<typeof backendChange>;
+
+const tierSelect = {
+  id: true,
+  name: true,
+  weight: true,
+  basePriority: true,
+  maxRunningPerUser: true,
+  maxQueuedPerUser: true,
+  tokenBudget: true,
+  budgetPeriodSeconds: true,
+  allowedModels: true,
+  poolPreference: true,
+  cloudFallback: true,
+  cloudFallbackAfterSec: true,
+  minShare: true,
+  maxPromptChars: true,
+  updatedAt: true,
+  _count: { select: { teams: true } },
+} satisfies Prisma.TierSelect & Record<keyof TierSettings, true>;
+
+const backendSelect = {
+  id: true,
+  kind: true,
+  url: true,
+  pool: true,
+  slots: true,
+  models: true,
+  enabled: true,
+  rpmLimit: true,
+  updatedAt: true,
+} satisfies Prisma.BackendSelect;
+
+/** Whether the running scheduler took the change; it reads the database whenever it (re)starts anyway. */
+export type SchedulerNotice = 'updated' | 'not-running' | 'unreachable';
+
+interface AdminDeps {
+  prisma: PrismaClient;
+  temporal: TemporalProvider;
+  /** Models configured for this deployment (beside those the backends report). */
+  models: string[];
+}
+
+/** Tiers and backends, for global admins. Every change is audited and handed to the scheduler. */
+export function createAdminService({ prisma, temporal, models: configuredModels }: AdminDeps) {
+  const audit = (actor: SessionUser, action: string, targetType: string, targetId: string, data: Prisma.InputJsonValue) =>
+    prisma.auditLog.create({ data: { actorId: actor.id, action, targetType, targetId, data } });
+
+  async function tellScheduler(): Promise<SchedulerNotice> {
+    try {
+      const client = await temporal.get();
+      await client.workflow
+        .getHandle(schedulerWorkflowId(temporal.config.taskQueue))
+        .signal(configureSignal, await loadSchedulerSetup(prisma));
+      return 'updated';
+    } catch (error) {
+      return error instanceof WorkflowNotFoundError ? 'not-running' : 'unreachable';
+    }
+  }
+
+  async function schedulerStatus(): Promise<SchedulerStatus | null> {
+    try {
+      return await (await temporal.get()).workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(statusQuery);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Models and pools a tier may name: those the deployment is configured with, the backends
+   * report or serve, and those tiers already name (so an edit never fails on a value it keeps).
+   */
+  async function options() {
+    const [backends, tiers] = await Promise.all([
+      prisma.backend.findMany({ select: { pool: true, models: true } }),
+      prisma.tier.findMany({ select: { allowedModels: true, poolPreference: true } }),
+    ]);
+    const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+    return {
+      models: sorted([...configuredModels, ...backends.flatMap((b) => b.models), ...tiers.flatMap((t) => t.allowedModels)]),
+      pools: sorted([...backends.map((b) => b.pool), ...tiers.flatMap((t) => t.poolPreference)]),
+    };
+  }
+
+  async function requireKnown(settings: TierSettings): Promise<void> {
+    const known = await options();
+    const model = settings.allowedModels.find((m) => !known.models.includes(m));
+    if (model) throw new ValidationError(`No backend serves ${model}; known models: ${known.models.join(', ')}.`, 'allowedModels');
+    const pool = settings.poolPreference.find((p) => !known.pools.includes(p));
+    if (pool) throw new ValidationError(`There is no pool ${pool}; known pools: ${known.pools.join(', ')}.`, 'poolPreference');
+  }
+
+  return {
+    options,
+
+    async listTiers() {
+      return prisma.tier.findMany({ select: tierSelect, orderBy: [{ basePriority: 'asc' }, { name: 'asc' }] });
+    },
+
+    async getTier(tierId: string) {
+      const tier = await prisma.tier.findUnique({ where: { id: tierId }, select: tierSelect });
+      if (!tier) throw new NotFoundError('tier');
+      return tier;
+    },
+
+    async createTier(actor: SessionUser, name: string, settings: TierSettings) {
+      await requireKnown(settings);
+      const tier = await prisma.tier.create({ data: { name, ...settings }, select: tierSelect }).catch((error: unknown) => {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+          throw new ValidationError(`A tier named ${name} already exists.`, 'name');
+        }
+        throw error;
+      });
+      await audit(actor, 'tier.create', 'tier', tier.id, { name, ...settings });
+      return { tier, scheduler: await tellScheduler() };
+    },
+
+    async updateTier(actor: SessionUser, tierId: string, settings: TierSettings) {
+      await requireKnown(settings);
+      const before = await prisma.tier.findUnique({ where: { id: tierId }, select: tierSelect });
+      if (!before) throw new NotFoundError('tier');
+      const tier = await prisma.tier.update({ where: { id: tierId }, data: settings, select: tierSelect });
+      const changed = (Object.keys(settings) as (keyof TierSettings)[]).filter(
+        (key) => JSON.stringify(before[key]) !== JSON.stringify(settings[key]),
+      );
+      await audit(actor, 'tier.update', 'tier', tierId, {
+        name: tier.name,
+        before: Object.fromEntries(changed.map((key) => [key, before[key]])),
+        after: Object.fromEntries(changed.map((key) => [key, settings[key]])),
+      });
+      return { tier, scheduler: await tellScheduler() };
+    },
+
+    /** Backends as stored, with what the scheduler sees of them now (null while it cannot answer). */
+    async listBackends() {
+      const [backends, status] = await Promise.all([
+        prisma.backend.findMany({ select: backendSelect, orderBy: [{ pool: 'asc' }, { id: 'asc' }] }),
+        schedulerStatus(),
+      ]);
+      const live = new Map(status?.backends.map((b) => [b.id, { running: b.running, up: b.up }]));
+      return backends.map((backend) => ({ ...backend, live: live.get(backend.id) ?? null }));
+    },
+
+    async updateBackend(actor: SessionUser, backendId: string, change: BackendChange) {
+      const before = await prisma.backend.findUnique({ where: { id: backendId }, select: backendSelect });
+      if (!before) throw new NotFoundError('backend');
+      const backend = await prisma.backend.update({ where: { id: backendId }, data: change, select: backendSelect });
+      await audit(actor, 'backend.update', 'backend', backendId, {
+        before: { enabled: before.enabled, slots: before.slots },
+        after: { enabled: backend.enabled, slots: backend.slots },
+      });
+      return { backend, scheduler: await tellScheduler() };
+    },
+  };
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { backendChange, tierName, tierSettings } from '../../services/admin';
+import { adminProcedure, router } from '../init';
+
+/** Tiers and backends, for global admins; dead letters are `jobs.deadLetters`. */
+export const adminRouter = router({
+  tiers: adminProcedure.query(async ({ ctx }) => {
+    const [tiers, options] = await Promise.all([ctx.services.admin.listTiers(), ctx.services.admin.options()]);
+    return { tiers, options };
+  }),
+
+  tier: adminProcedure
+    .input(z.object({ tierId: z.uuid() }))
+    .query(async ({ ctx, input }) => {
+      const [tier, options] = await Promise.all([ctx.services.admin.getTier(input.tierId), ctx.services.admin.options()]);
+      return { tier, options };
+    }),
+
+  createTier: adminProcedure
+    .input(tierSettings.extend({ name: tierName }))
+    .mutation(({ ctx, input: { name, ...settings } }) => ctx.services.admin.createTier(ctx.user, name, settings)),
+
+  updateTier: adminProcedure
+    .input(tierSettings.extend({ tierId: z.uuid() }))
+    .mutation(({ ctx, input: { tierId, ...settings } }) => ctx.services.admin.updateTier(ctx.user, tierId, settings)),
+
+  backends: adminProcedure.query(({ ctx }) => ctx.services.admin.listBackends()),
+
+  updateBackend: adminProcedure
+    .input(
+      backendChange
+        .extend({ backendId: z.string().min(1).max(200) })
+        .refine((input) => input.enabled !== undefined || input.slots !== undefined, 'Nothing to change.'),
+    )
+    .mutation(({ ctx, input: { backendId, ...change } }) => ctx.services.admin.updateBackend(ctx.user, backendId, change)),
+});
