@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedTiers } from '../prisma/seed';
+import { useTestDatabase } from '../scripts/testing/db';
+import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
+import { useTemporal } from '../scripts/testing/temporal';
+import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
+import { isError, ValidationError } from './errors';
+import { createSimulator, type Simulator } from './llm/simulator';
+
+/** Admin edits of tiers and backends against the real PostgreSQL and the scheduler workflow on the Temporal dev server. */
+
+const db = useTestDatabase({ seed: true });
+const temporal = useTemporal();
+let stack: JobStack;
+let sim: Simulator;
+
+beforeAll(async () => {
+  // One slow slot: a job holds it while another waits.
+  sim = await createSimulator({ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 });
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await sim?.close();
+});
+
+const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
+const admin = () => stack.signIn('admin@switchyard.dev', 'admin-password');
+const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
+
+async function refusal(promise: Promise<unknown>, code: TRPCError['code']): Promise<TRPCError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCError);
+  expect((error as TRPCError).code).toBe(code);
+  return error as TRPCError;
+}
+
+async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Field → message, as the form shows them. */
+const fieldsOf = (error: TRPCError) =>
+  error.cause instanceof ZodError
+    ? Object.fromEntries(error.cause.issues.map((issue) => [String(issue.path[0]), issue.message]))
+    : isError(error.cause, ValidationError)
+      ? { [error.cause.field!]: error.cause.message }
+      : {};
+
+describe('admin: tier edits', () => {
+  it('refuses bad edits field by field and changes nothing', async () => {
+    const { caller } = await admin();
+    const tier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+    const audits = await stack.prisma.auditLog.count();
+
+    const ranges = await refusal(
+      caller.admin.updateTier({ ...freeSettings, tierId: tier.id, weight: 0, minShare: 1.5, basePriority: 500, poolPreference: [] }),
+      'BAD_REQUEST',
+    );
+    expect(fieldsOf(ranges)).toEqual({
+      weight: 'Weight must be at least 1.',
+      minShare: 'Minimum share must be between 0 and 1.',
+      basePriority: 'Base priority must be between -100 and 100.',
+      poolPreference: 'Name at least one pool.',
+    });
+    const model = await refusal(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, allowedModels: ['gpt-9'] }), 'BAD_REQUEST');
+    expect(fieldsOf(model)).toEqual({ allowedModels: expect.stringMatching(/^No backend serves gpt-9; known models: .*qwen2\.5-coder:7b/) });
+    const pool = await refusal(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, poolPreference: ['local', 'mars'] }), 'BAD_REQUEST');
+    expect(fieldsOf(pool)).toEqual({ poolPreference: expect.stringMatching(/^There is no pool mars; known pools: cloud, dedicated, local\.$/) });
+    const taken = await refusal(caller.admin.createTier({ ...freeSettings, name: 'free' }), 'BAD_REQUEST');
+    expect(fieldsOf(taken)).toEqual({ name: 'A tier named free already exists.' });
+    await refusal(caller.admin.updateTier({ ...freeSettings, tierId: randomUUID() }), 'NOT_FOUND');
+
+    expect(await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).toEqual(tier);
+    expect(await stack.prisma.tier.count()).toBe(seedTiers.length);
+    expect(await stack.prisma.auditLog.count()).toBe(audits);
+  });
+
+  it('refuses non-admins, changing nothing', async () => {
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const tier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+    await refusal(demo.caller.admin.updateTier({ ...freeSettings, tierId: tier.id, weight: 50 }), 'FORBIDDEN');
+    await refusal(demo.caller.admin.updateBackend({ backendId: stack.backendIds[0]!, enabled: false }), 'FORBIDDEN');
+    expect(await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).toEqual(tier);
+    expect((await stack.prisma.backend.findUniqueOrThrow({ where: { id: stack.backendIds[0]! } })).enabled).toBe(true);
+  });
+});
+
+describe('admin: edits reach the running scheduler', () => {
+  it('a tier’s new base priority moves its waiting job at once, and the edit is audited', async () => {
+    const { caller, user } = await admin();
+    const name = `edited-${randomUUID().slice(0, 6)}`;
+    const created = await caller.admin.createTier({ ...freeSettings, name, poolPreference: ['local'], basePriority: 0, tokenBudget: 0 });
+    expect(created.scheduler).toBe('updated');
+    const team = await stack.prisma.team.create({
+      data: { name: 'Edited', slug: name, tierId: created.tier.id, projects: { create: { name: 'P' } }, memberships: { create: { userId: user.id } } },
+      include: { projects: true },
+    });
+    const submit = (requirements: string) =>
+      caller.jobs.submit({ projectId: team.projects[0]!.id, requirements, clientKey: randomUUID(), priority: 'normal' });
+    const running = await submit('holds the only slot');
+    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: running.id } })).status === 'running', 'the first job to run');
+    const waiting = await submit('waits');
+    const before = await until(() => scheduler().query(positionQuery, waiting.id), 'the waiting job’s position');
+
+    const edited = await caller.admin.updateTier({ ...freeSettings, tierId: created.tier.id, poolPreference: ['local'], basePriority: 50, tokenBudget: 0 });
+    expect(edited.scheduler).toBe('updated');
+    // Aging may add a point meanwhile; only the edit adds fifty.
+    await until(
+      async () => ((await scheduler().query(positionQuery, waiting.id))?.effectivePriority ?? -Infinity) >= before.effectivePriority + 50,
+      'the scheduler to apply the new base priority',
+    );
+    const audit = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'tier.update', targetId: created.tier.id } });
+    expect(audit).toMatchObject({ actorId: user.id, data: { name, before: { basePriority: 0 }, after: { basePriority: 50 } } });
+
+    for (const job of [waiting, running]) await caller.jobs.cancel({ jobId: job.id });
+  }, 90_000);
+
+  it('a backend’s slots and enabled flag reach the scheduler, and are audited', async () => {
+    const { caller } = await admin();
+    const id = stack.backendIds[0]!;
+    const seen = async () => (await scheduler().query(statusQuery)).backends.find((b) => b.id === id);
+
+    expect((await caller.admin.updateBackend({ backendId: id, slots: 3 })).scheduler).toBe('updated');
+    await until(async () => (await seen())?.slots === 3, 'three slots');
+    expect((await caller.admin.backends()).find((b) => b.id === id)).toMatchObject({ slots: 3, enabled: true, pool: 'local', live: { up: true } });
+
+    await caller.admin.updateBackend({ backendId: id, enabled: false });
+    await until(async () => (await seen()) === undefined, 'the disabled backend to leave the scheduler');
+    await caller.admin.updateBackend({ backendId: id, enabled: true });
+    await until(async () => (await seen())?.slots === 3, 'the backend to come back');
+
+    const audits = await stack.prisma.auditLog.findMany({ where: { action: 'backend.update', targetId: id }, orderBy: { id: 'asc' } });
+    expect(audits.map((a) => a.data)).toEqual([
+      { before: { enabled: true, slots: 1 }, after: { enabled: true, slots: 3 } },
+      { before: { enabled: true, slots: 3 }, after: { enabled: false, slots: 3 } },
+      { before: { enabled: false, slots: 3 }, after: { enabled: true, slots: 3 } },
+    ]);
+    const empty = await refusal(caller.admin.updateBackend({ backendId: id }), 'BAD_REQUEST');
+    expect(empty.message).toContain('Nothing to change.');
+    const slots = await refusal(caller.admin.updateBackend({ backendId: id, slots: 0 }), 'BAD_REQUEST');
+    expect(fieldsOf(slots)).toEqual({ slots: 'Slots must be between 1 and 256.' });
+  }, 60_000);
+});
