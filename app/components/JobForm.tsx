@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { describeRetry } from '~/lib/retry-time';
 import { useTRPC } from '~/lib/trpc';
 import { FormError } from './FormError';
 
@@ -23,8 +24,14 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
       },
     }),
   );
-  const fieldErrors = (submit.error?.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors ?? {};
-  const formError = submit.error && Object.keys(fieldErrors).length === 0 ? submit.error.message : null;
+  const errorData = submit.error?.data as { fieldErrors?: Record<string, string> | null; retryAt?: string | null } | undefined;
+  const fieldErrors = errorData?.fieldErrors ?? {};
+  const retryAt = errorData?.retryAt ? new Date(errorData.retryAt) : null;
+  // A refusal by limit names it and, when known, when it frees (cap, token budget).
+  const formError =
+    submit.error && Object.keys(fieldErrors).length === 0
+      ? [submit.error.message, retryAt && describeRetry(retryAt, new Date())].filter(Boolean).join(' ')
+      : null;
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -50,18 +57,27 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
           onChange={(e) => setRequirements(e.target.value)}
           placeholder="A TypeScript function that parses ISO dates and returns the weekday"
           aria-invalid={!!fieldErrors.requirements}
+          aria-describedby={fieldErrors.requirements ? 'requirements-error' : undefined}
         />
-        {fieldErrors.requirements && <span className="error">{fieldErrors.requirements}</span>}
+        {fieldErrors.requirements && (
+          <span className="error" id="requirements-error">
+            {fieldErrors.requirements}
+          </span>
+        )}
       </label>
       <div className="row">
         <label className="field">
           <span>Model</span>
-          <select name="model" aria-invalid={!!fieldErrors.model}>
+          <select name="model" aria-invalid={!!fieldErrors.model} aria-describedby={fieldErrors.model ? 'model-error' : undefined}>
             {models.map((m) => (
               <option key={m}>{m}</option>
             ))}
           </select>
-          {fieldErrors.model && <span className="error">{fieldErrors.model}</span>}
+          {fieldErrors.model && (
+            <span className="error" id="model-error">
+              {fieldErrors.model}
+            </span>
+          )}
         </label>
         <label className="field">
           <span>Priority</span>

@@ -1,7 +1,7 @@
 import { Form, Link, NavLink } from '@remix-run/react';
 
 /** The signed-in top bar: where you are, who you are, and the way out. */
-export function TopBar({ user }: { user: { name: string; email: string } }) {
+export function TopBar({ user }: { user: { name: string; email: string; isAdmin: boolean } }) {
   return (
     <header className="topbar">
       <Link to="/projects" className="brand">
@@ -11,6 +11,7 @@ export function TopBar({ user }: { user: { name: string; email: string } }) {
         <NavLink to="/projects">Projects</NavLink>
         <NavLink to="/teams">Teams</NavLink>
         <NavLink to="/queue">Queue</NavLink>
+        {user.isAdmin && <NavLink to="/admin">Admin</NavLink>}
       </nav>
       <div className="topbar-user">
         <span title={user.email}>{user.name}</span>

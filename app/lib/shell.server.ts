@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { requireUser } from './session.server';
 
-/** Loader of the signed-in layouts (/projects, /teams): the user the top bar shows. */
+/** Loader of the signed-in layouts (/projects, /teams, /admin): the user the top bar shows. */
 export async function shellLoader({ request, context }: LoaderFunctionArgs) {
-  const { id, name, email } = await requireUser(request, context);
-  return { user: { id, name, email } };
+  const { id, name, email, isAdmin } = await requireUser(request, context);
+  return { user: { id, name, email, isAdmin } };
 }

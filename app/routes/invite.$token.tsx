@@ -9,7 +9,7 @@ export const meta: MetaFunction = () => [{ title: 'Team invite · Switchyard' }]
 // Signed-out visitors go through sign-in (or sign-up, linked from there) and come back here.
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { user, caller } = await requireCaller(request, context);
-  const me = { name: user.name, email: user.email };
+  const me = { name: user.name, email: user.email, isAdmin: user.isAdmin };
   try {
     return { me, invite: await caller.invites.preview({ token: params.token! }), problem: null };
   } catch (error) {

@@ -1,0 +1,225 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react';
+import { formErrorsFrom } from '~/lib/forms.server';
+import { schedulerNoticeText } from '~/lib/scheduler-notice';
+import { requireCaller } from '~/lib/session.server';
+
+export const meta: MetaFunction = () => [{ title: 'Admin · Switchyard' }];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { caller } = await requireCaller(request, context);
+  const [{ tiers }, backends, deadLetters] = await Promise.all([
+    caller.admin.tiers(),
+    caller.admin.backends(),
+    caller.jobs.deadLetters({ limit: 50 }),
+  ]);
+  return { tiers, backends, deadLetters };
+}
+
+type Intent = 'setSlots' | 'setEnabled' | 'retry';
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { caller } = await requireCaller(request, context);
+  const form = await request.formData();
+  const field = (name: string) => String(form.get(name) ?? '');
+  const intent = field('intent') as Intent;
+  // Which row a refusal belongs to.
+  const target = field('backendId') || field('jobId');
+  try {
+    switch (intent) {
+      case 'setSlots': {
+        const slots = field('slots').trim();
+        const { scheduler } = await caller.admin.updateBackend({ backendId: target, slots: slots === '' ? Number.NaN : Number(slots) });
+        return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
+      }
+      case 'setEnabled': {
+        const { scheduler } = await caller.admin.updateBackend({ backendId: target, enabled: field('enabled') === 'true' });
+        return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
+      }
+      case 'retry':
+        await caller.jobs.retry({ jobId: target });
+        return { ok: true as const, target, message: { text: 'The job runs again.', ok: true } };
+      default:
+        return data({ ok: false as const, target, error: 'Unknown action.' }, { status: 400 });
+    }
+  } catch (error) {
+    const errors = formErrorsFrom(error);
+    if (!errors) throw error;
+    return data({ ok: false as const, target, error: Object.values(errors.fieldErrors)[0] ?? errors.formError }, { status: errors.status });
+  }
+}
+
+type Data = ReturnType<typeof useLoaderData<typeof loader>>;
+type ActionResult = ReturnType<typeof useActionData<typeof action>>;
+
+/** The outcome of the last action, shown on the row it concerned. */
+function Outcome({ result, target }: { result: ActionResult; target: string }) {
+  if (!result || result.target !== target) return null;
+  if (!result.ok) {
+    return (
+      <p className="error" role="alert">
+        {result.error}
+      </p>
+    );
+  }
+  return (
+    <p className={result.message.ok ? 'notice' : 'warning'} role="status">
+      {result.message.text}
+    </p>
+  );
+}
+
+export default function AdminPage() {
+  const { tiers, backends, deadLetters } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  return (
+    <main className="page stack">
+      <h1>Admin</h1>
+      <Tiers tiers={tiers} />
+      <Backends backends={backends} result={result} />
+      <DeadLetters jobs={deadLetters} result={result} />
+    </main>
+  );
+}
+
+// One fixed locale and UTC: the server renders this page, and the browser must hydrate the same text.
+const number = (n: number) => n.toLocaleString('en-US');
+const limit = (n: number) => (n === 0 ? 'no limit' : number(n));
+
+function Tiers({ tiers }: { tiers: Data['tiers'] }) {
+  return (
+    <section className="card" aria-labelledby="tiers-heading">
+      <div className="row spread">
+        <h2 id="tiers-heading">Tiers</h2>
+        <Link to="/admin/tiers/new">New tier</Link>
+      </div>
+      <div className="table-scroll">
+        <table className="data-table">
+          <thead>
+            <tr>
+              <th scope="col">Tier</th>
+              <th scope="col">Teams</th>
+              <th scope="col">Weight</th>
+              <th scope="col">Base priority</th>
+              <th scope="col">Running / queued per user</th>
+              <th scope="col">Token budget</th>
+              <th scope="col">Models</th>
+              <th scope="col">Pools</th>
+              <th scope="col">Cloud fallback</th>
+              <th scope="col">Min share</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tiers.map((tier) => (
+              <tr key={tier.id}>
+                <th scope="row">
+                  <Link to={`/admin/tiers/${tier.id}`} aria-label={`Edit tier ${tier.name}`}>
+                    {tier.name}
+                  </Link>
+                </th>
+                <td>{tier._count.teams}</td>
+                <td>{tier.weight}</td>
+                <td>{tier.basePriority}</td>
+                <td>
+                  {limit(tier.maxRunningPerUser)} / {limit(tier.maxQueuedPerUser)}
+                </td>
+                <td>{tier.tokenBudget === 0 ? 'unlimited' : `${number(tier.tokenBudget)} per ${number(tier.budgetPeriodSeconds)} s`}</td>
+                <td>{tier.allowedModels.length > 0 ? tier.allowedModels.join(', ') : 'all'}</td>
+                <td>{tier.poolPreference.join(' → ')}</td>
+                <td>{tier.cloudFallback ? `after ${tier.cloudFallbackAfterSec} s` : 'no'}</td>
+                <td>{tier.minShare}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Backends({ backends, result }: { backends: Data['backends']; result: ActionResult }) {
+  return (
+    <section className="card" aria-labelledby="backends-heading">
+      <h2 id="backends-heading">Backends</h2>
+      {backends.length === 0 ? (
+        <p className="empty">No backend is registered yet; workers register theirs when they start.</p>
+      ) : (
+        <ul className="member-list">
+          {backends.map((backend) => (
+            <li key={backend.id} className="member">
+              <div className="member-who">
+                <span className="member-name">
+                  {backend.id} <span className="badge">{backend.pool}</span>{' '}
+                  {!backend.enabled ? <span className="badge">disabled</span> : backend.live && !backend.live.up && <span className="badge">down</span>}
+                </span>
+                <span className="muted member-email">
+                  {backend.kind} · {backend.models.join(', ') || 'no models reported'}
+                  {backend.live && ` · ${backend.live.running} of ${backend.slots} slots busy`}
+                </span>
+              </div>
+              <div className="row member-actions">
+                <Form method="post" className="row">
+                  <input type="hidden" name="intent" value="setSlots" />
+                  <input type="hidden" name="backendId" value={backend.id} />
+                  <label htmlFor={`slots-${backend.id}`}>Slots</label>
+                  <input id={`slots-${backend.id}`} name="slots" type="number" min={1} max={256} defaultValue={backend.slots} key={backend.slots} className="slots-input" />
+                  <button type="submit" className="secondary" aria-label={`Save slots of ${backend.id}`}>
+                    Save
+                  </button>
+                </Form>
+                <Form method="post">
+                  <input type="hidden" name="intent" value="setEnabled" />
+                  <input type="hidden" name="backendId" value={backend.id} />
+                  <input type="hidden" name="enabled" value={String(!backend.enabled)} />
+                  <button type="submit" className={backend.enabled ? 'danger' : 'secondary'} aria-label={`${backend.enabled ? 'Disable' : 'Enable'} ${backend.id}`}>
+                    {backend.enabled ? 'Disable' : 'Enable'}
+                  </button>
+                </Form>
+              </div>
+              <div className="member-error">
+                <Outcome result={result} target={backend.id} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function DeadLetters({ jobs, result }: { jobs: Data['deadLetters']; result: ActionResult }) {
+  return (
+    <section className="card" aria-labelledby="dead-heading">
+      <h2 id="dead-heading">Dead letters</h2>
+      {jobs.length === 0 ? (
+        <p className="empty">No job has exhausted its retries.</p>
+      ) : (
+        <ul className="member-list">
+          {jobs.map((job) => (
+            <li key={job.id} className="member">
+              <div className="member-who">
+                <span className="member-name">
+                  {job.team.name} · {job.user.name} · {job.model}
+                </span>
+                <span className="muted member-email">
+                  {job.finishedAt ? `${new Date(job.finishedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC · ` : ''}
+                  {job.error ?? 'no error recorded'}
+                </span>
+              </div>
+              <Form method="post">
+                <input type="hidden" name="intent" value="retry" />
+                <input type="hidden" name="jobId" value={job.id} />
+                <button type="submit" className="secondary" aria-label={`Retry job ${job.id} of ${job.team.name}`}>
+                  Retry
+                </button>
+              </Form>
+              <div className="member-error">
+                <Outcome result={result} target={job.id} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
