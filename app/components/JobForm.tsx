@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { describeRetry } from '~/lib/retry-time';
 import { useTRPC } from '~/lib/trpc';
 import { FormError } from './FormError';
@@ -15,6 +15,10 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
   // One key per intended job: a double click or a retried request cannot start it twice.
   const [clientKey, setClientKey] = useState(() => crypto.randomUUID());
   const [requirements, setRequirements] = useState('');
+  // The form submits through tRPC only; before hydration a click would send it as a GET, the
+  // prompt in the URL.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const submit = useMutation(
     trpc.jobs.submit.mutationOptions({
       onSuccess: (job) => {
@@ -89,7 +93,7 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
         </label>
       </div>
       <FormError message={formError} />
-      <button type="submit" disabled={submit.isPending}>
+      <button type="submit" disabled={!hydrated || submit.isPending}>
         {submit.isPending ? 'Submitting…' : 'Run job'}
       </button>
     </form>

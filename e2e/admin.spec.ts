@@ -1,0 +1,43 @@
+import { expect, test, users } from './fixtures';
+
+test('an admin edits a tier: a bad value is refused beside its field, a good one reaches the scheduler', async ({ page, signIn }) => {
+  await signIn(page, users.admin.email, users.admin.password);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { name: 'Admin', exact: true })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Backends' })).toContainText('local');
+
+  await page.getByRole('link', { name: 'Edit tier enterprise' }).click();
+  await expect(page.getByRole('heading', { name: 'Tier enterprise' })).toBeVisible();
+  const weight = page.getByLabel('Fair-share weight');
+  await weight.fill('0');
+  await page.getByRole('button', { name: 'Save tier' }).click();
+  await expect(weight).toHaveAttribute('aria-invalid', 'true');
+  await expect(weight).toHaveAccessibleDescription('Weight must be at least 1.');
+  await expect(weight).toHaveValue('0');
+
+  // The seeded value again: other tests' jobs see no difference.
+  await weight.fill('4');
+  await page.getByRole('button', { name: 'Save tier' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved; the scheduler applies it from now on.');
+  await expect(weight).toHaveAttribute('aria-invalid', 'false');
+  await page.screenshot({ path: test.info().outputPath('admin-tier-1280.png'), fullPage: true });
+});
+
+test('a non-admin sees no Admin link and is refused the page', async ({ page, signIn }) => {
+  await signIn(page, users.demo.email, users.demo.password);
+  await expect(page.getByRole('heading', { name: 'Projects' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await page.goto('/admin');
+  await expect(page.getByRole('alert')).toContainText('This page is for administrators.');
+});
+
+test('a prompt over the tier’s limit is refused beside the field', async ({ page, signIn }) => {
+  await signIn(page, users.demo.email, users.demo.password);
+  await page.getByRole('link', { name: 'Demo Project' }).click();
+  const requirements = page.getByLabel('Requirements');
+  // The demo team is on the premium tier: 32,000 characters.
+  await requirements.fill('x'.repeat(32_001));
+  await page.getByRole('button', { name: 'Run job' }).click();
+  await expect(requirements).toHaveAccessibleDescription('Requirements are 32,001 characters; the premium tier allows 32,000.');
+  await expect(requirements).toHaveAttribute('aria-invalid', 'true');
+});
