@@ -182,8 +182,10 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     /** Admits or refuses the job before anything durable exists, then starts its workflow. */
     async submit(user: SessionUser, input: SubmitJobInput) {
       const project = await projects.require(user.id, input.projectId);
+      const { tier } = project.team;
+      const model = input.model ?? defaultModel;
       const { job, created } = await admission.admit(
-        { userId: user.id, team: project.team, model: input.model ?? defaultModel, requirements: input.requirements },
+        { userId: user.id, team: project.team, model, requirements: input.requirements },
         {
           existing: (tx) => findByKey(tx, user.id, input.clientKey),
           create: (tx) => {
@@ -196,7 +198,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
                 userId: user.id,
                 clientKey: input.clientKey,
                 requirements: input.requirements,
-                model: input.model ?? defaultModel,
+                model,
                 priority: PRIORITIES[input.priority],
                 workflowId: jobWorkflowId(id),
               },
