@@ -8,7 +8,7 @@ export const meta: MetaFunction = () => [{ title: 'Queue · Switchyard' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user, caller } = await requireCaller(request, context);
-  return { user: { id: user.id, name: user.name, email: user.email }, queue: await caller.queue.get() };
+  return { user: { id: user.id, name: user.name, email: user.email, isAdmin: user.isAdmin }, queue: await caller.queue.get() };
 }
 
 export default function QueuePage() {
