@@ -35,6 +35,10 @@ export interface SimulatorStats {
   requests: number;
   active: number;
   queued: number;
+  /** Configured slots (OLLAMA_NUM_PARALLEL). */
+  slots: number;
+  /** Slot-milliseconds held by requests since start: utilisation = Δ slotBusyMs / (Δt × slots). */
+  slotBusyMs: number;
   rejected: number;
   errors: number;
   cuts: number;
@@ -123,6 +127,8 @@ export class SimulatorCore {
       ...this.#counters,
       active: this.slots.active,
       queued: this.slots.queued,
+      slots: this.options.slots,
+      slotBusyMs: Math.round(this.slots.busyMs),
       modelLoads: this.residency.loads,
       loadedModels: this.residency.list().map((m) => m.name),
       disconnects: [...this.#disconnects],

@@ -1,0 +1,35 @@
+/** A scenario's time cap: a signal that fires at `deadline` (performance.now() time). */
+export interface Cap {
+  signal: AbortSignal;
+  deadline: number;
+  /** The time left, never below 1 ms (a timeout of 0 would mean "none" to some APIs). */
+  remainingMs(): number;
+  dispose(): void;
+}
+
+export function startCap(ms: number): Cap {
+  const controller = new AbortController();
+  const deadline = performance.now() + ms;
+  const timer = setTimeout(() => controller.abort(new Error(`scenario cap of ${Math.round(ms / 1000)} s reached`)), ms);
+  return {
+    signal: controller.signal,
+    deadline,
+    remainingMs: () => Math.max(1, deadline - performance.now()),
+    dispose: () => clearTimeout(timer),
+  };
+}
+
+/** Waits until `at` (performance.now() time), or less if the cap fires first. */
+export function sleepUntil(at: number, cap: AbortSignal): Promise<void> {
+  const ms = at - performance.now();
+  if (ms <= 0 || cap.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      cap.removeEventListener('abort', done);
+      resolve();
+    }
+    cap.addEventListener('abort', done, { once: true });
+  });
+}

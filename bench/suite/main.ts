@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../../scripts/lib/paths';
+import { startStack } from '../../scripts/lib/stack';
+import { burst, steady, type Arrivals } from './arrivals';
+import { waitForIdleBackends } from './backend-monitor';
+import { scenarioCapMs, simArgs, suiteConfig } from './config';
+import { describeMachine } from './machine';
+import { createPopulation } from './population';
+import { writeResults, type LevelResult, type SuiteResults } from './report';
+import { runScenario, type Design, type ScenarioContext, type ScenarioResult } from './scenario';
+import { TrpcHttp } from './trpc-http';
+
+/**
+ * `npm run bench [-- --quick]`: the seed's claim about concurrency, measured. For each level of
+ * concurrent users, the direct-call design and Switchyard serve the same users on the same
+ * simulated Ollama pool; then both take a steady stream of arrivals. Writes
+ * bench/results/{summary.json,report.md,*.svg}. The stack (PostgreSQL, Temporal, simulator,
+ * worker, web) runs as separate processes and is stopped at the end, on failure and on Ctrl-C.
+ */
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const config = suiteConfig(values.quick ? 'quick' : 'full');
+const startedAt = new Date().toISOString();
+const machine = describeMachine();
+const sessionSecret = randomBytes(32).toString('hex');
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+log(`${config.mode} run: levels ${config.levels.join(', ')}; steady ${config.steady.perSecond}/s for ${config.steady.seconds} s`);
+const stack = await startStack({
+  mode: 'test',
+  echo: false,
+  logFile: path.join(os.tmpdir(), `switchyard-bench-suite-${process.pid}.log`),
+  simInstances: config.sim.instances,
+  simArgs: simArgs(config.sim),
+  env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), LOG_LEVEL: 'warn' },
+  handleSignals: true,
+});
+const api = new TrpcHttp(stack.webUrl!, config.httpSockets);
+
+try {
+  const context: ScenarioContext = {
+    ollamaUrls: stack.ollamaUrls,
+    webUrl: stack.webUrl!,
+    api,
+    processes: stack.supervisor.processes(),
+  };
+  const run = async (design: Design, label: string, arrivals: Arrivals, population?: Awaited<ReturnType<typeof createPopulation>>) => {
+    if (!(await waitForIdleBackends(stack.ollamaUrls, 120_000))) log('warning: the backends were still busy after 2 minutes');
+    const capMs = scenarioCapMs(config.sim, arrivals.length) + (arrivals.at(-1) ?? 0);
+    log(`${label}: ${design}, ${arrivals.length} users (cap ${Math.round(capMs / 1000)} s)…`);
+    const result = await runScenario(context, design, arrivals, capMs, population);
+    log(
+      `${label}: ${design}: ${(result.completionRate * 100).toFixed(1)} % completed, p95 ${result.p95Ms} ms, ` +
+        `${result.throughputPerSecond} jobs/s, utilisation ${result.utilization ?? '–'}, errors ${JSON.stringify(result.errors)}` +
+        (design === 'switchyard' ? `, position update p95 ${result.positionUpdateP95Ms ?? '– (no queue:team events)'} ms` : ''),
+    );
+    return result;
+  };
+  const populate = (users: number, label: string) =>
+    createPopulation(stack.databaseUrl, sessionSecret, users, config.usersPerTeam, `${label}-${randomBytes(3).toString('hex')}`);
+
+  // Loads the model on every instance and warms JIT, pools and the workflow cache.
+  await run('baseline', 'warm-up', burst(config.sim.instances));
+  await run('switchyard', 'warm-up', burst(config.sim.instances), await populate(config.sim.instances, 'warm'));
+
+  const levels: LevelResult[] = [];
+  for (const users of config.levels) {
+    const population = await populate(users, `u${users}`);
+    const baseline = await run('baseline', `${users} users`, burst(users));
+    const switchyard = await run('switchyard', `${users} users`, burst(users), population);
+    levels.push({ users, baseline, switchyard });
+  }
+
+  const arrivals = steady(config.steady.perSecond, config.steady.seconds);
+  const steadyResults: Record<Design, ScenarioResult> = {
+    baseline: await run('baseline', 'steady', arrivals),
+    switchyard: await run('switchyard', 'steady', arrivals, await populate(arrivals.length, 'steady')),
+  };
+
+  const results: SuiteResults = {
+    config,
+    machine,
+    command: `npm run bench${values.quick ? ' -- --quick' : ''}`,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    levels,
+    steady: { ...config.steady, ...steadyResults },
+  };
+  const written = writeResults(path.join(repoRoot, 'bench/results'), results);
+  log(`wrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')}`);
+} finally {
+  api.close();
+  await stack.stop();
+}
