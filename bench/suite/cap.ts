@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** A scenario's time cap: a signal that fires at `deadline` (performance.now() time). */
 export interface Cap {
   signal: AbortSignal;
@@ -9,6 +11,8 @@ export interface Cap {
 
 export function startCap(ms: number): Cap {
   const controller = new AbortController();
+  // Every simulated user waits on it: thousands of listeners are the design, not a leak.
+  setMaxListeners(0, controller.signal);
   const deadline = performance.now() + ms;
   const timer = setTimeout(() => controller.abort(new Error(`scenario cap of ${Math.round(ms / 1000)} s reached`)), ms);
   return {

@@ -35,16 +35,24 @@ export const answerMs = (sim: SimSettings) => sim.ttftMs + (sim.tokens / sim.tok
 export const totalSlots = (sim: SimSettings) => sim.instances * sim.slots;
 
 /**
- * A scenario's time cap: twice the time the backends need for all its answers, plus a minute for
- * start-up and stragglers. Past it, unfinished work counts as timed out and is cancelled.
+ * Jobs per second the orchestration sustains on this machine when others share it: the job path
+ * measured ~7/s on an idle machine (bench/results/overhead.json), and the suite's machine is busy.
+ */
+const ORCHESTRATION_PER_SECOND = 4;
+
+/**
+ * A scenario's time cap: a minute for start-up and stragglers plus twice the time its jobs need
+ * at the slower of the backends and the orchestration. Past it, unfinished work counts as timed
+ * out and is cancelled.
  */
 export function scenarioCapMs(sim: SimSettings, jobs: number): number {
-  return 60_000 + (2 * jobs * answerMs(sim)) / totalSlots(sim);
+  const perJobMs = Math.max(answerMs(sim) / totalSlots(sim), 1000 / ORCHESTRATION_PER_SECOND);
+  return 60_000 + 2 * jobs * perJobMs;
 }
 
 const fullSim: SimSettings = { instances: 4, slots: 4, queue: 512, tokensPerSecond: 24, tokens: 64, ttftMs: 150, loadMs: 1500 };
 // A short queue, so that the quick run still shows what happens when it overflows.
-const quickSim: SimSettings = { instances: 4, slots: 4, queue: 32, tokensPerSecond: 40, tokens: 24, ttftMs: 150, loadMs: 1500 };
+const quickSim: SimSettings = { instances: 4, slots: 4, queue: 16, tokensPerSecond: 40, tokens: 24, ttftMs: 150, loadMs: 1500 };
 
 export function suiteConfig(mode: 'quick' | 'full'): SuiteConfig {
   const sim = mode === 'quick' ? quickSim : fullSim;
@@ -52,8 +60,8 @@ export function suiteConfig(mode: 'quick' | 'full'): SuiteConfig {
   const perSecond = Math.round(((0.8 * totalSlots(sim) * 1000) / answerMs(sim)) * 10) / 10;
   return {
     mode,
-    levels: mode === 'quick' ? [10, 50, 200] : [10, 100, 1000, 5000],
-    steady: { perSecond: mode === 'quick' ? Math.min(perSecond, 4) : perSecond, seconds: mode === 'quick' ? 10 : 90 },
+    levels: mode === 'quick' ? [10, 40, 120] : [10, 100, 1000, 5000],
+    steady: { perSecond: mode === 'quick' ? Math.min(perSecond, 2) : perSecond, seconds: mode === 'quick' ? 10 : 60 },
     sim,
     usersPerTeam: 50,
     httpSockets: 128,

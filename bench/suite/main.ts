@@ -9,8 +9,8 @@ import { waitForIdleBackends } from './backend-monitor';
 import { scenarioCapMs, simArgs, suiteConfig } from './config';
 import { describeMachine } from './machine';
 import { createPopulation } from './population';
-import { writeResults, type LevelResult, type SuiteResults } from './report';
-import { runScenario, type Design, type ScenarioContext, type ScenarioResult } from './scenario';
+import { writeResults, type SuiteResults } from './report';
+import { runScenario, type Design, type ScenarioContext } from './scenario';
 import { TrpcHttp } from './trpc-http';
 
 /**
@@ -66,31 +66,36 @@ try {
   await run('baseline', 'warm-up', burst(config.sim.instances));
   await run('switchyard', 'warm-up', burst(config.sim.instances), await populate(config.sim.instances, 'warm'));
 
-  const levels: LevelResult[] = [];
-  for (const users of config.levels) {
-    const population = await populate(users, `u${users}`);
-    const baseline = await run('baseline', `${users} users`, burst(users));
-    const switchyard = await run('switchyard', `${users} users`, burst(users), population);
-    levels.push({ users, baseline, switchyard });
-  }
-
-  const arrivals = steady(config.steady.perSecond, config.steady.seconds);
-  const steadyResults: Record<Design, ScenarioResult> = {
-    baseline: await run('baseline', 'steady', arrivals),
-    switchyard: await run('switchyard', 'steady', arrivals, await populate(arrivals.length, 'steady')),
-  };
-
+  // Steady arrivals first and the largest level last: results are written after every step, so
+  // a run stopped early (Ctrl-C, a cap) still leaves the steps it finished.
   const results: SuiteResults = {
     config,
     machine,
     command: `npm run bench${values.quick ? ' -- --quick' : ''}`,
     startedAt,
-    finishedAt: new Date().toISOString(),
-    levels,
-    steady: { ...config.steady, ...steadyResults },
+    finishedAt: '',
+    levels: [],
+    steady: undefined,
   };
-  const written = writeResults(path.join(repoRoot, 'bench/results'), results);
-  log(`wrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')}`);
+  const write = () => {
+    results.finishedAt = new Date().toISOString();
+    return writeResults(path.join(repoRoot, 'bench/results'), results);
+  };
+
+  const arrivals = steady(config.steady.perSecond, config.steady.seconds);
+  const steadyBaseline = await run('baseline', 'steady', arrivals);
+  const steadySwitchyard = await run('switchyard', 'steady', arrivals, await populate(arrivals.length, 'steady'));
+  results.steady = { ...config.steady, baseline: steadyBaseline, switchyard: steadySwitchyard };
+  write();
+
+  for (const users of config.levels) {
+    const population = await populate(users, `u${users}`);
+    const baseline = await run('baseline', `${users} users`, burst(users));
+    const switchyard = await run('switchyard', `${users} users`, burst(users), population);
+    results.levels.push({ users, baseline, switchyard });
+    write();
+  }
+  log(`wrote ${write().map((file) => path.relative(repoRoot, file)).join(', ')}`);
 } finally {
   api.close();
   await stack.stop();

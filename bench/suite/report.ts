@@ -23,6 +23,7 @@ export interface SuiteResults {
   steady: { perSecond: number; seconds: number; baseline: ScenarioResult; switchyard: ScenarioResult } | undefined;
 }
 
+const DESIGN_NAMES = { baseline: 'direct calls (baseline)', switchyard: 'Switchyard' } as const;
 const pct = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)} %`);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${(value / 1000).toFixed(2)} s`);
 const errors = (r: ScenarioResult) =>
@@ -66,7 +67,10 @@ export function writeResults(dir: string, results: SuiteResults): string[] {
     'utilization-samples.json': `${JSON.stringify(
       results.levels.map((l) => ({ users: l.users, baseline: l.baseline.utilizationSamples, switchyard: l.switchyard.utilizationSamples })),
     )}\n`,
-    'completion-rate.svg': lineChart({
+  };
+  const largest = results.levels.at(-1);
+  if (largest) {
+    files['completion-rate.svg'] = lineChart({
       title: 'Jobs completed, by concurrent users',
       xLabel: 'concurrent users (log scale)',
       yLabel: 'completion rate (%)',
@@ -74,31 +78,28 @@ export function writeResults(dir: string, results: SuiteResults): string[] {
       yMax: 105,
       markers: true,
       series: (['baseline', 'switchyard'] as const).map((design) => ({
-        name: design === 'baseline' ? 'direct calls (baseline)' : 'Switchyard',
+        name: DESIGN_NAMES[design],
         points: results.levels.map((l) => [l.users, l[design].completionRate * 100] as [number, number]),
       })),
-    }),
-    'p95.svg': lineChart({
+    });
+    files['p95.svg'] = lineChart({
       title: 'p95 completion time of completed jobs',
       xLabel: 'concurrent users (log scale)',
       yLabel: 'p95 (s)',
       xLog: true,
       markers: true,
       series: (['baseline', 'switchyard'] as const).map((design) => ({
-        name: design === 'baseline' ? 'direct calls (baseline)' : 'Switchyard',
+        name: DESIGN_NAMES[design],
         points: results.levels.map((l) => [l.users, (l[design].p95Ms ?? 0) / 1000] as [number, number]),
       })),
-    }),
-  };
-  const largest = results.levels.at(-1);
-  if (largest) {
+    });
     files['utilization.svg'] = lineChart({
       title: `Backend slot utilisation over time, ${largest.users.toLocaleString('en-US')} users`,
       xLabel: 'seconds since the burst',
       yLabel: 'busy slots (%)',
       yMax: 105,
       series: (['baseline', 'switchyard'] as const).map((design) => ({
-        name: design === 'baseline' ? 'direct calls (baseline)' : 'Switchyard',
+        name: DESIGN_NAMES[design],
         points: largest[design].utilizationSamples.map((s) => [s.t, s.busy * 100] as [number, number]),
       })),
     });
