@@ -25,7 +25,7 @@ export interface UtilizationReport {
   samples: UtilizationSample[];
 }
 
-type Stats = Pick<SimulatorStats, 'slotBusyMs' | 'slots' | 'queued' | 'active'>;
+type Stats = Pick<SimulatorStats, 'slotBusyMs' | 'clockMs' | 'slots' | 'queued' | 'active'>;
 
 async function readStats(urls: readonly string[]): Promise<Stats[]> {
   return Promise.all(urls.map(async (url) => (await (await fetch(`${url}/_sim/stats`)).json()) as Stats));
@@ -35,7 +35,7 @@ export async function startBackendMonitor(urls: readonly string[], outstanding: 
   const started = performance.now();
   const samples: UtilizationSample[] = [];
   const intervals: { busyMs: number; capacityMs: number; waiting: boolean }[] = [];
-  let previous = { at: started, stats: await readStats(urls) };
+  let previous = { stats: await readStats(urls), outstanding: outstanding() };
   let reading: Promise<void> = Promise.resolve();
 
   const sample = async () => {
@@ -43,16 +43,18 @@ export async function startBackendMonitor(urls: readonly string[], outstanding: 
     const stats = await readStats(urls);
     const busyMs = stats.reduce((sum, s, i) => sum + s.slotBusyMs - previous.stats[i]!.slotBusyMs, 0);
     const slots = stats.reduce((sum, s) => sum + s.slots, 0);
-    const capacityMs = slots * (at - previous.at);
+    // Intervals on the backends' own clocks: a reply delayed on a busy machine would skew ours.
+    const capacityMs = stats.reduce((sum, s, i) => sum + s.slots * (s.clockMs - previous.stats[i]!.clockMs), 0);
     const waiting = outstanding();
-    intervals.push({ busyMs, capacityMs, waiting: waiting > slots });
+    // Work waited through the interval only if it did at both ends (not while a burst was arriving or draining).
+    intervals.push({ busyMs, capacityMs, waiting: waiting > slots && previous.outstanding > slots });
     samples.push({
       t: round((at - started) / 1000, 2),
       busy: capacityMs > 0 ? round(busyMs / capacityMs, 3) : 0,
       queuedAtBackends: stats.reduce((sum, s) => sum + s.queued, 0),
       outstanding: waiting,
     });
-    previous = { at, stats };
+    previous = { stats, outstanding: waiting };
   };
   const timer = setInterval(() => {
     // A sample that is still being read (a busy machine) is not overtaken by the next one.

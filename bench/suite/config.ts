@@ -34,6 +34,9 @@ export const answerMs = (sim: SimSettings) => sim.ttftMs + (sim.tokens / sim.tok
 
 export const totalSlots = (sim: SimSettings) => sim.instances * sim.slots;
 
+/** Answers per second all slots together can give. */
+export const capacityPerSecond = (sim: SimSettings) => (totalSlots(sim) * 1000) / answerMs(sim);
+
 /**
  * Jobs per second the orchestration sustains on this machine when others share it: the job path
  * measured ~7/s on an idle machine (bench/results/overhead.json), and the suite's machine is busy.
@@ -57,7 +60,7 @@ const quickSim: SimSettings = { instances: 4, slots: 4, queue: 16, tokensPerSeco
 export function suiteConfig(mode: 'quick' | 'full'): SuiteConfig {
   const sim = mode === 'quick' ? quickSim : fullSim;
   // 80 % of what the slots can serve: the queue stays short and neither design should refuse work.
-  const perSecond = Math.round(((0.8 * totalSlots(sim) * 1000) / answerMs(sim)) * 10) / 10;
+  const perSecond = Math.round(0.8 * capacityPerSecond(sim) * 10) / 10;
   return {
     mode,
     levels: mode === 'quick' ? [10, 40, 120] : [10, 100, 1000, 5000],

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { answerMs, totalSlots, type SuiteConfig } from './config';
+import { answerMs, capacityPerSecond, totalSlots, type SuiteConfig } from './config';
 import type { Machine } from './machine';
 import type { ScenarioResult } from './scenario';
 import { lineChart } from './svg';
@@ -144,7 +144,7 @@ function markdown(results: SuiteResults): string {
     '',
     `Backends: ${sim.instances} simulated Ollama instances × ${sim.slots} slots (queue ${sim.queue}, 503 past it), ${sim.tokens} tokens ` +
       `per answer at ${sim.tokensPerSecond} tokens/s, first token after ${sim.ttftMs} ms, model load ${sim.loadMs} ms: ` +
-      `${(answerMs(sim) / 1000).toFixed(2)} s per answer, at most ${((totalSlots(sim) * 1000) / answerMs(sim)).toFixed(1)} answers/s. ` +
+      `${(answerMs(sim) / 1000).toFixed(2)} s per answer, at most ${capacityPerSecond(sim).toFixed(1)} answers/s. ` +
       'Same settings for both designs.',
     '',
     '## Burst: every user submits at the same moment',
@@ -163,7 +163,7 @@ function markdown(results: SuiteResults): string {
     const { perSecond, seconds, baseline, switchyard } = results.steady;
     lines.push(
       '',
-      `## Steady arrivals: ${perSecond} jobs/s for ${seconds} s (80 % of the backends' capacity)`,
+      `## Steady arrivals: ${perSecond} jobs/s for ${seconds} s (${Math.round((perSecond / capacityPerSecond(sim)) * 100)} % of the backends' capacity)`,
       '',
       '| design | completed | errors | p50 | p95 | p99 | jobs/s | CPU s web / worker / temporal / sim / db |',
       '|---|---:|---|---:|---:|---:|---:|---|',
@@ -186,7 +186,9 @@ function markdown(results: SuiteResults): string {
     '- Utilisation: slot-time held by requests at the backends (their `/_sim/stats`), over the intervals in which more jobs were ' +
       'unfinished than there are slots.',
     '- Position update latency: receive time − `at` of each `queue:team` event (the scheduler\'s time of the state); "–" when no such event came.',
-    '- Each scenario is capped at twice the backends\' time for its jobs plus a minute; past the cap unfinished jobs count as timed out and are cancelled.',
+    '- Each scenario is capped (see `capSeconds` in summary.json): a minute plus twice its jobs\' time at the slower of the backends and ' +
+      'an assumed 4 jobs/s of orchestration; past the cap unfinished jobs count as timed out and are cancelled.',
+    '- Utilisation samples are taken every 0.5 s on the backends\' own clocks; the chart shows them, the table their slot-time-weighted mean.',
   );
   return `${lines.join('\n')}\n`;
 }

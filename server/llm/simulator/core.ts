@@ -37,8 +37,10 @@ export interface SimulatorStats {
   queued: number;
   /** Configured slots (OLLAMA_NUM_PARALLEL). */
   slots: number;
-  /** Slot-milliseconds held by requests since start: utilisation = Δ slotBusyMs / (Δt × slots). */
+  /** Slot-milliseconds held by requests since start: utilisation = Δ slotBusyMs / (Δ clockMs × slots). */
   slotBusyMs: number;
+  /** The simulator's monotonic clock when these figures were taken, so readers need not trust their own timing. */
+  clockMs: number;
   rejected: number;
   errors: number;
   cuts: number;
@@ -129,6 +131,7 @@ export class SimulatorCore {
       queued: this.slots.queued,
       slots: this.options.slots,
       slotBusyMs: Math.round(this.slots.busyMs),
+      clockMs: Math.round(performance.now()),
       modelLoads: this.residency.loads,
       loadedModels: this.residency.list().map((m) => m.name),
       disconnects: [...this.#disconnects],
