@@ -15,22 +15,18 @@ export const BENCH_REQUIREMENTS = 'reverse a string';
 
 export interface BaselineRun {
   outcomes: Outcome[];
-  /** Requests arrived and not yet finished. */
-  outstanding(): number;
   done: Promise<void>;
 }
 
-export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, started: number, { signal: cap }: Cap): BaselineRun {
+export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, started: number, { signal: cap, timeoutLabel }: Cap): BaselineRun {
   const outcomes: Outcome[] = arrivals.map((at) => ({ arrivedAt: at }));
-  let outstanding = 0;
   // Independent clients: each has its own connection (fetch's default pool), as separate users would.
   const fetchWithCap: typeof fetch = (input, init) =>
     fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, cap]) : cap });
 
   const one = async (user: number, outcome: Outcome) => {
     await sleepUntil(started + outcome.arrivedAt, cap);
-    if (cap.aborted) return void (outcome.error = 'timeout (scenario cap)');
-    outstanding++;
+    if (cap.aborted) return void (outcome.error = timeoutLabel);
     try {
       const ollama = new Ollama({ host: ollamaUrls[user % ollamaUrls.length]!, fetch: fetchWithCap });
       const stream = await ollama.chat({
@@ -44,15 +40,12 @@ export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, s
       outcome.finishedAt = performance.now() - started;
     } catch (error) {
       outcome.finishedAt = performance.now() - started;
-      outcome.error = cap.aborted ? 'timeout (scenario cap)' : classifyDirectError(error);
-    } finally {
-      outstanding--;
+      outcome.error = cap.aborted ? timeoutLabel : classifyDirectError(error);
     }
   };
 
   return {
     outcomes,
-    outstanding: () => outstanding,
     done: Promise.all(outcomes.map((outcome, user) => one(user, outcome))).then(() => {}),
   };
 }

@@ -14,15 +14,23 @@ import { runScenario, type Design, type ScenarioContext } from './scenario';
 import { TrpcHttp } from './trpc-http';
 
 /**
- * `npm run bench [-- --quick]`: the seed's claim about concurrency, measured. For each level of
+ * `npm run bench [-- --quick] [--max-minutes N]`: the seed's claim about concurrency, measured. For each level of
  * concurrent users, the direct-call design and Switchyard serve the same users on the same
  * simulated Ollama pool; then both take a steady stream of arrivals. Writes
  * bench/results/{summary.json,report.md,*.svg}. The stack (PostgreSQL, Temporal, simulator,
  * worker, web) runs as separate processes and is stopped at the end, on failure and on Ctrl-C.
+ * --max-minutes shortens the caps of the last scenarios so that the whole run ends in time.
  */
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'max-minutes': { type: 'string' } } });
 const config = suiteConfig(values.quick ? 'quick' : 'full');
+const budgetMinutes = values['max-minutes'] === undefined ? Number.POSITIVE_INFINITY : Number(values['max-minutes']);
+if (!(budgetMinutes > 0)) throw new Error(`--max-minutes must be a positive number, got "${values['max-minutes']}"`);
+const runEndsAt = performance.now() + budgetMinutes * 60_000;
+// Scenarios still to run after the current one each keep this much of the budget.
+const RESERVE_PER_SCENARIO_MS = 90_000;
+const scenarioCount = 2 * (2 + config.levels.length);
+let scenariosRun = 0;
 const startedAt = new Date().toISOString();
 const machine = describeMachine();
 const sessionSecret = randomBytes(32).toString('hex');
@@ -49,9 +57,14 @@ try {
   };
   const run = async (design: Design, label: string, arrivals: Arrivals, population?: Awaited<ReturnType<typeof createPopulation>>) => {
     if (!(await waitForIdleBackends(stack.ollamaUrls, 120_000))) log('warning: the backends were still busy after 2 minutes');
-    const capMs = scenarioCapMs(config.sim, arrivals.length) + (arrivals.at(-1) ?? 0);
-    log(`${label}: ${design}, ${arrivals.length} users (cap ${Math.round(capMs / 1000)} s)…`);
-    const result = await runScenario(context, design, arrivals, capMs, population);
+    const ownCapMs = scenarioCapMs(config.sim, arrivals.length) + (arrivals.at(-1) ?? 0);
+    const budgetMs = runEndsAt - performance.now() - RESERVE_PER_SCENARIO_MS * (scenarioCount - ++scenariosRun);
+    const limit =
+      ownCapMs <= budgetMs
+        ? { capMs: ownCapMs, cause: 'scenario cap' as const }
+        : { capMs: Math.max(budgetMs, 30_000), cause: 'run time budget' as const };
+    log(`${label}: ${design}, ${arrivals.length} users (${limit.cause} ${Math.round(limit.capMs / 1000)} s)…`);
+    const result = await runScenario(context, design, arrivals, limit, population);
     log(
       `${label}: ${design}: ${(result.completionRate * 100).toFixed(1)} % completed, p95 ${result.p95Ms} ms, ` +
         `${result.throughputPerSecond} jobs/s, utilisation ${result.utilization ?? '–'}, errors ${JSON.stringify(result.errors)}` +
@@ -71,7 +84,7 @@ try {
   const results: SuiteResults = {
     config,
     machine,
-    command: `npm run bench${values.quick ? ' -- --quick' : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     startedAt,
     finishedAt: '',
     levels: [],

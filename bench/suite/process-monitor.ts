@@ -57,11 +57,14 @@ export function startProcessMonitor(processes: readonly { name: string; pid: num
   sample();
   const timer = setInterval(sample, intervalMs);
 
+  let figures: Record<string, ProcessFigures> | undefined;
   return {
+    /** The figures up to now; later calls return the same ones. */
     stop(): Record<string, ProcessFigures> {
       clearInterval(timer);
+      if (figures) return figures;
       const last = sample();
-      return Object.fromEntries(
+      return (figures = Object.fromEntries(
         watched.map(({ name, pid }) => [
           name,
           {
@@ -69,7 +72,7 @@ export function startProcessMonitor(processes: readonly { name: string; pid: num
             peakRssMb: round((peakKb.get(pid) ?? 0) / 1024),
           },
         ]),
-      );
+      ));
     },
   };
 }

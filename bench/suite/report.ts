@@ -186,8 +186,9 @@ function markdown(results: SuiteResults): string {
     '- Utilisation: slot-time held by requests at the backends (their `/_sim/stats`), over the intervals in which more jobs were ' +
       'unfinished than there are slots.',
     '- Position update latency: receive time − `at` of each `queue:team` event (the scheduler\'s time of the state); "–" when no such event came.',
-    '- Each scenario is capped (see `capSeconds` in summary.json): a minute plus twice its jobs\' time at the slower of the backends and ' +
-      'an assumed 4 jobs/s of orchestration; past the cap unfinished jobs count as timed out and are cancelled.',
+    '- Each scenario is capped (`capSeconds` in summary.json): a minute plus twice its jobs\' time at the slower of the backends and ' +
+      'an assumed 2 jobs/s of orchestration, or less when `--max-minutes` leaves less (`capCause`: "run time budget"); past the cap ' +
+      'unfinished jobs count as timed out and are cancelled.',
     '- Utilisation samples are taken every 0.5 s on the backends\' own clocks; the chart shows them, the table their slot-time-weighted mean.',
   );
   return `${lines.join('\n')}\n`;

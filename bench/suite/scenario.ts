@@ -14,7 +14,7 @@ import type { TrpcHttp } from './trpc-http';
 export type Design = 'baseline' | 'switchyard';
 
 export interface ScenarioResult extends OutcomeSummary {
-  /** Busy share of all backend slots while more work was unfinished than there are slots. */
+  /** Busy share of all backend slots while work waited for one (at the backends or in front of them). */
   utilization: number | null;
   utilizationOverall: number;
   utilizationSamples: UtilizationSample[];
@@ -22,6 +22,8 @@ export interface ScenarioResult extends OutcomeSummary {
   /** CPU seconds of the benchmark's own process (the simulated users). */
   clientCpuSeconds: number;
   capSeconds: number;
+  /** What set the cap: the scenario's own size, or what was left of the run's time budget. */
+  capCause: 'scenario cap' | 'run time budget';
   /** Switchyard only. */
   positionUpdates?: ReturnType<typeof latencyStats>;
   positionUpdateP95Ms?: number | null;
@@ -41,13 +43,14 @@ export async function runScenario(
   context: ScenarioContext,
   design: Design,
   arrivals: Arrivals,
-  capMs: number,
+  limit: { capMs: number; cause: 'scenario cap' | 'run time budget' },
   population: Population | undefined,
 ): Promise<ScenarioResult> {
   const observers = design === 'switchyard' ? await connectObservers(context.webUrl, population!) : [];
-  const cap = startCap(capMs);
-  let outstanding = () => 0;
-  const backends = await startBackendMonitor(context.ollamaUrls, () => outstanding());
+  const cap = startCap(limit.capMs, limit.cause);
+  // The direct design has no queue of its own: its waiting work is what queues at the backends.
+  let waitingInFront = () => 0;
+  const backends = await startBackendMonitor(context.ollamaUrls, () => waitingInFront());
   const processes = startProcessMonitor(context.processes);
   const cpuBefore = process.cpuUsage();
   try {
@@ -56,12 +59,11 @@ export async function runScenario(
     let extras: Partial<ScenarioResult> = {};
     if (design === 'baseline') {
       const run = runBaseline(context.ollamaUrls, arrivals, started, cap);
-      outstanding = run.outstanding;
       await run.done;
       outcomes = run.outcomes;
     } else {
       const run = runSwitchyard(context.api, observers, population!, arrivals, started, cap);
-      outstanding = run.outstanding;
+      waitingInFront = run.waitingInFront;
       const found = await run.done;
       outcomes = run.outcomes;
       const positions = latencyStats(found.positionLatencies);
@@ -82,12 +84,14 @@ export async function runScenario(
       utilizationSamples: utilization.samples,
       processes: processes.stop(),
       clientCpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
-      capSeconds: round(capMs / 1000),
+      capSeconds: round(limit.capMs / 1000),
+      capCause: limit.cause,
       ...extras,
     };
   } finally {
+    // Already stopped on success; on failure their timers must not keep the process alive.
     cap.dispose();
-    await backends.stop().catch(() => undefined);
+    await backends.stop();
     processes.stop();
     for (const observer of observers) observer.close();
   }

@@ -30,7 +30,8 @@ interface QueueTeamEvent {
 
 export interface SwitchyardRun {
   outcomes: Outcome[];
-  outstanding(): number;
+  /** Jobs submitted (or being submitted) that no event has shown running yet. */
+  waitingInFront(): number;
   done: Promise<SwitchyardExtras>;
 }
 
@@ -67,7 +68,7 @@ export function runSwitchyard(
   population: Population,
   arrivals: Arrivals,
   started: number,
-  { signal: cap, remainingMs }: Cap,
+  { signal: cap, remainingMs, timeoutLabel }: Cap,
 ): SwitchyardRun {
   const users = population.users.slice(0, arrivals.length);
   const outcomes: Outcome[] = arrivals.map((at) => ({ arrivedAt: at }));
@@ -75,6 +76,8 @@ export function runSwitchyard(
   const endedEarly = new Map<string, { at: number; status: JobStatusName }>();
   const extras: SwitchyardExtras = { positionLatencies: [], missedEvents: 0, reconnects: 0, submitMs: [] };
   let outstanding = 0;
+  /** Jobs whose latest event says running (a retried job goes back to queued). */
+  const running = new Set<string>();
   let lastEventAt = performance.now();
   let lookupNeeded = false;
 
@@ -86,6 +89,8 @@ export function runSwitchyard(
 
   const onJobUpdate = (event: JobUpdateEvent) => {
     lastEventAt = performance.now();
+    if (event.status === 'running') running.add(event.jobId);
+    else running.delete(event.jobId);
     if (!TERMINAL.includes(event.status)) return;
     const entry = pending.get(event.jobId);
     if (!entry) return void endedEarly.set(event.jobId, { at: lastEventAt, status: event.status });
@@ -109,7 +114,7 @@ export function runSwitchyard(
 
   const submitOne = async (outcome: Outcome, cookie: string, projectId: string) => {
     await sleepUntil(started + outcome.arrivedAt, cap);
-    if (cap.aborted) return void (outcome.error = 'timeout (scenario cap)');
+    if (cap.aborted) return void (outcome.error = timeoutLabel);
     outstanding++;
     const sent = performance.now();
     try {
@@ -127,7 +132,7 @@ export function runSwitchyard(
       } else pending.set(job.id, { outcome, cookie });
     } catch (error) {
       outcome.finishedAt = performance.now() - started;
-      outcome.error = cap.aborted ? 'timeout (scenario cap)' : `submit: ${error instanceof CallError ? error.kind : String(error)}`;
+      outcome.error = cap.aborted ? timeoutLabel : `submit: ${error instanceof CallError ? error.kind : String(error)}`;
       outstanding--;
     }
   };
@@ -148,36 +153,29 @@ export function runSwitchyard(
     const submits = Promise.all(outcomes.map((outcome, i) => submitOne(outcome, users[i]!.cookie, users[i]!.projectId))).then(() => {
       submitting = false;
     });
-    try {
-      while (!cap.aborted && (submitting || pending.size > 0)) {
-        await sleepUntil(performance.now() + 1_000, cap);
-        const quiet = performance.now() - lastEventAt > QUIET_MS;
-        if (!cap.aborted && pending.size > 0 && (lookupNeeded || (quiet && !submitting))) {
-          lookupNeeded = false;
-          await lookUpPending();
-          lastEventAt = performance.now();
-        }
-      }
-      await submits;
-      // Past the cap: what is still pending timed out; cancel it so it does not run into the next scenario.
-      const left = [...pending];
-      pending.clear();
-      for (const [, { outcome }] of left) {
-        outcome.error = 'timeout (scenario cap)';
-        outcome.finishedAt = performance.now() - started;
-      }
-      await mapLimit(left, CONTROL_CONCURRENCY, ([jobId, { cookie }]) =>
-        api.mutate(cookie, 'jobs.cancel', { jobId }, 30_000).catch(() => undefined),
-      );
-      return extras;
-    } finally {
-      for (const observer of observers) {
-        observer.socket.off('job:update', onJobUpdate);
-        (observer.socket as unknown as { off(event: string): void }).off('queue:team');
-        observer.socket.io.off('reconnect', onReconnect);
+    while (!cap.aborted && (submitting || pending.size > 0)) {
+      await sleepUntil(performance.now() + 1_000, cap);
+      const quiet = performance.now() - lastEventAt > QUIET_MS;
+      if (!cap.aborted && pending.size > 0 && (lookupNeeded || (quiet && !submitting))) {
+        lookupNeeded = false;
+        await lookUpPending();
+        lastEventAt = performance.now();
       }
     }
+    await submits;
+    // Past the cap: what is still pending timed out; cancel it so it does not run into the next scenario.
+    const left = [...pending];
+    pending.clear();
+    outstanding -= left.length;
+    for (const [, { outcome }] of left) {
+      outcome.error = timeoutLabel;
+      outcome.finishedAt = performance.now() - started;
+    }
+    await mapLimit(left, CONTROL_CONCURRENCY, ([jobId, { cookie }]) =>
+      api.mutate(cookie, 'jobs.cancel', { jobId }, 30_000).catch(() => undefined),
+    );
+    return extras;
   })();
 
-  return { outcomes, outstanding: () => outstanding, done };
+  return { outcomes, waitingInFront: () => Math.max(0, outstanding - running.size), done };
 }
