@@ -22,6 +22,7 @@ describe('Supervisor', () => {
     const match = await child.waitForLine(/ready (\d+)/);
     const grandchild = Number(match[1]);
     expect(alive(grandchild)).toBe(true);
+    expect(supervisor.processes()).toEqual([{ name: 'sh', pid: child.pid }]);
     await supervisor.stop();
     expect(groupAlive(child.pid!)).toBe(false);
     expect(alive(grandchild)).toBe(false);

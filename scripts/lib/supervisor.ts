@@ -242,6 +242,11 @@ export class Supervisor {
     }
   }
 
+  /** Name and pid of every child started, e.g. for benchmarks that read their CPU time from /proc. */
+  processes(): { name: string; pid: number | undefined }[] {
+    return this.children.map((child) => ({ name: child.name, pid: child.pid }));
+  }
+
   /** Why the stack stopped on its own (an unexpected exit), if it did. */
   get failed(): string | undefined {
     return this.failure;

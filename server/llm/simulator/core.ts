@@ -35,6 +35,12 @@ export interface SimulatorStats {
   requests: number;
   active: number;
   queued: number;
+  /** Configured slots (OLLAMA_NUM_PARALLEL). */
+  slots: number;
+  /** Slot-milliseconds held by requests since start: utilisation = Δ slotBusyMs / (Δ clockMs × slots). */
+  slotBusyMs: number;
+  /** The simulator's monotonic clock when these figures were taken, so readers need not trust their own timing. */
+  clockMs: number;
   rejected: number;
   errors: number;
   cuts: number;
@@ -123,6 +129,9 @@ export class SimulatorCore {
       ...this.#counters,
       active: this.slots.active,
       queued: this.slots.queued,
+      slots: this.options.slots,
+      slotBusyMs: Math.round(this.slots.busyMs),
+      clockMs: Math.round(performance.now()),
       modelLoads: this.residency.loads,
       loadedModels: this.residency.list().map((m) => m.name),
       disconnects: [...this.#disconnects],

@@ -12,11 +12,31 @@ export interface SlotTicket {
 export class SlotPool {
   #active = 0;
   readonly #waiting: Array<() => void> = [];
+  /** Slot-milliseconds spent generating up to #countedAt; benchmarks derive utilisation from it. */
+  #busyMs = 0;
+  #countedAt: number;
 
-  constructor(private readonly limits: () => { slots: number; maxQueue: number }) {}
+  constructor(
+    private readonly limits: () => { slots: number; maxQueue: number },
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#countedAt = now();
+  }
 
   get active(): number {
     return this.#active;
+  }
+
+  /** Sum over slots of the time each was held, since the pool was made. */
+  get busyMs(): number {
+    return this.#busyMs + this.#active * (this.now() - this.#countedAt);
+  }
+
+  #setActive(active: number): void {
+    const now = this.now();
+    this.#busyMs += this.#active * (now - this.#countedAt);
+    this.#countedAt = now;
+    this.#active = active;
   }
 
   get queued(): number {
@@ -32,7 +52,7 @@ export class SlotPool {
     const granted = new Promise<void>((resolve) => {
       grant = () => {
         state = 'granted';
-        this.#active++;
+        this.#setActive(this.#active + 1);
         resolve();
       };
     });
@@ -42,7 +62,7 @@ export class SlotPool {
       granted,
       release: () => {
         if (state === 'granted') {
-          this.#active--;
+          this.#setActive(this.#active - 1);
           this.pump();
         } else if (state === 'waiting') {
           this.#waiting.splice(this.#waiting.indexOf(grant), 1);
