@@ -148,7 +148,11 @@ describe('the live queue', () => {
     expect(overview.teamQueues[0]!.waiting.map((w) => [w.jobId, w.position])).toEqual(mine.waiting.map((w) => [w.jobId, w.position]));
     // This web process's samples of the pool, for the charts of a page opened now.
     expect(overview.history.local?.at(-1)).toMatchObject({ backends: [{ id: stack.backendIds[0], slots: 1 }] });
-    expect(overview.history.local?.some((sample) => sample.running === 1 && sample.backends[0]!.running === 1)).toBe(true);
+    // Samples are taken every 2 s: wait for one from while the blocker runs.
+    await until(
+      async () => (await demo.caller.queue.get()).history.local?.some((sample) => sample.running === 1 && sample.backends[0]!.running === 1),
+      'a pool sample with the blocker running',
+    );
     const otherOverview = await other.caller.queue.get();
     expect(JSON.stringify(otherOverview)).not.toContain(demoJobs[0]);
     expect(otherOverview.pools.find((p) => p.pool === 'local')?.waiting).toBe(5);

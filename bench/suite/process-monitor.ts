@@ -16,14 +16,15 @@ export interface ProcessFigures {
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const pageKb = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) / 1024 || 4;
 
-interface GroupReading {
+interface ProcessReading {
+  group: number;
   cpuTicks: number;
   rssKb: number;
 }
 
-/** CPU ticks and resident memory of every live process, summed per process group. */
-function readGroups(groups: ReadonlySet<number>): Map<number, GroupReading> {
-  const readings = new Map<number, GroupReading>();
+/** CPU ticks and resident memory of every live process in one of `groups`, by pid. */
+function readProcesses(groups: ReadonlySet<number>): Map<number, ProcessReading> {
+  const readings = new Map<number, ProcessReading>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -36,10 +37,7 @@ function readGroups(groups: ReadonlySet<number>): Map<number, GroupReading> {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const group = Number(fields[2]);
     if (!groups.has(group)) continue;
-    const reading = readings.get(group) ?? { cpuTicks: 0, rssKb: 0 };
-    reading.cpuTicks += Number(fields[11]) + Number(fields[12]);
-    reading.rssKb += Number(fields[21]) * pageKb;
-    readings.set(group, reading);
+    readings.set(Number(entry), { group, cpuTicks: Number(fields[11]) + Number(fields[12]), rssKb: Number(fields[21]) * pageKb });
   }
   return readings;
 }
@@ -47,15 +45,23 @@ function readGroups(groups: ReadonlySet<number>): Map<number, GroupReading> {
 export function startProcessMonitor(processes: readonly { name: string; pid: number | undefined }[], intervalMs = 1_000) {
   const watched = processes.filter((p): p is { name: string; pid: number } => p.pid !== undefined);
   const groups = new Set(watched.map((p) => p.pid));
-  const first = readGroups(groups);
+  // CPU is counted per process and kept after it exits: summing only the live ones would make a
+  // group's figure drop whenever one of its processes ends.
+  const startTicks = new Map([...readProcesses(groups)].map(([pid, reading]) => [pid, reading.cpuTicks]));
+  const lastSeen = new Map<number, ProcessReading>();
   const peakKb = new Map<number, number>();
   const sample = () => {
-    const readings = readGroups(groups);
-    for (const [group, reading] of readings) peakKb.set(group, Math.max(peakKb.get(group) ?? 0, reading.rssKb));
-    return readings;
+    const rssKb = new Map<number, number>();
+    for (const [pid, reading] of readProcesses(groups)) {
+      lastSeen.set(pid, reading);
+      rssKb.set(reading.group, (rssKb.get(reading.group) ?? 0) + reading.rssKb);
+    }
+    for (const [group, kb] of rssKb) peakKb.set(group, Math.max(peakKb.get(group) ?? 0, kb));
   };
   sample();
   const timer = setInterval(sample, intervalMs);
+  const cpuTicks = (group: number) =>
+    [...lastSeen].reduce((sum, [pid, reading]) => (reading.group === group ? sum + reading.cpuTicks - (startTicks.get(pid) ?? 0) : sum), 0);
 
   let figures: Record<string, ProcessFigures> | undefined;
   return {
@@ -63,14 +69,11 @@ export function startProcessMonitor(processes: readonly { name: string; pid: num
     stop(): Record<string, ProcessFigures> {
       clearInterval(timer);
       if (figures) return figures;
-      const last = sample();
+      sample();
       return (figures = Object.fromEntries(
         watched.map(({ name, pid }) => [
           name,
-          {
-            cpuSeconds: round(((last.get(pid)?.cpuTicks ?? 0) - (first.get(pid)?.cpuTicks ?? 0)) / ticksPerSecond, 2),
-            peakRssMb: round((peakKb.get(pid) ?? 0) / 1024),
-          },
+          { cpuSeconds: round(cpuTicks(pid) / ticksPerSecond, 2), peakRssMb: round((peakKb.get(pid) ?? 0) / 1024) },
         ]),
       ));
     },
