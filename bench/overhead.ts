@@ -43,14 +43,17 @@ const stack = await startStack({
   logFile: path.join(os.tmpdir(), `switchyard-bench-overhead-${process.pid}.log`),
   simInstances: 2,
   simArgs: ['--tps', '100', '--tokens', String(TOKENS), '--ttft', '100', '--slots', '100', '--queue', '1000', '--load-ms', '0'],
-  ...(values.profile
-    ? {
-        env: {
+  env: {
+    // The scheduler gets as many slots as the simulators serve at once (2 × 50 ≥ the highest
+    // concurrency), so a job never waits for capacity: what is measured is orchestration alone.
+    OLLAMA_SLOTS: '50',
+    ...(values.profile
+      ? {
           NODE_OPTIONS: `--import ${path.join(repoRoot, 'bench/lib/cpu-profile.mjs')}`,
           SWITCHYARD_CPU_PROFILE_DIR: path.resolve(values.profile),
-        },
-      }
-    : {}),
+        }
+      : {}),
+  },
 });
 const clients: BenchClient[] = [];
 
