@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** What a process of the stack is, from its command line. */
@@ -10,17 +11,21 @@ const ROLES: [Role, RegExp][] = [
   ['web', /server\/main\.(ts|js|mjs)\b/],
   ['simulator', /simulator\/main\.(ts|js|mjs)\b/],
 ];
-// Linux reports CPU times in clock ticks; 100 per second on every mainstream kernel build.
-const TICKS_PER_SECOND = 100;
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const pageBytes = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   ppid: number;
+  /** Process group. */
+  pgrp: number;
+  /** User + system CPU of all its threads so far. */
   cpuSeconds: number;
   rssMb: number;
 }
 
-function readStat(pid: number): ProcStat | null {
+/** One process's line of /proc/<pid>/stat; null once it has exited. Linux only. */
+export function readProcStat(pid: number): ProcStat | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
@@ -28,12 +33,21 @@ function readStat(pid: number): ProcStat | null {
     return {
       pid,
       ppid: Number(fields[1]),
-      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
-      rssMb: (Number(fields[21]) * 4096) / 2 ** 20,
+      pgrp: Number(fields[2]),
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
+      rssMb: (Number(fields[21]) * pageBytes) / 2 ** 20,
     };
   } catch {
     return null; // exited between listing and reading
   }
+}
+
+/** Every live process on the machine. */
+export function readAllProcStats(): ProcStat[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readProcStat(Number(name)))
+    .filter((stat): stat is ProcStat => stat !== null);
 }
 
 function commandLine(pid: number): string {
@@ -51,10 +65,7 @@ export type Usage = Record<Role, { cpuSeconds: number; rssMb: number; processes:
  * processes, summed by role. Linux only (/proc).
  */
 export function stackUsage(rootPid = process.pid): Usage {
-  const stats = readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map((name) => readStat(Number(name)))
-    .filter((stat): stat is ProcStat => stat !== null);
+  const stats = readAllProcStats();
   const children = new Map<number, ProcStat[]>();
   for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
 

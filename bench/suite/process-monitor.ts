@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
+import { readAllProcStats } from '../lib/processes';
 import { round } from '../lib/stats';
 
 /**
@@ -13,33 +12,19 @@ export interface ProcessFigures {
   peakRssMb: number;
 }
 
-const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-const pageKb = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) / 1024 || 4;
-
 interface ProcessReading {
   group: number;
-  cpuTicks: number;
-  rssKb: number;
+  cpuSeconds: number;
+  rssMb: number;
 }
 
-/** CPU ticks and resident memory of every live process in one of `groups`, by pid. */
+/** CPU and resident memory of every live process in one of `groups`, by pid. */
 function readProcesses(groups: ReadonlySet<number>): Map<number, ProcessReading> {
-  const readings = new Map<number, ProcessReading>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // pid (comm) state ppid pgrp … utime(14) stime(15) … rss(24); comm may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const group = Number(fields[2]);
-    if (!groups.has(group)) continue;
-    readings.set(Number(entry), { group, cpuTicks: Number(fields[11]) + Number(fields[12]), rssKb: Number(fields[21]) * pageKb });
-  }
-  return readings;
+  return new Map(
+    readAllProcStats()
+      .filter((stat) => groups.has(stat.pgrp))
+      .map((stat) => [stat.pid, { group: stat.pgrp, cpuSeconds: stat.cpuSeconds, rssMb: stat.rssMb }]),
+  );
 }
 
 export function startProcessMonitor(processes: readonly { name: string; pid: number | undefined }[], intervalMs = 1_000) {
@@ -47,21 +32,21 @@ export function startProcessMonitor(processes: readonly { name: string; pid: num
   const groups = new Set(watched.map((p) => p.pid));
   // CPU is counted per process and kept after it exits: summing only the live ones would make a
   // group's figure drop whenever one of its processes ends.
-  const startTicks = new Map([...readProcesses(groups)].map(([pid, reading]) => [pid, reading.cpuTicks]));
+  const startCpu = new Map([...readProcesses(groups)].map(([pid, reading]) => [pid, reading.cpuSeconds]));
   const lastSeen = new Map<number, ProcessReading>();
-  const peakKb = new Map<number, number>();
+  const peakMb = new Map<number, number>();
   const sample = () => {
-    const rssKb = new Map<number, number>();
+    const rssMb = new Map<number, number>();
     for (const [pid, reading] of readProcesses(groups)) {
       lastSeen.set(pid, reading);
-      rssKb.set(reading.group, (rssKb.get(reading.group) ?? 0) + reading.rssKb);
+      rssMb.set(reading.group, (rssMb.get(reading.group) ?? 0) + reading.rssMb);
     }
-    for (const [group, kb] of rssKb) peakKb.set(group, Math.max(peakKb.get(group) ?? 0, kb));
+    for (const [group, mb] of rssMb) peakMb.set(group, Math.max(peakMb.get(group) ?? 0, mb));
   };
   sample();
   const timer = setInterval(sample, intervalMs);
-  const cpuTicks = (group: number) =>
-    [...lastSeen].reduce((sum, [pid, reading]) => (reading.group === group ? sum + reading.cpuTicks - (startTicks.get(pid) ?? 0) : sum), 0);
+  const cpuSeconds = (group: number) =>
+    [...lastSeen].reduce((sum, [pid, reading]) => (reading.group === group ? sum + reading.cpuSeconds - (startCpu.get(pid) ?? 0) : sum), 0);
 
   let figures: Record<string, ProcessFigures> | undefined;
   return {
@@ -73,7 +58,7 @@ export function startProcessMonitor(processes: readonly { name: string; pid: num
       return (figures = Object.fromEntries(
         watched.map(({ name, pid }) => [
           name,
-          { cpuSeconds: round(cpuTicks(pid) / ticksPerSecond, 2), peakRssMb: round((peakKb.get(pid) ?? 0) / 1024) },
+          { cpuSeconds: round(cpuSeconds(pid), 2), peakRssMb: round(peakMb.get(pid) ?? 0) },
         ]),
       ));
     },
