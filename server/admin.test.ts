@@ -9,6 +9,7 @@ import { useTemporal } from '../scripts/testing/temporal';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { isError, ValidationError } from './errors';
 import { createSimulator, type Simulator } from './llm/simulator';
+import { until } from '../scripts/testing/until';
 
 /** Admin edits of tiers and backends against the real PostgreSQL and the scheduler workflow on the Temporal dev server. */
 
@@ -42,15 +43,6 @@ async function refusal(promise: Promise<unknown>, code: TRPCError['code']): Prom
   return error as TRPCError;
 }
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Field → message, as the form shows them. */
 const fieldsOf = (error: TRPCError) =>

@@ -10,6 +10,7 @@ import { isError, LimitError, ValidationError } from './errors';
 import type { Prisma } from './generated/prisma/client';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { budgetWindow } from './services/admission';
+import { until } from '../scripts/testing/until';
 
 /**
  * Admission against the real PostgreSQL and Temporal dev server: a refused submit leaves no job
@@ -67,15 +68,6 @@ async function refusal(promise: Promise<unknown>, code: TRPCError['code']): Prom
   return error as TRPCError;
 }
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const jobsOf = (userId: string) => stack.prisma.job.findMany({ where: { userId }, select: { id: true, status: true } });
 const workflowsVisible = async (jobIds: string[]) => {

@@ -13,6 +13,7 @@ import { connectTemporal, useTemporal, type TestTemporal } from '../scripts/test
 import { jobWorkflowId } from '../workflows/definitions';
 import { schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { createSimulator, type Simulator } from './llm/simulator';
+import { until } from '../scripts/testing/until';
 
 /**
  * The scheduler's state (waiting jobs, leases) lives in its workflow history: a worker killed, or
@@ -60,15 +61,9 @@ async function startWorker(stack: JobStack, temporalAddress: string): Promise<Ch
   return worker;
 }
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Probe errors (a server restarting) count as "not yet". */
+const untilUp = <T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 120_000) =>
+  until(() => probe().catch(() => null), what, timeoutMs);
 
 /**
  * Six jobs on two one-slot backends: two hold leases and stream, four wait. `interrupt` strikes
@@ -82,7 +77,7 @@ async function survives(stack: JobStack, client: Client, interrupt: () => Promis
     jobs.push((await demo.caller.jobs.submit({ projectId: await demoProject(stack), requirements: `durable job ${i}`, priority: 'normal', clientKey: crypto.randomUUID() })).id);
   }
   const scheduler = client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
-  await until(async () => {
+  await untilUp(async () => {
     const status = await scheduler.query(statusQuery);
     const streaming = await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'running', output: { not: '' } } });
     return status.leases.length === 2 && status.waiting === 4 && streaming === 2;
@@ -91,7 +86,7 @@ async function survives(stack: JobStack, client: Client, interrupt: () => Promis
 
   await interrupt();
 
-  await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'every job to complete', 240_000);
+  await untilUp(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'every job to complete', 240_000);
   const rows = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, select: { id: true, attempts: true } });
   expect(await stack.prisma.result.count({ where: { jobId: { in: jobs } } })).toBe(jobs.length);
   // Each attempt sent exactly one request, and no backend was ever asked for more than its slot.
@@ -103,7 +98,7 @@ async function survives(stack: JobStack, client: Client, interrupt: () => Promis
     const grants = history.events!.filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'grant');
     expect(grants, `grants of ${id}`).toHaveLength(1);
   }
-  const status = await until(async () => {
+  const status = await untilUp(async () => {
     const s = await scheduler.query(statusQuery);
     return s.leases.length === 0 && s.waiting === 0 && s;
   }, 'every slot to be free');

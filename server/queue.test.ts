@@ -5,6 +5,7 @@ import { useTemporal } from '../scripts/testing/temporal';
 import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 import type { QueuePoolEvent, QueueTeamEvent } from './realtime/events';
+import { until } from '../scripts/testing/until';
 
 /**
  * The live queue over Socket.IO with real clients: one simulated backend with one slot, the demo
@@ -46,15 +47,6 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function until<T>(probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Every queue event a socket hears, in arrival order. */
 function listen(socket: TestSocket) {

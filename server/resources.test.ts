@@ -12,6 +12,7 @@ import { schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { metricsHandler } from './http/metrics';
 import { createSimulator, noFaults, type Simulator } from './llm/simulator';
 import { ensureResourceManager } from './resources/setup';
+import { until } from '../scripts/testing/until';
 
 /**
  * Health probes, routing pressure and recommendations through the real resource manager and
@@ -48,15 +49,6 @@ afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
 });
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 const backendOf = async (jobId: string) => (await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).backendId;

@@ -7,6 +7,7 @@ import { schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { ensureResourceManager } from './resources/setup';
+import { until } from '../scripts/testing/until';
 
 /**
  * Routing under pressure end to end: the resource manager sees the local pool's wait pass its
@@ -64,15 +65,6 @@ afterAll(async () => {
   await Promise.all([local?.close(), cloud?.close()]);
 });
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('routing under pressure', () => {
   it('sends a fallback tier’s job to the cloud while the local wait is too long, and stops when it falls', async () => {

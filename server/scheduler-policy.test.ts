@@ -4,6 +4,7 @@ import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
+import { until } from '../scripts/testing/until';
 
 /**
  * The scheduler's sharing rules end to end — jobs submitted through the service, granted by the
@@ -70,15 +71,6 @@ afterAll(async () => {
   await cloud?.close();
 });
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const submit = (member: Member, key: string) =>
   member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority: 'normal' });

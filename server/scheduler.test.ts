@@ -7,6 +7,7 @@ import { jobWorkflowId } from '../workflows/definitions';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
+import { until } from '../scripts/testing/until';
 
 /** The scheduler workflow on the real Temporal dev server, with one simulated backend of one slot. */
 
@@ -45,15 +46,6 @@ afterAll(async () => {
 
 const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const statusOf = async (jobId: string) =>
   (await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } })).status;
