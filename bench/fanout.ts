@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createPrisma } from '../server/db/client';
 import { repoRoot } from '../scripts/lib/paths';
 import type { Stack } from '../scripts/lib/stack';
@@ -13,6 +12,7 @@ import { startBenchStack, type BenchMode } from './lib/stack';
 import { memoryMb, openFileLimit } from './lib/proc';
 import { cpuBetween, stackUsage } from './lib/processes';
 import { median, percentile, round } from './lib/stats';
+import { parseBenchArgs } from './lib/args';
 
 /**
  * Socket.IO fan-out under load: N authenticated `socket.io-client` clients, each in one project
@@ -29,25 +29,7 @@ import { median, percentile, round } from './lib/stats';
  * runs the sources, with Vite's dev middleware in the web process.
  */
 
-const { values } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '1000' },
-    projects: { type: 'string', default: '50' },
-    teams: { type: 'string', default: '10' },
-    jobs: { type: 'string', default: '100' },
-    processes: { type: 'string', default: '2' },
-    seconds: { type: 'string', default: '30' },
-    tps: { type: 'string', default: '10' },
-    mode: { type: 'string', default: 'prod' },
-    'max-seconds': { type: 'string', default: '600' },
-  },
-});
-const { mode, ...sizes } = values;
-if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
-const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof sizes, number>;
-for (const [flag, value] of Object.entries(config)) {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag as keyof typeof sizes]}`);
-}
+const { mode, config } = parseBenchArgs({ clients: 1000, projects: 50, teams: 10, jobs: 100, processes: 2, seconds: 30, tps: 10, 'max-seconds': 600 });
 if (config.projects % config.teams !== 0) throw new Error('--projects must be a multiple of --teams (each team gets the same number of projects)');
 if (config.clients % config.teams !== 0) throw new Error('--clients must be a multiple of --teams (each team gets the same number of users)');
 if (config.jobs < config.projects) throw new Error('--jobs must be at least --projects, so that every client has a job to watch');

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createPrisma } from '../server/db/client';
 import type { RequestRecord } from '../server/llm/simulator';
 import { createServices } from '../server/services';
@@ -24,6 +23,7 @@ import {
   type SlotUse,
 } from './lib/scheduler-metrics';
 import { percentile, round } from './lib/stats';
+import { parseBenchArgs } from './lib/args';
 
 /**
  * The scheduler under a backlog, on the whole stack: simulated backends (--instances × --slots,
@@ -43,25 +43,7 @@ import { percentile, round } from './lib/stats';
  * runs the sources.
  */
 
-const { values } = parseArgs({
-  options: {
-    jobs: { type: 'string', default: '2000' },
-    users: { type: 'string', default: '200' },
-    teams: { type: 'string', default: '20' },
-    instances: { type: 'string', default: '4' },
-    slots: { type: 'string', default: '2' },
-    tokens: { type: 'string', default: '120' },
-    tps: { type: 'string', default: '50' },
-    mode: { type: 'string', default: 'prod' },
-    'max-seconds': { type: 'string', default: '1200' },
-  },
-});
-const { mode, ...sizes } = values;
-if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
-const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof sizes, number>;
-for (const [flag, value] of Object.entries(config)) {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag as keyof typeof sizes]}`);
-}
+const { mode, config } = parseBenchArgs({ jobs: 2000, users: 200, teams: 20, instances: 4, slots: 2, tokens: 120, tps: 50, 'max-seconds': 1200 });
 if (config.users % config.teams !== 0) throw new Error('--users must be a multiple of --teams (each team gets the same number of users)');
 if (config.teams < 3) throw new Error('--teams must be at least 3 (one per tier)');
 

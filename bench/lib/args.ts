@@ -1,0 +1,20 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * Command-line flags of a benchmark that runs the stack: `--mode prod|test` and whole-number size
+ * flags with defaults; a bad value stops the run with a message naming the flag.
+ */
+export function parseBenchArgs<K extends string>(defaults: Record<K, number>): { mode: 'prod' | 'test'; config: Record<K, number> } {
+  const options = Object.fromEntries([
+    ['mode', { type: 'string', default: 'prod' }],
+    ...Object.entries(defaults).map(([flag, value]) => [flag, { type: 'string', default: String(value) }]),
+  ]) as Record<string, { type: 'string'; default: string }>;
+  const { values } = parseArgs({ options });
+  const { mode, ...sizes } = values as Record<string, string>;
+  if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
+  const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<K, number>;
+  for (const [flag, value] of Object.entries<number>(config)) {
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag]}`);
+  }
+  return { mode, config };
+}
