@@ -140,6 +140,31 @@ describe('admission: the per-user queue cap', () => {
   }, 60_000);
 });
 
+describe('admission: retries', () => {
+  it('counts a retried job against its author’s cap like a new one; an admin’s retry overrides the cap', async () => {
+    const { user, submit } = await teamOn({ maxQueuedPerUser: 1 });
+    const first = await submit('cancelled, then retried');
+    await stack.caller(user).jobs.cancel({ jobId: first.id });
+    await until(async () => (await jobsOf(user.id)).find((j) => j.id === first.id && j.status === 'cancelled'), 'the cancel');
+    const waiting = await submit('takes the only queued place');
+    const runBefore = (await stack.prisma.job.findUniqueOrThrow({ where: { id: first.id } })).runId;
+
+    const error = await refusal(stack.caller(user).jobs.retry({ jobId: first.id }), 'TOO_MANY_REQUESTS');
+    expect(error.message).toMatch(/^You already have 1 queued jobs, the limit of the t-\w+ tier\./);
+    // Refused before the row was claimed: still cancelled, no new run, nothing audited.
+    const unchanged = await stack.prisma.job.findUniqueOrThrow({ where: { id: first.id } });
+    expect(unchanged).toMatchObject({ status: 'cancelled', runId: runBefore });
+    expect(await stack.prisma.auditLog.count({ where: { action: 'job.retry', targetId: first.id } })).toBe(0);
+
+    const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    await admin.caller.jobs.retry({ jobId: first.id });
+    expect((await stack.prisma.job.findUniqueOrThrow({ where: { id: first.id } })).status).toBe('queued');
+    expect(await stack.prisma.auditLog.count({ where: { action: 'job.retry', targetId: first.id } })).toBe(1);
+
+    for (const job of [first, waiting]) await stack.caller(user).jobs.cancel({ jobId: job.id });
+  }, 60_000);
+});
+
 describe('admission: the team token budget', () => {
   it('counts the current window only, and refuses past the budget with its reset time', async () => {
     const { tier, team, user, projectId, submit } = await teamOn({ tokenBudget: 1_000, budgetPeriodSeconds: 3_600 });

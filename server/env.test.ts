@@ -3,6 +3,14 @@ import { ConfigError, loadServerEnv, resourceConfig } from './env';
 
 const base = { NODE_ENV: 'test', DATABASE_URL: 'postgresql://u@127.0.0.1:5432/db' } as const;
 
+describe('trusted proxies', () => {
+  it('reads a hop count as a number and addresses as Express takes them; unset trusts none', () => {
+    expect(loadServerEnv({ ...base, TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadServerEnv({ ...base, TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+    expect(loadServerEnv(base).TRUST_PROXY).toBeUndefined();
+  });
+});
+
 describe('resource manager configuration', () => {
   it('defaults to the seed’s autoScaling block and a 5 s sample', () => {
     expect(resourceConfig(loadServerEnv(base))).toEqual({
@@ -20,6 +28,7 @@ describe('resource manager configuration', () => {
     [{ SCALE_UP_QUEUE_DEPTH: '5', SCALE_DOWN_QUEUE_DEPTH: '5' }, 'Configuration error: SCALE_DOWN_QUEUE_DEPTH is invalid (must be below SCALE_UP_QUEUE_DEPTH=5).'],
     [{ RESOURCE_SAMPLE_INTERVAL_MS: '10' }, 'Configuration error: RESOURCE_SAMPLE_INTERVAL_MS is invalid (Too small: expected number to be >=100).'],
     [{ METRICS_TOKEN: 'short' }, 'Configuration error: METRICS_TOKEN is invalid (must be at least 16 characters).'],
+    [{ TRUST_PROXY: '10.0.0.1; rm -rf' }, 'Configuration error: TRUST_PROXY is invalid (must be a hop count or comma-separated proxy addresses).'],
   ])('refuses %o with one line naming the variable', (vars, message) => {
     expect(() => loadServerEnv({ ...base, ...vars })).toThrow(new ConfigError(message));
   });

@@ -54,6 +54,17 @@ const serverSchema = z.object({
   /** Run with `sh -c` on every scale recommendation, the recommendation as JSON on stdin. */
   SCALE_HOOK_COMMAND: z.string().trim().min(1).optional(),
   SCALE_HOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  /**
+   * Express's `trust proxy`, for a web process behind reverse proxies: a hop count, or the
+   * proxies' addresses/subnets (comma-separated, or loopback / linklocal / uniquelocal). Unset,
+   * the client is the socket's peer, so behind a proxy every client would share its address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(\d+|[\w.:/]+(,\s*[\w.:/]+)*)$/, 'must be a hop count or comma-separated proxy addresses')
+    .transform((value) => (/^\d+$/.test(value) ? Number(value) : value))
+    .optional(),
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });

@@ -20,11 +20,14 @@ export interface AppOptions {
   clientAssetsDir?: string;
   /** Required as a bearer token by /metrics when set. */
   metricsToken?: string;
+  /** Express's `trust proxy` (TRUST_PROXY): which forwarded client addresses to believe. */
+  trustProxy?: number | string;
 }
 
-export function createApp({ services, vite, build, clientAssetsDir, metricsToken }: AppOptions) {
+export function createApp({ services, vite, build, clientAssetsDir, metricsToken, trustProxy }: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
   app.use(compression());
   app.use(requireSameOrigin);
 
@@ -57,13 +60,13 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
     ? () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
     : build;
   if (!remixBuild) throw new Error('createApp needs either a Vite dev server or a Remix build');
-  // The client's address is the socket's peer: behind a reverse proxy every client shares the
-  // proxy's, so per-address limits (sign-up) then apply to all of them together.
+  // Per-address limits (sign-up) key on this: the socket's peer unless trustProxy names the
+  // proxies whose X-Forwarded-For to believe.
   app.all(
     '*',
     createRequestHandler({
       build: remixBuild,
-      getLoadContext: (req) => ({ services, clientIp: req.socket.remoteAddress ?? 'unknown' }),
+      getLoadContext: (req) => ({ services, clientIp: req.ip ?? 'unknown' }),
     }),
   );
   return app;

@@ -37,7 +37,7 @@ export interface AdmissionRequest {
 
 export interface AdmissionSteps<T> {
   /** The job this submit already created (same client key), if any: returned whatever the limits. */
-  existing(tx: Prisma.TransactionClient): Promise<T | null>;
+  existing?(tx: Prisma.TransactionClient): Promise<T | null>;
   create(tx: Prisma.TransactionClient): Promise<T>;
 }
 
@@ -134,7 +134,7 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
       type Outcome = { job: T; created: boolean; refusal?: never } | { refusal: Refusal; at: number };
       const outcome = await prisma.$transaction(async (tx): Promise<Outcome> => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK}::int, hashtext(${request.userId}))`;
-        const existing = await steps.existing(tx);
+        const existing = (await steps.existing?.(tx)) ?? null;
         if (existing) return { job: existing, created: false };
         checkRequest(request);
         const at = now();

@@ -167,7 +167,16 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         userId: true,
         teamId: true,
         workflowId: true,
-        team: { select: { memberships: { where: { userId: user.id }, select: { role: true } } } },
+        model: true,
+        requirements: true,
+        team: {
+          select: {
+            id: true,
+            name: true,
+            tier: true,
+            memberships: { where: { userId: user.id }, select: { role: true } },
+          },
+        },
       },
     });
     if (!job) throw new NotFoundError('job');
@@ -282,11 +291,24 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         throw new ValidationError(`Only failed, dead-lettered or cancelled jobs can be retried; this one is ${job.status}.`);
       }
       // Claiming the row first makes concurrent retries start one run, not two.
-      const claimed = await prisma.job.updateMany({
-        where: { id: job.id, status: job.status },
-        data: { status: 'queued', error: null, output: '', finishedAt: null },
-      });
-      if (claimed.count === 0) return { id: job.id };
+      const claim = async (db: Prisma.TransactionClient) =>
+        (
+          await db.job.updateMany({
+            where: { id: job.id, status: job.status },
+            data: { status: 'queued', error: null, output: '', finishedAt: null },
+          })
+        ).count > 0;
+      // A retried job queues again, so its author's queue cap and team budget apply as to a new
+      // one; an admin's retry (dead letters) overrides them and is audited like any other.
+      const claimed = user.isAdmin
+        ? await claim(prisma)
+        : (
+            await admission.admit(
+              { userId: job.userId, team: job.team, model: job.model, requirements: job.requirements },
+              { create: claim },
+            )
+          ).job;
+      if (!claimed) return { id: job.id };
       try {
         await startWorkflow({ jobId: job.id });
       } catch (error) {
