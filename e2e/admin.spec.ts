@@ -1,3 +1,4 @@
+import { openTestData } from './data';
 import { expect, test, users } from './fixtures';
 
 test('an admin edits a tier: a bad value is refused beside its field, a good one reaches the scheduler', async ({ page, signIn }) => {
@@ -40,4 +41,39 @@ test('a prompt over the tier’s limit is refused beside the field', async ({ pa
   await page.getByRole('button', { name: 'Run job' }).click();
   await expect(requirements).toHaveAccessibleDescription('Requirements are 32,001 characters; the premium tier allows 32,000.');
   await expect(requirements).toHaveAttribute('aria-invalid', 'true');
+});
+
+test('an admin moves a team to a new tier, cannot delete the tier while the team is on it, then deletes it', async ({ page, signIn }) => {
+  const data = await openTestData();
+  try {
+    const team = await data.team('Tiered', ['Tia']);
+    const tierName = `e2e-${data.suffix}`;
+    await signIn(page, users.admin.email, users.admin.password);
+    await page.goto('/admin/tiers/new');
+    await page.getByLabel('Name').fill(tierName);
+    await page.getByRole('button', { name: 'Create tier' }).click();
+    await expect(page.getByRole('status')).toBeVisible();
+
+    await page.goto('/admin');
+    const teams = page.getByRole('region', { name: 'Teams' });
+    const row = teams.getByRole('listitem').filter({ hasText: team.name });
+    await row.getByLabel('Tier', { exact: true }).selectOption({ label: tierName });
+    await row.getByRole('button', { name: `Move ${team.name} to the chosen tier` }).click();
+    await expect(row.getByRole('status')).toHaveText(`${team.name} is on the ${tierName} tier; its next jobs run by it.`);
+
+    await page.getByRole('link', { name: `Edit tier ${tierName}` }).click();
+    await expect(page.getByText('1 team on this tier.', { exact: false })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Delete tier' })).toBeDisabled();
+
+    await page.goto('/admin');
+    await row.getByLabel('Tier', { exact: true }).selectOption({ label: 'premium' });
+    await row.getByRole('button', { name: `Move ${team.name} to the chosen tier` }).click();
+    await expect(row.getByRole('status')).toContainText('premium tier');
+    await page.getByRole('link', { name: `Edit tier ${tierName}` }).click();
+    await page.getByRole('button', { name: 'Delete tier' }).click();
+    await expect(page.getByRole('heading', { name: 'Admin', exact: true })).toBeVisible();
+    await expect(page.getByRole('link', { name: `Edit tier ${tierName}` })).toHaveCount(0);
+  } finally {
+    await data.cleanup();
+  }
 });

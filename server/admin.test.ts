@@ -52,6 +52,39 @@ const fieldsOf = (error: TRPCError) =>
       ? { [error.cause.field!]: error.cause.message }
       : {};
 
+describe('admin: teams on tiers, and deleting a tier', () => {
+  it('moves a team to another tier for its next jobs, audited; deletes only an unused tier; bad input changes nothing', async () => {
+    const { caller } = await admin();
+    const created = await caller.admin.createTier({ ...freeSettings, name: `move-${randomUUID().slice(0, 8)}`, poolPreference: ['local'] });
+    const { caller: owner } = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const team = await owner.teams.create({ name: `Movers ${randomUUID().slice(0, 8)}` });
+    expect((await caller.admin.teams()).find((t) => t.id === team.id)?.tier.name).toBe('free');
+
+    await refusal(caller.admin.setTeamTier({ teamId: team.id, tierId: randomUUID() }), 'BAD_REQUEST');
+    await refusal(caller.admin.setTeamTier({ teamId: randomUUID(), tierId: created.tier.id }), 'NOT_FOUND');
+    expect((await stack.prisma.team.findUniqueOrThrow({ where: { id: team.id }, include: { tier: true } })).tier.name).toBe('free');
+
+    const moved = await caller.admin.setTeamTier({ teamId: team.id, tierId: created.tier.id });
+    expect(moved.tier.name).toBe(created.tier.name);
+    const logged = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'team.tier', targetId: team.id } });
+    expect(logged.data).toEqual({ before: 'free', after: created.tier.name });
+
+    // In use: refused, the tier stays. Unused again: deleted, audited, gone from the scheduler.
+    const inUse = await refusal(caller.admin.deleteTier({ tierId: created.tier.id }), 'BAD_REQUEST');
+    expect(inUse.message).toBe(`Teams are on the ${created.tier.name} tier; move them to another tier first.`);
+    const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+    await caller.admin.setTeamTier({ teamId: team.id, tierId: free.id });
+    expect((await caller.admin.deleteTier({ tierId: created.tier.id })).scheduler).toBe('updated');
+    expect(await stack.prisma.tier.count({ where: { id: created.tier.id } })).toBe(0);
+    expect(await stack.prisma.auditLog.count({ where: { action: 'tier.delete', targetId: created.tier.id } })).toBe(1);
+    await refusal(caller.admin.deleteTier({ tierId: created.tier.id }), 'NOT_FOUND');
+
+    const defaultTier = await refusal(caller.admin.deleteTier({ tierId: free.id }), 'BAD_REQUEST');
+    expect(defaultTier.message).toBe('New teams start on the free tier; it cannot be deleted.');
+    expect(await stack.prisma.tier.count({ where: { id: free.id } })).toBe(1);
+  });
+});
+
 describe('admin: tier edits', () => {
   it('refuses bad edits field by field and changes nothing', async () => {
     const { caller } = await admin();

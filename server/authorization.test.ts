@@ -90,6 +90,11 @@ const procedures: Record<string, Row> = {
   'admin.tier': row(async () => ({ tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
   'admin.createTier': row(() => ({ ...freeSettings, name: `matrix-${randomUUID().slice(0, 8)}` }), [U, FB, FB, FB, 'OK']),
   'admin.updateTier': row(async () => ({ ...freeSettings, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
+  // The default tier cannot be deleted: the admin gets past the check and is refused on content.
+  'admin.deleteTier': row(async () => ({ tierId: await freeTierId() }), [U, FB, FB, FB, BR]),
+  'admin.teams': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  // T is on the free tier already: the admin's move changes nothing.
+  'admin.setTeamTier': row(async (fx) => ({ teamId: fx.teamId, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
   'admin.backends': row(() => undefined, [U, FB, FB, FB, 'OK']),
   // No backend is registered in this stack: the admin gets past the check and finds nothing.
   'admin.updateBackend': row(() => ({ backendId: 'ollama@127.0.0.1:1', slots: 2 }), [U, FB, FB, FB, NF]),

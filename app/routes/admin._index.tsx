@@ -8,15 +8,16 @@ export const meta: MetaFunction = () => [{ title: 'Admin · Switchyard' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const [{ tiers }, backends, deadLetters] = await Promise.all([
+  const [{ tiers }, teams, backends, deadLetters] = await Promise.all([
     caller.admin.tiers(),
+    caller.admin.teams(),
     caller.admin.backends(),
     caller.jobs.deadLetters({ limit: 50 }),
   ]);
-  return { tiers, backends, deadLetters };
+  return { tiers, teams, backends, deadLetters };
 }
 
-type Intent = 'setSlots' | 'setEnabled' | 'retry';
+type Intent = 'setTier' | 'setSlots' | 'setEnabled' | 'retry';
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
@@ -24,9 +25,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const field = (name: string) => String(form.get(name) ?? '');
   const intent = field('intent') as Intent;
   // Which row a refusal belongs to.
-  const target = field('backendId') || field('jobId');
+  const target = field('teamId') || field('backendId') || field('jobId');
   try {
     switch (intent) {
+      case 'setTier': {
+        const team = await caller.admin.setTeamTier({ teamId: target, tierId: field('tierId') });
+        return { ok: true as const, target, message: { text: `${team.name} is on the ${team.tier.name} tier; its next jobs run by it.`, ok: true } };
+      }
       case 'setSlots': {
         const slots = field('slots').trim();
         const { scheduler } = await caller.admin.updateBackend({ backendId: target, slots: slots === '' ? Number.NaN : Number(slots) });
@@ -70,12 +75,13 @@ function Outcome({ result, target }: { result: ActionResult; target: string }) {
 }
 
 export default function AdminPage() {
-  const { tiers, backends, deadLetters } = useLoaderData<typeof loader>();
+  const { tiers, teams, backends, deadLetters } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <main className="page stack">
       <h1>Admin</h1>
       <Tiers tiers={tiers} />
+      <Teams teams={teams} tiers={tiers} result={result} />
       <Backends backends={backends} result={result} />
       <DeadLetters jobs={deadLetters} result={result} />
     </main>
@@ -133,6 +139,48 @@ function Tiers({ tiers }: { tiers: Data['tiers'] }) {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+function Teams({ teams, tiers, result }: { teams: Data['teams']; tiers: Data['tiers']; result: ActionResult }) {
+  return (
+    <section className="card" aria-labelledby="teams-heading">
+      <h2 id="teams-heading">Teams</h2>
+      {teams.length === 0 ? (
+        <p className="empty">No team exists yet.</p>
+      ) : (
+        <ul className="member-list">
+          {teams.map((team) => (
+            <li key={team.id} className="member">
+              <div className="member-who">
+                <span className="member-name">{team.name}</span>
+                <span className="muted member-email">
+                  {team._count.memberships} member{team._count.memberships === 1 ? '' : 's'} · {team.tier.name}
+                </span>
+              </div>
+              <Form method="post" className="row member-actions">
+                <input type="hidden" name="intent" value="setTier" />
+                <input type="hidden" name="teamId" value={team.id} />
+                <label htmlFor={`tier-${team.id}`}>Tier</label>
+                <select id={`tier-${team.id}`} name="tierId" defaultValue={team.tier.id} key={team.tier.id}>
+                  {tiers.map((tier) => (
+                    <option key={tier.id} value={tier.id}>
+                      {tier.name}
+                    </option>
+                  ))}
+                </select>
+                <button type="submit" className="secondary" aria-label={`Move ${team.name} to the chosen tier`}>
+                  Move
+                </button>
+              </Form>
+              <div className="member-error">
+                <Outcome result={result} target={team.id} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

@@ -1,5 +1,5 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
-import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TRPCError } from '@trpc/server';
 import { TierForm } from '~/components/TierForm';
 import { formErrorsFrom } from '~/lib/forms.server';
@@ -23,7 +23,18 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const values = tierFormValues(await request.formData());
+  const form = await request.formData();
+  if (form.get('intent') === 'delete') {
+    try {
+      await caller.admin.deleteTier({ tierId: params.tierId! });
+      return redirect('/admin');
+    } catch (error) {
+      const errors = formErrorsFrom(error);
+      if (!errors) throw error;
+      return data({ ok: false as const, deleteError: errors.formError ?? 'The tier could not be deleted.' }, { status: errors.status });
+    }
+  }
+  const values = tierFormValues(form);
   try {
     const { scheduler } = await caller.admin.updateTier({ tierId: params.tierId!, ...tierSettingsOf(values) });
     return { ok: true as const, notice: schedulerNoticeText(scheduler) };
@@ -38,7 +49,8 @@ export default function EditTier() {
   const { tier, options } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const busy = useNavigation().state !== 'idle';
-  const refused = result && !result.ok ? result : null;
+  const refused = result && !result.ok && 'values' in result ? result : null;
+  const deleteError = result && !result.ok && 'deleteError' in result ? result.deleteError : null;
   return (
     <main className="page narrow-page stack">
       <p>
@@ -64,6 +76,20 @@ export default function EditTier() {
         formError={refused?.formError}
         busy={busy}
       />
+      <Form method="post" className="card row spread" aria-label="Delete tier">
+        <p className="muted">
+          {tier._count.teams > 0 ? 'Move its teams to another tier before deleting it.' : 'No team is on this tier; it can be deleted.'}
+        </p>
+        <input type="hidden" name="intent" value="delete" />
+        <button type="submit" className="danger" disabled={busy || tier._count.teams > 0}>
+          Delete tier
+        </button>
+        {deleteError && (
+          <p className="error" role="alert">
+            {deleteError}
+          </p>
+        )}
+      </Form>
     </main>
   );
 }

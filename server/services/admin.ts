@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { loadSchedulerSetup } from '../scheduler/setup';
 import type { TemporalProvider } from '../temporal/client';
+import { DEFAULT_TIER } from './teams';
 
 const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
 const distinct = (list: string[]) => new Set(list).size === list.length;
@@ -72,6 +73,14 @@ const backendSelect = {
   rpmLimit: true,
   updatedAt: true,
 } satisfies Prisma.BackendSelect;
+
+const teamSelect = {
+  id: true,
+  name: true,
+  slug: true,
+  tier: { select: { id: true, name: true } },
+  _count: { select: { memberships: true } },
+} satisfies Prisma.TeamSelect;
 
 /** Whether the running scheduler took the change; it reads the database whenever it (re)starts anyway. */
 export type SchedulerNotice = 'updated' | 'not-running' | 'unreachable';
@@ -171,6 +180,41 @@ export function createAdminService({ prisma, temporal, models: configuredModels 
         after: Object.fromEntries(changed.map((key) => [key, settings[key]])),
       });
       return { tier, scheduler: await tellScheduler() };
+    },
+
+    /** Only a tier no team is on, and not the one new teams start on; waiting jobs keep the policy they were admitted with. */
+    async deleteTier(actor: SessionUser, tierId: string) {
+      const tier = await prisma.tier.findUnique({ where: { id: tierId }, select: { name: true, _count: { select: { teams: true } } } });
+      if (!tier) throw new NotFoundError('tier');
+      if (tier.name === DEFAULT_TIER) throw new ValidationError(`New teams start on the ${tier.name} tier; it cannot be deleted.`);
+      const inUse = () => new ValidationError(`Teams are on the ${tier.name} tier; move them to another tier first.`);
+      if (tier._count.teams > 0) throw inUse();
+      // The condition is re-checked by the delete itself: a team moved onto the tier meanwhile keeps it.
+      const { count } = await prisma.tier.deleteMany({ where: { id: tierId, teams: { none: {} } } });
+      if (count === 0) throw inUse();
+      await audit(actor, 'tier.delete', 'tier', tierId, { name: tier.name });
+      return { scheduler: await tellScheduler() };
+    },
+
+    async listTeams() {
+      return prisma.team.findMany({ select: teamSelect, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+    },
+
+    /**
+     * Moves a team to another tier. Its new jobs are admitted and scheduled by the new tier; jobs
+     * already waiting or running keep the policy they were admitted with.
+     */
+    async setTeamTier(actor: SessionUser, teamId: string, tierId: string) {
+      const [team, tier] = await Promise.all([
+        prisma.team.findUnique({ where: { id: teamId }, select: teamSelect }),
+        prisma.tier.findUnique({ where: { id: tierId }, select: { id: true, name: true } }),
+      ]);
+      if (!team) throw new NotFoundError('team');
+      if (!tier) throw new ValidationError('There is no such tier.', 'tierId');
+      if (team.tier.id === tier.id) return team;
+      const moved = await prisma.team.update({ where: { id: teamId }, data: { tierId }, select: teamSelect });
+      await audit(actor, 'team.tier', 'team', teamId, { before: team.tier.name, after: tier.name });
+      return moved;
     },
 
     /** Backends as stored, with what the scheduler sees of them now (null while it cannot answer). */

@@ -14,6 +14,7 @@ import {
   removeWaiting,
   renewLease,
   setBoost,
+  setTiers,
   snapshots,
   type SchedulerState,
 } from './index';
@@ -311,6 +312,24 @@ describe('leases', () => {
     expect(removeWaiting(state, 'j1')?.jobId).toBe('j1');
     expect(removeWaiting(state, 'j1')).toBeNull();
     expect(dispatch(state, T0).grants.map((g) => g.jobId)).toEqual(['j2']);
+  });
+});
+
+describe('tier changes', () => {
+  it('a deleted tier stays known while its jobs wait or run, and goes when they are done', () => {
+    const state = createSchedulerState({ tiers: [tier('std'), tier('old')], backends: [ollama('o1', 1, ['m1'])], now: T0 });
+    submit(state, 'running', { tier: 'old' });
+    dispatch(state, T0);
+    submit(state, 'waiting', { tier: 'old' });
+    setTiers(state, [tier('std', { weight: 2 })]);
+    expect(Object.keys(state.tiers).sort()).toEqual(['old', 'std']);
+    expect(state.tiers.std!.weight).toBe(2);
+    release(state, 'running', T0 + 1_000);
+    // The waiting job of the deleted tier is still dispatched by the policy it was admitted with.
+    expect(dispatch(state, T0 + 1_000).grants.map((g) => g.jobId)).toEqual(['waiting']);
+    release(state, 'waiting', T0 + 2_000);
+    setTiers(state, [tier('std')]);
+    expect(Object.keys(state.tiers)).toEqual(['std']);
   });
 });
 

@@ -51,8 +51,14 @@ export function createSchedulerState(options: {
 }
 
 export function setTiers(state: SchedulerState, tiers: TierPolicy[]): void {
-  state.tiers = {};
-  for (const tier of tiers) state.tiers[tier.name] = tier;
+  const next: Record<string, TierPolicy> = {};
+  for (const tier of tiers) next[tier.name] = tier;
+  // A deleted tier's jobs already queued or running keep the policy they were admitted with.
+  for (const job of [...state.waiting, ...Object.values(state.leases)]) {
+    const kept = state.tiers[job.tier];
+    if (!next[job.tier] && kept) next[job.tier] = kept;
+  }
+  state.tiers = next;
 }
 
 /** What an admin or the backend registry knows about a backend; runtime fields are kept. */

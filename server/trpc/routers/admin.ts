@@ -24,6 +24,16 @@ export const adminRouter = router({
     .input(tierSettings.extend({ tierId: z.uuid() }))
     .mutation(({ ctx, input: { tierId, ...settings } }) => ctx.services.admin.updateTier(ctx.user, tierId, settings)),
 
+  deleteTier: adminProcedure
+    .input(z.object({ tierId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.admin.deleteTier(ctx.user, input.tierId)),
+
+  teams: adminProcedure.query(({ ctx }) => ctx.services.admin.listTeams()),
+
+  setTeamTier: adminProcedure
+    .input(z.object({ teamId: z.uuid(), tierId: z.uuid({ error: 'Choose a tier.' }) }))
+    .mutation(({ ctx, input }) => ctx.services.admin.setTeamTier(ctx.user, input.teamId, input.tierId)),
+
   backends: adminProcedure.query(({ ctx }) => ctx.services.admin.listBackends()),
 
   updateBackend: adminProcedure
