@@ -54,7 +54,7 @@ const machine = describeMachine();
 const sessionSecret = randomBytes(32).toString('hex');
 const log = (line: string) => console.log(`[bench] ${line}`);
 
-log(`${config.mode} run: levels ${config.levels.join(', ')}; steady ${config.steady.perSecond}/s for ${config.steady.seconds} s`);
+log(`${config.mode} run: levels ${config.levels.join(', ')}; ${runSteady ? `steady ${config.steady.perSecond}/s for ${config.steady.seconds} s` : 'no steady scenario'}`);
 const stack = await startStack({
   mode: 'test',
   echo: false,
