@@ -79,7 +79,7 @@ async function run(): Promise<void> {
     env: { OLLAMA_SLOTS: String(SLOTS_PER_INSTANCE), SESSION_SECRET: sessionSecret },
   });
   const webUrl = stack.webUrl!;
-  const webPid = stack.pids.web!;
+  const webPid = stack.supervisor.processes().find((child) => child.name === 'web')!.pid!;
   console.log(`stack up: web ${webUrl} (pid ${webPid}), ${instances} simulator instances × ${SLOTS_PER_INSTANCE} slots`);
 
   const teams = await createBenchWorkspace(stack.databaseUrl, {

@@ -11,6 +11,7 @@ import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './resources/setup';
 import { ensureScheduler, registerBackends } from './scheduler/setup';
+import { workerTuning } from './temporal/worker-options';
 
 const env = loadOrExit(() => loadServerEnv());
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,8 +66,7 @@ const worker = await Worker.create({
     temporal: client,
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
   }),
-  // Cancellation reaches an activity only through a heartbeat; keep that under a second.
-  maxHeartbeatThrottleInterval: '500 milliseconds',
+  ...workerTuning,
   shutdownGraceTime: '10 seconds',
 });
 await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);

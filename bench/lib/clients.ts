@@ -114,11 +114,12 @@ export async function createBenchWorkspace(databaseUrl: string, spec: BenchWorks
       }));
       await prisma.user.createMany({ data: users.map((user) => ({ ...user, passwordHash })) });
       await prisma.membership.createMany({ data: users.map((user) => ({ userId: user.id, teamId: team.id, role: 'member' as const })) });
-      const members: BenchUser[] = [];
-      for (const user of users) {
-        const { token } = await sessions.create(user.id);
-        members.push({ ...user, isAdmin: false, teamId: team.id, cookie: `${SESSION_COOKIE}=${token}` });
-      }
+      const members: BenchUser[] = await Promise.all(
+        users.map(async (user) => {
+          const { token } = await sessions.create(user.id);
+          return { ...user, isAdmin: false as const, teamId: team.id, cookie: `${SESSION_COOKIE}=${token}` };
+        }),
+      );
       teams.push({ id: team.id, tier: teamSpec.tier, weight: tier.weight, projectIds, users: members });
     }
     return teams;

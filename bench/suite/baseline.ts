@@ -18,7 +18,8 @@ export interface BaselineRun {
   done: Promise<void>;
 }
 
-export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, started: number, { signal: cap, timeoutLabel }: Cap): BaselineRun {
+export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, started: number, limit: Cap): BaselineRun {
+  const cap = limit.signal;
   const outcomes: Outcome[] = arrivals.map((at) => ({ arrivedAt: at }));
   // Independent clients: each has its own connection (fetch's default pool), as separate users would.
   const fetchWithCap: typeof fetch = (input, init) =>
@@ -26,7 +27,7 @@ export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, s
 
   const one = async (user: number, outcome: Outcome) => {
     await sleepUntil(started + outcome.arrivedAt, cap);
-    if (cap.aborted) return void (outcome.error = timeoutLabel);
+    if (cap.aborted) return void (outcome.error = limit.cutOffLabel);
     try {
       const ollama = new Ollama({ host: ollamaUrls[user % ollamaUrls.length]!, fetch: fetchWithCap });
       const stream = await ollama.chat({
@@ -40,7 +41,7 @@ export function runBaseline(ollamaUrls: readonly string[], arrivals: Arrivals, s
       outcome.finishedAt = performance.now() - started;
     } catch (error) {
       outcome.finishedAt = performance.now() - started;
-      outcome.error = cap.aborted ? timeoutLabel : classifyDirectError(error);
+      outcome.error = cap.aborted ? limit.cutOffLabel : classifyDirectError(error);
     }
   };
 

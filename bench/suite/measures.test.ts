@@ -31,6 +31,23 @@ describe('bench suite: direct calls', () => {
     expect(summarizeOutcomes(run.outcomes)).toMatchObject({ completed: 0, errors: { 'timeout (scenario cap)': 2 } });
     await expect.poll(() => sim.stats()).toMatchObject({ active: 0, queued: 0 });
   });
+
+  it('stop at once when the scenario is stopped (a process of the stack died), with the reason as the error', async () => {
+    const sim = await startSimulator({ slots: 1, outputTokens: 1_000, tokensPerSecond: 20 });
+    const cap = startCap(60_000);
+    const started = performance.now();
+    // The second user arrives after the stop: it never submits and carries the reason too.
+    const run = runBaseline([sim.url], [0, 30_000], started, cap);
+    setTimeout(() => cap.stop('stack process died: worker exited unexpectedly (signal SIGABRT)'), 300);
+    await run.done;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(cap.stopReason).toBe('stack process died: worker exited unexpectedly (signal SIGABRT)');
+    expect(summarizeOutcomes(run.outcomes)).toMatchObject({
+      completed: 0,
+      errors: { 'stack process died: worker exited unexpectedly (signal SIGABRT)': 2 },
+    });
+    await expect.poll(() => sim.stats()).toMatchObject({ active: 0, queued: 0 });
+  });
 });
 
 describe('bench suite: backend utilisation', () => {

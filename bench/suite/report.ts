@@ -21,10 +21,14 @@ export interface SuiteResults {
   finishedAt: string;
   levels: LevelResult[];
   steady: { perSecond: number; seconds: number; baseline: ScenarioResult; switchyard: ScenarioResult } | undefined;
+  /** The scenario that stopped the run because a process of the stack died, and why. */
+  failed: { scenario: string; reason: string } | undefined;
 }
 
 const DESIGN_NAMES = { baseline: 'direct calls (baseline)', switchyard: 'Switchyard' } as const;
 const pct = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)} %`);
+/** Completion rate, marked when the scenario was stopped by a failure of the stack. */
+const completed = (r: ScenarioResult) => `${pct(r.completionRate)}${r.failed ? ' (failed)' : ''}`;
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${(value / 1000).toFixed(2)} s`);
 const errors = (r: ScenarioResult) =>
   Object.entries(r.errors)
@@ -47,6 +51,7 @@ export function writeResults(dir: string, results: SuiteResults): string[] {
     startedAt: results.startedAt,
     finishedAt: results.finishedAt,
     machine: results.machine,
+    ...(results.failed ? { failed: results.failed } : {}),
     settings: {
       simulator: config.sim,
       answerMs: answerMs(config.sim),
@@ -114,8 +119,8 @@ export function levelsTable(levels: readonly LevelResult[]): string {
   const rows = levels.map(({ users, baseline: b, switchyard: s }) =>
     [
       users.toLocaleString('en-US'),
-      pct(b.completionRate),
-      pct(s.completionRate),
+      completed(b),
+      completed(s),
       ms(b.p95Ms),
       ms(s.p95Ms),
       `${b.throughputPerSecond} / ${s.throughputPerSecond}`,
@@ -147,6 +152,9 @@ function markdown(results: SuiteResults): string {
       `${(answerMs(sim) / 1000).toFixed(2)} s per answer, at most ${capacityPerSecond(sim).toFixed(1)} answers/s. ` +
       'Same settings for both designs.',
     '',
+    ...(results.failed
+      ? [`**The run stopped during ${results.failed.scenario}: ${results.failed.reason}.** The scenarios before it are complete.`, '']
+      : []),
     '## Burst: every user submits at the same moment',
     '',
     levelsTable(results.levels),
@@ -169,7 +177,7 @@ function markdown(results: SuiteResults): string {
       '|---|---:|---|---:|---:|---:|---:|---|',
       ...[['direct', baseline] as const, ['Switchyard', switchyard] as const].map(
         ([name, r]) =>
-          `| ${name} | ${pct(r.completionRate)} | ${errors(r)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${r.throughputPerSecond} | ${cpu(r)} |`,
+          `| ${name} | ${completed(r)} | ${errors(r)} | ${ms(r.p50Ms)} | ${ms(r.p95Ms)} | ${ms(r.p99Ms)} | ${r.throughputPerSecond} | ${cpu(r)} |`,
       ),
     );
   }
@@ -189,6 +197,8 @@ function markdown(results: SuiteResults): string {
     '- Each scenario is capped (`capSeconds` in summary.json): a minute plus twice its jobs\' time at the slower of the backends and ' +
       'an assumed 2 jobs/s of orchestration, or less when `--max-minutes` leaves less (`capCause`: "run time budget"); past the cap ' +
       'unfinished jobs count as timed out and are cancelled.',
+    '- A scenario during which a process of the stack (web, worker, Temporal, simulator, PostgreSQL) dies stops at once: it is ' +
+      'marked "(failed)", its unfinished jobs carry the reason as their error, and the run ends there.',
     '- Utilisation samples are taken every 0.5 s on the backends\' own clocks; the chart shows them, the table their slot-time-weighted mean.',
   );
   return `${lines.join('\n')}\n`;

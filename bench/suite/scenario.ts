@@ -6,7 +6,7 @@ import { startCap } from './cap';
 import { latencyStats, summarizeOutcomes, type Outcome, type OutcomeSummary } from './outcomes';
 import { startProcessMonitor, type ProcessFigures } from './process-monitor';
 import { connectObservers, runSwitchyard } from './switchyard';
-import type { Population } from './population';
+import type { BenchWorkspaceTeam } from '../lib/clients';
 import type { TrpcHttp } from './trpc-http';
 
 /** One design under one arrival pattern, with the backends' and the processes' figures around it. */
@@ -14,6 +14,8 @@ import type { TrpcHttp } from './trpc-http';
 export type Design = 'baseline' | 'switchyard';
 
 export interface ScenarioResult extends OutcomeSummary {
+  /** Why the scenario was stopped before its end (a process of the stack died); its work was cut off then. */
+  failed?: string;
   /** Busy share of all backend slots while work waited for one (at the backends or in front of them). */
   utilization: number | null;
   utilizationOverall: number;
@@ -37,6 +39,8 @@ export interface ScenarioContext {
   webUrl: string;
   api: TrpcHttp;
   processes: { name: string; pid: number | undefined }[];
+  /** Resolves with the reason once a process of the stack has died: the scenario stops at once. */
+  stackCrashed: Promise<string>;
 }
 
 export async function runScenario(
@@ -44,10 +48,11 @@ export async function runScenario(
   design: Design,
   arrivals: Arrivals,
   limit: { capMs: number; cause: 'scenario cap' | 'run time budget' },
-  population: Population | undefined,
+  teams: readonly BenchWorkspaceTeam[] | undefined,
 ): Promise<ScenarioResult> {
-  const observers = design === 'switchyard' ? await connectObservers(context.webUrl, population!) : [];
+  const observers = design === 'switchyard' ? await connectObservers(context.webUrl, teams!) : [];
   const cap = startCap(limit.capMs, limit.cause);
+  void context.stackCrashed.then((reason) => cap.stop(`stack process died: ${reason}`));
   // The direct design has no queue of its own: its waiting work is what queues at the backends.
   let waitingInFront = () => 0;
   const backends = await startBackendMonitor(context.ollamaUrls, () => waitingInFront());
@@ -62,7 +67,7 @@ export async function runScenario(
       await run.done;
       outcomes = run.outcomes;
     } else {
-      const run = runSwitchyard(context.api, observers, population!, arrivals, started, cap);
+      const run = runSwitchyard(context.api, observers, teams!, arrivals, started, cap);
       waitingInFront = run.waitingInFront;
       const found = await run.done;
       outcomes = run.outcomes;
@@ -78,6 +83,7 @@ export async function runScenario(
     const utilization = await backends.stop();
     const cpu = process.cpuUsage(cpuBefore);
     return {
+      ...(cap.stopReason === undefined ? {} : { failed: cap.stopReason }),
       ...summarizeOutcomes(outcomes),
       utilization: utilization.whileWaiting,
       utilizationOverall: utilization.overall,

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { BenchClient } from '../lib/clients';
+import { BenchClient, type BenchWorkspaceTeam } from '../lib/clients';
 import type { JobStatusName, JobUpdateEvent } from '../../server/realtime/events';
 import type { Arrivals } from './arrivals';
 import { BENCH_MODEL, BENCH_REQUIREMENTS } from './baseline';
 import { sleepUntil, type Cap } from './cap';
 import type { Outcome } from './outcomes';
-import type { Population } from './population';
 import { mapLimit } from './map-limit';
 import { CallError, type TrpcHttp } from './trpc-http';
 
@@ -46,14 +45,15 @@ export interface SwitchyardExtras {
   submitMs: number[];
 }
 
-export async function connectObservers(webUrl: string, population: Population): Promise<BenchClient[]> {
+/** One observer per team: its first member, in the team's project and team rooms. */
+export async function connectObservers(webUrl: string, teams: readonly BenchWorkspaceTeam[]): Promise<BenchClient[]> {
   const observers: BenchClient[] = [];
   try {
-    await mapLimit(population.teams, CONTROL_CONCURRENCY, async (team) => {
-      const client = await BenchClient.connect(webUrl, team.cookie);
+    await mapLimit(teams, CONTROL_CONCURRENCY, async (team) => {
+      const client = await BenchClient.connect(webUrl, team.users[0]!.cookie);
       observers.push(client);
-      await client.join('project', team.projectId);
-      await client.join('team', team.teamId);
+      await client.join('project', team.projectIds[0]!);
+      await client.join('team', team.id);
     });
     return observers;
   } catch (error) {
@@ -65,12 +65,13 @@ export async function connectObservers(webUrl: string, population: Population): 
 export function runSwitchyard(
   api: TrpcHttp,
   observers: readonly BenchClient[],
-  population: Population,
+  teams: readonly BenchWorkspaceTeam[],
   arrivals: Arrivals,
   started: number,
-  { signal: cap, remainingMs, timeoutLabel }: Cap,
+  limit: Cap,
 ): SwitchyardRun {
-  const users = population.users.slice(0, arrivals.length);
+  const { signal: cap, remainingMs } = limit;
+  const users = teams.flatMap((team) => team.users.map((user) => ({ cookie: user.cookie, projectId: team.projectIds[0]! })));
   const outcomes: Outcome[] = arrivals.map((at) => ({ arrivedAt: at }));
   const pending = new Map<string, { outcome: Outcome; cookie: string }>();
   const endedEarly = new Map<string, { at: number; status: JobStatusName }>();
@@ -114,7 +115,7 @@ export function runSwitchyard(
 
   const submitOne = async (outcome: Outcome, cookie: string, projectId: string) => {
     await sleepUntil(started + outcome.arrivedAt, cap);
-    if (cap.aborted) return void (outcome.error = timeoutLabel);
+    if (cap.aborted) return void (outcome.error = limit.cutOffLabel);
     outstanding++;
     const sent = performance.now();
     try {
@@ -123,6 +124,7 @@ export function runSwitchyard(
         'jobs.submit',
         { projectId, requirements: BENCH_REQUIREMENTS, model: BENCH_MODEL, clientKey: randomUUID() },
         remainingMs(),
+        cap,
       );
       extras.submitMs.push(performance.now() - sent);
       const early = endedEarly.get(job.id);
@@ -132,7 +134,7 @@ export function runSwitchyard(
       } else pending.set(job.id, { outcome, cookie });
     } catch (error) {
       outcome.finishedAt = performance.now() - started;
-      outcome.error = cap.aborted ? timeoutLabel : `submit: ${error instanceof CallError ? error.kind : String(error)}`;
+      outcome.error = cap.aborted ? limit.cutOffLabel : `submit: ${error instanceof CallError ? error.kind : String(error)}`;
       outstanding--;
     }
   };
@@ -163,17 +165,20 @@ export function runSwitchyard(
       }
     }
     await submits;
-    // Past the cap: what is still pending timed out; cancel it so it does not run into the next scenario.
+    // Past the cap: what is still pending is cut off; cancel it so it does not run into the next scenario.
     const left = [...pending];
     pending.clear();
     outstanding -= left.length;
     for (const [, { outcome }] of left) {
-      outcome.error = timeoutLabel;
+      outcome.error = limit.cutOffLabel;
       outcome.finishedAt = performance.now() - started;
     }
-    await mapLimit(left, CONTROL_CONCURRENCY, ([jobId, { cookie }]) =>
-      api.mutate(cookie, 'jobs.cancel', { jobId }, 30_000).catch(() => undefined),
-    );
+    // Stopped early, the stack is going down: nobody is left to cancel them, nor a next scenario to protect.
+    if (limit.stopReason === undefined) {
+      await mapLimit(left, CONTROL_CONCURRENCY, ([jobId, { cookie }]) =>
+        api.mutate(cookie, 'jobs.cancel', { jobId }, 30_000).catch(() => undefined),
+      );
+    }
     return extras;
   })();
 

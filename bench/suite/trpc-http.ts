@@ -26,8 +26,9 @@ export class TrpcHttp {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, timeout: 4_000 });
   }
 
-  mutate<T>(cookie: string, path: string, input: unknown, timeoutMs: number): Promise<T> {
-    return this.call('POST', `/trpc/${path}`, cookie, JSON.stringify({ json: input }), timeoutMs);
+  /** `signal` gives up at once (the scenario ended), like a browser tab being closed. */
+  mutate<T>(cookie: string, path: string, input: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    return this.call('POST', `/trpc/${path}`, cookie, JSON.stringify({ json: input }), timeoutMs, signal);
   }
 
   query<T>(cookie: string, path: string, input: unknown, timeoutMs: number): Promise<T> {
@@ -38,13 +39,14 @@ export class TrpcHttp {
     this.agent.destroy();
   }
 
-  private call<T>(method: string, path: string, cookie: string, body: string | undefined, timeoutMs: number): Promise<T> {
+  private call<T>(method: string, path: string, cookie: string, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const request = http.request(
         new URL(path, this.baseUrl),
         {
           method,
           agent: this.agent,
+          signal,
           headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
         },
         (response) => {

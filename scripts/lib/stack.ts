@@ -66,9 +66,8 @@ export interface Stack {
   temporalUiUrl: string | undefined;
   ollamaUrls: string[];
   dataDir: string;
+  /** Its processes by name (`supervisor.processes()`: web, worker, temporal, sim, db), for benchmarks that read their CPU and memory. */
   supervisor: Supervisor;
-  /** Process ids of the web and worker processes, for benchmarks that read their CPU and memory. */
-  pids: { web: number | undefined; workers: number[] };
   /** Resolves when the stack has stopped by itself (a process died) with the reason. */
   done: Promise<string | undefined>;
   stop(): Promise<void>;
@@ -186,7 +185,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       prod ? { command: process.execPath, args: [entry] } : { command: process.execPath, args: ['--import', 'tsx', source] };
 
     const starting: Promise<unknown>[] = [];
-    const pids: Stack['pids'] = { web: undefined, workers: [] };
     const workerCount = options.workers ?? 1;
     for (let i = 0; i < workerCount; i++) {
       const done = stepTimer(workerCount > 1 ? `worker ${i + 1}` : 'worker');
@@ -199,7 +197,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Above the worker's own shutdownGraceTime, so running activities can finish.
         stopTimeoutMs: 15_000,
       });
-      if (worker.pid !== undefined) pids.workers.push(worker.pid);
       starting.push(worker.waitForLine(/worker ready/, { timeoutMs: 120_000 }).then(done));
     }
     if (webUrl) {
@@ -212,7 +209,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopPhase: 2,
         stopTimeoutMs: 8_000,
       });
-      pids.web = web.pid;
       starting.push(web.waitForLine(/web listening on http/, { timeoutMs: 120_000 }).then(done));
     }
     await Promise.all(starting);
@@ -228,7 +224,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ollamaUrls,
       dataDir,
       supervisor,
-      pids,
       done: supervisor.done,
       stop: async () => {
         await cleanup();

@@ -30,8 +30,11 @@ describe('Supervisor', () => {
 
   it("brings everything down when a child exits unexpectedly, and says which", async () => {
     const supervisor = new Supervisor({ echo: false });
-    const long = supervisor.spawn({ name: 'long', command: 'sleep', args: ['60'] });
+    // Ignores SIGTERM for a while: `crashed` must not wait for the others to stop, `done` must.
+    const long = supervisor.spawn({ name: 'long', command: 'sh', args: ['-c', "trap '' TERM; sleep 60"], stopTimeoutMs: 1_000 });
     supervisor.spawn({ name: 'crash', command: 'sh', args: ['-c', 'echo boom; exit 3'] });
+    await expect(supervisor.crashed).resolves.toBe('crash exited unexpectedly (code 3)');
+    expect(long.running).toBe(true);
     await expect(supervisor.done).resolves.toBe('crash exited unexpectedly (code 3)');
     expect(long.running).toBe(false);
   });

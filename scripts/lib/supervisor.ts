@@ -210,6 +210,12 @@ export class Supervisor {
   private resolveDone!: (reason: string | undefined) => void;
   /** Resolves when the supervisor has stopped everything; the value says why, if it was a failure. */
   readonly done: Promise<string | undefined> = new Promise((resolve) => (this.resolveDone = resolve));
+  private resolveCrashed!: (reason: string) => void;
+  /**
+   * Resolves with the reason as soon as a child exits unexpectedly, before the others are stopped
+   * (which `done` waits for); never resolves otherwise. Lets a benchmark give up at once.
+   */
+  readonly crashed: Promise<string> = new Promise((resolve) => (this.resolveCrashed = resolve));
   private readonly logStream: fs.WriteStream | undefined;
   private colorIndex = 0;
   private readonly onExit = () => {
@@ -314,6 +320,7 @@ export class Supervisor {
     void child.exited.then((info) => {
       if (this.stopPromise || spec.expectExit) return;
       this.failure = `${spec.name} exited unexpectedly (${describeExit(info)})`;
+      this.resolveCrashed(this.failure);
       this.log('sup', `${this.failure}; stopping everything`);
       void this.stop();
     });

@@ -3,6 +3,7 @@ import { createActivities } from '../../activities';
 import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { ensureScheduler, registerBackends } from '../../server/scheduler/setup';
+import { workerTuning } from '../../server/temporal/worker-options';
 import { startAppStack, type AppSocket } from './app-stack';
 import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
 
@@ -65,7 +66,7 @@ export async function startJobStack(options: JobStackOptions) {
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities: createActivities({ prisma, publisher, backends, temporal: temporal.client }),
-      maxHeartbeatThrottleInterval: '500 milliseconds',
+      ...workerTuning,
     });
     running = worker.run();
     await configureScheduler();
