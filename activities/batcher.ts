@@ -1,6 +1,8 @@
 /**
  * Collects streamed text and hands it on in batches, so a job streaming 50 tokens/s costs a
- * dozen socket messages a second instead of fifty.
+ * dozen socket messages a second instead of fifty. Batches go out on a clock shared by every
+ * batcher in the process (multiples of the interval since the epoch), so the batches of all the
+ * jobs a worker streams leave together and the publisher relays them in one message.
  */
 export class TextBatcher {
   private pending = '';
@@ -17,7 +19,7 @@ export class TextBatcher {
 
   push(text: string): void {
     this.pending += text;
-    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs - (Date.now() % this.intervalMs));
   }
 
   flush(): void {

@@ -69,15 +69,17 @@ export function createGenerationActivities(deps: GenerationDeps) {
         lastPersist = Date.now();
         await prisma.job.update({ where: { id: input.jobId }, data: { output: text } });
       };
-      // The checkpoint goes out with each published batch rather than with each token: encoding
-      // the whole text per token is quadratic in the output's length. A timer keeps heartbeats
-      // (and so cancellation and liveness) flowing while the model is silent, e.g. loading.
+      // The checkpoint goes out on a timer, not with each token or batch: every heartbeat call
+      // encodes the whole text so far, and the worker forwards at most one per
+      // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls were mostly encoded
+      // to be dropped. The timer also keeps heartbeats (and so cancellation and liveness)
+      // flowing while the model is silent, e.g. loading.
       const heartbeat = () => ctx.heartbeat({ text } satisfies Checkpoint);
       const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
         publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });
-        heartbeat();
       });
-      // Flushing first keeps the checkpoint equal to what clients were sent.
+      // Flushing first keeps the checkpoint equal to what clients were sent; the failure path
+      // below does the same, as a failed attempt reports its last heartbeat to its retry.
       const keepAlive = setInterval(() => {
         batcher.flush();
         heartbeat();
@@ -103,6 +105,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
         };
       } catch (error) {
         batcher.flush();
+        heartbeat();
         await persist();
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw toFailure(error, backend.id);

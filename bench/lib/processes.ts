@@ -21,6 +21,8 @@ export interface ProcStat {
   pgrp: number;
   /** User + system CPU of all its threads so far. */
   cpuSeconds: number;
+  /** User + system CPU of its children that have exited and been waited for. */
+  reapedChildrenCpuSeconds: number;
   rssMb: number;
 }
 
@@ -35,6 +37,7 @@ export function readProcStat(pid: number): ProcStat | null {
       ppid: Number(fields[1]),
       pgrp: Number(fields[2]),
       cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond,
+      reapedChildrenCpuSeconds: (Number(fields[13]) + Number(fields[14])) / ticksPerSecond,
       rssMb: (Number(fields[21]) * pageBytes) / 2 ** 20,
     };
   } catch {
@@ -76,7 +79,9 @@ export function stackUsage(rootPid = process.pid): Usage {
     const cmd = commandLine(stat.pid);
     const role = ROLES.find(([, pattern]) => pattern.test(cmd))?.[0];
     if (!role) continue;
-    usage[role].cpuSeconds += stat.cpuSeconds;
+    // PostgreSQL's backends come and go; the postmaster's reaped-children time keeps what the
+    // exited ones spent in the sum (without it a role's CPU between two samples can be negative).
+    usage[role].cpuSeconds += stat.cpuSeconds + stat.reapedChildrenCpuSeconds;
     usage[role].rssMb += stat.rssMb;
     usage[role].processes++;
   }

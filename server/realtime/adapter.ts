@@ -27,8 +27,9 @@ export async function attachAdapter(
       },
     };
   }
-  // Every token batch is one NOTIFY: with 4 connections 100 streaming jobs queued their batches
-  // for seconds in the worker (bench:fanout p50 1.4 s → 56 ms with 12; 24 was no better).
+  // When every token batch was its own NOTIFY, 4 connections queued 100 streaming jobs' batches
+  // for seconds in the worker (bench:fanout p50 1.4 s → 56 ms with 12). A worker now relays a
+  // turn's emits in a few NOTIFYs (relay.ts); the pool stays sized for bursts of them.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 12 });
   pool.on('error', () => undefined);
   io.adapter(

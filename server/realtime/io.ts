@@ -7,17 +7,20 @@ import { roomName, type ClientToServerEvents, type ServerToClientEvents } from '
 import { userRoom, watchMembershipEnds } from './membership';
 import { createPresence } from './presence';
 import { createQueueBroadcaster } from './queue-broadcaster';
+import { RELAY_EVENT, type InterServerEvents } from './relay';
 import { canJoin, roomRequest } from './rooms';
 
 export interface SocketData {
   user: SessionUser;
 }
 
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
 export async function createRealtimeServer(
   httpServer: HttpServer,
   { services, databaseUrl, redisUrl }: { services: Services; databaseUrl: string; redisUrl?: string | undefined },
 ) {
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(httpServer, {
+  const io: IoServer = new Server(httpServer, {
     path: '/socket.io',
     serveClient: false,
   });
@@ -26,6 +29,13 @@ export async function createRealtimeServer(
   const stopWatching = watchMembershipEnds(io, services, presence.changed);
   const broadcaster = createQueueBroadcaster(io, services.queue, {
     onError: (error) => console.warn(`queue broadcaster: ${error instanceof Error ? error.message : String(error)}`),
+  });
+
+  // What workers publish (see relay.ts), for the sockets of this process.
+  io.on(RELAY_EVENT, (emits) => {
+    for (const { rooms, event, payload } of emits) {
+      (io.local.to(rooms).emit as (e: string, p: unknown) => boolean)(event, payload);
+    }
   });
 
   io.use(async (socket, next) => {

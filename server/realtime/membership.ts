@@ -1,10 +1,6 @@
-import type { Server } from 'socket.io';
 import type { Services } from '../services';
-import type { ClientToServerEvents, ServerToClientEvents } from './events';
-import type { SocketData } from './io';
+import type { IoServer } from './io';
 import { canJoin, roomRequest } from './rooms';
-
-type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** Every socket of a user is also in this room (never joinable by request), so the server can find them on any process. */
 export const userRoom = (userId: string) => `user:${userId}`;

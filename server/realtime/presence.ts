@@ -1,8 +1,5 @@
-import type { Server } from 'socket.io';
-import type { ClientToServerEvents, PresenceUser, ServerToClientEvents } from './events';
-import type { SocketData } from './io';
-
-type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+import type { PresenceUser } from './events';
+import type { IoServer } from './io';
 
 /**
  * Who is looking at a project: derived from the sockets in its room across every web process

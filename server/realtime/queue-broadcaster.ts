@@ -1,10 +1,6 @@
-import type { Server } from 'socket.io';
 import type { QueueSnapshot } from '../../workflows/scheduler';
 import type { JobDetails, QueueService } from '../services/queue';
-import type { ClientToServerEvents, ServerToClientEvents } from './events';
-import type { SocketData } from './io';
-
-type IoServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+import type { IoServer } from './io';
 
 export interface QueueBroadcasterOptions {
   /** At most one snapshot fetch per this many ms. */
