@@ -19,7 +19,7 @@ export interface HistoryCounts {
   schedulerWorkflowTasksPerJob: number;
 }
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+export type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
 
 /** The event's type, named by the attributes it carries: `workflowTaskCompleted`, `markerRecorded`, … */
 const typeName = (event: HistoryEvent) =>
