@@ -3,10 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Ollama } from 'ollama';
-import { startStack } from '../scripts/lib/stack';
 import { repoRoot } from '../scripts/lib/paths';
+import { createTemporalProvider } from '../server/temporal/client';
+import { jobWorkflowId } from '../workflows/definitions';
+import { schedulerWorkflowId } from '../workflows/scheduler-api';
+import { parseBenchMode } from './lib/args';
 import { BenchClient, createBenchTeam } from './lib/clients';
+import { countHistories } from './lib/histories';
 import { cpuBetween, stackUsage } from './lib/processes';
+import { startBenchStack } from './lib/stack';
 import { median, percentile, round } from './lib/stats';
 
 /**
@@ -15,8 +20,9 @@ import { median, percentile, round } from './lib/stats';
  * throughput with an instant backend. The whole stack runs as in production — web, worker,
  * Temporal, PostgreSQL, simulator — each its own process on this machine.
  *
- *   npm run bench:overhead -- [--jobs 150] [--levels 1,10,50] [--seconds 20] [--profile DIR]
+ *   npm run bench:overhead -- [--mode prod|test] [--jobs 150] [--levels 1,10,50] [--seconds 20] [--profile DIR]
  *
+ * --mode prod (the default) runs the build from `npm run build`; test runs the sources through tsx.
  * --profile writes V8 CPU profiles of the web and worker processes into DIR (open them in Chrome
  * DevTools) to see where the overhead goes.
  */
@@ -27,8 +33,10 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '1,10,50' },
     seconds: { type: 'string', default: '20' },
     profile: { type: 'string' },
+    mode: { type: 'string', default: 'prod' },
   },
 });
+const mode = parseBenchMode(values.mode);
 const jobsPerLevel = Number(values.jobs);
 const levels = values.levels.split(',').map(Number);
 const instantSeconds = Number(values.seconds);
@@ -37,8 +45,7 @@ const MODEL = 'qwen2.5-coder:7b';
 const REQUIREMENTS = 'reverse a string';
 const TOKENS = 40;
 
-const stack = await startStack({
-  mode: 'test',
+const stack = await startBenchStack(mode, {
   echo: false,
   logFile: path.join(os.tmpdir(), `switchyard-bench-overhead-${process.pid}.log`),
   simInstances: 2,
@@ -75,7 +82,7 @@ try {
   });
 
   /** One job, from submit to its completion event, in milliseconds. */
-  async function runJob(client: BenchClient): Promise<number> {
+  async function runJob(client: BenchClient, jobIds?: string[]): Promise<number> {
     const started = performance.now();
     const job = await client.mutate<{ id: string }>('jobs.submit', {
       projectId: team.projectId,
@@ -83,6 +90,7 @@ try {
       model: MODEL,
       clientKey: crypto.randomUUID(),
     });
+    jobIds?.push(job.id);
     // The completion event may come before the submit's response; a missed event (a dropped
     // socket) is caught by polling the job, so no run waits forever.
     const at =
@@ -158,7 +166,10 @@ try {
     await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ slowdownFactor: 0.01 }) });
   }
   const usageBefore = stackUsage();
-  const { jobsPerSecond: instant, completed } = await closedLoopFor(50, instantSeconds);
+  const instantFrom = Date.now();
+  const instantJobIds: string[] = [];
+  const { jobsPerSecond: instant, completed } = await closedLoopFor(50, instantSeconds, instantJobIds);
+  const instantTo = Date.now();
   // Where the CPU goes per job: the machine's two cores are the budget every process shares.
   const cpuMsPerJob = Object.fromEntries(
     Object.entries(cpuBetween(usageBefore, stackUsage())).map(([role, seconds]) => [role, round((seconds * 1000) / completed, 1)]),
@@ -166,7 +177,22 @@ try {
   console.log(`instant backend, 50 concurrent: ${round(instant, 2)} jobs/s`);
   console.log(`CPU per job (ms): ${Object.entries(cpuMsPerJob).map(([role, ms]) => `${role} ${ms}`).join(', ')}`);
 
-  async function closedLoopFor(concurrency: number, seconds: number) {
+  // What Temporal recorded for those jobs: a sample of their histories, and the scheduler's.
+  const temporal = await createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue }).get();
+  const histories = await countHistories(temporal, {
+    jobWorkflowIds: instantJobIds.slice(-20).map(jobWorkflowId),
+    schedulerWorkflowId: schedulerWorkflowId(stack.taskQueue),
+    from: instantFrom,
+    to: instantTo,
+    jobsCompleted: completed,
+  }).finally(() => temporal.connection.close());
+  console.log(
+    `history per job: ${histories.jobEvents} events, ${histories.jobWorkflowTasks} workflow tasks; ` +
+      `scheduler per job: ${histories.schedulerEventsPerJob} events, ${histories.schedulerWorkflowTasksPerJob} workflow tasks`,
+  );
+  console.log(`one job's events: ${Object.entries(histories.jobEventTypes).map(([type, n]) => `${type} ${n}`).join(', ')}`);
+
+  async function closedLoopFor(concurrency: number, seconds: number, jobIds: string[]) {
     let completed = 0;
     const deadline = performance.now() + seconds * 1000;
     const started = performance.now();
@@ -174,7 +200,7 @@ try {
       Array.from({ length: concurrency }, async (_, i) => {
         const client = clients[i % clients.length]!;
         while (performance.now() < deadline) {
-          await runJob(client);
+          await runJob(client, jobIds);
           completed++;
         }
       }),
@@ -190,6 +216,8 @@ try {
     runs,
     instantBackendJobsPerSecond: round(instant, 2),
     instantBackendCpuMsPerJob: cpuMsPerJob,
+    mode,
+    historyPerJob: histories,
     failedJobs: failures,
     completionEventsMissed: missedEvents,
   };

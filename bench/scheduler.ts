@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import type { Stack } from '../scripts/lib/stack';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { createBenchWorkspace, type BenchUser } from './lib/clients';
 import { startBenchStack, type BenchMode } from './lib/stack';
+import type { HistoryEvent } from './lib/histories';
 import { cpuBetween, stackUsage } from './lib/processes';
 import {
   dispatchGaps,
@@ -297,14 +299,15 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
           taskStartedAt = undefined;
         } else if (event.workflowExecutionSignaledEventAttributes?.signalName === 'done') {
           if (at >= from) releases.push(at);
-        } else if (event.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'grant') {
-          const jobId = event.signalExternalWorkflowExecutionInitiatedEventAttributes.workflowExecution?.workflowId?.replace(/^job-/, '');
-          // A grant re-sent to a job that asked again is not a new dispatch.
-          if (!jobId || granted.has(jobId)) continue;
-          granted.add(jobId);
-          grantOrder.push(jobId);
-          const release = releases.shift();
-          if (release !== undefined) reactionMs.push(at - release);
+        } else {
+          for (const jobId of grantsIn(event)) {
+            // A grant re-sent to a job that asked again is not a new dispatch.
+            if (granted.has(jobId)) continue;
+            granted.add(jobId);
+            grantOrder.push(jobId);
+            const release = releases.shift();
+            if (release !== undefined) reactionMs.push(at - release);
+          }
         }
       }
     }
@@ -312,6 +315,20 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
   } finally {
     await client.connection.close();
   }
+}
+
+/**
+ * The jobs an event of the scheduler's history grants capacity to, in dispatch order: a grant
+ * signalled from workflow code (older runs), or the result of a `messageJobs` local activity.
+ */
+function grantsIn(event: HistoryEvent): string[] {
+  const signal = event.signalExternalWorkflowExecutionInitiatedEventAttributes;
+  if (signal?.signalName === 'grant') return [signal.workflowExecution?.workflowId?.replace(/^job-/, '') ?? ''].filter(Boolean);
+  const details = event.markerRecordedEventAttributes?.details;
+  const [data] = details?.data?.payloads ?? [];
+  const [result] = details?.result?.payloads ?? [];
+  if (!data || !result || defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data).activity_type !== 'messageJobs') return [];
+  return defaultPayloadConverter.fromPayload<{ granted: string[] }>(result).granted;
 }
 
 /**

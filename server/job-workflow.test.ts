@@ -42,10 +42,10 @@ async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_0
   throw new Error(`job ${jobId} did not reach ${statuses.join('/')} in ${timeoutMs} ms`);
 }
 
-// Suffixed with the workflow's latest change (jobs enqueued by the web at submit): recordings of
-// earlier code stay as they were and keep being replayed.
+// Suffixed with the workflow's latest change (leases given back through a local activity):
+// recordings of earlier code stay as they were and keep being replayed.
 const recordHistory = (name: string, jobId: string) =>
-  record(temporal.client, `${name}.enqueued-at-submit`, jobWorkflowId(jobId));
+  record(temporal.client, `${name}.released-by-activity`, jobWorkflowId(jobId));
 
 const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');

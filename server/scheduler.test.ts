@@ -169,6 +169,6 @@ describe('the scheduler workflow', () => {
     const after = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'after the storm', clientKey: 'storm-key-after', priority: 'normal' });
     await until(async () => (await statusOf(after.id)) === 'completed', 'a job after the storm');
     // Named after the scheduler's latest patch: each recording stands for runs of that code.
-    await recordHistory(temporal.client, 'scheduler-after-storm-one-wake-timer', schedulerWorkflowId(stack.taskQueue));
+    await recordHistory(temporal.client, 'scheduler-after-storm-messages-by-activity', schedulerWorkflowId(stack.taskQueue));
   }, 90_000);
 });

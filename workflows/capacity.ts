@@ -3,9 +3,11 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import type { Grant } from './scheduler';
 import {
   doneSignal,
@@ -23,22 +25,33 @@ import {
  */
 const REASK_INTERVAL = '5 minutes';
 
+// Patient like the job's other bookkeeping: the slot must go back.
+const { releaseCapacity } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
+
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
  * out of a job — success, failure, cancellation — ends in `release`, so slots never leak; a job
  * that dies without releasing is found by the scheduler's lease check.
  */
 export class Capacity {
-  private readonly scheduler = getExternalWorkflowHandle(schedulerWorkflowId(workflowInfo().taskQueue));
+  private readonly schedulerWorkflowId = schedulerWorkflowId(workflowInfo().taskQueue);
+  private readonly scheduler = getExternalWorkflowHandle(this.schedulerWorkflowId);
   private grant: Grant | null = null;
   private refusal: string | null = null;
   /** Asked and not yet released: waiting in the queue or holding a lease. */
   private holding = false;
 
-  /** `enqueued`: the job's first request was made for it before the workflow started. */
+  /**
+   * `enqueued`: the job's first request was made for it before the workflow started.
+   * `releaseByActivity`: give leases back through a local activity (see JobWorkflowInput).
+   */
   constructor(
     private readonly jobId: string,
     private enqueued = false,
+    private readonly releaseByActivity = false,
   ) {
     this.holding = enqueued;
     setHandler(grantSignal, (grant) => {
@@ -71,7 +84,12 @@ export class Capacity {
     if (!this.holding) return;
     this.holding = false;
     this.grant = null;
+    const done = { jobId: this.jobId, ...outcome };
     // Also when the job itself is being cancelled: the slot must go back.
-    await CancellationScope.nonCancellable(() => this.scheduler.signal(doneSignal, { jobId: this.jobId, ...outcome }));
+    await CancellationScope.nonCancellable(() =>
+      this.releaseByActivity
+        ? releaseCapacity({ schedulerWorkflowId: this.schedulerWorkflowId, done })
+        : this.scheduler.signal(doneSignal, done),
+    );
   }
 }

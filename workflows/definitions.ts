@@ -17,6 +17,14 @@ export interface JobWorkflowInput {
    * existed and in retries: the job asks itself.
    */
   enqueued?: boolean;
+  /**
+   * Give the lease back through a local activity that signals the scheduler, not with a signal
+   * from workflow code, which costs the job two more history events and a workflow task to learn
+   * that it arrived. Absent in runs started before this existed, which replay the old way. An
+   * input flag rather than patched(): in this SDK every patch also upserts a search attribute —
+   * two more events and a visibility write on every job, forever.
+   */
+  releaseByActivity?: boolean;
 }
 
 export interface StageTiming {

@@ -62,6 +62,9 @@ export const backendHealthSignal = defineSignal<[{ backendId: string; healthy: b
  */
 export const routingSignal = defineSignal<[{ pressuredPools: string[] }]>('routing');
 
+/** What the scheduler tells a job: its grant, or why it will never get one. */
+export type JobMessage = { jobId: string; grant: Grant } | { jobId: string; refusal: string };
+
 export const grantSignal = defineSignal<[Grant]>('grant');
 export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
 

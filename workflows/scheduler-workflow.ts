@@ -5,6 +5,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -44,6 +45,7 @@ import {
   snapshotQuery,
   routingSignal,
   statusQuery,
+  type JobMessage,
   type SchedulerInput,
   type SchedulerSetup,
 } from './scheduler-api';
@@ -53,6 +55,12 @@ const { findFinishedJobs } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3 },
 });
 
+// Patient: a grant that never arrives leaves its slot idle until the job asks again.
+const { messageJobs } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
+
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
 const DEFAULT_LEASE_CHECK_MS = 30_000;
 /**
@@ -60,6 +68,11 @@ const DEFAULT_LEASE_CHECK_MS = 30_000;
  * wake-up (two extra history events per event handled); they replay the old way.
  */
 const ONE_WAKE_TIMER = 'one-wake-timer';
+/**
+ * Runs recorded before grants and refusals went out through a local activity signalled each job
+ * from workflow code: two events per message and a workflow task to record their delivery.
+ */
+const MESSAGES_BY_ACTIVITY = 'messages-by-activity';
 /** Continue-as-new well before Temporal's history limits. */
 const MAX_HISTORY_EVENTS = 8_000;
 
@@ -97,16 +110,30 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
 
   // Signals to jobs still on their way; continue-as-new waits for them, or they would be lost.
   let deliveries = 0;
-  const deliver = (jobId: string, send: (handle: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) => {
+  /** The job's workflow is gone: whatever it held goes back. */
+  const forget = (jobId: string) => {
+    release(state, jobId, Date.now(), { recordService: false });
+    removeWaiting(state, jobId);
+    dirty = true;
+  };
+  const deliver = (messages: JobMessage[]) => {
+    if (messages.length === 0) return;
     deliveries++;
-    return send(getExternalWorkflowHandle(jobWorkflowId(jobId)))
-      .catch(() => {
-        // The job's workflow is gone: whatever it held goes back.
-        release(state, jobId, Date.now(), { recordService: false });
-        removeWaiting(state, jobId);
-        dirty = true;
-      })
-      .finally(() => deliveries--);
+    const sent = patched(MESSAGES_BY_ACTIVITY)
+      ? messageJobs(messages).then(
+          ({ gone }) => gone.forEach(forget),
+          // Never delivered, however often tried: like a job that is gone; a live one asks again.
+          () => messages.forEach(({ jobId }) => forget(jobId)),
+        )
+      : Promise.all(
+          messages.map((message) => {
+            const job = getExternalWorkflowHandle(jobWorkflowId(message.jobId));
+            const signal =
+              'grant' in message ? job.signal(grantSignal, message.grant) : job.signal(refusedSignal, { reason: message.refusal });
+            return signal.catch(() => forget(message.jobId));
+          }),
+        );
+    void sent.finally(() => deliveries--);
   };
 
   setHandler(enqueueSignal, ({ tierPolicy, ...request }) => {
@@ -126,12 +153,12 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
         route: lease.route,
         waitedMs: lease.grantedAt - lease.enqueuedAt,
       };
-      void deliver(request.jobId, (job) => job.signal(grantSignal, grant));
+      deliver([{ jobId: request.jobId, grant }]);
       return;
     }
     const result = enqueue(state, request, Date.now());
     if (result.ok && !result.duplicate) applyPressure(state, pressuredPools, Date.now(), [result.job]);
-    if (!result.ok) void deliver(request.jobId, (job) => job.signal(refusedSignal, { reason: result.reason }));
+    if (!result.ok) deliver([{ jobId: request.jobId, refusal: result.reason }]);
     dirty = true;
   });
   setHandler(doneSignal, ({ jobId, ok, serviceMs }) => {
@@ -201,9 +228,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       }
     }
 
-    for (const grant of dispatch(state, now).grants) {
-      void deliver(grant.jobId, (job) => job.signal(grantSignal, grant));
-    }
+    deliver(dispatch(state, now).grants.map((grant) => ({ jobId: grant.jobId, grant })));
   }
 
   await condition(() => deliveries === 0 && allHandlersFinished());

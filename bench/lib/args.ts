@@ -11,10 +11,15 @@ export function parseBenchArgs<K extends string>(defaults: Record<K, number>): {
   ]) as Record<string, { type: 'string'; default: string }>;
   const { values } = parseArgs({ options });
   const { mode, ...sizes } = values as Record<string, string>;
-  if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
   const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<K, number>;
   for (const [flag, value] of Object.entries<number>(config)) {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag]}`);
   }
-  return { mode, config };
+  return { mode: parseBenchMode(mode), config };
+}
+
+/** `--mode`: prod (the build from `npm run build`) or test (the sources through tsx). */
+export function parseBenchMode(mode: string | undefined): 'prod' | 'test' {
+  if (mode !== 'prod' && mode !== 'test') throw new Error(`--mode must be prod (the build from npm run build) or test (the sources), got ${mode}`);
+  return mode;
 }

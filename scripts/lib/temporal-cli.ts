@@ -133,6 +133,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     args.push('--db-filename', options.dbFile);
   }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  // Eager activity execution (off by default in the server): the worker gets a job's model call
+  // in the reply to the workflow task that schedules it, skipping a trip through matching. The
+  // TS worker asks for it by default (maxEagerActivityReservationsPerWorkflowTask).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   // The dev server otherwise picks random ports for these; pinning them keeps them off our other ports' toes.
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
 

@@ -103,7 +103,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
-        args: [{ ...input, enqueued: capacity !== undefined }],
+        args: [{ ...input, enqueued: capacity !== undefined, releaseByActivity: true }],
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
