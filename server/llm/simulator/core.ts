@@ -125,13 +125,15 @@ export class SimulatorCore {
   }
 
   stats(): SimulatorStats {
+    // One instant for both, unrounded: utilisation over short intervals is a ratio of their deltas.
+    const now = performance.now();
     return {
       ...this.#counters,
       active: this.slots.active,
       queued: this.slots.queued,
       slots: this.options.slots,
-      slotBusyMs: Math.round(this.slots.busyMs),
-      clockMs: Math.round(performance.now()),
+      slotBusyMs: this.slots.busyMs(now),
+      clockMs: now,
       modelLoads: this.residency.loads,
       loadedModels: this.residency.list().map((m) => m.name),
       disconnects: [...this.#disconnects],

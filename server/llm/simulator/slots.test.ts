@@ -11,14 +11,14 @@ describe('simulator: slot pool', () => {
     await Promise.all([first.granted, second.granted]);
     expect(pool.request()).toBeNull();
     now += 100;
-    expect(pool.busyMs).toBe(200);
+    expect(pool.busyMs()).toBe(200);
     first.release();
     await queued.granted;
     now += 50;
     second.release();
     queued.release();
     now += 1_000;
-    expect(pool.busyMs).toBe(200 + 2 * 50);
+    expect(pool.busyMs()).toBe(200 + 2 * 50);
     expect(pool.active).toBe(0);
   });
 });

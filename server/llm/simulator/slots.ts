@@ -27,9 +27,9 @@ export class SlotPool {
     return this.#active;
   }
 
-  /** Sum over slots of the time each was held, since the pool was made. */
-  get busyMs(): number {
-    return this.#busyMs + this.#active * (this.now() - this.#countedAt);
+  /** Sum over slots of the time each was held, from when the pool was made until `now`. */
+  busyMs(now = this.now()): number {
+    return this.#busyMs + this.#active * (now - this.#countedAt);
   }
 
   #setActive(active: number): void {
