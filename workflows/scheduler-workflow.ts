@@ -169,6 +169,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       id: b.id,
       pool: b.pool,
       slots: b.slots,
+      prefetch: b.prefetch,
       running: busySlots(b),
       queued: pipelinedCount(b),
       up: isBackendUp(b, Date.now()),
