@@ -15,16 +15,17 @@ import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, T
  *   4. FIFO (`seq`).
  * A job is eligible when its user is below the tier's max running and some backend of its class
  * (tier pools serving the model, plus cloud fallback when open for it) is up with a free slot and
- * rate budget.
+ * rate budget. Priorities are frozen at `now` for the whole plan: aging is a step function of
+ * time, so a forecast is exact only until the next aging step changes the order — the workflow
+ * republishes positions on every event anyway.
  *
  * Pipelining (prefetch): once no job can take a free slot, ollama backends with room in their
  * `prefetch` take leases beyond their slots, whose requests wait in the backend's own queue. The
  * same selection runs with that room as the capacity, so pipelined grants keep the order above;
  * a job is pipelined only onto a backend that has its model loaded (never forcing a switch), and
  * a job that cannot be (its model is not loaded where there is room) keeps every backend it could
- * use from pipelining anyone behind it: nobody overtakes it there. Priorities are frozen at `now` for the whole plan: aging is a step function of
- * time, so a forecast is exact only until the next aging step changes the order — the workflow
- * republishes positions on every event anyway.
+ * use from pipelining anyone behind it: nobody overtakes it there. A pipelined lease counts
+ * toward its user's max running like any lease.
  */
 
 interface PlanBackend {
@@ -123,6 +124,8 @@ export class Planner {
   private readonly userIndex = new Map<string, number>();
   private userRunning: number[] = [];
   private avail: boolean[] = [];
+  /** Whether the last `select` picked by guaranteed minimum share (local slots only). */
+  private boosted = false;
   private readonly decay: number;
   remaining = 0;
   /** Grants made by this planner (for decaying usage of teams it does not track). */
@@ -382,9 +385,6 @@ export class Planner {
     }
     return null;
   }
-
-  /** Whether the last `select` picked by guaranteed minimum share (local slots only). */
-  private boosted = false;
 
   /** The first job in dispatch order that can use a backend marked in `avail`. */
   private select(): PlanJob | null {
