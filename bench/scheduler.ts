@@ -33,19 +33,26 @@ import { parseBenchArgs } from './lib/args';
  * (equal weights within a tier). Jobs are submitted through the job service itself (admission, row,
  * workflow start — what the tRPC mutation calls), in-process, without HTTP in between.
  *
+ * --prefetch is each instance's pipelining: leases beyond its slots whose requests wait in the
+ * simulator's queue (production's default is as many as the slots, as the default 2 here); 0 turns
+ * it off.
+ *
  * To read every job's predicted position at one moment with no arrivals, blocker jobs first hold
- * every slot (streamed slowly); the backlog is submitted behind them, every position is read, the
+ * every slot and every pipelined place (streamed slowly); the backlog is submitted behind them, every position is read, the
  * scheduler is checked not to have granted anything meanwhile, and then the blockers are cancelled
  * and the backlog runs. Prints a table and writes bench/results/scheduler.json.
  *
  *   npm run build && npm run bench:scheduler -- [--jobs 2000] [--users 200] [--teams 20]
- *     [--instances 4] [--slots 2] [--tokens 120] [--tps 50] [--mode prod|test] [--max-seconds 1200]
+ *     [--instances 4] [--slots 2] [--prefetch 2] [--tokens 120] [--tps 50] [--mode prod|test] [--max-seconds 1200]
  *
  * --mode prod (default) runs the production build on free ports (see bench/lib/stack.ts); test
  * runs the sources.
  */
 
-const { mode, config } = parseBenchArgs({ jobs: 2000, users: 200, teams: 20, instances: 4, slots: 2, tokens: 120, tps: 50, 'max-seconds': 1200 });
+const { mode, config } = parseBenchArgs(
+  { jobs: 2000, users: 200, teams: 20, instances: 4, slots: 2, prefetch: 2, tokens: 120, tps: 50, 'max-seconds': 1200 },
+  ['prefetch'],
+);
 if (config.users % config.teams !== 0) throw new Error('--users must be a multiple of --teams (each team gets the same number of users)');
 if (config.teams < 3) throw new Error('--teams must be at least 3 (one per tier)');
 
@@ -64,6 +71,9 @@ const gold = Math.max(1, Math.round(config.teams * 0.2));
 const silver = Math.max(1, Math.round(config.teams * 0.3));
 const tierOfTeam = (t: number) => (t < gold ? 'sched-gold' : t < gold + silver ? 'sched-silver' : 'sched-bronze');
 const totalSlots = config.instances * config.slots;
+// Blockers take every slot and every pipelined place, so that nothing of the backlog is granted
+// before the positions are read.
+const blockerCount = totalSlots + config.instances * config.prefetch;
 
 let stack: Stack | undefined;
 let closeServices: (() => Promise<void>) | undefined;
@@ -90,8 +100,8 @@ async function run(): Promise<void> {
     echo: false,
     logFile: path.join(os.tmpdir(), `switchyard-bench-scheduler-${process.pid}.log`),
     simInstances: config.instances,
-    simArgs: ['--slots', String(config.slots), '--queue', '16', '--tps', String(config.tps), '--tokens', String(config.tokens), '--ttft', String(TTFT_MS), '--load-ms', '0'],
-    env: { OLLAMA_SLOTS: String(config.slots) },
+    simArgs: ['--slots', String(config.slots), '--queue', String(Math.max(16, config.prefetch)), '--tps', String(config.tps), '--tokens', String(config.tokens), '--ttft', String(TTFT_MS), '--load-ms', '0'],
+    env: { OLLAMA_SLOTS: String(config.slots), OLLAMA_PREFETCH: String(config.prefetch) },
   });
   const sessionSecret = randomBytes(32).toString('hex');
   const prisma = createPrisma(stack.databaseUrl);
@@ -107,7 +117,7 @@ async function run(): Promise<void> {
   const [blockerTeam, ...teams] = await createBenchWorkspace(stack.databaseUrl, {
     slug: 'sched',
     tiers: [
-      { name: 'sched-blocker', maxRunningPerUser: totalSlots },
+      { name: 'sched-blocker', maxRunningPerUser: blockerCount },
       { name: 'sched-gold', weight: 3, maxRunningPerUser: 2 },
       { name: 'sched-silver', weight: 2, maxRunningPerUser: 2 },
       { name: 'sched-bronze', weight: 1, maxRunningPerUser: 2 },
@@ -124,13 +134,13 @@ async function run(): Promise<void> {
   const submit = (user: BenchUser, projectId: string, key: string, model: string) =>
     services.jobs.submit(user, { projectId, requirements: REQUIREMENTS, model, priority: 'normal', clientKey: key }).then((job) => job.id);
 
-  // 1. Blockers take every slot, streaming slowly.
+  // 1. Blockers take every slot and pipelined place, streaming slowly.
   await setSlowdown(stack, BLOCKER_FIRST_TOKEN_MS / TTFT_MS);
   const blocker = blockerTeam!.users[0]!;
   const blockers = await Promise.all(
-    Array.from({ length: totalSlots }, (_, i) => submit(blocker, blockerTeam!.projectIds[0]!, `blocker-${i}`, MODELS[0]!)),
+    Array.from({ length: blockerCount }, (_, i) => submit(blocker, blockerTeam!.projectIds[0]!, `blocker-${i}`, MODELS[0]!)),
   );
-  await until(async () => (await prisma.job.count({ where: { id: { in: blockers }, status: 'running' } })) === totalSlots, 'the blockers to hold every slot', 120_000);
+  await until(async () => (await prisma.job.count({ where: { id: { in: blockers }, status: 'running' } })) === blockerCount, 'the blockers to hold every slot', 120_000);
   await setSlowdown(stack, 1);
 
   // 2. The backlog, behind them.
@@ -235,7 +245,8 @@ async function run(): Promise<void> {
     jobs: config.jobs,
     users: config.users,
     teams: config.teams,
-    backends: `${config.instances} × ${config.slots} slots, models ${MODELS.join(', ')}`,
+    backends: `${config.instances} × ${config.slots} slots, prefetch ${config.prefetch}, models ${MODELS.join(', ')}`,
+    prefetch: config.prefetch,
     serviceMsPerJob: round(TTFT_MS + (config.tokens * 1000) / config.tps),
     submitSeconds: round(submitSeconds),
     backlogSeconds: round((finishedAt - releasedAt) / 1000),

@@ -168,15 +168,22 @@ describe('admin: edits reach the running scheduler', () => {
     await caller.admin.updateBackend({ backendId: id, enabled: true });
     await until(async () => (await seen())?.slots === 3, 'the backend to come back');
 
+    // The stack registers its backends with prefetch 0.
+    expect((await caller.admin.updateBackend({ backendId: id, prefetch: 2 })).backend.prefetch).toBe(2);
+    await until(async () => (await seen())?.prefetch === 2, 'the scheduler to take the prefetch');
+
     const audits = await stack.prisma.auditLog.findMany({ where: { action: 'backend.update', targetId: id }, orderBy: { id: 'asc' } });
     expect(audits.map((a) => a.data)).toEqual([
-      { before: { enabled: true, slots: 1 }, after: { enabled: true, slots: 3 } },
-      { before: { enabled: true, slots: 3 }, after: { enabled: false, slots: 3 } },
-      { before: { enabled: false, slots: 3 }, after: { enabled: true, slots: 3 } },
+      { before: { enabled: true, slots: 1, prefetch: 0 }, after: { enabled: true, slots: 3, prefetch: 0 } },
+      { before: { enabled: true, slots: 3, prefetch: 0 }, after: { enabled: false, slots: 3, prefetch: 0 } },
+      { before: { enabled: false, slots: 3, prefetch: 0 }, after: { enabled: true, slots: 3, prefetch: 0 } },
+      { before: { enabled: true, slots: 3, prefetch: 0 }, after: { enabled: true, slots: 3, prefetch: 2 } },
     ]);
     const empty = await refusal(caller.admin.updateBackend({ backendId: id }), 'BAD_REQUEST');
     expect(empty.message).toContain('Nothing to change.');
     const slots = await refusal(caller.admin.updateBackend({ backendId: id, slots: 0 }), 'BAD_REQUEST');
     expect(fieldsOf(slots)).toEqual({ slots: 'Slots must be between 1 and 256.' });
+    const prefetch = await refusal(caller.admin.updateBackend({ backendId: id, prefetch: -1 }), 'BAD_REQUEST');
+    expect(fieldsOf(prefetch)).toEqual({ prefetch: 'Prefetch must be between 0 and 512.' });
   }, 60_000);
 });

@@ -32,6 +32,12 @@ const serverSchema = z.object({
   OLLAMA_URL: urlList.default(['http://127.0.0.1:11434']),
   /** Requests each Ollama instance serves at once (its OLLAMA_NUM_PARALLEL). */
   OLLAMA_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
+  /**
+   * Requests the scheduler queues at each Ollama instance beyond its slots (within its
+   * OLLAMA_MAX_QUEUE), so a freed slot starts the next job at once; unset: as many as slots.
+   * Only applied when a backend is first registered; admins edit it from then on.
+   */
+  OLLAMA_PREFETCH: z.coerce.number().int().min(0).max(512).optional(),
   OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
   /** Concurrent requests Switchyard sends to the cloud endpoint. */
   OPENAI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),

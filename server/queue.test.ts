@@ -116,7 +116,7 @@ describe('the live queue', () => {
     // The pool event counts everyone's jobs and names none.
     const pool = await until(() => demoHeard.pool.findLast((e) => e.version >= mine.version), 'a pool event as new');
     expect(pool).toMatchObject({ pool: 'local', waiting: 5, running: 1 });
-    expect(pool.backends).toEqual([{ id: stack.backendIds[0], slots: 1, running: 1, up: true, loadedModels: expect.any(Array) }]);
+    expect(pool.backends).toEqual([{ id: stack.backendIds[0], slots: 1, running: 1, queued: 0, up: true, loadedModels: expect.any(Array) }]);
 
     // The other team's sockets heard counts and their own jobs, never a demo job, user or project.
     const otherText = JSON.stringify(otherHeard);

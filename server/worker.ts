@@ -43,7 +43,7 @@ await registerBackends(
   prisma,
   configured.map((backend, i) =>
     backend.kind === 'ollama'
-      ? { backend, url: env.OLLAMA_URL[i]!, pool: 'local', slots: env.OLLAMA_SLOTS }
+      ? { backend, url: env.OLLAMA_URL[i]!, pool: 'local', slots: env.OLLAMA_SLOTS, prefetch: env.OLLAMA_PREFETCH }
       : { backend, url: env.OPENAI_BASE_URL, pool: 'cloud', slots: env.OPENAI_MAX_CONCURRENCY },
   ),
 );

@@ -34,7 +34,8 @@ export interface SchedulerStatus {
   waiting: number;
   /** Job ids holding a slot. */
   leases: string[];
-  backends: { id: string; pool: string; slots: number; running: number; up: boolean; healthy: boolean }[];
+  /** `running`: slots busy; `queued`: pipelined leases waiting in the backend's own queue, at most `prefetch`. */
+  backends: { id: string; pool: string; slots: number; prefetch: number; running: number; queued: number; up: boolean; healthy: boolean }[];
   pools: PoolLoad[];
   pressuredPools: string[];
 }

@@ -13,6 +13,7 @@ import type { Activities } from '../activities';
 import { jobWorkflowId } from './definitions';
 import { applyPressure, poolLoad } from './resources';
 import {
+  busySlots,
   createSchedulerState,
   dispatch,
   enqueue,
@@ -20,12 +21,14 @@ import {
   isBackendUp,
   markBackendHealth,
   nextWakeAt,
+  pipelinedCount,
   queueSnapshot,
   release,
   removeBackend,
   removeWaiting,
   setBoost,
   setTiers,
+  upgradeState,
   upsertBackend,
   type Grant,
   type JobPosition,
@@ -82,8 +85,9 @@ const MAX_HISTORY_EVENTS = 8_000;
  * same plan it dispatches by. Its state survives worker and server restarts in its history.
  */
 export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
+  const carried = input.state as SchedulerState | undefined;
   const state: SchedulerState =
-    (input.state as SchedulerState | undefined) ??
+    (carried && upgradeState(carried)) ??
     createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, now: Date.now() });
   let dirty = true;
   let checkingLeases = false;
@@ -192,7 +196,9 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       id: b.id,
       pool: b.pool,
       slots: b.slots,
-      running: b.running,
+      prefetch: b.prefetch,
+      running: busySlots(b),
+      queued: pipelinedCount(b),
       up: isBackendUp(b, Date.now()),
       healthy: b.healthy,
     })),

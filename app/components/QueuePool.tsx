@@ -39,7 +39,8 @@ export function QueuePool({ pool, waiting, running, history, userId }: Props) {
   const shown = history.filter((s) => s.at >= from);
   const slots = pool.backends.reduce((n, b) => n + b.slots, 0);
   const upSlots = pool.backends.reduce((n, b) => n + (b.up ? b.slots : 0), 0);
-  const othersRunning = Math.max(0, pool.running - running.length);
+  // Pipelined jobs are listed with the running ones: they hold a lease and start with no further wait.
+  const othersRunning = Math.max(0, pool.running + pool.starting - running.length);
   const rows = queueRows(waiting, pool.waiting);
   const headingId = `pool-${pool.pool}`;
 
@@ -48,7 +49,7 @@ export function QueuePool({ pool, waiting, running, history, userId }: Props) {
       <header className="row spread">
         <h2 id={headingId}>Pool {pool.pool}</h2>
         <p className="muted queue-counts">
-          {pool.running} running · {pool.waiting} waiting · {upSlots} of {slots} slots up
+          {pool.running} running{pool.starting > 0 && ` · ${pool.starting} starting`} · {pool.waiting} waiting · {upSlots} of {slots} slots up
         </p>
       </header>
 
@@ -69,7 +70,7 @@ export function QueuePool({ pool, waiting, running, history, userId }: Props) {
             max={backend.slots}
             from={from}
             to={to}
-            current={`${backend.running} of ${backend.slots} slots`}
+            current={`${backend.running} of ${backend.slots} slots${backend.queued > 0 ? ` + ${backend.queued} queued` : ''}`}
           />
         ))}
       </div>
@@ -77,7 +78,7 @@ export function QueuePool({ pool, waiting, running, history, userId }: Props) {
       <div className="queue-columns">
         <section aria-label={`Running in ${pool.pool}`}>
           <h3>Running</h3>
-          {pool.running === 0 ? (
+          {pool.running + pool.starting === 0 ? (
             <p className="empty">Nothing is running.</p>
           ) : (
             <ul className="queue-list">
@@ -86,8 +87,9 @@ export function QueuePool({ pool, waiting, running, history, userId }: Props) {
                   <JobLabel job={job.job} jobId={job.jobId} />
                   <span className="queue-job-meta">
                     {who(job.job, job.userId === userId)} · {job.model} on {job.backendId}
+                    {job.starting && ' · starting when a slot frees'}
                   </span>
-                  <progress className="queue-progress" aria-label="Generating" />
+                  <progress className="queue-progress" aria-label={job.starting ? 'Starting' : 'Generating'} />
                 </li>
               ))}
               {othersRunning > 0 && (

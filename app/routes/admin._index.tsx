@@ -33,8 +33,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
         return { ok: true as const, target, message: { text: `${team.name} is on the ${team.tier.name} tier; its next jobs run by it.`, ok: true } };
       }
       case 'setSlots': {
-        const slots = field('slots').trim();
-        const { scheduler } = await caller.admin.updateBackend({ backendId: target, slots: slots === '' ? Number.NaN : Number(slots) });
+        const number = (name: string) => (field(name).trim() === '' ? Number.NaN : Number(field(name)));
+        const { scheduler } = await caller.admin.updateBackend({
+          backendId: target,
+          slots: number('slots'),
+          // Cloud rows have no prefetch field.
+          ...(form.has('prefetch') ? { prefetch: number('prefetch') } : {}),
+        });
         return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
       }
       case 'setEnabled': {
@@ -203,6 +208,7 @@ function Backends({ backends, result }: { backends: Data['backends']; result: Ac
                 <span className="muted member-email">
                   {backend.kind} · {backend.models.join(', ') || 'no models reported'}
                   {backend.live && ` · ${backend.live.running} of ${backend.slots} slots busy`}
+                  {backend.live && backend.live.queued > 0 && `, ${backend.live.queued} queued`}
                 </span>
               </div>
               <div className="row member-actions">
@@ -211,6 +217,14 @@ function Backends({ backends, result }: { backends: Data['backends']; result: Ac
                   <input type="hidden" name="backendId" value={backend.id} />
                   <label htmlFor={`slots-${backend.id}`}>Slots</label>
                   <input id={`slots-${backend.id}`} name="slots" type="number" min={1} max={256} defaultValue={backend.slots} key={backend.slots} className="slots-input" />
+                  {backend.kind === 'ollama' && (
+                    <>
+                      <label htmlFor={`prefetch-${backend.id}`} title="Requests queued at the backend beyond its slots, so a freed slot starts the next job at once">
+                        Prefetch
+                      </label>
+                      <input id={`prefetch-${backend.id}`} name="prefetch" type="number" min={0} max={512} defaultValue={backend.prefetch} key={`p${backend.prefetch}`} className="slots-input" />
+                    </>
+                  )}
                   <button type="submit" className="secondary" aria-label={`Save slots of ${backend.id}`}>
                     Save
                   </button>

@@ -2,9 +2,13 @@ import { parseArgs } from 'node:util';
 
 /**
  * Command-line flags of a benchmark that runs the stack: `--mode prod|test` and whole-number size
- * flags with defaults; a bad value stops the run with a message naming the flag.
+ * flags with defaults (positive, or also 0 for those in `zeroAllowed`); a bad value stops the run with
+ * a message naming the flag.
  */
-export function parseBenchArgs<K extends string>(defaults: Record<K, number>): { mode: 'prod' | 'test'; config: Record<K, number> } {
+export function parseBenchArgs<K extends string>(
+  defaults: Record<K, number>,
+  zeroAllowed: readonly NoInfer<K>[] = [],
+): { mode: 'prod' | 'test'; config: Record<K, number> } {
   const options = Object.fromEntries([
     ['mode', { type: 'string', default: 'prod' }],
     ...Object.entries(defaults).map(([flag, value]) => [flag, { type: 'string', default: String(value) }]),
@@ -13,7 +17,8 @@ export function parseBenchArgs<K extends string>(defaults: Record<K, number>): {
   const { mode, ...sizes } = values as Record<string, string>;
   const config = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, Number(v)])) as Record<K, number>;
   for (const [flag, value] of Object.entries<number>(config)) {
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`--${flag} must be a positive whole number, got ${sizes[flag]}`);
+    const least = (zeroAllowed as readonly string[]).includes(flag) ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new Error(`--${flag} must be a ${least === 0 ? 'non-negative' : 'positive'} whole number, got ${sizes[flag]}`);
   }
   return { mode: parseBenchMode(mode), config };
 }

@@ -18,6 +18,11 @@ export interface JobStackOptions {
   cloudUrl?: string;
   /** Slots of each Ollama backend as the scheduler sees them. */
   slots?: number;
+  /**
+   * Leases each Ollama backend takes beyond its slots (pipelining). Default 0, not production's
+   * "as many as slots": most tests count leases against slots and mean one lease per slot.
+   */
+  prefetch?: number;
   /** How often the scheduler reclaims leases of finished workflows. */
   leaseCheckMs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
@@ -49,7 +54,7 @@ export async function startJobStack(options: JobStackOptions) {
     configured.map((backend, i) =>
       backend.kind === 'openai'
         ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
-        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4 },
+        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
     ),
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));

@@ -11,6 +11,8 @@ export interface BackendRegistration {
   pool: string;
   /** Requests it serves at once (Ollama's OLLAMA_NUM_PARALLEL). */
   slots: number;
+  /** Leases beyond the slots (see `Backend.prefetch`); absent: the default, as many as slots. */
+  prefetch?: number;
 }
 
 /**
@@ -18,14 +20,14 @@ export interface BackendRegistration {
  * added with its pool, slots and the models it reports; a known one only refreshes its models.
  */
 export async function registerBackends(prisma: PrismaClient, registrations: BackendRegistration[]): Promise<void> {
-  for (const { backend, url, pool, slots } of registrations) {
+  for (const { backend, url, pool, slots, prefetch } of registrations) {
     const models = await backend
       .listModels()
       .then((list) => list.map((m) => m.name))
       .catch(() => null);
     await prisma.backend.upsert({
       where: { id: backend.id },
-      create: { id: backend.id, kind: backend.kind, url, pool, slots, models: models ?? [] },
+      create: { id: backend.id, kind: backend.kind, url, pool, slots, prefetch, models: models ?? [] },
       update: models ? { models } : {},
     });
   }
@@ -60,12 +62,19 @@ export async function loadSchedulerSetup(prisma: PrismaClient): Promise<Schedule
       kind: backend.kind,
       pool: backend.pool,
       slots: backend.slots,
+      prefetch: effectivePrefetch(backend),
       models: backend.models,
       rpmLimit: backend.rpmLimit ?? 0,
       // Ollama keeps up to three models resident by default (OLLAMA_MAX_LOADED_MODELS).
       maxLoadedModels: backend.kind === 'ollama' ? 3 : Math.max(1, backend.models.length),
     })),
   };
+}
+
+/** A backend's stored prefetch, or its default: as many as its slots for Ollama, none for cloud. */
+export function effectivePrefetch(backend: { kind: 'ollama' | 'openai'; slots: number; prefetch: number | null }): number {
+  if (backend.kind !== 'ollama') return 0;
+  return backend.prefetch ?? backend.slots;
 }
 
 /** Starts the task queue's scheduler if it is not running, and hands it the current setup. */

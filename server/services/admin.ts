@@ -4,7 +4,7 @@ import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { loadSchedulerSetup } from '../scheduler/setup';
+import { effectivePrefetch, loadSchedulerSetup } from '../scheduler/setup';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
 
@@ -40,6 +40,8 @@ export const tierName = z
 export const backendChange = z.object({
   enabled: z.boolean().optional(),
   slots: whole('Slots').min(1, 'Slots must be between 1 and 256.').max(256, 'Slots must be between 1 and 256.').optional(),
+  /** Requests queued at the backend beyond its slots (pipelining); Ollama only. */
+  prefetch: whole('Prefetch').min(0, 'Prefetch must be between 0 and 512.').max(512, 'Prefetch must be between 0 and 512.').optional(),
 });
 export type BackendChange = z.infer<typeof backendChange>;
 
@@ -68,6 +70,7 @@ const backendSelect = {
   url: true,
   pool: true,
   slots: true,
+  prefetch: true,
   models: true,
   enabled: true,
   rpmLimit: true,
@@ -223,18 +226,19 @@ export function createAdminService({ prisma, temporal, models: configuredModels 
         prisma.backend.findMany({ select: backendSelect, orderBy: [{ pool: 'asc' }, { id: 'asc' }] }),
         schedulerStatus(),
       ]);
-      const live = new Map(status?.backends.map((b) => [b.id, { running: b.running, up: b.up }]));
-      return backends.map((backend) => ({ ...backend, live: live.get(backend.id) ?? null }));
+      const live = new Map(status?.backends.map((b) => [b.id, { running: b.running, queued: b.queued, up: b.up }]));
+      return backends.map((backend) => ({ ...backend, prefetch: effectivePrefetch(backend), live: live.get(backend.id) ?? null }));
     },
 
     async updateBackend(actor: SessionUser, backendId: string, change: BackendChange) {
       const before = await prisma.backend.findUnique({ where: { id: backendId }, select: backendSelect });
       if (!before) throw new NotFoundError('backend');
+      if (change.prefetch !== undefined && change.prefetch > 0 && before.kind !== 'ollama') {
+        throw new ValidationError('Only Ollama backends queue requests: a cloud endpoint’s prefetch stays 0.', 'prefetch');
+      }
       const backend = await prisma.backend.update({ where: { id: backendId }, data: change, select: backendSelect });
-      await audit(actor, 'backend.update', 'backend', backendId, {
-        before: { enabled: before.enabled, slots: before.slots },
-        after: { enabled: backend.enabled, slots: backend.slots },
-      });
+      const audited = (row: typeof before) => ({ enabled: row.enabled, slots: row.slots, prefetch: effectivePrefetch(row) });
+      await audit(actor, 'backend.update', 'backend', backendId, { before: audited(before), after: audited(backend) });
       return { backend, scheduler: await tellScheduler() };
     },
   };

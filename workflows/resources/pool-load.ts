@@ -1,4 +1,4 @@
-import { isBackendUp, type JobPosition, type SchedulerState } from '../scheduler';
+import { busySlots, isBackendUp, type JobPosition, type SchedulerState } from '../scheduler';
 import type { PoolLoad } from './types';
 
 /**
@@ -21,7 +21,7 @@ export function poolLoad(state: SchedulerState, positions: Record<string, JobPos
     if (backend.kind === 'ollama') load.instances++;
     load.slots += backend.slots;
     if (isBackendUp(backend, now)) load.upSlots += backend.slots;
-    load.busy += backend.running;
+    load.busy += busySlots(backend);
   }
   for (const job of state.waiting) {
     const position = positions[job.jobId];

@@ -21,11 +21,15 @@ export interface DispatchResult {
  * pools when no backend of its pools that serves the model is up, or once its expected wait
  * (waited so far + forecast time to start) exceeds `cloudFallbackAfterSec`. Its own pools are
  * still preferred when they have a free slot.
+ *
+ * Pipelining: when no waiting job can take a free slot, ollama backends are granted up to
+ * `prefetch` leases beyond their slots, in the same order, for models they have loaded (see
+ * planner.ts). The price: a job arriving later with a higher priority cannot overtake those.
  */
 export function dispatch(state: SchedulerState, now: number): DispatchResult {
   pruneRateWindows(state, now);
   // The common event while everything is busy (an arrival): nothing to grant, skip the O(N) plan.
-  if (state.waiting.length === 0 || !Object.values(state.backends).some((backend) => hasFreeSlot(backend, now))) {
+  if (state.waiting.length === 0 || !Object.values(state.backends).some((backend) => hasFreeSlot(backend, now) || hasPipelineRoom(backend, now))) {
     return { grants: [], fallbackMarked: [] };
   }
   const fallbackMarked = markFallback(state, now);
@@ -53,6 +57,7 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
       route,
       enqueuedAt: job.enqueuedAt,
       grantedAt: now,
+      startedAt: pick.pipelined ? null : now,
       renewedAt: now,
     };
     grants.push({
@@ -88,6 +93,10 @@ function hasFreeSlot(backend: SchedulerState['backends'][string], now: number): 
     backend.running < backend.slots &&
     (backend.rpmLimit === 0 || backend.recentGrants.length < backend.rpmLimit)
   );
+}
+
+function hasPipelineRoom(backend: SchedulerState['backends'][string], now: number): boolean {
+  return backend.healthy && now >= backend.cooldownUntil && backend.running < backend.slots + backend.prefetch;
 }
 
 function pruneRateWindows(state: SchedulerState, now: number): void {

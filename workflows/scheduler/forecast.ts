@@ -16,6 +16,11 @@ import type { JobPosition, SchedulerState, WaitingJob } from './types';
  * reorders jobs meanwhile; with several slots it can also differ where leases end in another order
  * than expected (per-user limits and minimum shares depend on which lease ends first).
  *
+ * Pipelined leases (granted beyond a backend's slots, see planner.ts) start when the backend's
+ * queue reaches them: each backend's slots are simulated as a FIFO, so a job pipelined in the run
+ * gets the start (and ETA) of the slot it will take, not of its grant. Its position still counts
+ * the grant, which fixes its place in that backend's queue.
+ *
  * Jobs no backend can ever serve come last, in arrival order, with etaMs null and a reason.
  */
 export interface Forecast {
@@ -26,8 +31,33 @@ export interface Forecast {
 export function forecast(state: SchedulerState, now: number): Forecast {
   const planner = new Planner(state, now, state.waiting);
   const ends = new LeaseHeap();
-  for (const { lease, plan } of planner.currentLeases()) {
-    ends.push(Math.max(now, lease.grantedAt + expectedServiceMs(state, lease.model, lease.backendId)), plan);
+  // Per backend, when each of its slots frees (ascending): running leases first, then the
+  // pipelined ones in the order the backend's queue serves them.
+  const slotFree: number[][] = planner.backends.map(() => []);
+  const current = planner.currentLeases();
+  const queued: typeof current = [];
+  for (const entry of current) {
+    const { lease, plan } = entry;
+    const serviceMs = expectedServiceMs(state, lease.model, lease.backendId);
+    if (lease.startedAt === null && plan.backend >= 0) {
+      queued.push(entry);
+      continue;
+    }
+    const end = Math.max(now, (lease.startedAt ?? lease.grantedAt) + serviceMs);
+    slotFree[plan.backend]?.push(end);
+    ends.push(end, plan);
+  }
+  planner.backends.forEach((backend, i) => {
+    const free = slotFree[i]!;
+    while (free.length < backend.slots) free.push(now);
+    free.sort((a, b) => a - b);
+    // Slots cut below the running leases: the queue moves once enough of them have ended.
+    free.splice(0, free.length - backend.slots);
+  });
+  queued.sort((a, b) => a.lease.grantedAt - b.lease.grantedAt);
+  for (const { lease, plan } of queued) {
+    const serviceMs = expectedServiceMs(state, lease.model, lease.backendId);
+    ends.push(takeSlot(slotFree[plan.backend]!, now, serviceMs) + serviceMs, plan);
   }
   const order: JobPosition[] = [];
   let at = now;
@@ -36,8 +66,10 @@ export function forecast(state: SchedulerState, now: number): Forecast {
       planner.grant(pick, at);
       const backend = planner.backends[pick.backend]!;
       const { job, level } = pick.pj;
-      order.push(position(job, order.length, at - now, backend.id, backend.pool, level));
-      ends.push(at + planner.expectedServiceMs(pick), {
+      const serviceMs = planner.expectedServiceMs(pick);
+      const start = takeSlot(slotFree[pick.backend]!, at, serviceMs);
+      order.push(position(job, order.length, start - now, backend.id, backend.pool, level));
+      ends.push(start + serviceMs, {
         backend: pick.backend,
         userId: job.userId,
         teamId: job.teamId,
@@ -60,6 +92,20 @@ export function forecast(state: SchedulerState, now: number): Forecast {
     }
   }
   return { at: now, order };
+}
+
+/**
+ * A backend's slots as the times they free, ascending: the next request (arriving at `at`) takes
+ * the earliest, no sooner than `at`, and holds it for `serviceMs`; returns when it starts.
+ */
+function takeSlot(free: number[], at: number, serviceMs: number): number {
+  if (free.length === 0) return at;
+  const start = Math.max(at, free.shift()!);
+  const end = start + serviceMs;
+  let i = free.length;
+  while (i > 0 && free[i - 1]! > end) i--;
+  free.splice(i, 0, end);
+  return start;
 }
 
 function position(

@@ -6,6 +6,9 @@
 export * from './types';
 export {
   DEFAULT_CONFIG,
+  busySlots,
+  pipelinedCount,
+  upgradeState,
   createSchedulerState,
   usageDecayPerGrant,
   effectivePriority,

@@ -18,6 +18,14 @@ import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, T
  * rate budget. Priorities are frozen at `now` for the whole plan: aging is a step function of
  * time, so a forecast is exact only until the next aging step changes the order — the workflow
  * republishes positions on every event anyway.
+ *
+ * Pipelining (prefetch): once no job can take a free slot, ollama backends with room in their
+ * `prefetch` take leases beyond their slots, whose requests wait in the backend's own queue. The
+ * same selection runs with that room as the capacity, so pipelined grants keep the order above;
+ * a job is pipelined only onto a backend that has its model loaded (never forcing a switch), and
+ * a job that cannot be (its model is not loaded where there is room) keeps every backend it could
+ * use from pipelining anyone behind it: nobody overtakes it there. A pipelined lease counts
+ * toward its user's max running like any lease.
  */
 
 interface PlanBackend {
@@ -26,6 +34,7 @@ interface PlanBackend {
   kind: BackendKind;
   pool: string;
   slots: number;
+  prefetch: number;
   running: number;
   loaded: string[];
   maxLoaded: number;
@@ -87,6 +96,8 @@ interface PlanTeam {
 export interface Pick {
   pj: PlanJob;
   backend: number;
+  /** Granted beyond the backend's slots: its request waits in the backend's queue. */
+  pipelined: boolean;
 }
 
 export interface PlanLease {
@@ -113,6 +124,8 @@ export class Planner {
   private readonly userIndex = new Map<string, number>();
   private userRunning: number[] = [];
   private avail: boolean[] = [];
+  /** Whether the last `select` picked by guaranteed minimum share (local slots only). */
+  private boosted = false;
   private readonly decay: number;
   remaining = 0;
   /** Grants made by this planner (for decaying usage of teams it does not track). */
@@ -133,6 +146,7 @@ export class Planner {
         kind: backend.kind,
         pool: backend.pool,
         slots: backend.slots,
+        prefetch: backend.kind === 'ollama' ? backend.prefetch : 0,
         running: backend.running,
         loaded: [...backend.loadedModels],
         maxLoaded: backend.maxLoadedModels,
@@ -314,6 +328,17 @@ export class Planner {
     return true;
   }
 
+  /** Room for a pipelined lease: every slot held, the queue allowance not used up. */
+  private hasPipelineRoom(backend: PlanBackend, at: number): boolean {
+    return (
+      backend.prefetch > 0 &&
+      backend.healthy &&
+      at >= backend.cooldownUntil &&
+      backend.running >= backend.slots &&
+      backend.running < backend.slots + backend.prefetch
+    );
+  }
+
   /** Earliest time after `at` when a backend regains capacity for a reason other than a lease ending. */
   nextCapacityChange(at: number): number {
     let next = Number.POSITIVE_INFINITY;
@@ -334,12 +359,36 @@ export class Planner {
   next(at: number): Pick | null {
     if (this.remaining === 0) return null;
     const avail = this.avail;
-    let any = false;
+    let free = false;
+    let room = false;
     for (let i = 0; i < this.backends.length; i++) {
       avail[i] = this.hasCapacity(this.backends[i]!, at);
-      any ||= avail[i]!;
+      free ||= avail[i]!;
     }
-    if (!any) return null;
+    if (free) {
+      const pj = this.select();
+      if (pj) return { pj, backend: this.place(pj, this.boosted, false), pipelined: false };
+    }
+    for (let i = 0; i < this.backends.length; i++) {
+      avail[i] = this.hasPipelineRoom(this.backends[i]!, at);
+      room ||= avail[i]!;
+    }
+    while (room) {
+      const pj = this.select();
+      if (!pj) return null;
+      const backend = this.place(pj, this.boosted, true);
+      if (backend >= 0) return { pj, backend, pipelined: true };
+      // Its model is loaded nowhere with room: it keeps its backends for itself.
+      room = false;
+      for (const i of pj.cls.preferred) avail[i] = false;
+      for (let i = 0; i < this.backends.length; i++) room ||= avail[i]!;
+    }
+    return null;
+  }
+
+  /** The first job in dispatch order that can use a backend marked in `avail`. */
+  private select(): PlanJob | null {
+    const avail = this.avail;
     let anyClass = false;
     for (const cls of this.classes) {
       cls.feasible = false;
@@ -372,7 +421,8 @@ export class Planner {
         }
       }
     }
-    if (boosted) return { pj: boosted, backend: this.place(boosted, true) };
+    this.boosted = boosted !== null;
+    if (boosted) return boosted;
 
     // 2–4. Priority level, then the team furthest below its weighted share, then FIFO.
     const order = this.teamOrder;
@@ -390,7 +440,7 @@ export class Planner {
           const candidate = other ? this.firstEligible(other, false) : null;
           if (candidate && candidate.job.seq < best.job.seq) best = candidate;
         }
-        return { pj: best, backend: this.place(best, false) };
+        return best;
       }
     }
     return null;
@@ -419,20 +469,24 @@ export class Planner {
   /**
    * Pool preference, then model affinity (loaded < room to load < must evict another model), then
    * the least loaded. Affinity never reorders jobs, only chooses among free slots. Backends the job
-   * failed on are taken only when no other one is free.
+   * failed on are taken only when no other one is free. `loadedOnly` (pipelining): only backends
+   * with the model loaded; -1 when there is none.
    */
-  private place(pj: PlanJob, localOnly: boolean): number {
+  private place(pj: PlanJob, localOnly: boolean, loadedOnly: boolean): number {
     const avoid = pj.job.avoid;
-    if (avoid.length === 0) return this.placeAmong(pj, localOnly, null);
-    const elsewhere = this.placeAmong(pj, localOnly, avoid);
-    return elsewhere >= 0 ? elsewhere : this.placeAmong(pj, localOnly, null);
+    if (avoid.length === 0) return this.placeAmong(pj, localOnly, loadedOnly, null);
+    const elsewhere = this.placeAmong(pj, localOnly, loadedOnly, avoid);
+    return elsewhere >= 0 ? elsewhere : this.placeAmong(pj, localOnly, loadedOnly, null);
   }
 
-  private placeAmong(pj: PlanJob, localOnly: boolean, avoid: readonly string[] | null): number {
+  private placeAmong(pj: PlanJob, localOnly: boolean, loadedOnly: boolean, avoid: readonly string[] | null): number {
     const cls = pj.cls;
     let best = -1;
     let bestRank = 0;
-    const skip = (i: number) => !this.avail[i] || (avoid !== null && avoid.includes(this.backends[i]!.id));
+    const skip = (i: number) =>
+      !this.avail[i] ||
+      (avoid !== null && avoid.includes(this.backends[i]!.id)) ||
+      (loadedOnly && switchCost(this.backends[i]!, cls.model) !== 0);
     for (let k = 0; k < cls.preferred.length; k++) {
       const i = cls.preferred[k]!;
       if (skip(i) || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;

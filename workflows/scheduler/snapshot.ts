@@ -1,5 +1,5 @@
 import type { Forecast } from './forecast';
-import { isBackendUp } from './state';
+import { busySlots, isBackendUp, pipelinedCount } from './state';
 import type { BlockedReason, SchedulerState } from './types';
 
 /**
@@ -11,7 +11,10 @@ import type { BlockedReason, SchedulerState } from './types';
 export interface QueueBackendView {
   id: string;
   slots: number;
+  /** Slots busy. */
   running: number;
+  /** Pipelined leases: requests waiting in the backend's own queue for a slot. */
+  queued: number;
   up: boolean;
   loadedModels: string[];
 }
@@ -19,7 +22,10 @@ export interface QueueBackendView {
 export interface PoolQueueView {
   pool: string;
   waiting: number;
+  /** Leases holding a slot. */
   running: number;
+  /** Pipelined leases, starting as soon as a slot of their backend frees. */
+  starting: number;
   backends: QueueBackendView[];
 }
 
@@ -47,6 +53,8 @@ export interface RunningJobView {
   pool: string;
   /** When it was granted its slot (scheduler time). */
   since: number;
+  /** Pipelined: its request waits in the backend's queue and starts when a slot frees. */
+  starting: boolean;
 }
 
 export interface TeamQueueView {
@@ -67,7 +75,7 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
   const pools = new Map<string, PoolQueueView>();
   const pool = (name: string) => {
     let view = pools.get(name);
-    if (!view) pools.set(name, (view = { pool: name, waiting: 0, running: 0, backends: [] }));
+    if (!view) pools.set(name, (view = { pool: name, waiting: 0, running: 0, starting: 0, backends: [] }));
     return view;
   };
   const teams: Record<string, TeamQueueView> = {};
@@ -77,13 +85,16 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
     pool(backend.pool).backends.push({
       id: backend.id,
       slots: backend.slots,
-      running: backend.running,
+      running: busySlots(backend),
+      queued: pipelinedCount(backend),
       up: isBackendUp(backend, planned.at),
       loadedModels: [...backend.loadedModels],
     });
   }
   for (const lease of Object.values(state.leases)) {
-    pool(lease.pool).running++;
+    const starting = lease.startedAt === null;
+    if (starting) pool(lease.pool).starting++;
+    else pool(lease.pool).running++;
     team(lease.teamId).running.push({
       jobId: lease.jobId,
       userId: lease.userId,
@@ -91,6 +102,7 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
       backendId: lease.backendId,
       pool: lease.pool,
       since: lease.grantedAt,
+      starting,
     });
   }
   const enqueuedAt = new Map(state.waiting.map((job) => [job.jobId, job.enqueuedAt]));

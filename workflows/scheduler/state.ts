@@ -63,7 +63,7 @@ export function setTiers(state: SchedulerState, tiers: TierPolicy[]): void {
 
 /** What an admin or the backend registry knows about a backend; runtime fields are kept. */
 export type BackendInit = Pick<BackendState, 'id' | 'kind' | 'pool' | 'slots' | 'models'> &
-  Partial<Pick<BackendState, 'loadedModels' | 'maxLoadedModels' | 'healthy' | 'rpmLimit'>>;
+  Partial<Pick<BackendState, 'loadedModels' | 'maxLoadedModels' | 'healthy' | 'rpmLimit' | 'prefetch'>>;
 
 export function upsertBackend(state: SchedulerState, init: BackendInit): BackendState {
   const previous = state.backends[init.id];
@@ -72,6 +72,8 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
     kind: init.kind,
     pool: init.pool,
     slots: init.slots,
+    // Absent (a setup from before pipelining existed, e.g. a replayed history): none.
+    prefetch: init.kind === 'ollama' ? (init.prefetch ?? previous?.prefetch ?? 0) : 0,
     models: [...init.models],
     loadedModels: init.loadedModels ? [...init.loadedModels] : (previous?.loadedModels ?? []),
     maxLoadedModels: init.maxLoadedModels ?? previous?.maxLoadedModels ?? 1,
@@ -85,7 +87,47 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
     recentGrants: previous?.recentGrants ?? [],
   };
   state.backends[init.id] = backend;
+  // More slots: pipelined requests waiting in the backend's queue start at once.
+  startPipelined(state, init.id, null);
   return backend;
+}
+
+/**
+ * State carried across continue-as-new from a run older than pipelining lacks its fields: fill
+ * them in as that run behaved (no prefetch; every lease started when granted).
+ */
+export function upgradeState(state: SchedulerState): SchedulerState {
+  for (const backend of Object.values(state.backends)) backend.prefetch ??= 0;
+  for (const lease of Object.values(state.leases)) if (lease.startedAt === undefined) lease.startedAt = lease.grantedAt;
+  return state;
+}
+
+/** Leases holding a slot of the backend (the others wait in its queue). */
+export function busySlots(backend: BackendState): number {
+  return Math.min(backend.running, backend.slots);
+}
+
+/** Leases whose requests wait in the backend's queue for a slot. */
+export function pipelinedCount(backend: BackendState): number {
+  return Math.max(0, backend.running - backend.slots);
+}
+
+/**
+ * Marks the oldest pipelined leases of a backend started while it has slots for them: the
+ * backend serves its queue in arrival order, and requests arrive in grant order. `now` null: a
+ * config edit, which has no clock here; the grant time stands in (service statistics only).
+ */
+function startPipelined(state: SchedulerState, backendId: string, now: number | null): void {
+  const backend = state.backends[backendId];
+  if (!backend) return;
+  const held = Object.values(state.leases).filter((lease) => lease.backendId === backendId);
+  let free = backend.slots - held.filter((lease) => lease.startedAt !== null).length;
+  if (free <= 0) return;
+  const queued = held.filter((lease) => lease.startedAt === null).sort((a, b) => a.grantedAt - b.grantedAt);
+  for (const lease of queued) {
+    if (free-- <= 0) break;
+    lease.startedAt = now ?? lease.grantedAt;
+  }
 }
 
 /** Running leases stay until released; the backend just stops getting grants. */
@@ -156,12 +198,16 @@ export function release(state: SchedulerState, leaseId: string, now: number, out
   delete state.leases[leaseId];
   const backend = state.backends[lease.backendId];
   if (backend) backend.running = Math.max(0, backend.running - 1);
+  if (lease.startedAt !== null) startPipelined(state, lease.backendId, now);
   if (outcome.ok === false) {
     recordBackendFailure(state, lease.backendId, now);
   } else {
     if (backend) recordBackendSuccess(state, lease.backendId);
-    if (outcome.recordService !== false) {
-      recordServiceTime(state, lease.model, lease.backendId, outcome.serviceMs ?? Math.max(0, now - lease.grantedAt));
+    if (outcome.recordService !== false && lease.startedAt !== null) {
+      // The job measures its generate call, which for a pipelined lease includes the wait in the
+      // backend's queue: its service is counted from the release that let it start instead.
+      const measured = lease.startedAt === lease.grantedAt ? outcome.serviceMs : undefined;
+      recordServiceTime(state, lease.model, lease.backendId, measured ?? Math.max(0, now - lease.startedAt));
     }
   }
   return lease;

@@ -84,13 +84,17 @@ export interface Started {
 /**
  * Drives dispatch/release the way the scheduler workflow will: every event (arrival, lease end,
  * timer from nextWakeAt) is followed by one dispatch. Checks work conservation after each.
+ * Backends serve pipelined leases as Ollama's queue does: in arrival (grant) order, each the
+ * moment a slot frees, so `started.at` is when a job's request got its slot.
  */
 export class Simulation {
   now: number;
   readonly started: Started[] = [];
   readonly violations: string[] = [];
-  private ends: Array<{ at: number; leaseId: string; serviceMs: number }> = [];
+  private ends: Array<{ at: number; leaseId: string; serviceMs: number; backendId: string }> = [];
   private arrivals: Arrival[] = [];
+  /** Pipelined grants per backend, waiting for a slot, in grant order. */
+  private readonly queued = new Map<string, Grant[]>();
 
   constructor(
     readonly state: SchedulerState,
@@ -115,12 +119,22 @@ export class Simulation {
   /** Records grants (made here or by a direct `dispatch`) and schedules their end. */
   track(grants: Grant[]): void {
     for (const grant of grants) {
-      const serviceMs = this.serviceMs(grant);
       const lease = this.state.leases[grant.leaseId]!;
-      this.started.push({ jobId: grant.jobId, teamId: lease.teamId, at: lease.grantedAt, grant, serviceMs });
-      this.ends.push({ at: lease.grantedAt + serviceMs, leaseId: grant.leaseId, serviceMs });
+      if (lease.startedAt === null) {
+        const queue = this.queued.get(grant.backendId) ?? [];
+        queue.push(grant);
+        this.queued.set(grant.backendId, queue);
+      } else {
+        this.start(grant, lease.grantedAt);
+      }
     }
     this.ends.sort((a, b) => a.at - b.at);
+  }
+
+  private start(grant: Grant, at: number): void {
+    const serviceMs = this.serviceMs(grant);
+    this.started.push({ jobId: grant.jobId, teamId: this.state.leases[grant.leaseId]!.teamId, at, grant, serviceMs });
+    this.ends.push({ at: at + serviceMs, leaseId: grant.leaseId, serviceMs, backendId: grant.backendId });
   }
 
   /** Runs until `until` or until nothing is left to happen. */
@@ -138,7 +152,10 @@ export class Simulation {
       while (this.ends[0] && this.ends[0].at <= this.now) {
         const end = this.ends.shift()!;
         release(this.state, end.leaseId, this.now, { serviceMs: end.serviceMs });
+        const next = this.queued.get(end.backendId)?.shift();
+        if (next) this.start(next, this.now);
       }
+      this.ends.sort((a, b) => a.at - b.at);
       while (this.arrivals[0] && this.arrivals[0].at <= this.now) {
         const arrival = this.arrivals.shift()!;
         const result = enqueue(this.state, arrival.request, this.now);

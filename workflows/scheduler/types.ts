@@ -39,6 +39,12 @@ export interface BackendState {
   pool: string;
   /** Ollama: its parallel setting. Cloud: maximum concurrent requests we allow ourselves. */
   slots: number;
+  /**
+   * Leases granted beyond `slots` (ollama): their requests wait in the backend's own queue
+   * (OLLAMA_MAX_QUEUE) and start the moment a slot frees, with no scheduler round trip in between.
+   * Only jobs of a model already loaded there are pipelined (see planner.ts). 0 = none; cloud: 0.
+   */
+  prefetch: number;
   models: string[];
   /** Models resident in memory, most recently used first (ollama). */
   loadedModels: string[];
@@ -52,7 +58,10 @@ export interface BackendState {
   cooldownLevel: number;
   /** Failure times inside the breaker window. */
   recentFailures: number[];
-  /** Leases currently held on this backend (kept equal to the count in `SchedulerState.leases`). */
+  /**
+   * Leases currently held on this backend (kept equal to the count in `SchedulerState.leases`),
+   * pipelined ones included: min(running, slots) slots are busy, the rest wait in its queue.
+   */
   running: number;
   /** Cloud: requests per minute we may start; 0 = no limit. */
   rpmLimit: number;
@@ -100,6 +109,12 @@ export interface Lease {
   route: Route;
   enqueuedAt: number;
   grantedAt: number;
+  /**
+   * When its request got a slot: `grantedAt` for a grant on a free slot; for a pipelined grant,
+   * null while it waits in the backend's queue, then the release that freed a slot for it
+   * (leases of a backend reach its slots in grant order, as its FIFO queue serves them).
+   */
+  startedAt: number | null;
   /** Last sign of life from the job (grant or `renewLease`); see `reapExpiredLeases`. */
   renewedAt: number;
 }

@@ -40,7 +40,7 @@ export const adminRouter = router({
     .input(
       backendChange
         .extend({ backendId: z.string().min(1).max(200) })
-        .refine((input) => input.enabled !== undefined || input.slots !== undefined, 'Nothing to change.'),
+        .refine((input) => input.enabled !== undefined || input.slots !== undefined || input.prefetch !== undefined, 'Nothing to change.'),
     )
     .mutation(({ ctx, input: { backendId, ...change } }) => ctx.services.admin.updateBackend(ctx.user, backendId, change)),
 });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Backend" ADD COLUMN     "prefetch" INTEGER;
