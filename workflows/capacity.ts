@@ -40,6 +40,12 @@ export class Capacity {
   private readonly schedulerWorkflowId = schedulerWorkflowId(workflowInfo().taskQueue);
   private readonly scheduler = getExternalWorkflowHandle(this.schedulerWorkflowId);
   private grant: Grant | null = null;
+  /**
+   * Grants this job already gave back. The scheduler sends grants at least once (a retried
+   * workflow task sends its messages again), so a late copy of a released grant must not pass
+   * for the next one: the job would run on a backend without holding its lease.
+   */
+  private readonly released: number[] = [];
   private refusal: string | null = null;
   /** Asked and not yet released: waiting in the queue or holding a lease. */
   private holding = false;
@@ -55,7 +61,9 @@ export class Capacity {
   ) {
     this.holding = enqueued;
     setHandler(grantSignal, (grant) => {
-      if (grant.jobId === jobId) this.grant = grant;
+      if (grant.jobId !== jobId) return;
+      if (grant.grantedAt !== undefined && this.released.includes(grant.grantedAt)) return;
+      this.grant = grant;
     });
     setHandler(refusedSignal, ({ reason }) => {
       this.refusal = reason;
@@ -83,6 +91,7 @@ export class Capacity {
   async release(outcome: { ok: boolean; serviceMs?: number }): Promise<void> {
     if (!this.holding) return;
     this.holding = false;
+    if (this.grant?.grantedAt !== undefined) this.released.push(this.grant.grantedAt);
     this.grant = null;
     const done = { jobId: this.jobId, ...outcome };
     // Also when the job itself is being cancelled: the slot must go back.

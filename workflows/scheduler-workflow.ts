@@ -156,6 +156,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
         model: lease.model,
         route: lease.route,
         waitedMs: lease.grantedAt - lease.enqueuedAt,
+        grantedAt: lease.grantedAt,
       };
       deliver([{ jobId: request.jobId, grant }]);
       return;

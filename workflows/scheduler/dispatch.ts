@@ -69,6 +69,7 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
       model: job.model,
       route,
       waitedMs: now - job.enqueuedAt,
+      grantedAt: now,
     });
   }
   if (grants.length > 0) {

@@ -191,6 +191,11 @@ export interface Grant {
   model: string;
   route: Route;
   waitedMs: number;
+  /**
+   * When the scheduler made this grant (its clock): tells a copy of an old grant from a new one,
+   * since grants are sent at least once. Absent in runs recorded before it existed.
+   */
+  grantedAt?: number;
 }
 
 export type BlockedReason =
