@@ -366,17 +366,17 @@ export class Planner {
       free ||= avail[i]!;
     }
     if (free) {
-      const pj = this.select();
-      if (pj) return { pj, backend: this.place(pj, this.boosted, false), pipelined: false };
+      const pj = this.select(at);
+      if (pj) return { pj, backend: this.place(pj, this.boosted, false, at), pipelined: false };
     }
     for (let i = 0; i < this.backends.length; i++) {
       avail[i] = this.hasPipelineRoom(this.backends[i]!, at);
       room ||= avail[i]!;
     }
     while (room) {
-      const pj = this.select();
+      const pj = this.select(at);
       if (!pj) return null;
-      const backend = this.place(pj, this.boosted, true);
+      const backend = this.place(pj, this.boosted, true, at);
       if (backend >= 0) return { pj, backend, pipelined: true };
       // Its model is loaded nowhere with room: it keeps its backends for itself.
       room = false;
@@ -387,7 +387,7 @@ export class Planner {
   }
 
   /** The first job in dispatch order that can use a backend marked in `avail`. */
-  private select(): PlanJob | null {
+  private select(at: number): PlanJob | null {
     const avail = this.avail;
     let anyClass = false;
     for (const cls of this.classes) {
@@ -414,7 +414,7 @@ export class Planner {
         if (boosted && level.value <= boosted.level) break;
         if (level.count === 0) continue;
         const queues = level.byTeam[team.index];
-        const candidate = queues ? this.firstEligible(queues, true) : null;
+        const candidate = queues ? this.firstEligible(queues, true, at) : null;
         if (candidate) {
           boosted = candidate;
           break;
@@ -432,12 +432,12 @@ export class Planner {
       for (let t = 0; t < order.length; t++) {
         const queues = byTeam[order[t]!.index];
         if (!queues) continue;
-        let best = this.firstEligible(queues, false);
+        let best = this.firstEligible(queues, false, at);
         if (!best) continue;
         const key = order[t]!.key;
         for (let u = t + 1; u < order.length && order[u]!.key === key; u++) {
           const other = byTeam[order[u]!.index];
-          const candidate = other ? this.firstEligible(other, false) : null;
+          const candidate = other ? this.firstEligible(other, false, at) : null;
           if (candidate && candidate.job.seq < best.job.seq) best = candidate;
         }
         return best;
@@ -446,7 +446,7 @@ export class Planner {
     return null;
   }
 
-  private firstEligible(queues: PlanQueue[], localOnly: boolean): PlanJob | null {
+  private firstEligible(queues: PlanQueue[], localOnly: boolean, at: number): PlanJob | null {
     let best: PlanJob | null = null;
     const running = this.userRunning;
     for (let q = 0; q < queues.length; q++) {
@@ -459,6 +459,8 @@ export class Planner {
         if (pj.done) continue;
         if (best && pj.job.seq > best.job.seq) break;
         if (pj.maxRunning > 0 && running[pj.user]! >= pj.maxRunning) continue;
+        // A failed-over job whose free backends are all ones it failed on waits for another.
+        if (pj.job.avoid.length > 0 && this.place(pj, localOnly, false, at) < 0) continue;
         best = pj;
         break;
       }
@@ -469,14 +471,26 @@ export class Planner {
   /**
    * Pool preference, then model affinity (loaded < room to load < must evict another model), then
    * the least loaded. Affinity never reorders jobs, only chooses among free slots. Backends the job
-   * failed on are taken only when no other one is free. `loadedOnly` (pipelining): only backends
-   * with the model loaded; -1 when there is none.
+   * failed on are taken only when no other backend that could serve it is up, busy or not: sent
+   * straight back to a backend that just failed it (a dead one, before the health check notices),
+   * a job would spend its grants there and be dead-lettered. `loadedOnly` (pipelining): only
+   * backends with the model loaded; -1 when there is none.
    */
-  private place(pj: PlanJob, localOnly: boolean, loadedOnly: boolean): number {
+  private place(pj: PlanJob, localOnly: boolean, loadedOnly: boolean, at: number): number {
     const avoid = pj.job.avoid;
     if (avoid.length === 0) return this.placeAmong(pj, localOnly, loadedOnly, null);
     const elsewhere = this.placeAmong(pj, localOnly, loadedOnly, avoid);
-    return elsewhere >= 0 ? elsewhere : this.placeAmong(pj, localOnly, loadedOnly, null);
+    if (elsewhere >= 0 || this.otherBackendUp(pj, avoid, at)) return elsewhere;
+    return this.placeAmong(pj, localOnly, loadedOnly, null);
+  }
+
+  /** Whether a backend the job has not failed on could serve it, now or once a slot frees. */
+  private otherBackendUp(pj: PlanJob, avoid: readonly string[], at: number): boolean {
+    const up = (i: number) => {
+      const backend = this.backends[i]!;
+      return backend.healthy && backend.cooldownUntil <= at && !avoid.includes(backend.id);
+    };
+    return pj.cls.preferred.some(up) || pj.cls.fallback.some(up);
   }
 
   private placeAmong(pj: PlanJob, localOnly: boolean, loadedOnly: boolean, avoid: readonly string[] | null): number {

@@ -235,10 +235,33 @@ describe('placement', () => {
     enqueue(state, { jobId: 'retry', teamId: 't', userId: 'u', tier: 'std', model: 'm1', avoid: ['a'] }, T0);
     expect(dispatch(state, T0).grants[0]?.backendId).toBe('b');
 
-    // With only the avoided backend free, the job still runs there rather than wait.
+    // When the avoided backend is the only one that serves it, the job runs there rather than wait forever.
     const single = createSchedulerState({ tiers: [tier('std')], backends: [ollama('a', 1, ['m1'])], now: T0 });
     enqueue(single, { jobId: 'retry', teamId: 't', userId: 'u', tier: 'std', model: 'm1', avoid: ['a'] }, T0);
     expect(dispatch(single, T0).grants[0]?.backendId).toBe('a');
+  });
+
+  it('keeps a retried job off the backend it failed on while another one is up, even busy; others still use it', () => {
+    const state = createSchedulerState({ tiers: [tier('std')], backends: [ollama('a', 1, ['m1']), ollama('b', 1, ['m1'])], now: T0 });
+    submit(state, 'busy-b');
+    submit(state, 'busy-a');
+    dispatch(state, T0);
+    const onA = state.leases['busy-a']!.backendId === 'a' ? 'busy-a' : 'busy-b';
+    const onB = onA === 'busy-a' ? 'busy-b' : 'busy-a';
+    release(state, onA, T0 + 1_000, { ok: false });
+    enqueue(state, { jobId: onA, teamId: 'team-a', userId: `user-${onA}`, tier: 'std', model: 'm1', avoid: ['a'] }, T0 + 1_000);
+    submit(state, 'later', {}, T0 + 1_000);
+    // A is free: the retried job waits for B, and the job behind it takes A.
+    expect(dispatch(state, T0 + 1_000).grants.map((g) => [g.jobId, g.backendId])).toEqual([['later', 'a']]);
+    expect(forecast(state, T0 + 1_000).order.map((entry) => entry.jobId)).toEqual([onA]);
+    release(state, onB, T0 + 2_000);
+    expect(dispatch(state, T0 + 2_000).grants.map((g) => [g.jobId, g.backendId])).toEqual([[onA, 'b']]);
+
+    // With B down, A is its only way: it runs there.
+    const down = createSchedulerState({ tiers: [tier('std')], backends: [ollama('a', 1, ['m1']), ollama('b', 1, ['m1'])], now: T0 });
+    markBackendHealth(down, 'b', false);
+    enqueue(down, { jobId: 'retry', teamId: 't', userId: 'u', tier: 'std', model: 'm1', avoid: ['a'] }, T0);
+    expect(dispatch(down, T0).grants.map((g) => g.backendId)).toEqual(['a']);
   });
 
   it('loads a model where there is room before evicting another one', () => {

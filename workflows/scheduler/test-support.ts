@@ -62,10 +62,23 @@ export function idleViolations(state: SchedulerState, now: number): string[] {
       const viaFallback = backend.kind === 'openai' && policy.cloudFallback && job.fallbackSince !== null;
       if (!inPool && !viaFallback) continue;
       if (policy.maxRunningPerUser > 0 && (running.get(job.userId) ?? 0) >= policy.maxRunningPerUser) continue;
+      // A backend the job failed on is kept from it while another one that could serve it is up.
+      if (job.avoid.includes(backend.id) && servesElsewhere(state, job, now)) continue;
       violations.push(`${backend.id} idle while ${job.jobId} waits`);
     }
   }
   return violations;
+}
+
+function servesElsewhere(state: SchedulerState, job: SchedulerState['waiting'][number], now: number): boolean {
+  const policy = state.tiers[job.tier]!;
+  return Object.values(state.backends).some(
+    (other) =>
+      !job.avoid.includes(other.id) &&
+      isBackendUp(other, now) &&
+      other.models.includes(job.model) &&
+      (policy.poolPreference.includes(other.pool) || (other.kind === 'openai' && policy.cloudFallback && job.fallbackSince !== null)),
+  );
 }
 
 export interface Arrival {
