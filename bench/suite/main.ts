@@ -61,7 +61,8 @@ const stack = await startStack({
   logFile: path.join(os.tmpdir(), `switchyard-bench-suite-${process.pid}.log`),
   simInstances: config.sim.instances,
   simArgs: simArgs(config.sim),
-  env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), LOG_LEVEL: 'warn' },
+  // Short jobs without a review: the workload pipelining is for (README, "Pipelining").
+  env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), OLLAMA_PREFETCH: String(config.sim.slots), LOG_LEVEL: 'warn' },
   handleSignals: true,
 });
 const api = new TrpcHttp(stack.webUrl!, config.httpSockets);

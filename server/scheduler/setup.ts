@@ -11,7 +11,7 @@ export interface BackendRegistration {
   pool: string;
   /** Requests it serves at once (Ollama's OLLAMA_NUM_PARALLEL). */
   slots: number;
-  /** Leases beyond the slots (see `Backend.prefetch`); absent: the default, as many as slots. */
+  /** Leases beyond the slots (see `Backend.prefetch`); absent: none. */
   prefetch?: number;
 }
 
@@ -71,10 +71,13 @@ export async function loadSchedulerSetup(prisma: PrismaClient): Promise<Schedule
   };
 }
 
-/** A backend's stored prefetch, or its default: as many as its slots for Ollama, none for cloud. */
-export function effectivePrefetch(backend: { kind: 'ollama' | 'openai'; slots: number; prefetch: number | null }): number {
-  if (backend.kind !== 'ollama') return 0;
-  return backend.prefetch ?? backend.slots;
+/**
+ * A backend's stored prefetch; none when unset, and never for cloud. Off by default: a job keeps
+ * its slot through its review, and a pipelined request would take that slot in Ollama's queue
+ * ahead of the review, delaying it by a whole generation (see README, "Pipelining").
+ */
+export function effectivePrefetch(backend: { kind: 'ollama' | 'openai'; prefetch: number | null }): number {
+  return backend.kind === 'ollama' ? (backend.prefetch ?? 0) : 0;
 }
 
 /** Starts the task queue's scheduler if it is not running, and hands it the current setup. */
