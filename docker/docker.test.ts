@@ -22,6 +22,7 @@ interface Service {
   ports?: string[];
   healthcheck?: { test: string[] };
   deploy?: { replicas?: number };
+  volumes?: string[];
 }
 const compose = parse(composeText, { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
@@ -67,6 +68,19 @@ describe('docker/compose.yaml', () => {
         expect(service.image, `service ${name}: pin the image version`).not.toMatch(/:latest$/);
       }
     }
+  });
+
+  it('gives Temporal the dynamic config the dev server runs with (eager activity execution)', () => {
+    const temporal = services.temporal!;
+    const path = String(temporal.environment?.DYNAMIC_CONFIG_FILE_PATH);
+    const mount = temporal.volumes?.map((v) => v.split(':')).find(([, target]) => target === `/etc/temporal/${path}`);
+    expect(mount, `no volume mounts a file at /etc/temporal/${path}`).toBeDefined();
+    const file = join(root, 'docker', mount![0]!);
+    expect(existsSync(file), `${relative(root, file)} is missing`).toBe(true);
+    const config = parse(readFileSync(file, 'utf8')) as Record<string, { value: unknown }[]>;
+    expect(config['system.enableActivityEagerExecution']).toEqual([{ value: true }]);
+    const devServer = readFileSync(join(root, 'scripts/lib/temporal-cli.ts'), 'utf8');
+    expect(devServer).toContain("'system.enableActivityEagerExecution=true'");
   });
 
   it('builds the app image once, from docker/Dockerfile, for web, worker and migrate', () => {
