@@ -6,7 +6,7 @@ export default defineConfig({
   plugins: [tsconfigPaths()],
   test: {
     environment: 'node',
-    include: ['{server,workflows,activities,scripts,prisma,app,bench}/**/*.test.ts'],
+    include: ['{server,workflows,activities,scripts,prisma,app,bench,docker}/**/*.test.ts'],
     exclude: ['e2e/**', '**/node_modules/**', 'dist/**', 'build/**', '.tools/**', '.data/**'],
     globalSetup: ['scripts/testing/global-setup.ts'],
     // Forks, not threads: Temporal's native core and Prisma's engine are happier one per process.

@@ -120,9 +120,13 @@ describe('docker/compose.yaml', () => {
       expect(existsSync(join(root, file)), `${file} exists`).toBe(true);
       expect(copied.some((c) => file === c || file.startsWith(`${c}/`)), `docker/Dockerfile copies ${file} into the runtime image`).toBe(true);
       const source = readFileSync(join(root, file), 'utf8');
-      for (const [, spec] of source.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      // `import type` is erased when tsx runs the file: only value imports must be in the image.
+      for (const [, typeOnly, spec] of source.matchAll(/^(?:import|export)\b(\s+type\b)?[^;]*?from '(\.{1,2}\/[^']+)'/gm)) {
+        if (typeOnly) continue;
         const target = relative(root, resolve(root, dirname(file), spec!));
-        pending.push(target.endsWith('.ts') ? target : `${target}.ts`);
+        // As tsx resolves it: the file itself, with .ts, or a directory's index.ts.
+        const candidates = target.endsWith('.ts') ? [target] : [`${target}.ts`, `${target}/index.ts`];
+        pending.push(candidates.find((candidate) => existsSync(join(root, candidate))) ?? candidates[0]!);
       }
     }
     expect(copied).toContain('prisma/migrations');
