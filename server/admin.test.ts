@@ -10,6 +10,7 @@ import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/sc
 import { isError, ValidationError } from './errors';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { until } from '../scripts/testing/until';
+import { expectTrpcError } from '../scripts/testing/trpc';
 
 /** Admin edits of tiers and backends against the real PostgreSQL and the scheduler workflow on the Temporal dev server. */
 
@@ -33,17 +34,6 @@ const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 
 const admin = () => stack.signIn('admin@switchyard.dev', 'admin-password');
 const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
-async function refusal(promise: Promise<unknown>, code: TRPCError['code']): Promise<TRPCError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  expect((error as TRPCError).code).toBe(code);
-  return error as TRPCError;
-}
-
-
 /** Field → message, as the form shows them. */
 const fieldsOf = (error: TRPCError) =>
   error.cause instanceof ZodError
@@ -60,8 +50,8 @@ describe('admin: teams on tiers, and deleting a tier', () => {
     const team = await owner.teams.create({ name: `Movers ${randomUUID().slice(0, 8)}` });
     expect((await caller.admin.teams()).find((t) => t.id === team.id)?.tier.name).toBe('free');
 
-    await refusal(caller.admin.setTeamTier({ teamId: team.id, tierId: randomUUID() }), 'BAD_REQUEST');
-    await refusal(caller.admin.setTeamTier({ teamId: randomUUID(), tierId: created.tier.id }), 'NOT_FOUND');
+    await expectTrpcError(caller.admin.setTeamTier({ teamId: team.id, tierId: randomUUID() }), 'BAD_REQUEST');
+    await expectTrpcError(caller.admin.setTeamTier({ teamId: randomUUID(), tierId: created.tier.id }), 'NOT_FOUND');
     expect((await stack.prisma.team.findUniqueOrThrow({ where: { id: team.id }, include: { tier: true } })).tier.name).toBe('free');
 
     const moved = await caller.admin.setTeamTier({ teamId: team.id, tierId: created.tier.id });
@@ -70,16 +60,16 @@ describe('admin: teams on tiers, and deleting a tier', () => {
     expect(logged.data).toEqual({ before: 'free', after: created.tier.name });
 
     // In use: refused, the tier stays. Unused again: deleted, audited, gone from the scheduler.
-    const inUse = await refusal(caller.admin.deleteTier({ tierId: created.tier.id }), 'BAD_REQUEST');
+    const inUse = await expectTrpcError(caller.admin.deleteTier({ tierId: created.tier.id }), 'BAD_REQUEST');
     expect(inUse.message).toBe(`Teams are on the ${created.tier.name} tier; move them to another tier first.`);
     const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
     await caller.admin.setTeamTier({ teamId: team.id, tierId: free.id });
     expect((await caller.admin.deleteTier({ tierId: created.tier.id })).scheduler).toBe('updated');
     expect(await stack.prisma.tier.count({ where: { id: created.tier.id } })).toBe(0);
     expect(await stack.prisma.auditLog.count({ where: { action: 'tier.delete', targetId: created.tier.id } })).toBe(1);
-    await refusal(caller.admin.deleteTier({ tierId: created.tier.id }), 'NOT_FOUND');
+    await expectTrpcError(caller.admin.deleteTier({ tierId: created.tier.id }), 'NOT_FOUND');
 
-    const defaultTier = await refusal(caller.admin.deleteTier({ tierId: free.id }), 'BAD_REQUEST');
+    const defaultTier = await expectTrpcError(caller.admin.deleteTier({ tierId: free.id }), 'BAD_REQUEST');
     expect(defaultTier.message).toBe('New teams start on the free tier; it cannot be deleted.');
     expect(await stack.prisma.tier.count({ where: { id: free.id } })).toBe(1);
   });
@@ -91,7 +81,7 @@ describe('admin: tier edits', () => {
     const tier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
     const audits = await stack.prisma.auditLog.count();
 
-    const ranges = await refusal(
+    const ranges = await expectTrpcError(
       caller.admin.updateTier({ ...freeSettings, tierId: tier.id, weight: 0, minShare: 1.5, basePriority: 500, poolPreference: [] }),
       'BAD_REQUEST',
     );
@@ -101,13 +91,13 @@ describe('admin: tier edits', () => {
       basePriority: 'Base priority must be between -100 and 100.',
       poolPreference: 'Name at least one pool.',
     });
-    const model = await refusal(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, allowedModels: ['gpt-9'] }), 'BAD_REQUEST');
+    const model = await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, allowedModels: ['gpt-9'] }), 'BAD_REQUEST');
     expect(fieldsOf(model)).toEqual({ allowedModels: expect.stringMatching(/^No backend serves gpt-9; known models: .*qwen2\.5-coder:7b/) });
-    const pool = await refusal(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, poolPreference: ['local', 'mars'] }), 'BAD_REQUEST');
+    const pool = await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, poolPreference: ['local', 'mars'] }), 'BAD_REQUEST');
     expect(fieldsOf(pool)).toEqual({ poolPreference: expect.stringMatching(/^There is no pool mars; known pools: cloud, dedicated, local\.$/) });
-    const taken = await refusal(caller.admin.createTier({ ...freeSettings, name: 'free' }), 'BAD_REQUEST');
+    const taken = await expectTrpcError(caller.admin.createTier({ ...freeSettings, name: 'free' }), 'BAD_REQUEST');
     expect(fieldsOf(taken)).toEqual({ name: 'A tier named free already exists.' });
-    await refusal(caller.admin.updateTier({ ...freeSettings, tierId: randomUUID() }), 'NOT_FOUND');
+    await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: randomUUID() }), 'NOT_FOUND');
 
     expect(await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).toEqual(tier);
     expect(await stack.prisma.tier.count()).toBe(seedTiers.length);
@@ -117,8 +107,8 @@ describe('admin: tier edits', () => {
   it('refuses non-admins, changing nothing', async () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const tier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
-    await refusal(demo.caller.admin.updateTier({ ...freeSettings, tierId: tier.id, weight: 50 }), 'FORBIDDEN');
-    await refusal(demo.caller.admin.updateBackend({ backendId: stack.backendIds[0]!, enabled: false }), 'FORBIDDEN');
+    await expectTrpcError(demo.caller.admin.updateTier({ ...freeSettings, tierId: tier.id, weight: 50 }), 'FORBIDDEN');
+    await expectTrpcError(demo.caller.admin.updateBackend({ backendId: stack.backendIds[0]!, enabled: false }), 'FORBIDDEN');
     expect(await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).toEqual(tier);
     expect((await stack.prisma.backend.findUniqueOrThrow({ where: { id: stack.backendIds[0]! } })).enabled).toBe(true);
   });
@@ -179,11 +169,11 @@ describe('admin: edits reach the running scheduler', () => {
       { before: { enabled: false, slots: 3, prefetch: 0 }, after: { enabled: true, slots: 3, prefetch: 0 } },
       { before: { enabled: true, slots: 3, prefetch: 0 }, after: { enabled: true, slots: 3, prefetch: 2 } },
     ]);
-    const empty = await refusal(caller.admin.updateBackend({ backendId: id }), 'BAD_REQUEST');
+    const empty = await expectTrpcError(caller.admin.updateBackend({ backendId: id }), 'BAD_REQUEST');
     expect(empty.message).toContain('Nothing to change.');
-    const slots = await refusal(caller.admin.updateBackend({ backendId: id, slots: 0 }), 'BAD_REQUEST');
+    const slots = await expectTrpcError(caller.admin.updateBackend({ backendId: id, slots: 0 }), 'BAD_REQUEST');
     expect(fieldsOf(slots)).toEqual({ slots: 'Slots must be between 1 and 256.' });
-    const prefetch = await refusal(caller.admin.updateBackend({ backendId: id, prefetch: -1 }), 'BAD_REQUEST');
+    const prefetch = await expectTrpcError(caller.admin.updateBackend({ backendId: id, prefetch: -1 }), 'BAD_REQUEST');
     expect(fieldsOf(prefetch)).toEqual({ prefetch: 'Prefetch must be between 0 and 512.' });
   }, 60_000);
 });

@@ -11,6 +11,7 @@ import type { Prisma } from './generated/prisma/client';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { budgetWindow } from './services/admission';
 import { until } from '../scripts/testing/until';
+import { expectTrpcError } from '../scripts/testing/trpc';
 
 /**
  * Admission against the real PostgreSQL and Temporal dev server: a refused submit leaves no job
@@ -58,17 +59,6 @@ async function teamOn(tier: Partial<Prisma.TierCreateInput>) {
   return { tier: created, user, team, projectId: team.projects[0]!.id, submit };
 }
 
-async function refusal(promise: Promise<unknown>, code: TRPCError['code']): Promise<TRPCError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  expect((error as TRPCError).code).toBe(code);
-  return error as TRPCError;
-}
-
-
 const jobsOf = (userId: string) => stack.prisma.job.findMany({ where: { userId }, select: { id: true, status: true } });
 const workflowsVisible = async (jobIds: string[]) => {
   const ids = jobIds.map((id) => `'${jobWorkflowId(id)}'`).join(', ');
@@ -94,7 +84,7 @@ describe('admission: the per-user queue cap', () => {
     const workflowsBefore = await jobWorkflowsOnQueue();
 
     const submittedAt = Date.now();
-    const error = await refusal(submit('one too many'), 'TOO_MANY_REQUESTS');
+    const error = await expectTrpcError(submit('one too many'), 'TOO_MANY_REQUESTS');
     expect(error.message).toMatch(/^You already have 2 queued jobs, the limit of the t-\w+ tier\. The next one is expected to start at .+ UTC; submit again then\.$/);
     const cause = error.cause as LimitError;
     expect(isError(cause, LimitError)).toBe(true);
@@ -149,7 +139,7 @@ describe('admission: retries', () => {
     const waiting = await submit('takes the only queued place');
     const runBefore = (await stack.prisma.job.findUniqueOrThrow({ where: { id: first.id } })).runId;
 
-    const error = await refusal(stack.caller(user).jobs.retry({ jobId: first.id }), 'TOO_MANY_REQUESTS');
+    const error = await expectTrpcError(stack.caller(user).jobs.retry({ jobId: first.id }), 'TOO_MANY_REQUESTS');
     expect(error.message).toMatch(/^You already have 1 queued jobs, the limit of the t-\w+ tier\./);
     // Refused before the row was claimed: still cancelled, no new run, nothing audited.
     const unchanged = await stack.prisma.job.findUniqueOrThrow({ where: { id: first.id } });
@@ -191,7 +181,7 @@ describe('admission: the team token budget', () => {
 
     await usage(1_000, new Date());
     const rowsBefore = await stack.prisma.job.count();
-    const error = await refusal(submit('over budget'), 'TOO_MANY_REQUESTS');
+    const error = await expectTrpcError(submit('over budget'), 'TOO_MANY_REQUESTS');
     expect(error.message).toBe(
       `${team.name} has used 1,000 of the 1,000 tokens the ${tier.name} tier allows per hour; ` +
         `the budget resets at ${window.end.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
@@ -204,7 +194,7 @@ describe('admission: the team token budget', () => {
 describe('admission: prompt size', () => {
   it('is a field error on requirements naming the limit, and creates nothing', async () => {
     const { user, submit } = await teamOn({ maxPromptChars: 40 });
-    const error = await refusal(submit('x'.repeat(41)), 'BAD_REQUEST');
+    const error = await expectTrpcError(submit('x'.repeat(41)), 'BAD_REQUEST');
     expect(error.message).toMatch(/^Requirements are 41 characters; the t-\w+ tier allows 40\.$/);
     expect(isError(error.cause, ValidationError) && error.cause.field).toBe('requirements');
     expect(await jobsOf(user.id)).toHaveLength(0);

@@ -1,4 +1,3 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobStack, type JobStack, type TestSocket } from '../scripts/testing/job-stack';
 import { useTestDatabase } from '../scripts/testing/db';
@@ -6,6 +5,8 @@ import { useTemporal } from '../scripts/testing/temporal';
 import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 import type { JobUpdateEvent } from './realtime/events';
+import { expectTrpcError } from '../scripts/testing/trpc';
+import { until } from '../scripts/testing/until';
 
 const db = useTestDatabase({ seed: true });
 const temporal = useTemporal();
@@ -56,25 +57,6 @@ function nextUpdate(socket: TestSocket, status: JobUpdateEvent['status']): Promi
   });
 }
 
-async function waitForStatus(jobId: string, status: string) {
-  for (let i = 0; i < 200; i++) {
-    const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
-    if (job.status === status) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`job ${jobId} never reached ${status}`);
-}
-
-async function expectTrpcError(promise: Promise<unknown>, code: TRPCError['code']) {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  expect((error as TRPCError).code).toBe(code);
-  return error as TRPCError;
-}
-
 describe('the job path', () => {
   it('submits, streams tokens to the job room and saves exactly one result', async () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
@@ -119,7 +101,7 @@ describe('the job path', () => {
     const again = await demo.caller.jobs.submit(input);
     expect(new Set([a.id, b.id, again.id]).size).toBe(1);
     expect(await stack.prisma.job.count({ where: { clientKey: 'idempotent-1' } })).toBe(1);
-    await waitForStatus(again.id, 'completed');
+    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: again.id } })).status === 'completed', 'the retried job to complete');
   });
 
   it('cancels a running job: the model request is aborted and the partial output kept', async () => {

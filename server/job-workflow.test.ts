@@ -5,6 +5,7 @@ import { useTestDatabase } from '../scripts/testing/db';
 import { recordHistory as record } from '../scripts/testing/histories';
 import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
+import { until } from '../scripts/testing/until';
 import { jobWorkflowId } from '../workflows/definitions';
 import { createSimulator, noFaults, type Simulator } from './llm/simulator';
 
@@ -32,15 +33,14 @@ afterAll(async () => {
   await Promise.all([flaky?.close(), healthy?.close()]);
 });
 
-async function waitForStatus(jobId: string, statuses: string[], timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
-    if (statuses.includes(job.status)) return job.status;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${jobId} did not reach ${statuses.join('/')} in ${timeoutMs} ms`);
-}
+/** The job's status once it is one of `statuses`. */
+const waitForStatus = async (jobId: string, statuses: string[], timeoutMs = 60_000) =>
+  (
+    await until(async () => {
+      const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
+      return statuses.includes(job.status) && job;
+    }, `job ${jobId} to reach ${statuses.join('/')}`, timeoutMs)
+  ).status;
 
 // Suffixed with the workflow's latest change (leases given back through a local activity):
 // recordings of earlier code stay as they were and keep being replayed.

@@ -1,10 +1,10 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../scripts/testing/db';
 import { startAppStack, type AppSocket as TestSocket, type AppStack } from '../scripts/testing/app-stack';
 import { isError, ValidationError } from './errors';
 import type { PresenceEvent } from './realtime/events';
 import { createCaller } from './trpc/root';
+import { expectTrpcError } from '../scripts/testing/trpc';
 
 const db = useTestDatabase({ seed: true });
 let stack: AppStack;
@@ -24,17 +24,6 @@ async function newUser(name: string) {
   const { token } = await stack.services.auth.signUp({ name, email, password: 'long-enough-password' }, { ip: `10.0.0.${seq}` });
   const user = (await stack.services.sessions.getUser(token))!;
   return { user, token, caller: createCaller({ services: stack.services, user }) };
-}
-
-async function expectTrpcError(promise: Promise<unknown>, code: TRPCError['code'], message?: string | RegExp) {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a refusal').toBeInstanceOf(TRPCError);
-  expect((error as TRPCError).code).toBe(code);
-  if (message) expect((error as TRPCError).message).toMatch(message);
-  return error as TRPCError;
 }
 
 const audits = (teamId: string) =>
