@@ -22,10 +22,15 @@ type Member = Awaited<ReturnType<JobStack['signIn']>> & { projectId: string; tea
 
 /** Tiers that differ only in what a test is about; caps high enough to queue a backlog. */
 const TIERS = {
-  even: { weight: 1, cloudFallback: false },
-  triple: { weight: 3, cloudFallback: false },
-  cloudy: { weight: 1, cloudFallback: true },
+  even: { weight: 1, cloudFallback: false, minShare: 0 },
+  triple: { weight: 3, cloudFallback: false, minShare: 0 },
+  cloudy: { weight: 1, cloudFallback: true, minShare: 0 },
+  // Half of the local slots (here: the one slot whenever it holds none) ahead of everyone else.
+  guaranteed: { weight: 1, cloudFallback: false, minShare: 0.5 },
 } as const;
+
+/** One aging step per second instead of 30 s: a low-priority job (−10) reaches the top level in 10 s. */
+const AGING_STEP_MS = 1_000;
 
 async function createMember(name: string, tier: keyof typeof TIERS): Promise<Member> {
   const password = `${name}-password`;
@@ -47,8 +52,16 @@ async function createMember(name: string, tier: keyof typeof TIERS): Promise<Mem
 beforeAll(async () => {
   local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
   cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], cloudUrl: cloud.url, slots: 1, leaseCheckMs: 1_000 });
-  for (const [name, { weight, cloudFallback }] of Object.entries(TIERS)) {
+  stack = await startJobStack({
+    databaseUrl: db.url,
+    temporal,
+    ollamaUrls: [local.url],
+    cloudUrl: cloud.url,
+    slots: 1,
+    leaseCheckMs: 1_000,
+    schedulerConfig: { aging: { stepMs: AGING_STEP_MS, max: 10 } },
+  });
+  for (const [name, { weight, cloudFallback, minShare }] of Object.entries(TIERS)) {
     await stack.prisma.tier.create({
       data: {
         name: `policy-${name}`,
@@ -59,6 +72,7 @@ beforeAll(async () => {
         poolPreference: ['local'],
         cloudFallback,
         cloudFallbackAfterSec: 1,
+        minShare,
       },
     });
   }
@@ -72,8 +86,8 @@ afterAll(async () => {
 });
 
 
-const submit = (member: Member, key: string) =>
-  member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority: 'normal' });
+const submit = (member: Member, key: string, priority: 'low' | 'normal' = 'normal') =>
+  member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority });
 
 /**
  * Holds the local slot with a slow job of `holder` while `fill` queues a backlog, then lets the
@@ -120,6 +134,41 @@ describe('sharing the slots between teams', () => {
     });
     const contended = order.slice(0, 16);
     expect(Math.abs(shareOf(heavy.teamId, contended) - 0.75)).toBeLessThanOrEqual(0.1);
+  }, 180_000);
+});
+
+describe('priority with aging, and the guaranteed minimum', () => {
+  it('lifts a starved low-priority job to the top level by aging, so it starts before the normal backlog behind it', async () => {
+    const [patient, busy, holder] = [await createMember('aging-low', 'even'), await createMember('aging-busy', 'even'), await createMember('aging-holder', 'even')];
+    local.configure({ tokensPerSecond: 1 });
+    const blocker = await submit(holder, 'aging-blocker');
+    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+    const low = await submit(patient, 'aging-low', 'low');
+    const normal = await Promise.all([0, 1, 2, 3, 4].map((i) => submit(busy, `aging-normal-${i}`)));
+    // At first the low job is behind every normal one; aged to the top level it is next (first in, and its team has no usage).
+    expect((await patient.caller.jobs.get({ jobId: low.id })).queue?.position).toBe(5);
+    await until(async () => (await patient.caller.jobs.get({ jobId: low.id })).queue?.position === 0, 'aging to lift the low job', 30_000);
+    local.configure({ tokensPerSecond: 400 });
+    const ids = [low.id, ...normal.map((job) => job.id)];
+    const rows = await until(async () => {
+      const found = await stack.prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, startedAt: true } });
+      return found.every((job) => job.status === 'completed') && found;
+    }, 'the backlog to finish');
+    expect(rows.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime())[0]!.id).toBe(low.id);
+  }, 120_000);
+
+  it('keeps a team’s guaranteed minimum while a heavier team bursts', async () => {
+    const [small, heavy, holder] = [await createMember('min-small', 'guaranteed'), await createMember('min-heavy', 'triple'), await createMember('min-holder', 'even')];
+    const order = await startOrder(holder, async () => {
+      const jobs = [];
+      // The heavy team queues first, and has three times the weight.
+      for (let i = 0; i < 8; i++) jobs.push(await submit(heavy, `min-heavy-${i}`));
+      for (let i = 0; i < 3; i++) jobs.push(await submit(small, `min-small-${i}`));
+      return jobs;
+    });
+    // Whenever the slot frees and the small team holds none, it is below its minimum: its job goes next.
+    expect(order.slice(0, 3)).toEqual([small.teamId, small.teamId, small.teamId]);
+    expect(order.slice(3)).toEqual(Array(8).fill(heavy.teamId));
   }, 180_000);
 });
 

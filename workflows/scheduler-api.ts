@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BackendInit, EnqueueRequest, Grant, JobPosition, QueueSnapshot, TierPolicy } from './scheduler';
+import type { BackendInit, EnqueueRequest, Grant, JobPosition, QueueSnapshot, SchedulerConfig, TierPolicy } from './scheduler';
 import type { PoolLoad } from './resources/types';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
@@ -22,6 +22,8 @@ export interface SchedulerInput {
   setup: SchedulerSetup;
   /** How often leases are checked against their jobs' workflows; default 30 s. */
   leaseCheckMs?: number;
+  /** Overrides of the scheduling constants (aging, breaker, …) for a fresh start; tests shorten them. */
+  config?: Partial<SchedulerConfig>;
   /** Carried across continue-as-new. */
   state?: unknown;
   /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */

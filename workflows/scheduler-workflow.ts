@@ -88,7 +88,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const carried = input.state as SchedulerState | undefined;
   const state: SchedulerState =
     (carried && upgradeState(carried)) ??
-    createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, now: Date.now() });
+    createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, config: input.config, now: Date.now() });
   let dirty = true;
   let checkingLeases = false;
   // The plan behind positions is computed when somebody asks, once per change of state: with

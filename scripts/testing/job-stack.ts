@@ -4,6 +4,7 @@ import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { ensureScheduler, registerBackends } from '../../server/scheduler/setup';
 import { workerTuning } from '../../server/temporal/worker-options';
+import type { SchedulerInput } from '../../workflows/scheduler-api';
 import { startAppStack, type AppSocket } from './app-stack';
 import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
 
@@ -25,6 +26,8 @@ export interface JobStackOptions {
   prefetch?: number;
   /** How often the scheduler reclaims leases of finished workflows. */
   leaseCheckMs?: number;
+  /** The scheduler's constants for this stack (e.g. a short aging step). */
+  schedulerConfig?: SchedulerInput['config'];
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -59,7 +62,7 @@ export async function startJobStack(options: JobStackOptions) {
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));
   const configureScheduler = () =>
-    ensureScheduler(temporal.client, prisma, taskQueue, { leaseCheckMs: options.leaseCheckMs });
+    ensureScheduler(temporal.client, prisma, taskQueue, { leaseCheckMs: options.leaseCheckMs, config: options.schedulerConfig });
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;

@@ -3,7 +3,7 @@ import type { PrismaClient, Tier } from '../generated/prisma/client';
 import type { TierPolicy } from '../../workflows/scheduler';
 import type { LlmBackend } from '../llm/types';
 import type { schedulerWorkflow } from '../../workflows/scheduler-workflow';
-import { configureSignal, schedulerWorkflowId, type SchedulerSetup } from '../../workflows/scheduler-api';
+import { configureSignal, schedulerWorkflowId, type SchedulerInput, type SchedulerSetup } from '../../workflows/scheduler-api';
 
 export interface BackendRegistration {
   backend: LlmBackend;
@@ -85,7 +85,7 @@ export async function ensureScheduler(
   client: Client,
   prisma: PrismaClient,
   taskQueue: string,
-  options: { leaseCheckMs?: number } = {},
+  options: Pick<SchedulerInput, 'leaseCheckMs' | 'config'> = {},
 ): Promise<void> {
   const setup = await loadSchedulerSetup(prisma);
   await client.workflow.signalWithStart<typeof schedulerWorkflow, [SchedulerSetup]>('schedulerWorkflow', {
