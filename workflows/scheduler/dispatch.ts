@@ -23,8 +23,8 @@ export interface DispatchResult {
  * still preferred when they have a free slot.
  *
  * Pipelining: when no waiting job can take a free slot, ollama backends are granted up to
- * `prefetch` leases beyond their slots, in the same order, for models they have loaded (see
- * planner.ts). The price: a job arriving later with a higher priority cannot overtake those.
+ * `prefetch` leases beyond their slots, in the same order, for models they have loaded or room to
+ * load (see planner.ts). The price: a job arriving later with a higher priority cannot overtake those.
  */
 export function dispatch(state: SchedulerState, now: number): DispatchResult {
   pruneRateWindows(state, now);

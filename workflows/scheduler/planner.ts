@@ -22,9 +22,9 @@ import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, T
  * Pipelining (prefetch): once no job can take a free slot, ollama backends with room in their
  * `prefetch` take leases beyond their slots, whose requests wait in the backend's own queue. The
  * same selection runs with that room as the capacity, so pipelined grants keep the order above;
- * a job is pipelined only onto a backend that has its model loaded (never forcing a switch), and
- * a job that cannot be (its model is not loaded where there is room) keeps every backend it could
- * use from pipelining anyone behind it: nobody overtakes it there. A pipelined lease counts
+ * a job is pipelined only onto a backend that has its model loaded or room to load it beside the
+ * others (never evicting a model another request may be using), and a job that cannot be keeps
+ * every backend it could use from pipelining anyone behind it: nobody overtakes it there. A pipelined lease counts
  * toward its user's max running like any lease.
  */
 
@@ -473,15 +473,15 @@ export class Planner {
    * the least loaded. Affinity never reorders jobs, only chooses among free slots. Backends the job
    * failed on are taken only when no other backend that could serve it is up, busy or not: sent
    * straight back to a backend that just failed it (a dead one, before the health check notices),
-   * a job would spend its grants there and be dead-lettered. `loadedOnly` (pipelining): only
-   * backends with the model loaded; -1 when there is none.
+   * a job would spend its grants there and be dead-lettered. `noEviction` (pipelining): only
+   * backends that have the model loaded or room to load it; -1 when there is none.
    */
-  private place(pj: PlanJob, localOnly: boolean, loadedOnly: boolean, at: number): number {
+  private place(pj: PlanJob, localOnly: boolean, noEviction: boolean, at: number): number {
     const avoid = pj.job.avoid;
-    if (avoid.length === 0) return this.placeAmong(pj, localOnly, loadedOnly, null);
-    const elsewhere = this.placeAmong(pj, localOnly, loadedOnly, avoid);
+    if (avoid.length === 0) return this.placeAmong(pj, localOnly, noEviction, null);
+    const elsewhere = this.placeAmong(pj, localOnly, noEviction, avoid);
     if (elsewhere >= 0 || this.otherBackendUp(pj, avoid, at)) return elsewhere;
-    return this.placeAmong(pj, localOnly, loadedOnly, null);
+    return this.placeAmong(pj, localOnly, noEviction, null);
   }
 
   /** Whether a backend the job has not failed on could serve it, now or once a slot frees. */
@@ -493,14 +493,14 @@ export class Planner {
     return pj.cls.preferred.some(up) || pj.cls.fallback.some(up);
   }
 
-  private placeAmong(pj: PlanJob, localOnly: boolean, loadedOnly: boolean, avoid: readonly string[] | null): number {
+  private placeAmong(pj: PlanJob, localOnly: boolean, noEviction: boolean, avoid: readonly string[] | null): number {
     const cls = pj.cls;
     let best = -1;
     let bestRank = 0;
     const skip = (i: number) =>
       !this.avail[i] ||
       (avoid !== null && avoid.includes(this.backends[i]!.id)) ||
-      (loadedOnly && switchCost(this.backends[i]!, cls.model) !== 0);
+      (noEviction && switchCost(this.backends[i]!, cls.model) > 1);
     for (let k = 0; k < cls.preferred.length; k++) {
       const i = cls.preferred[k]!;
       if (skip(i) || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;

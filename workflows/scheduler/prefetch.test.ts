@@ -85,7 +85,7 @@ describe('pipelining (prefetch)', () => {
     expect(state.backends.o1!.running).toBe(0);
   });
 
-  it('pipelines only onto a backend with the model loaded, and a job that cannot be pipelined is not overtaken there', () => {
+  it('pipelines no job that would evict a loaded model, and a job that cannot be pipelined is not overtaken there', () => {
     const state = createSchedulerState({
       tiers: [tier('std')],
       backends: [ollama('o1', 1, ['m1', 'm2'], { prefetch: 1, loadedModels: ['m1'] })],
@@ -105,6 +105,21 @@ describe('pipelining (prefetch)', () => {
     const grants = dispatch(state, T0 + 5).grants;
     expect(grants.map((g) => [g.jobId, g.backendId])).toEqual([['a', 'o2'], ['b', 'o1'], ['x', 'o2']]);
     expect([state.leases.a!.startedAt, state.leases.x!.startedAt, state.leases.b!.startedAt]).toEqual([T0 + 5, null, null]);
+  });
+
+  it('pipelines a job of another model where the backend has room to load it beside the loaded one', () => {
+    const state = createSchedulerState({
+      tiers: [tier('std')],
+      backends: [ollama('o1', 1, ['m1', 'm2'], { prefetch: 1, loadedModels: ['m1'], maxLoadedModels: 2 })],
+      config: { aging: NO_AGING },
+      now: T0,
+    });
+    submit(state, 'r', { model: 'm1' });
+    dispatch(state, T0);
+    submit(state, 'a', { model: 'm2' }, T0 + 1);
+    expect(dispatch(state, T0 + 2).grants.map((g) => [g.jobId, g.backendId])).toEqual([['a', 'o1']]);
+    expect(state.leases.a!.startedAt).toBeNull();
+    expect(state.backends.o1!.loadedModels).toEqual(['m2', 'm1']);
   });
 
   it('never pipelines onto cloud backends or a backend that is down, and never past prefetch', () => {
