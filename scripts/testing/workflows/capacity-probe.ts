@@ -1,7 +1,8 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 import { Capacity } from '../../../workflows/capacity';
 import { doneSignal, enqueueSignal } from '../../../workflows/scheduler-api';
-import type { Grant, TierPolicy } from '../../../workflows/scheduler';
+import type { Grant } from '../../../workflows/scheduler';
+import { tier } from '../../../workflows/scheduler/test-support';
 
 /**
  * A job's side of the scheduler (`Capacity`) on its own, against a stand-in scheduler that only
@@ -20,25 +21,12 @@ export async function standInScheduler(): Promise<void> {
   await condition(() => false);
 }
 
-const tier: TierPolicy = {
-  name: 'probe',
-  weight: 1,
-  basePriority: 0,
-  maxRunningPerUser: 0,
-  maxQueuedPerUser: 0,
-  allowedModels: [],
-  poolPreference: ['local'],
-  cloudFallback: false,
-  cloudFallbackAfterSec: 60,
-  minShare: 0,
-};
-
 /** Acquires, gives the grant back as failed, waits for `proceed`, acquires again: the two grants it took. */
 export async function capacityProbe(jobId: string): Promise<Grant[]> {
   let proceed = false;
   setHandler(proceedSignal, () => void (proceed = true));
   const capacity = new Capacity(jobId);
-  const request = { teamId: 't', userId: 'u', tierPolicy: tier, model: 'm', priority: 0 };
+  const request = { teamId: 't', userId: 'u', tierPolicy: tier('probe'), model: 'm', priority: 0 };
   const first = await capacity.acquire(request, []);
   await capacity.release({ ok: false });
   await condition(() => proceed);
