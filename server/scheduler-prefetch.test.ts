@@ -4,8 +4,8 @@ import { recordHistory } from '../scripts/testing/histories';
 import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { until } from '../scripts/testing/until';
+import { createFreeTeam, startOrder, submitMixedBacklog } from '../scripts/testing/mixed-backlog';
 import { positionQuery, schedulerWorkflowId, snapshotQuery, statusQuery } from '../workflows/scheduler-api';
-import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 
 /**
@@ -24,21 +24,7 @@ let freeProject: string;
 beforeAll(async () => {
   sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, prefetch: 1, leaseCheckMs: 1_000 });
-  demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
-  const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
-  const team = await stack.prisma.team.create({
-    data: {
-      name: 'Free Team',
-      slug: 'free-team',
-      tierId: free.id,
-      memberships: {
-        create: { role: 'owner', user: { create: { email: 'free@example.com', name: 'Free', passwordHash: await hashPassword('free-password') } } },
-      },
-      projects: { create: { name: 'Free Project' } },
-    },
-    include: { projects: true },
-  });
-  freeProject = team.projects[0]!.id;
+  ({ demoProject, freeProject } = await createFreeTeam(stack));
 });
 
 afterAll(async () => {
@@ -94,24 +80,11 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
 
   it('starts jobs in the order of the positions it published; the pipelined job first', async () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
-    const free = await stack.signIn('free@example.com', 'free-password');
     sim.configure({ tokensPerSecond: 5 });
     const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'pipe-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
 
-    const submissions = [
-      [free, freeProject, 'high'],
-      [demo, demoProject, 'low'],
-      [free, freeProject, 'normal'],
-      [demo, demoProject, 'high'],
-      [demo, demoProject, 'normal'],
-      [free, freeProject, 'low'],
-    ] as const;
-    const jobs: string[] = [];
-    for (const [i, [who, projectId, priority]] of submissions.entries()) {
-      const job = await who.caller.jobs.submit({ projectId, requirements: `job ${i}`, clientKey: `pipe-job-${i}`, priority });
-      jobs.push(job.id);
-    }
+    const jobs = await submitMixedBacklog(stack, { demoProject, freeProject }, 'pipe-job');
     // The first arrival found the queue slot free and was pipelined at once (it has no position:
     // it holds a lease); a later higher-priority job cannot overtake it. The other five queue.
     const positions = await until(async () => {
@@ -129,10 +102,8 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
     expect(snapshot.pools[0]).toMatchObject({ running: 1, starting: 1, waiting: 5, backends: [{ running: 1, queued: 1 }] });
 
     sim.configure({ tokensPerSecond: 400 });
-    await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete');
-    const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
     const predicted = jobs.filter((id) => id !== pipelined).sort((a, b) => positions[jobs.indexOf(a)]! - positions[jobs.indexOf(b)]!);
-    expect(started.map((j) => j.id)).toEqual([pipelined, ...predicted]);
+    expect(await startOrder(stack, jobs)).toEqual([pipelined, ...predicted]);
     // The backend served them in the order they were granted (its queue is FIFO).
     const served = sim.requests().slice(-jobs.length);
     expect(served.map((r) => r.slotAt!)).toEqual([...served.map((r) => r.slotAt!)].sort((a, b) => a - b));

@@ -5,9 +5,9 @@ import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { jobWorkflowId } from '../workflows/definitions';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
-import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { until } from '../scripts/testing/until';
+import { createFreeTeam, startOrder, submitMixedBacklog } from '../scripts/testing/mixed-backlog';
 
 /** The scheduler workflow on the real Temporal dev server, with one simulated backend of one slot. */
 
@@ -21,22 +21,7 @@ let otherProject: string;
 beforeAll(async () => {
   sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-  demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
-  // A second team on the free tier (lower base priority than the demo team's premium).
-  const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
-  const team = await stack.prisma.team.create({
-    data: {
-      name: 'Free Team',
-      slug: 'free-team',
-      tierId: free.id,
-      memberships: {
-        create: { role: 'owner', user: { create: { email: 'free@example.com', name: 'Free', passwordHash: await hashPassword('free-password') } } },
-      },
-      projects: { create: { name: 'Free Project' } },
-    },
-    include: { projects: true },
-  });
-  otherProject = team.projects[0]!.id;
+  ({ demoProject, freeProject: otherProject } = await createFreeTeam(stack));
 });
 
 afterAll(async () => {
@@ -53,25 +38,12 @@ const statusOf = async (jobId: string) =>
 describe('the scheduler workflow', () => {
   it('starts jobs in exactly the order of the positions it published', async () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
-    const free = await stack.signIn('free@example.com', 'free-password');
     // A long job holds the only slot while the others queue behind it.
     sim.configure({ tokensPerSecond: 5 });
     const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'order-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
 
-    const submissions = [
-      [free, otherProject, 'high'],
-      [demo, demoProject, 'low'],
-      [free, otherProject, 'normal'],
-      [demo, demoProject, 'high'],
-      [demo, demoProject, 'normal'],
-      [free, otherProject, 'low'],
-    ] as const;
-    const jobs: string[] = [];
-    for (const [i, [who, projectId, priority]] of submissions.entries()) {
-      const job = await who.caller.jobs.submit({ projectId, requirements: `job ${i}`, clientKey: `order-job-${i}`, priority });
-      jobs.push(job.id);
-    }
+    const jobs = await submitMixedBacklog(stack, { demoProject, freeProject: otherProject }, 'order-job');
     // Once the last arrival is in the plan, the six positions are exactly 0..5.
     const positions = await until(async () => {
       const all = await Promise.all(jobs.map((id) => scheduler().query(positionQuery, id)));
@@ -82,12 +54,9 @@ describe('the scheduler workflow', () => {
     expect((await demo.caller.jobs.get({ jobId: jobs[1]! })).queue?.position).toBe(positions[1]);
 
     sim.configure({ tokensPerSecond: 400 });
-    await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete');
-    const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
     const predicted = [...jobs].sort((a, b) => positions[jobs.indexOf(a)]! - positions[jobs.indexOf(b)]!);
-    expect(started.map((j) => j.id)).toEqual(predicted);
-    // Effective priority = tier base (premium 10, free 0) + job priority (±10): the demo team's
-    // high job leads, the free team's low one comes last; equal levels go by fair share.
+    expect(await startOrder(stack, jobs)).toEqual(predicted);
+    // The demo team's high job leads, the free team's low one comes last; equal levels go by fair share.
     expect(predicted[0]).toBe(jobs[3]);
     expect(predicted.at(-1)).toBe(jobs[5]);
   }, 90_000);

@@ -1,0 +1,56 @@
+import { hashPassword } from '../../server/auth/password';
+import type { JobStack } from './job-stack';
+import { until } from './until';
+
+/**
+ * Two teams on different tiers for scheduler tests on a seeded database: the seeded demo team
+ * (premium) and a free-tier team created here, each with a project.
+ */
+export async function createFreeTeam(stack: JobStack) {
+  const demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
+  const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+  const team = await stack.prisma.team.create({
+    data: {
+      name: 'Free Team',
+      slug: 'free-team',
+      tierId: free.id,
+      memberships: {
+        create: { role: 'owner', user: { create: { email: 'free@example.com', name: 'Free', passwordHash: await hashPassword('free-password') } } },
+      },
+      projects: { create: { name: 'Free Project' } },
+    },
+    include: { projects: true },
+  });
+  return { demoProject, freeProject: team.projects[0]!.id };
+}
+
+/**
+ * Six jobs of both teams at mixed priorities, submitted one after another (effective priority =
+ * tier base, premium 10 / free 0, + job priority ±10): the demo team's high job (index 3) leads,
+ * the free team's low one (index 5) comes last. Their ids, in submission order.
+ */
+export async function submitMixedBacklog(stack: JobStack, projects: { demoProject: string; freeProject: string }, keyPrefix: string) {
+  const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+  const free = await stack.signIn('free@example.com', 'free-password');
+  const submissions = [
+    [free, projects.freeProject, 'high'],
+    [demo, projects.demoProject, 'low'],
+    [free, projects.freeProject, 'normal'],
+    [demo, projects.demoProject, 'high'],
+    [demo, projects.demoProject, 'normal'],
+    [free, projects.freeProject, 'low'],
+  ] as const;
+  const jobs: string[] = [];
+  for (const [i, [who, projectId, priority]] of submissions.entries()) {
+    const job = await who.caller.jobs.submit({ projectId, requirements: `job ${i}`, clientKey: `${keyPrefix}-${i}`, priority });
+    jobs.push(job.id);
+  }
+  return jobs;
+}
+
+/** The jobs' ids in the order they started, once every one has completed. */
+export async function startOrder(stack: JobStack, jobs: string[]): Promise<string[]> {
+  await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete');
+  const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
+  return started.map((job) => job.id);
+}
