@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createSchedulerState, dispatch, enqueue, forecast, recordServiceTime, type SchedulerState, type TierPolicy } from './index';
-import { ollama, prng, Simulation, tier } from './test-support';
+import { createSchedulerState, dispatch, enqueue, forecast, recordServiceTime, type TierPolicy } from './index';
+import { ollama, fill, prng, Simulation, tier } from './test-support';
 
 const T0 = 1_700_000_000_000;
 const NO_AGING = { stepMs: 0, max: 0 };
-
-function fill(state: SchedulerState, count: number, seed: number, models = ['m1']) {
-  const random = prng(seed);
-  for (let i = 0; i < count; i++) {
-    const team = `t${Math.floor(random() * 4)}`;
-    const result = enqueue(
-      state,
-      {
-        jobId: `j${i}`,
-        teamId: team,
-        userId: `${team}-u${Math.floor(random() * 3)}`,
-        tier: team === 't0' ? 'gold' : 'std',
-        model: models[Math.floor(random() * models.length)]!,
-        priority: Math.floor(random() * 3),
-      },
-      T0 + i,
-    );
-    if (!result.ok) throw new Error(result.reason);
-  }
-}
 
 const tiers: TierPolicy[] = [tier('std', { maxRunningPerUser: 1 }), tier('gold', { weight: 3, basePriority: 1, maxRunningPerUser: 2 })];
 
@@ -31,7 +11,7 @@ describe('positions are the order dispatch will use', () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`one slot, mixed priorities, teams and weights (seed ${seed}): start order = published positions`, () => {
       const state = createSchedulerState({ tiers, backends: [ollama('o1', 1, ['m1'])], config: { aging: NO_AGING }, now: T0 });
-      fill(state, 60, seed);
+      fill(state, 60, seed, T0);
       const at = T0 + 100;
       const published = forecast(state, at).order;
       expect(published.map((p) => p.position)).toEqual(published.map((_, i) => i));
@@ -52,7 +32,7 @@ describe('positions are the order dispatch will use', () => {
     const state = createSchedulerState({ tiers, backends, config: { aging: NO_AGING }, now: T0 });
     const serviceMs = { m1: 3_000, m2: 7_000 } as Record<string, number>;
     for (const backend of backends) for (const model of backend.models) recordServiceTime(state, model, backend.id, serviceMs[model]!);
-    fill(state, 80, 11, ['m1', 'm2']);
+    fill(state, 80, 11, T0, ['m1', 'm2']);
     const at = T0 + 100;
     const initial = dispatch(state, at).grants;
     const published = forecast(state, at).order;
@@ -69,7 +49,7 @@ describe('positions are the order dispatch will use', () => {
 
   it('the first positions are exactly what dispatch grants now', () => {
     const state = createSchedulerState({ tiers, backends: [ollama('a', 3, ['m1']), ollama('b', 2, ['m1'])], now: T0 });
-    fill(state, 40, 21);
+    fill(state, 40, 21, T0);
     const published = forecast(state, T0 + 50).order;
     const { grants } = dispatch(state, T0 + 50);
     expect(grants).toHaveLength(5);

@@ -16,7 +16,7 @@ import {
   type SchedulerState,
   type TierPolicy,
 } from './index';
-import { cloud, ollama, prng, Simulation, tier } from './test-support';
+import { cloud, ollama, fill, prng, Simulation, tier } from './test-support';
 
 const T0 = 1_700_000_000_000;
 const NO_AGING = { stepMs: 0, max: 0 };
@@ -29,26 +29,6 @@ function submit(state: SchedulerState, jobId: string, fields: { model?: string; 
     at,
   );
   if (!result.ok) throw new Error(result.reason);
-}
-
-function fill(state: SchedulerState, count: number, seed: number, models = ['m1']) {
-  const random = prng(seed);
-  for (let i = 0; i < count; i++) {
-    const team = `t${Math.floor(random() * 4)}`;
-    const result = enqueue(
-      state,
-      {
-        jobId: `j${i}`,
-        teamId: team,
-        userId: `${team}-u${Math.floor(random() * 3)}`,
-        tier: team === 't0' ? 'gold' : 'std',
-        model: models[Math.floor(random() * models.length)]!,
-        priority: Math.floor(random() * 3),
-      },
-      T0 + i,
-    );
-    if (!result.ok) throw new Error(result.reason);
-  }
 }
 
 const held = (state: SchedulerState, backendId: string) => Object.values(state.leases).filter((l) => l.backendId === backendId);
@@ -160,7 +140,7 @@ describe('pipelining (prefetch)', () => {
     it(`one slot, prefetch 2, mixed priorities and teams (seed ${seed}): start order = published positions, = without prefetch absent per-user caps`, () => {
       const run = (prefetch: number, policies: TierPolicy[]) => {
         const state = createSchedulerState({ tiers: policies, backends: [ollama('o1', 1, ['m1'], { prefetch })], config: { aging: NO_AGING }, now: T0 });
-        fill(state, 60, seed);
+        fill(state, 60, seed, T0);
         const at = T0 + 100;
         const published = forecast(state, at).order;
         const random = prng(seed * 7);
@@ -181,7 +161,7 @@ describe('pipelining (prefetch)', () => {
     const state = createSchedulerState({ tiers, backends, config: { aging: NO_AGING }, now: T0 });
     const serviceMs: Record<string, number> = { m1: 3_000, m2: 7_000 };
     for (const backend of backends) for (const model of backend.models) recordServiceTime(state, model, backend.id, serviceMs[model]!);
-    fill(state, 80, 11, ['m1', 'm2']);
+    fill(state, 80, 11, T0, ['m1', 'm2']);
     const at = T0 + 100;
     const initial = dispatch(state, at).grants;
     expect(Object.values(state.leases).some((l) => l.startedAt === null)).toBe(true);

@@ -43,6 +43,30 @@ export function prng(seed: number): () => number {
 }
 
 /**
+ * `count` jobs from four teams (t0 on tier `gold`, the rest `std`), a few users each, random
+ * priorities 0–2 and models, arriving 1 ms apart from `start`; reproducible by `seed`.
+ */
+export function fill(state: SchedulerState, count: number, seed: number, start: number, models = ['m1']): void {
+  const random = prng(seed);
+  for (let i = 0; i < count; i++) {
+    const team = `t${Math.floor(random() * 4)}`;
+    const result = enqueue(
+      state,
+      {
+        jobId: `j${i}`,
+        teamId: team,
+        userId: `${team}-u${Math.floor(random() * 3)}`,
+        tier: team === 't0' ? 'gold' : 'std',
+        model: models[Math.floor(random() * models.length)]!,
+        priority: Math.floor(random() * 3),
+      },
+      start + i,
+    );
+    if (!result.ok) throw new Error(result.reason);
+  }
+}
+
+/**
  * An independent statement of work conservation: for every backend with a free slot, no waiting
  * job could run there (tier pool or open fallback, model served, user below its limit). Returns the
  * offending pairs.
