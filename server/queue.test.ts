@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../scripts/testing/db';
 import { startJobStack, type JobStack, type TestSocket } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
-import { hashPassword } from './auth/password';
 import { createSimulator, type Simulator } from './llm/simulator';
 import type { QueuePoolEvent, QueueTeamEvent } from './realtime/events';
 import { until } from '../scripts/testing/until';
+import { createFreeTeam } from '../scripts/testing/mixed-backlog';
 
 /**
  * The live queue over Socket.IO with real clients: one simulated backend with one slot, the demo
@@ -24,22 +24,8 @@ let otherTeam: string;
 beforeAll(async () => {
   sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-  const demo = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
-  [demoProject, demoTeam] = [demo.id, demo.teamId];
-  const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
-  const team = await stack.prisma.team.create({
-    data: {
-      name: 'Other Team',
-      slug: 'other-team',
-      tierId: free.id,
-      memberships: {
-        create: { role: 'owner', user: { create: { email: 'other@example.com', name: 'Other', passwordHash: await hashPassword('other-password') } } },
-      },
-      projects: { create: { name: 'Other Project' } },
-    },
-    include: { projects: true },
-  });
-  [otherProject, otherTeam] = [team.projects[0]!.id, team.id];
+  // A second team on the free tier: Other Team, owned by other@example.com.
+  ({ demoProject, demoTeam, freeProject: otherProject, freeTeam: otherTeam } = await createFreeTeam(stack, 'Other'));
 });
 
 afterAll(async () => {

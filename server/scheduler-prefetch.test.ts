@@ -4,7 +4,7 @@ import { recordHistory } from '../scripts/testing/histories';
 import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { until } from '../scripts/testing/until';
-import { createFreeTeam, startOrder, submitMixedBacklog } from '../scripts/testing/mixed-backlog';
+import { createFreeTeam, startOrder, submitMixedBacklog, type TwoTeams } from '../scripts/testing/mixed-backlog';
 import { positionQuery, schedulerWorkflowId, snapshotQuery, statusQuery } from '../workflows/scheduler-api';
 import { createSimulator, type Simulator } from './llm/simulator';
 
@@ -19,12 +19,13 @@ const temporal = useTemporal();
 let sim: Simulator;
 let stack: JobStack;
 let demoProject: string;
-let freeProject: string;
+let teams: TwoTeams;
 
 beforeAll(async () => {
   sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, prefetch: 1, leaseCheckMs: 1_000 });
-  ({ demoProject, freeProject } = await createFreeTeam(stack));
+  teams = await createFreeTeam(stack);
+  demoProject = teams.demoProject;
 });
 
 afterAll(async () => {
@@ -84,7 +85,7 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
     const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'pipe-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
 
-    const jobs = await submitMixedBacklog(stack, { demoProject, freeProject }, 'pipe-job');
+    const jobs = await submitMixedBacklog(stack, teams, 'pipe-job');
     // The first arrival found the queue slot free and was pipelined at once (it has no position:
     // it holds a lease); a later higher-priority job cannot overtake it. The other five queue.
     const positions = await until(async () => {

@@ -7,7 +7,7 @@ import { jobWorkflowId } from '../workflows/definitions';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
 import { createSimulator, type Simulator } from './llm/simulator';
 import { until } from '../scripts/testing/until';
-import { createFreeTeam, startOrder, submitMixedBacklog } from '../scripts/testing/mixed-backlog';
+import { createFreeTeam, startOrder, submitMixedBacklog, type TwoTeams } from '../scripts/testing/mixed-backlog';
 
 /** The scheduler workflow on the real Temporal dev server, with one simulated backend of one slot. */
 
@@ -16,12 +16,13 @@ const temporal = useTemporal();
 let sim: Simulator;
 let stack: JobStack;
 let demoProject: string;
-let otherProject: string;
+let teams: TwoTeams;
 
 beforeAll(async () => {
   sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-  ({ demoProject, freeProject: otherProject } = await createFreeTeam(stack));
+  teams = await createFreeTeam(stack);
+  demoProject = teams.demoProject;
 });
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ describe('the scheduler workflow', () => {
     const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'order-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
 
-    const jobs = await submitMixedBacklog(stack, { demoProject, freeProject: otherProject }, 'order-job');
+    const jobs = await submitMixedBacklog(stack, teams, 'order-job');
     // Once the last arrival is in the plan, the six positions are exactly 0..5.
     const positions = await until(async () => {
       const all = await Promise.all(jobs.map((id) => scheduler().query(positionQuery, id)));

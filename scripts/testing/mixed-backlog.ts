@@ -2,26 +2,38 @@ import { hashPassword } from '../../server/auth/password';
 import type { JobStack } from './job-stack';
 import { until } from './until';
 
+export interface TwoTeams {
+  demoProject: string;
+  demoTeam: string;
+  freeProject: string;
+  freeTeam: string;
+  /** The free team's owner. */
+  freeMember: { email: string; password: string };
+}
+
 /**
  * Two teams on different tiers for scheduler tests on a seeded database: the seeded demo team
- * (premium) and a free-tier team created here, each with a project.
+ * (premium) and a free-tier team created here ("<name> Team", owned by <name>@example.com with
+ * the password "<name>-password", lower-cased), each with a project.
  */
-export async function createFreeTeam(stack: JobStack) {
-  const demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
+export async function createFreeTeam(stack: JobStack, name = 'Free'): Promise<TwoTeams> {
+  const demo = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
   const free = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
+  const handle = name.toLowerCase();
+  const freeMember = { email: `${handle}@example.com`, password: `${handle}-password` };
   const team = await stack.prisma.team.create({
     data: {
-      name: 'Free Team',
-      slug: 'free-team',
+      name: `${name} Team`,
+      slug: `${handle}-team`,
       tierId: free.id,
       memberships: {
-        create: { role: 'owner', user: { create: { email: 'free@example.com', name: 'Free', passwordHash: await hashPassword('free-password') } } },
+        create: { role: 'owner', user: { create: { email: freeMember.email, name, passwordHash: await hashPassword(freeMember.password) } } },
       },
-      projects: { create: { name: 'Free Project' } },
+      projects: { create: { name: `${name} Project` } },
     },
     include: { projects: true },
   });
-  return { demoProject, freeProject: team.projects[0]!.id };
+  return { demoProject: demo.id, demoTeam: demo.teamId, freeProject: team.projects[0]!.id, freeTeam: team.id, freeMember };
 }
 
 /**
@@ -29,9 +41,9 @@ export async function createFreeTeam(stack: JobStack) {
  * tier base, premium 10 / free 0, + job priority ±10): the demo team's high job (index 3) leads,
  * the free team's low one (index 5) comes last. Their ids, in submission order.
  */
-export async function submitMixedBacklog(stack: JobStack, projects: { demoProject: string; freeProject: string }, keyPrefix: string) {
+export async function submitMixedBacklog(stack: JobStack, projects: TwoTeams, keyPrefix: string) {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
-  const free = await stack.signIn('free@example.com', 'free-password');
+  const free = await stack.signIn(projects.freeMember.email, projects.freeMember.password);
   const submissions = [
     [free, projects.freeProject, 'high'],
     [demo, projects.demoProject, 'low'],
