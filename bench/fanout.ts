@@ -13,6 +13,7 @@ import { memoryMb, openFileLimit } from './lib/proc';
 import { cpuBetween, stackUsage } from './lib/processes';
 import { median, percentile, round } from './lib/stats';
 import { parseBenchArgs } from './lib/args';
+import { runCapped } from './lib/time-cap';
 
 /**
  * Socket.IO fan-out under load: N authenticated `socket.io-client` clients, each in one project
@@ -50,17 +51,7 @@ const sessionSecret = randomBytes(32).toString('hex');
 const children: ChildProcess[] = [];
 const submitters: BenchClient[] = [];
 let stack: Stack | undefined;
-const timeCap = setTimeout(() => {
-  console.error(`bench:fanout: time cap of ${config['max-seconds']} s reached; stopping`);
-  void cleanup().then(() => process.exit(1));
-}, config['max-seconds'] * 1000);
-
-try {
-  await run();
-} finally {
-  await cleanup();
-  clearTimeout(timeCap);
-}
+await runCapped('bench:fanout', config['max-seconds'], run, cleanup);
 
 async function cleanup(): Promise<void> {
   for (const child of children) if (child.exitCode === null) child.kill();

@@ -26,6 +26,7 @@ import {
 } from './lib/scheduler-metrics';
 import { percentile, round } from './lib/stats';
 import { parseBenchArgs } from './lib/args';
+import { runCapped } from './lib/time-cap';
 
 /**
  * The scheduler under a backlog, on the whole stack: simulated backends (--instances × --slots,
@@ -77,17 +78,7 @@ const blockerCount = totalSlots + config.instances * config.prefetch;
 
 let stack: Stack | undefined;
 let closeServices: (() => Promise<void>) | undefined;
-const timeCap = setTimeout(() => {
-  console.error(`bench:scheduler: time cap of ${config['max-seconds']} s reached; stopping`);
-  void cleanup().then(() => process.exit(1));
-}, config['max-seconds'] * 1000);
-
-try {
-  await run();
-} finally {
-  await cleanup();
-  clearTimeout(timeCap);
-}
+await runCapped('bench:scheduler', config['max-seconds'], run, cleanup);
 
 async function cleanup(): Promise<void> {
   await closeServices?.();
