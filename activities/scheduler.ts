@@ -1,9 +1,43 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import { ensureScheduler } from '../server/scheduler/setup';
 import { jobWorkflowId } from '../workflows/definitions';
-import { doneSignal, grantSignal, refusedSignal, type JobDone, type JobMessage } from '../workflows/scheduler-api';
+import {
+  doneSignal,
+  enqueueSignal,
+  grantSignal,
+  refusedSignal,
+  schedulerWorkflowId,
+  type CapacityRequest,
+  type JobDone,
+  type JobMessage,
+} from '../workflows/scheduler-api';
 
-export function createSchedulerActivities({ temporal }: { temporal: Client }) {
+export function createSchedulerActivities({ temporal, prisma }: { temporal: Client; prisma: PrismaClient }) {
   return {
+    /**
+     * A job asks the scheduler of its task queue for a slot (or asks again). Run as a local
+     * activity inside the job's workflow task, like `releaseCapacity`: no history events or
+     * workflow task of the job's own for the signal. Asking from the job's first workflow task
+     * rather than from the web at submit means the scheduler only ever grants slots to jobs whose
+     * workflows already run: under a burst of submissions, a grant to a job still waiting for its
+     * first workflow task would leave the slot idle until the task queue's backlog reached it.
+     * A scheduler that is not running (never started, or terminated) is started with the
+     * current setup, and the job waits in it.
+     */
+    async requestCapacity(request: CapacityRequest): Promise<void> {
+      const { taskQueue } = Context.current().info;
+      const scheduler = temporal.workflow.getHandle(schedulerWorkflowId(taskQueue));
+      try {
+        await scheduler.signal(enqueueSignal, request);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await ensureScheduler(temporal, prisma, taskQueue);
+        await scheduler.signal(enqueueSignal, request);
+      }
+    },
+
     /**
      * Which of these jobs' workflows are no longer running. The scheduler gives their leases
      * back: a terminated or timed-out workflow never says it is done.

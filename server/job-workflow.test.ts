@@ -42,10 +42,10 @@ const waitForStatus = async (jobId: string, statuses: string[], timeoutMs = 60_0
     }, `job ${jobId} to reach ${statuses.join('/')}`, timeoutMs)
   ).status;
 
-// Suffixed with the workflow's latest change (leases given back through a local activity):
+// Suffixed with the workflow's latest change (the job asks for its slot through a local activity):
 // recordings of earlier code stay as they were and keep being replayed.
 const recordHistory = (name: string, jobId: string) =>
-  record(temporal.client, `${name}.released-by-activity`, jobWorkflowId(jobId));
+  record(temporal.client, `${name}.asks-by-activity`, jobWorkflowId(jobId));
 
 const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');

@@ -153,9 +153,12 @@ describe('the live queue', () => {
     expect(await socket.emitWithAck('join', { kind: 'queue', id: 'no-such-pool' })).toEqual({ ok: false, error: 'not found' });
 
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    // Long enough (1.5 s) for the broadcaster, fetching every 250 ms, to see it run.
+    sim.configure({ tokensPerSecond: 20 });
     const job = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'counted only', clientKey: 'queue-count-1', priority: 'normal' });
     await until(() => heard.pool.some((e) => e.running === 1 || e.waiting === 1), 'the pool event of the new job');
     await until(async () => (await statusOf(job.id)) === 'completed', 'the job to complete');
+    sim.configure({ tokensPerSecond: 200 });
     expect(heard.team).toEqual([]);
     expect(JSON.stringify(heard.pool)).not.toContain(job.id);
 

@@ -86,8 +86,12 @@ afterAll(async () => {
 });
 
 
-const submit = (member: Member, key: string, priority: 'low' | 'normal' = 'normal') =>
-  member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority });
+/** Submits and waits for the scheduler to take the job: the tests depend on the order of arrival. */
+async function submit(member: Member, key: string, priority: 'low' | 'normal' = 'normal') {
+  const job = await member.caller.jobs.submit({ projectId: member.projectId, requirements: `policy job ${key}`, clientKey: key, priority });
+  await stack.untilScheduled(job.id);
+  return job;
+}
 
 /**
  * Holds the local slot with a slow job of `holder` while `fill` queues a backlog, then lets the

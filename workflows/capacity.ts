@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { JobWorkflowInput } from './definitions';
 import type { Grant } from './scheduler';
 import {
   doneSignal,
@@ -21,15 +22,33 @@ import {
 /**
  * A last resort for a queue entry lost on the scheduler's side: every waiting job asking again
  * costs two signals and two workflow tasks, which thousands of jobs waiting behind a busy pool
- * would turn into real load at a shorter interval.
+ * would turn into real load at a shorter interval. Runs that ask by signal keep this interval.
  */
-const REASK_INTERVAL = '5 minutes';
+const REASK_INTERVAL_MS = 5 * 60_000;
+/**
+ * Runs that ask through a local activity back off: the first re-ask after about ten minutes,
+ * then twice as long each time up to an hour, each spread by ±25 % (the workflow's seeded
+ * random, so replay draws the same). Thousands of jobs submitted in one burst otherwise re-ask
+ * in one burst too, and their workflow tasks queue ahead of the grants that keep slots busy.
+ */
+const REASK_FIRST_MS = 10 * 60_000;
+const REASK_MAX_MS = 60 * 60_000;
+const REASK_SPREAD = 0.25;
+
+/** The wait before re-ask number `reasks` (0 = the first), spread by `random` in [0, 1). */
+export function reaskDelayMs(reasks: number, random: number): number {
+  const base = Math.min(REASK_MAX_MS, REASK_FIRST_MS * 2 ** reasks);
+  return Math.round(base * (1 - REASK_SPREAD + 2 * REASK_SPREAD * random));
+}
 
 // Patient like the job's other bookkeeping: the slot must go back.
-const { releaseCapacity } = proxyLocalActivities<Activities>({
+const { releaseCapacity, requestCapacity } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
+
+/** How a job talks to the scheduler; the flags are the job's input (see JobWorkflowInput). */
+export type CapacityOptions = Pick<JobWorkflowInput, 'enqueued' | 'releaseByActivity' | 'asksByActivity'>;
 
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
@@ -49,17 +68,17 @@ export class Capacity {
   private refusal: string | null = null;
   /** Asked and not yet released: waiting in the queue or holding a lease. */
   private holding = false;
+  /** The first request was made for the job before its workflow started (see JobWorkflowInput). */
+  private enqueued: boolean;
+  /** Times asked again since the last request: the next re-ask waits longer. */
+  private reasks = 0;
 
-  /**
-   * `enqueued`: the job's first request was made for it before the workflow started.
-   * `releaseByActivity`: give leases back through a local activity (see JobWorkflowInput).
-   */
   constructor(
     private readonly jobId: string,
-    private enqueued = false,
-    private readonly releaseByActivity = false,
+    private readonly options: CapacityOptions = {},
   ) {
-    this.holding = enqueued;
+    this.enqueued = options.enqueued ?? false;
+    this.holding = this.enqueued;
     setHandler(grantSignal, (grant) => {
       if (grant.jobId !== jobId) return;
       if (grant.grantedAt !== undefined && this.released.includes(grant.grantedAt)) return;
@@ -72,19 +91,26 @@ export class Capacity {
 
   async acquire(request: Omit<CapacityRequest, 'jobId' | 'avoid' | 'tier'>, avoid: string[]): Promise<Grant> {
     this.holding = true;
-    const ask = () => this.scheduler.signal(enqueueSignal, { ...request, tier: request.tierPolicy.name, jobId: this.jobId, avoid });
+    this.reasks = 0;
+    const asking: CapacityRequest = { ...request, tier: request.tierPolicy.name, jobId: this.jobId, avoid };
+    const ask = () =>
+      this.options.asksByActivity ? requestCapacity(asking) : this.scheduler.signal(enqueueSignal, asking);
     // The web's request may already have been granted: the grant is kept, not cleared here
     // (`release` clears it before a job asks again).
     if (this.enqueued) this.enqueued = false;
     else await ask();
     // Asking again is harmless (the scheduler ignores a duplicate and re-sends a grant it already
     // made), and recovers a grant or a queue entry lost on the scheduler's side.
-    while (!(await condition(() => this.grant !== null || this.refusal !== null, REASK_INTERVAL))) await ask();
+    while (!(await condition(() => this.grant !== null || this.refusal !== null, this.reaskAfter()))) await ask();
     if (this.refusal) {
       this.holding = false;
       throw ApplicationFailure.nonRetryable(`The scheduler refused the job: ${this.refusal}`, 'InvalidJob');
     }
     return this.grant!;
+  }
+
+  private reaskAfter(): number {
+    return this.options.asksByActivity ? reaskDelayMs(this.reasks++, Math.random()) : REASK_INTERVAL_MS;
   }
 
   /** Gives the lease back (or leaves the queue); does nothing when nothing is held. */
@@ -96,7 +122,7 @@ export class Capacity {
     const done = { jobId: this.jobId, ...outcome };
     // Also when the job itself is being cancelled: the slot must go back.
     await CancellationScope.nonCancellable(() =>
-      this.releaseByActivity
+      this.options.releaseByActivity
         ? releaseCapacity({ schedulerWorkflowId: this.schedulerWorkflowId, done })
         : this.scheduler.signal(doneSignal, done),
     );

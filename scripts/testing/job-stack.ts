@@ -4,9 +4,10 @@ import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { ensureScheduler, registerBackends } from '../../server/scheduler/setup';
 import { workerTuning } from '../../server/temporal/worker-options';
-import type { SchedulerInput } from '../../workflows/scheduler-api';
+import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler-api';
 import { startAppStack, type AppSocket } from './app-stack';
 import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
+import { until } from './until';
 
 export type TestSocket = AppSocket;
 
@@ -88,6 +89,21 @@ export async function startJobStack(options: JobStackOptions) {
     configureScheduler,
     /** The backend ids the scheduler grants, in the order of `ollamaUrls`, then the cloud one. */
     backendIds: configured.map((backend) => backend.id),
+
+    /**
+     * Resolves once the scheduler has taken the job (waiting, holding a lease, or already past
+     * it). A job asks for its slot from its workflow's first task, not at submit: tests whose
+     * outcome depends on the order of arrival wait for each job before submitting the next.
+     */
+    async untilScheduled(jobId: string): Promise<void> {
+      const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(taskQueue));
+      await until(async () => {
+        if ((await scheduler.query(positionQuery, jobId)) !== null) return true;
+        if ((await scheduler.query(statusQuery)).leases.includes(jobId)) return true;
+        const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
+        return job.status !== 'queued';
+      }, `the scheduler to take job ${jobId}`);
+    },
 
     async stop() {
       worker?.shutdown();

@@ -37,7 +37,7 @@ export async function createFreeTeam(stack: JobStack, name = 'Free'): Promise<Tw
 }
 
 /**
- * Six jobs of both teams at mixed priorities, submitted one after another (effective priority =
+ * Six jobs of both teams at mixed priorities, each submitted once the scheduler took the one before (effective priority =
  * tier base, premium 10 / free 0, + job priority ±10): the demo team's high job (index 3) leads,
  * the free team's low one (index 5) comes last. Their ids, in submission order.
  */
@@ -55,6 +55,7 @@ export async function submitMixedBacklog(stack: JobStack, projects: TwoTeams, ke
   const jobs: string[] = [];
   for (const [i, [who, projectId, priority]] of submissions.entries()) {
     const job = await who.caller.jobs.submit({ projectId, requirements: `job ${i}`, clientKey: `${keyPrefix}-${i}`, priority });
+    await stack.untilScheduled(job.id);
     jobs.push(job.id);
   }
   return jobs;

@@ -1,14 +1,7 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
-import {
-  boostSignal,
-  enqueueSignal,
-  positionQuery,
-  schedulerWorkflowId,
-  type CapacityRequest,
-} from '../../workflows/scheduler-api';
-import { ensureScheduler, toTierPolicy } from '../scheduler/setup';
+import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
 import type { codeGenerationWorkflow } from '../../workflows';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { JobStatus } from '../generated/prisma/enums';
@@ -92,41 +85,21 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     });
 
   /**
-   * Starts the job's workflow. With `capacity`, also asks the scheduler for the job's slot right
-   * away (one signal from here instead of one from the workflow and the workflow task its
-   * acknowledgement costs), so the job has a queue position the moment it is submitted.
+   * Starts the job's workflow, which asks the scheduler for its slot from its first workflow task
+   * (see JobWorkflowInput.asksByActivity).
    */
-  async function startWorkflow(input: JobWorkflowInput, capacity?: CapacityRequest): Promise<void> {
+  async function startWorkflow(input: JobWorkflowInput): Promise<void> {
     const client = await connect();
     try {
       // The workflow records its run id on the job itself (prepareJob), sparing a write here.
       await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
-        args: [{ ...input, enqueued: capacity !== undefined, releaseByActivity: true }],
+        args: [{ ...input, releaseByActivity: true, asksByActivity: true }],
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;
       throw unavailable();
-    }
-    if (capacity) {
-      // Not fatal: the job asks again by itself if this request never arrives.
-      await requestCapacity(client, capacity).catch((error: unknown) =>
-        console.warn(`job ${input.jobId}: the scheduler did not take its request yet:`, error),
-      );
-    }
-  }
-
-  async function requestCapacity(client: Client, request: CapacityRequest): Promise<void> {
-    const { taskQueue } = temporal.config;
-    const scheduler = client.workflow.getHandle(schedulerWorkflowId(taskQueue));
-    try {
-      await scheduler.signal(enqueueSignal, request);
-    } catch (error) {
-      // No worker has started the scheduler yet: start it, and the job waits in it for one.
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await ensureScheduler(client, prisma, taskQueue);
-      await scheduler.signal(enqueueSignal, request);
     }
   }
 
@@ -191,7 +164,6 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     /** Admits or refuses the job before anything durable exists, then starts its workflow. */
     async submit(user: SessionUser, input: SubmitJobInput) {
       const project = await projects.require(user.id, input.projectId);
-      const { tier } = project.team;
       const model = input.model ?? defaultModel;
       const { job, created } = await admission.admit(
         { userId: user.id, team: project.team, model, requirements: input.requirements },
@@ -218,18 +190,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       );
       if (!created) return job;
       try {
-        await startWorkflow(
-          { jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds },
-          {
-            jobId: job.id,
-            teamId: project.team.id,
-            userId: user.id,
-            tier: tier.name,
-            tierPolicy: toTierPolicy(tier),
-            model,
-            priority: PRIORITIES[input.priority],
-          },
-        );
+        await startWorkflow({ jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds });
       } catch (error) {
         // Nothing runs for this row; leaving it would count against the user's cap forever.
         await prisma.job.delete({ where: { id: job.id } });

@@ -1,5 +1,5 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
-import { Capacity } from '../../../workflows/capacity';
+import { Capacity, type CapacityOptions } from '../../../workflows/capacity';
 import { doneSignal, enqueueSignal } from '../../../workflows/scheduler-api';
 import type { Grant } from '../../../workflows/scheduler';
 import { tier } from '../../../workflows/scheduler/test-support';
@@ -22,10 +22,10 @@ export async function standInScheduler(): Promise<void> {
 }
 
 /** Acquires, gives the grant back as failed, waits for `proceed`, acquires again: the two grants it took. */
-export async function capacityProbe(jobId: string): Promise<Grant[]> {
+export async function capacityProbe(jobId: string, options: CapacityOptions = {}): Promise<Grant[]> {
   let proceed = false;
   setHandler(proceedSignal, () => void (proceed = true));
-  const capacity = new Capacity(jobId);
+  const capacity = new Capacity(jobId, options);
   const request = { teamId: 't', userId: 'u', tierPolicy: tier('probe'), model: 'm', priority: 0 };
   const first = await capacity.acquire(request, []);
   await capacity.release({ ok: false });
