@@ -4,17 +4,50 @@ import type { PrismaClient } from '../server/generated/prisma/client';
 import { ensureScheduler } from '../server/scheduler/setup';
 import { jobWorkflowId } from '../workflows/definitions';
 import {
-  doneSignal,
-  enqueueSignal,
   grantSignal,
+  messagesSignal,
   refusedSignal,
   schedulerWorkflowId,
   type CapacityRequest,
   type JobDone,
   type JobMessage,
+  type SchedulerMessage,
 } from '../workflows/scheduler-api';
+import { createSignalBatcher } from './signal-batcher';
+
+/** Messages per signal: far below Temporal's payload limit (a request is under a kilobyte). */
+const MAX_MESSAGES_PER_SIGNAL = 200;
 
 export function createSchedulerActivities({ temporal, prisma }: { temporal: Client; prisma: PrismaClient }) {
+  /**
+   * Jobs' requests and releases go to their scheduler batched: under a burst, thousands of
+   * signals (each a history event and a persistence write on the server, often a workflow task
+   * of the scheduler's) become a few, in the order the jobs sent them.
+   */
+  const batchers = new Map<string, (message: SchedulerMessage) => Promise<void>>();
+  function toScheduler(workflowId: string): (message: SchedulerMessage) => Promise<void> {
+    let add = batchers.get(workflowId);
+    if (!add) {
+      // The jobs that talk to a scheduler run on its task queue.
+      const { taskQueue } = Context.current().info;
+      const scheduler = temporal.workflow.getHandle(workflowId);
+      add = createSignalBatcher<SchedulerMessage>(async (messages) => {
+        try {
+          await scheduler.signal(messagesSignal, messages);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+          // A scheduler that is gone took its leases with it; requests start a new one and wait in it.
+          const requests = messages.filter((message) => 'enqueue' in message);
+          if (requests.length === 0) return;
+          await ensureScheduler(temporal, prisma, taskQueue);
+          await scheduler.signal(messagesSignal, requests);
+        }
+      }, MAX_MESSAGES_PER_SIGNAL);
+      batchers.set(workflowId, add);
+    }
+    return add;
+  }
+
   return {
     /**
      * A job asks the scheduler of its task queue for a slot (or asks again). Run as a local
@@ -27,15 +60,7 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
      * current setup, and the job waits in it.
      */
     async requestCapacity(request: CapacityRequest): Promise<void> {
-      const { taskQueue } = Context.current().info;
-      const scheduler = temporal.workflow.getHandle(schedulerWorkflowId(taskQueue));
-      try {
-        await scheduler.signal(enqueueSignal, request);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        await ensureScheduler(temporal, prisma, taskQueue);
-        await scheduler.signal(enqueueSignal, request);
-      }
+      await toScheduler(schedulerWorkflowId(Context.current().info.taskQueue))({ enqueue: request });
     },
 
     /**
@@ -58,11 +83,11 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
     /**
      * A job gives its lease back (or leaves the queue). Run as a local activity: a signal sent
      * from workflow code costs the job two more history events and a workflow task of its own
-     * to record that it arrived; from here it costs neither. Signalling twice is harmless: the
+     * to record that it arrived; from here it costs neither. Sending twice is harmless: the
      * scheduler ignores a release for a job it no longer holds.
      */
     async releaseCapacity({ schedulerWorkflowId, done }: { schedulerWorkflowId: string; done: JobDone }): Promise<void> {
-      await temporal.workflow.getHandle(schedulerWorkflowId).signal(doneSignal, done);
+      await toScheduler(schedulerWorkflowId)({ done });
     },
 
     /**

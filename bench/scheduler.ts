@@ -10,7 +10,7 @@ import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
 import { repoRoot } from '../scripts/lib/paths';
 import type { Stack } from '../scripts/lib/stack';
-import { positionQuery, schedulerWorkflowId, statusQuery } from '../workflows/scheduler-api';
+import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerMessage } from '../workflows/scheduler-api';
 import { createBenchWorkspace, type BenchUser } from './lib/clients';
 import { startBenchStack, type BenchMode } from './lib/stack';
 import type { HistoryEvent } from './lib/histories';
@@ -299,8 +299,8 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
         else if (event.workflowTaskCompletedEventAttributes && taskStartedAt !== undefined) {
           if (taskStartedAt >= from && taskStartedAt <= to) taskMs.push(at - taskStartedAt);
           taskStartedAt = undefined;
-        } else if (event.workflowExecutionSignaledEventAttributes?.signalName === 'done') {
-          if (at >= from) releases.push(at);
+        } else if (event.workflowExecutionSignaledEventAttributes) {
+          if (at >= from) for (let i = releasesIn(event); i > 0; i--) releases.push(at);
         } else {
           for (const jobId of grantsIn(event)) {
             // A grant re-sent to a job that asked again is not a new dispatch.
@@ -331,6 +331,15 @@ function grantsIn(event: HistoryEvent): string[] {
   const [result] = details?.result?.payloads ?? [];
   if (!data || !result || defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data).activity_type !== 'messageJobs') return [];
   return defaultPayloadConverter.fromPayload<{ granted: string[] }>(result).granted;
+}
+
+/** Leases a signal to the scheduler gives back: a `done` signal, or the `done`s of a batch of messages. */
+function releasesIn(event: HistoryEvent): number {
+  const signal = event.workflowExecutionSignaledEventAttributes;
+  if (signal?.signalName === 'done') return 1;
+  const [input] = signal?.input?.payloads ?? [];
+  if (signal?.signalName !== 'messages' || !input) return 0;
+  return defaultPayloadConverter.fromPayload<SchedulerMessage[]>(input).filter((message) => 'done' in message).length;
 }
 
 /**

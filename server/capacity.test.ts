@@ -116,12 +116,12 @@ describe('a job’s side of the scheduler', () => {
         // from the database, with the job's request in it.
         const history = await until(async () => {
           const events = (await scheduler.fetchHistory().catch(() => null))?.events ?? [];
-          return events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'enqueue') && events;
+          return events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'messages') && events;
         }, 'the request to reach a started scheduler');
         expect(history[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('schedulerWorkflow');
         expect(history.map((event) => event.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean)).toEqual([
           'configure',
-          'enqueue',
+          'messages',
         ]);
         expect((await probe.describe()).status.name).toBe('RUNNING');
       } finally {

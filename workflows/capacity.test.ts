@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reaskDelayMs } from './capacity';
+import { reaskDelayMs, unitHash } from './capacity';
 
 const minutes = (ms: number) => ms / 60_000;
 
@@ -14,5 +14,15 @@ describe('re-asking the scheduler', () => {
     expect(minutes(reaskDelayMs(5, 0))).toBe(45);
     const spread = new Set(Array.from({ length: 100 }, (_, i) => reaskDelayMs(0, i / 100)));
     expect(spread.size).toBe(100);
+  });
+
+  it('draws the spread from the job id, evenly: the same on replay, different across a burst of jobs', () => {
+    expect(unitHash('job-1:0')).toBe(unitHash('job-1:0'));
+    const draws = Array.from({ length: 1000 }, () => unitHash(`${crypto.randomUUID()}:0`));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...draws)).toBeLessThan(1);
+    // Each tenth of [0, 1) gets its share (100 expected; well within chance either way).
+    const tenths = Array.from({ length: 10 }, (_, t) => draws.filter((d) => Math.floor(d * 10) === t).length);
+    for (const count of tenths) expect(count).toBeGreaterThan(50);
   });
 });

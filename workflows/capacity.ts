@@ -27,13 +27,20 @@ import {
 const REASK_INTERVAL_MS = 5 * 60_000;
 /**
  * Runs that ask through a local activity back off: the first re-ask after about ten minutes,
- * then twice as long each time up to an hour, each spread by ±25 % (the workflow's seeded
- * random, so replay draws the same). Thousands of jobs submitted in one burst otherwise re-ask
+ * then twice as long each time up to an hour, each spread by ±25 % by a hash of the job id
+ * (the same on replay). Thousands of jobs submitted in one burst otherwise re-ask
  * in one burst too, and their workflow tasks queue ahead of the grants that keep slots busy.
  */
 const REASK_FIRST_MS = 10 * 60_000;
 const REASK_MAX_MS = 60 * 60_000;
 const REASK_SPREAD = 0.25;
+
+/** A value in [0, 1) that `key` always maps to (32-bit FNV-1a). */
+export function unitHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) / 2 ** 32;
+}
 
 /** The wait before re-ask number `reasks` (0 = the first), spread by `random` in [0, 1). */
 export function reaskDelayMs(reasks: number, random: number): number {
@@ -110,7 +117,9 @@ export class Capacity {
   }
 
   private reaskAfter(): number {
-    return this.options.asksByActivity ? reaskDelayMs(this.reasks++, Math.random()) : REASK_INTERVAL_MS;
+    if (!this.options.asksByActivity) return REASK_INTERVAL_MS;
+    const reasks = this.reasks++;
+    return reaskDelayMs(reasks, unitHash(`${this.jobId}:${reasks}`));
   }
 
   /** Gives the lease back (or leaves the queue); does nothing when nothing is held. */

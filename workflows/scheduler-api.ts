@@ -53,6 +53,9 @@ export interface JobDone {
 export const enqueueSignal = defineSignal<[CapacityRequest]>('enqueue');
 /** A job gives its lease back, or leaves the queue (cancelled while waiting). */
 export const doneSignal = defineSignal<[JobDone]>('done');
+/** What jobs ask of the scheduler, batched by a worker: handled in order, like one signal each. */
+export type SchedulerMessage = { enqueue: CapacityRequest } | { done: JobDone };
+export const messagesSignal = defineSignal<[SchedulerMessage[]]>('messages');
 export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');
 /** Tiers or backends changed (an admin edit, a worker starting with new configuration). */
 export const configureSignal = defineSignal<[SchedulerSetup]>('configure');

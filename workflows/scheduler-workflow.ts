@@ -43,11 +43,14 @@ import {
   doneSignal,
   enqueueSignal,
   grantSignal,
+  messagesSignal,
   positionQuery,
   refusedSignal,
   snapshotQuery,
   routingSignal,
   statusQuery,
+  type CapacityRequest,
+  type JobDone,
   type JobMessage,
   type SchedulerInput,
   type SchedulerSetup,
@@ -140,7 +143,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     void sent.finally(() => deliveries--);
   };
 
-  setHandler(enqueueSignal, ({ tierPolicy, ...request }) => {
+  const onEnqueue = ({ tierPolicy, ...request }: CapacityRequest) => {
     // The job read its tier just now: newer than the scheduler's copy, and known even when the
     // tier was created after the scheduler started.
     state.tiers[tierPolicy.name] = tierPolicy;
@@ -165,12 +168,20 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     if (result.ok && !result.duplicate) applyPressure(state, pressuredPools, Date.now(), [result.job]);
     if (!result.ok) deliver([{ jobId: request.jobId, refusal: result.reason }]);
     dirty = true;
-  });
-  setHandler(doneSignal, ({ jobId, ok, serviceMs }) => {
+  };
+  const onDone = ({ jobId, ok, serviceMs }: JobDone) => {
     if (!removeWaiting(state, jobId)) {
       release(state, jobId, Date.now(), { ok, ...(serviceMs === undefined ? { recordService: false } : { serviceMs }) });
     }
     dirty = true;
+  };
+  setHandler(enqueueSignal, onEnqueue);
+  setHandler(doneSignal, onDone);
+  setHandler(messagesSignal, (messages) => {
+    for (const message of messages) {
+      if ('enqueue' in message) onEnqueue(message.enqueue);
+      else onDone(message.done);
+    }
   });
   setHandler(boostSignal, ({ jobId, boost }) => {
     dirty = setBoost(state, jobId, boost) || dirty;

@@ -1,6 +1,6 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 import { Capacity, type CapacityOptions } from '../../../workflows/capacity';
-import { doneSignal, enqueueSignal } from '../../../workflows/scheduler-api';
+import { doneSignal, enqueueSignal, messagesSignal } from '../../../workflows/scheduler-api';
 import type { Grant } from '../../../workflows/scheduler';
 import { tier } from '../../../workflows/scheduler/test-support';
 
@@ -18,6 +18,12 @@ export async function standInScheduler(): Promise<void> {
   setHandler(heardQuery, () => heard);
   setHandler(enqueueSignal, () => void heard.enqueues++);
   setHandler(doneSignal, () => void heard.dones++);
+  setHandler(messagesSignal, (messages) => {
+    for (const message of messages) {
+      if ('enqueue' in message) heard.enqueues++;
+      else heard.dones++;
+    }
+  });
   await condition(() => false);
 }
 
