@@ -1,5 +1,6 @@
 import type { QueueSnapshot } from '../../workflows/scheduler';
-import type { JobDetails, QueueService } from '../services/queue';
+import type { QueueService } from '../services/queue';
+import type { JobDetails } from '../services/queue-view';
 import type { IoServer } from './io';
 
 export interface QueueBroadcasterOptions {

@@ -2,9 +2,9 @@ import type { QueueSnapshot } from '../../workflows/scheduler';
 import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler-api';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
-import type { QueueJobInfo, QueuePoolEvent, QueueTeamEvent } from '../realtime/events';
 import { appendSample, toSample, type PoolHistory } from '../realtime/queue-samples';
 import type { TemporalProvider } from '../temporal/client';
+import { poolEvent, teamEvent, teamRefs, type JobDetails, type TeamJobRef } from './queue-view';
 
 const TITLE_CHARS = 140;
 
@@ -15,14 +15,6 @@ const queueJobSelect = {
   user: { select: { name: true } },
   project: { select: { id: true, name: true } },
 } satisfies Prisma.JobSelect;
-
-/** A job named by a team's part of the snapshot: team and id, as the scheduler has them. */
-export interface TeamJobRef {
-  teamId: string;
-  jobId: string;
-}
-
-export type JobDetails = Map<string, QueueJobInfo>;
 
 /**
  * The shared queue, read from the scheduler's snapshot. Shared by the `queue.get` procedure (first
@@ -65,28 +57,6 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
     }
     return details;
   }
-
-  function poolEvent(snap: QueueSnapshot, pool: QueueSnapshot['pools'][number]): QueuePoolEvent {
-    return { ...pool, version: snap.version, at: snap.at };
-  }
-
-  function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetails): QueueTeamEvent {
-    const view = snap.teams[teamId] ?? { waiting: [], running: [] };
-    const withJob = <T extends { jobId: string }>(entry: T) => ({ ...entry, job: details.get(entry.jobId) ?? null });
-    return {
-      teamId,
-      version: snap.version,
-      at: snap.at,
-      waiting: view.waiting.map(withJob),
-      running: view.running.map(withJob),
-    };
-  }
-
-  const teamRefs = (snap: QueueSnapshot, teamIds: Iterable<string>): TeamJobRef[] =>
-    [...teamIds].flatMap((teamId) => {
-      const view = snap.teams[teamId];
-      return view ? [...view.waiting, ...view.running].map(({ jobId }) => ({ teamId, jobId })) : [];
-    });
 
   return {
     snapshot,
