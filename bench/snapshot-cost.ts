@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { repoRoot } from '../scripts/lib/paths';
 import type { QueueJobInfo } from '../server/realtime/events';
 import { teamEvent, type JobDetails } from '../server/services/queue-view';
-import { createSchedulerState, dispatch, enqueue, forecast, queueSnapshot, recordServiceTime, type SchedulerState } from '../workflows/scheduler';
+import { createSchedulerState, dispatch, enqueue, forecast, queueSnapshot, recordServiceTime, snapshotForTeams, type SchedulerState } from '../workflows/scheduler';
 import { ollama, prng, tier } from '../workflows/scheduler/test-support';
 import { parseBenchArgs } from './lib/args';
 import { percentile, round } from './lib/stats';
@@ -12,10 +12,11 @@ import { describeMachine } from './suite/machine';
 
 /**
  * What one queue snapshot costs from the scheduler to the web's team events, in one process: the
- * forecast, the snapshot, the payload converter's encode (the worker answering the query) and
- * decode (the web reading the answer), and the web's `queue:team` event for every team. Run with
- * nothing else of the stack; prints medians and p95 per stage and writes
- * bench/results/snapshot-cost.json.
+ * forecast, the snapshot, the answer to a broadcaster watching every team (`snapshotForTeams`, then
+ * the payload converter's encode, as the worker answers the query), its decode (the web reading
+ * the answer), and the web's `queue:team` event for every team. Also the bytes of a `queue.get`
+ * answer for a member of one team. Run with nothing else of the stack; prints medians and p95 per
+ * stage and writes bench/results/snapshot-cost.json.
  *
  *   npm run bench:snapshot -- [--jobs 5000] [--teams 100] [--users 50] [--iterations 40]
  */
@@ -55,11 +56,13 @@ function build(): { state: SchedulerState; teams: string[]; details: JobDetails;
 }
 
 const { state, teams, details, now } = build();
-const stages = ['forecast', 'queueSnapshot', 'encode', 'decode', 'teamEvents'] as const;
+const stages = ['forecast', 'queueSnapshot', 'forTeams', 'encode', 'decode', 'teamEvents'] as const;
 type Stage = (typeof stages)[number];
-const wall: Record<Stage | 'total', number[]> = { forecast: [], queueSnapshot: [], encode: [], decode: [], teamEvents: [], total: [] };
-const cpu: Record<Stage | 'total', number[]> = { forecast: [], queueSnapshot: [], encode: [], decode: [], teamEvents: [], total: [] };
+const samples = () => Object.fromEntries([...stages, 'total'].map((stage) => [stage, [] as number[]])) as Record<Stage | 'total', number[]>;
+const wall = samples();
+const cpu = samples();
 let bytes = 0;
+let oneTeamBytes = 0;
 let events = 0;
 
 function timed<T>(stage: Stage, run: () => T, record: boolean): T {
@@ -78,10 +81,12 @@ for (let i = 0; i < WARMUP + config.iterations; i++) {
   const record = i >= WARMUP;
   const planned = timed('forecast', () => forecast(state, now), record);
   const snap = timed('queueSnapshot', () => queueSnapshot(state, planned, i + 1), record);
-  const payload = timed('encode', () => defaultPayloadConverter.toPayload(snap), record);
+  const answer = timed('forTeams', () => snapshotForTeams(snap, teams), record);
+  const payload = timed('encode', () => defaultPayloadConverter.toPayload(answer), record);
   const received = timed('decode', () => defaultPayloadConverter.fromPayload<typeof snap>(payload), record);
   const built = timed('teamEvents', () => teams.map((teamId) => teamEvent(received, teamId, details)), record);
   bytes = payload.data?.byteLength ?? 0;
+  oneTeamBytes = defaultPayloadConverter.toPayload(snapshotForTeams(snap, teams.slice(0, 1))).data?.byteLength ?? 0;
   events = built.length;
   if (record) for (const times of [wall, cpu]) times.total.push(stages.reduce((sum, stage) => sum + times[stage].at(-1)!, 0));
 }
@@ -95,7 +100,7 @@ for (const [stage, row] of Object.entries(rows)) {
   const ms = (value: number) => value.toFixed(2).padStart(7);
   console.log(`${stage.padEnd(14)} wall median ${ms(row.wallMs.median)} p95 ${ms(row.wallMs.p95)} ms | cpu median ${ms(row.cpuMs.median)} p95 ${ms(row.cpuMs.p95)} ms`);
 }
-console.log(`payload ${bytes.toLocaleString('en')} bytes; ${events} team events`);
+console.log(`payload ${bytes.toLocaleString('en')} bytes (every team), ${oneTeamBytes.toLocaleString('en')} bytes (one team, as queue.get); ${events} team events`);
 
 const out = path.join(repoRoot, 'bench/results/snapshot-cost.json');
 mkdirSync(path.dirname(out), { recursive: true });
@@ -110,10 +115,11 @@ writeFileSync(
       waiting: state.waiting.length,
       running: Object.keys(state.leases).length,
       payloadBytes: bytes,
+      oneTeamPayloadBytes: oneTeamBytes,
       teamEvents: events,
       stages: rows,
       method:
-        'One process, no Temporal: each iteration runs forecast → queueSnapshot → payload converter encode (worker) → decode (web) → queue:team event of every team on the same state; CPU from process.cpuUsage, wall from performance.now, after warm-up iterations.',
+        'One process, no Temporal: each iteration runs forecast → queueSnapshot → snapshotForTeams (every team) → payload converter encode (worker) → decode (web) → queue:team event of every team on the same state; CPU from process.cpuUsage, wall from performance.now, after warm-up iterations.',
     },
     null,
     2,

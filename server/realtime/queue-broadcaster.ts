@@ -69,7 +69,8 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
   }
 
   async function tick(): Promise<void> {
-    const snap = await queue.snapshot(known);
+    const teamIds = [...watched].filter((room) => room.startsWith('team:')).map((room) => room.slice('team:'.length));
+    const snap = await queue.snapshot(teamIds, known);
     lastError = '';
     if (!snap || stopped) return;
     known = snap.version;

@@ -1,4 +1,4 @@
-import type { QueueSnapshot } from '../../workflows/scheduler';
+import { decodeTeamQueue, teamJobIds, type QueueSnapshot } from '../../workflows/scheduler';
 import type { QueueJobInfo, QueuePoolEvent, QueueTeamEvent } from '../realtime/events';
 
 /** A job named by a team's part of the snapshot: team and id, as the scheduler has them. */
@@ -15,7 +15,7 @@ export function poolEvent(snap: QueueSnapshot, pool: QueueSnapshot['pools'][numb
 }
 
 export function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetails): QueueTeamEvent {
-  const view = snap.teams[teamId] ?? { waiting: [], running: [] };
+  const view = decodeTeamQueue(snap, teamId);
   const withJob = <T extends { jobId: string }>(entry: T) => ({ ...entry, job: details.get(entry.jobId) ?? null });
   return {
     teamId,
@@ -27,7 +27,4 @@ export function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetai
 }
 
 export const teamRefs = (snap: QueueSnapshot, teamIds: Iterable<string>): TeamJobRef[] =>
-  [...teamIds].flatMap((teamId) => {
-    const view = snap.teams[teamId];
-    return view ? [...view.waiting, ...view.running].map(({ jobId }) => ({ teamId, jobId })) : [];
-  });
+  [...teamIds].flatMap((teamId) => teamJobIds(snap, teamId).map((jobId) => ({ teamId, jobId })));

@@ -1,4 +1,4 @@
-import type { QueueSnapshot } from '../../workflows/scheduler';
+import { SNAPSHOT_FORMAT, type QueueSnapshot } from '../../workflows/scheduler';
 import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler-api';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
@@ -24,10 +24,17 @@ const queueJobSelect = {
 export function createQueueService({ prisma, temporal }: { prisma: PrismaClient; temporal: TemporalProvider }) {
   const history: PoolHistory = {};
 
-  /** The scheduler's snapshot, or null when it has none newer than `known`. */
-  async function snapshot(known: number | null = null): Promise<QueueSnapshot | null> {
+  /**
+   * The scheduler's snapshot with the jobs of `teamIds` only (the teams the caller may be shown),
+   * or null when it has none newer than `known`.
+   */
+  async function snapshot(teamIds: readonly string[], known: number | null = null): Promise<QueueSnapshot | null> {
     const client = await temporal.get();
-    return client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(snapshotQuery, known);
+    const snap = await client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(snapshotQuery, known, [...teamIds]);
+    if (snap && snap.format !== SNAPSHOT_FORMAT) {
+      throw new Error(`the scheduler answered in snapshot format ${String(snap.format)}, this web process reads ${SNAPSHOT_FORMAT} (a deploy in progress?)`);
+    }
+    return snap;
   }
 
   function record(snap: QueueSnapshot): void {
@@ -68,16 +75,14 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
 
     /** Every pool's counts, the caller's teams' jobs, and this process's recent pool history. */
     async get(user: SessionUser) {
-      const [memberships, snap] = await Promise.all([
-        prisma.membership.findMany({
-          where: { userId: user.id },
-          select: { team: { select: { id: true, name: true } } },
-          orderBy: { team: { name: 'asc' } },
-        }),
-        // The page still shows the history and says why the rest is missing.
-        snapshot().catch(() => 'unavailable' as const),
-      ]);
+      const memberships = await prisma.membership.findMany({
+        where: { userId: user.id },
+        select: { team: { select: { id: true, name: true } } },
+        orderBy: { team: { name: 'asc' } },
+      });
       const teams = memberships.map((m) => m.team);
+      // The page still shows the history and says why the rest is missing.
+      const snap = await snapshot(teams.map((t) => t.id)).catch(() => 'unavailable' as const);
       if (!snap || snap === 'unavailable') {
         return { version: 0, at: null, teams, pools: [], teamQueues: [], history, unavailable: snap === 'unavailable' };
       }
