@@ -44,11 +44,11 @@ function build(): { state: SchedulerState; teams: string[]; details: JobDetails;
   for (let i = 0; i < total; i++) {
     const team = i % config.teams;
     const jobId = cuid();
-    const request = { jobId, teamId: teams[team]!, userId: users[team]![Math.floor(i / config.teams) % config.users]!, tier: team % 4 === 0 ? 'premium' : 'free', model: MODEL };
-    const result = enqueue(state, request, T0 + i * 20);
+    const userId = users[team]![Math.floor(i / config.teams) % config.users]!;
+    const result = enqueue(state, { jobId, teamId: teams[team]!, userId, tier: team % 4 === 0 ? 'premium' : 'free', model: MODEL }, T0 + i * 20);
     if (!result.ok) throw new Error(result.reason);
     const info: QueueJobInfo = { userName: `User ${i % config.users}`, projectId: cuid(), projectName: `Project ${team}`, title: `reverse a string (${i})` };
-    details.set(jobId, info);
+    details.set(jobId, { userId, info });
   }
   const now = T0 + total * 20;
   dispatch(state, now);

@@ -11,6 +11,7 @@ const TITLE_CHARS = 140;
 const queueJobSelect = {
   id: true,
   teamId: true,
+  userId: true,
   requirements: true,
   user: { select: { name: true } },
   project: { select: { id: true, name: true } },
@@ -56,10 +57,13 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
     for (const row of rows) {
       if (teamOf.get(row.id) !== row.teamId) continue;
       details.set(row.id, {
-        userName: row.user.name,
-        projectId: row.project.id,
-        projectName: row.project.name,
-        title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+        userId: row.userId,
+        info: {
+          userName: row.user.name,
+          projectId: row.project.id,
+          projectName: row.project.name,
+          title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+        },
       });
     }
     return details;

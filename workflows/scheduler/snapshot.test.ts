@@ -118,7 +118,7 @@ describe('queueSnapshot', () => {
     expect(forA.pools).toEqual(snapshot.pools);
     expect([forA.version, forA.at]).toEqual([snapshot.version, snapshot.at]);
     // (c1 is also the cloud backend's id, which pools name.)
-    for (const secret of ['tb', 'tc', 'b1', 'b2', 'b3', 'ub', 'ub2', 'c2', 'uc']) expect(JSON.stringify(forA)).not.toContain(`"${secret}"`);
+    for (const secret of ['tb', 'tc', 'b1', 'b2', 'b3', 'c2', 'ub', 'ub2', 'uc']) expect(JSON.stringify(forA)).not.toContain(`"${secret}"`);
     expect(decodeTeamQueue(forA, 'tb')).toEqual({ waiting: [], running: [] });
     expect(decodeTeamQueue(forA, 'constructor')).toEqual({ waiting: [], running: [] });
     expect(snapshotForTeams(snapshot, []).teams).toEqual({});
@@ -145,7 +145,6 @@ function waitingViews(state: SchedulerState, planned: Forecast): Record<string, 
     const job = state.waiting.find((waiting) => waiting.jobId === entry.jobId)!;
     (byTeam[entry.teamId] ??= []).push({
       jobId: entry.jobId,
-      userId: entry.userId,
       model: entry.model,
       pool,
       position: entry.position,

@@ -29,9 +29,12 @@ export interface PoolQueueView {
   backends: QueueBackendView[];
 }
 
+/**
+ * Not its user: the web reads that with the rest of the job's row (once per job, not per
+ * snapshot), which spares the wire one id per waiting job.
+ */
 export interface WaitingJobView {
   jobId: string;
-  userId: string;
   model: string;
   /** The pool it is expected to start in (for a blocked job: its tier's first pool). */
   pool: string | null;
@@ -64,14 +67,13 @@ export interface TeamQueueView {
 
 /**
  * A team's waiting jobs on the wire, in dispatch order, as columns rather than one object per
- * job: with thousands waiting the repeated keys, user ids and absolute times were most of the
+ * job: with thousands waiting the repeated keys, ids and absolute times were most of the
  * snapshot's bytes, and every byte is paid for in the workflow's JSON encoding, Temporal's relay
  * and the web's parsing. `decodeTeamQueue` turns it back into `WaitingJobView`s.
  */
 export interface WaitingColumns {
   jobId: string[];
-  /** Indexes into the team's `users`, `models` and `pools`. */
-  user: number[];
+  /** Indexes into the team's `models` and `pools`. */
   model: number[];
   pool: number[];
   /** Position minus the previous job's (the first job's: its position); dispatch order makes them grow. */
@@ -85,7 +87,6 @@ export interface WaitingColumns {
 }
 
 export interface TeamQueueColumns {
-  users: string[];
   models: string[];
   pools: Array<string | null>;
   waiting: WaitingColumns;
@@ -123,15 +124,14 @@ class Dictionary<T> {
 }
 
 class TeamColumns {
-  readonly users = new Dictionary<string>();
   readonly models = new Dictionary<string>();
   readonly pools = new Dictionary<string | null>();
-  readonly waiting: WaitingColumns = { jobId: [], user: [], model: [], pool: [], positionStep: [], otherPoolsAhead: [], eta: [], waitedMs: [] };
+  readonly waiting: WaitingColumns = { jobId: [], model: [], pool: [], positionStep: [], otherPoolsAhead: [], eta: [], waitedMs: [] };
   readonly running: RunningJobView[] = [];
   lastPosition = 0;
 
   toWire(): TeamQueueColumns {
-    return { users: this.users.values, models: this.models.values, pools: this.pools.values, waiting: this.waiting, running: this.running };
+    return { models: this.models.values, pools: this.pools.values, waiting: this.waiting, running: this.running };
   }
 }
 
@@ -180,7 +180,6 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
     const columns = team(entry.teamId);
     const waiting = columns.waiting;
     waiting.jobId.push(entry.jobId);
-    waiting.user.push(columns.users.of(entry.userId));
     waiting.model.push(columns.models.of(entry.model));
     waiting.pool.push(columns.pools.of(name));
     waiting.positionStep.push(entry.position - columns.lastPosition);
@@ -205,7 +204,7 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
 export function decodeTeamQueue(snapshot: QueueSnapshot, teamId: string): TeamQueueView {
   const team = Object.hasOwn(snapshot.teams, teamId) ? snapshot.teams[teamId] : undefined;
   if (!team) return { waiting: [], running: [] };
-  const { jobId, user, model, pool, positionStep, otherPoolsAhead, eta, waitedMs } = team.waiting;
+  const { jobId, model, pool, positionStep, otherPoolsAhead, eta, waitedMs } = team.waiting;
   const waiting: WaitingJobView[] = new Array(jobId.length);
   let position = 0;
   for (let i = 0; i < jobId.length; i++) {
@@ -214,7 +213,6 @@ export function decodeTeamQueue(snapshot: QueueSnapshot, teamId: string): TeamQu
     const blocked = typeof etaOrReason === 'string' ? etaOrReason : null;
     waiting[i] = {
       jobId: jobId[i]!,
-      userId: team.users[user[i]!]!,
       model: team.models[model[i]!]!,
       pool: team.pools[pool[i]!]!,
       position,
