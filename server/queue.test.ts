@@ -6,6 +6,7 @@ import { createSimulator, type Simulator } from './llm/simulator';
 import type { QueuePoolEvent, QueueTeamEvent } from './realtime/events';
 import { until } from '../scripts/testing/until';
 import { createFreeTeam } from '../scripts/testing/mixed-backlog';
+import { schedulerWorkflowId, snapshotQuery } from '../workflows/scheduler-api';
 
 /**
  * The live queue over Socket.IO with real clients: one simulated backend with one slot, the demo
@@ -119,6 +120,13 @@ describe('the live queue', () => {
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
       expect(events.every((e) => e.at > Date.now() - 120_000 && e.at <= Date.now())).toBe(true);
     }
+
+    // The scheduler's answer itself holds only the teams asked for; a team list that is none is refused.
+    const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
+    const forOther = (await scheduler.query(snapshotQuery, null, [otherTeam]))!;
+    expect(Object.keys(forOther.teams)).toEqual([otherTeam]);
+    for (const secret of [...demoJobs, blocker.id, demo.user.id]) expect(JSON.stringify(forOther)).not.toContain(secret);
+    await expect(scheduler.query(snapshotQuery, null, 'all' as unknown as string[])).rejects.toThrow(/list of team ids/);
 
     // The first paint agrees with the pushed events, per caller.
     const overview = await demo.caller.queue.get();

@@ -5,6 +5,7 @@ import { startJobStack, type JobStack } from '../scripts/testing/job-stack';
 import { useTemporal } from '../scripts/testing/temporal';
 import { until } from '../scripts/testing/until';
 import { createFreeTeam, startOrder, submitMixedBacklog, type TwoTeams } from '../scripts/testing/mixed-backlog';
+import { decodeTeamQueue } from '../workflows/scheduler';
 import { positionQuery, schedulerWorkflowId, snapshotQuery, statusQuery } from '../workflows/scheduler-api';
 import { createSimulator, type Simulator } from './llm/simulator';
 
@@ -97,8 +98,8 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
     expect(pipelined).toBe(jobs[0]);
     expect((await scheduler().query(statusQuery)).leases.sort()).toEqual([blocker.id, pipelined].sort());
     // The live queue lists it with the running jobs, as starting; only the blocker holds the slot.
-    const snapshot = (await scheduler().query(snapshotQuery, null))!;
-    const listed = Object.values(snapshot.teams).flatMap((team) => team.running);
+    const snapshot = (await scheduler().query(snapshotQuery, null, [teams.demoTeam, teams.freeTeam]))!;
+    const listed = [teams.demoTeam, teams.freeTeam].flatMap((teamId) => decodeTeamQueue(snapshot, teamId).running);
     expect(listed.map((r) => [r.jobId, r.starting]).sort()).toEqual([[blocker.id, false], [pipelined, true]].sort());
     expect(snapshot.pools[0]).toMatchObject({ running: 1, starting: 1, waiting: 5, backends: [{ running: 1, queued: 1 }] });
 

@@ -78,7 +78,8 @@ export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
 export const positionQuery = defineQuery<JobPosition | null, [string]>('position');
 export const statusQuery = defineQuery<SchedulerStatus>('status');
 /**
- * The whole queue in one compact value (see workflows/scheduler/snapshot.ts). Given the version
+ * The queue in one compact value (see workflows/scheduler/snapshot.ts): every pool, and the jobs of
+ * the teams named (those the caller may show; other teams' jobs are never sent). Given the version
  * the caller already has, answers null while nothing changed, so polling an idle queue is cheap.
  */
-export const snapshotQuery = defineQuery<QueueSnapshot | null, [number | null]>('snapshot');
+export const snapshotQuery = defineQuery<QueueSnapshot | null, [known: number | null, teamIds: string[]]>('snapshot');

@@ -26,8 +26,10 @@ import {
   release,
   removeBackend,
   removeWaiting,
+  requireTeamIds,
   setBoost,
   setTiers,
+  snapshotForTeams,
   upgradeState,
   upsertBackend,
   type Grant,
@@ -191,7 +193,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     dirty = true;
   });
   setHandler(positionQuery, (jobId) => currentPlan().positions[jobId] ?? null);
-  setHandler(snapshotQuery, (known) => (known === version ? null : currentPlan().snapshot));
+  setHandler(snapshotQuery, (known, teamIds) => {
+    const teams = requireTeamIds(teamIds);
+    return known === version ? null : snapshotForTeams(currentPlan().snapshot, teams);
+  });
   setHandler(backendHealthSignal, ({ backendId, healthy }) => {
     markBackendHealth(state, backendId, healthy);
     dirty = true;

@@ -53,7 +53,8 @@ export type QueuePoolEvent = PoolQueueView & QueueEventStamp;
 /** One team's waiting (in dispatch order) and running jobs, sent to `team:<id>` only. */
 export interface QueueTeamEvent extends QueueEventStamp {
   teamId: string;
-  waiting: (WaitingJobView & { job: QueueJobInfo | null })[];
+  /** `userId` is read from the job's row with `job` (empty when the row is gone). */
+  waiting: (WaitingJobView & { userId: string; job: QueueJobInfo | null })[];
   running: (RunningJobView & { job: QueueJobInfo | null })[];
 }
 

@@ -1,5 +1,6 @@
 import type { QueueSnapshot } from '../../workflows/scheduler';
-import type { JobDetails, QueueService } from '../services/queue';
+import type { QueueService } from '../services/queue';
+import type { JobDetails } from '../services/queue-view';
 import type { IoServer } from './io';
 
 export interface QueueBroadcasterOptions {
@@ -68,7 +69,8 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
   }
 
   async function tick(): Promise<void> {
-    const snap = await queue.snapshot(known);
+    const teamIds = [...watched].filter((room) => room.startsWith('team:')).map((room) => room.slice('team:'.length));
+    const snap = await queue.snapshot(teamIds, known);
     lastError = '';
     if (!snap || stopped) return;
     known = snap.version;

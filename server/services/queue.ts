@@ -1,28 +1,21 @@
-import type { QueueSnapshot } from '../../workflows/scheduler';
+import { SNAPSHOT_FORMAT, type QueueSnapshot } from '../../workflows/scheduler';
 import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler-api';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
-import type { QueueJobInfo, QueuePoolEvent, QueueTeamEvent } from '../realtime/events';
 import { appendSample, toSample, type PoolHistory } from '../realtime/queue-samples';
 import type { TemporalProvider } from '../temporal/client';
+import { poolEvent, teamEvent, teamRefs, type JobDetails, type TeamJobRef } from './queue-view';
 
 const TITLE_CHARS = 140;
 
 const queueJobSelect = {
   id: true,
   teamId: true,
+  userId: true,
   requirements: true,
   user: { select: { name: true } },
   project: { select: { id: true, name: true } },
 } satisfies Prisma.JobSelect;
-
-/** A job named by a team's part of the snapshot: team and id, as the scheduler has them. */
-export interface TeamJobRef {
-  teamId: string;
-  jobId: string;
-}
-
-export type JobDetails = Map<string, QueueJobInfo>;
 
 /**
  * The shared queue, read from the scheduler's snapshot. Shared by the `queue.get` procedure (first
@@ -32,10 +25,17 @@ export type JobDetails = Map<string, QueueJobInfo>;
 export function createQueueService({ prisma, temporal }: { prisma: PrismaClient; temporal: TemporalProvider }) {
   const history: PoolHistory = {};
 
-  /** The scheduler's snapshot, or null when it has none newer than `known`. */
-  async function snapshot(known: number | null = null): Promise<QueueSnapshot | null> {
+  /**
+   * The scheduler's snapshot with the jobs of `teamIds` only (the teams the caller may be shown),
+   * or null when it has none newer than `known`.
+   */
+  async function snapshot(teamIds: readonly string[], known: number | null = null): Promise<QueueSnapshot | null> {
     const client = await temporal.get();
-    return client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(snapshotQuery, known);
+    const snap = await client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(snapshotQuery, known, [...teamIds]);
+    if (snap && snap.format !== SNAPSHOT_FORMAT) {
+      throw new Error(`the scheduler answered in snapshot format ${String(snap.format)}, this web process reads ${SNAPSHOT_FORMAT} (a deploy in progress?)`);
+    }
+    return snap;
   }
 
   function record(snap: QueueSnapshot): void {
@@ -57,36 +57,17 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
     for (const row of rows) {
       if (teamOf.get(row.id) !== row.teamId) continue;
       details.set(row.id, {
-        userName: row.user.name,
-        projectId: row.project.id,
-        projectName: row.project.name,
-        title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+        userId: row.userId,
+        info: {
+          userName: row.user.name,
+          projectId: row.project.id,
+          projectName: row.project.name,
+          title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+        },
       });
     }
     return details;
   }
-
-  function poolEvent(snap: QueueSnapshot, pool: QueueSnapshot['pools'][number]): QueuePoolEvent {
-    return { ...pool, version: snap.version, at: snap.at };
-  }
-
-  function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetails): QueueTeamEvent {
-    const view = snap.teams[teamId] ?? { waiting: [], running: [] };
-    const withJob = <T extends { jobId: string }>(entry: T) => ({ ...entry, job: details.get(entry.jobId) ?? null });
-    return {
-      teamId,
-      version: snap.version,
-      at: snap.at,
-      waiting: view.waiting.map(withJob),
-      running: view.running.map(withJob),
-    };
-  }
-
-  const teamRefs = (snap: QueueSnapshot, teamIds: Iterable<string>): TeamJobRef[] =>
-    [...teamIds].flatMap((teamId) => {
-      const view = snap.teams[teamId];
-      return view ? [...view.waiting, ...view.running].map(({ jobId }) => ({ teamId, jobId })) : [];
-    });
 
   return {
     snapshot,
@@ -98,16 +79,14 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
 
     /** Every pool's counts, the caller's teams' jobs, and this process's recent pool history. */
     async get(user: SessionUser) {
-      const [memberships, snap] = await Promise.all([
-        prisma.membership.findMany({
-          where: { userId: user.id },
-          select: { team: { select: { id: true, name: true } } },
-          orderBy: { team: { name: 'asc' } },
-        }),
-        // The page still shows the history and says why the rest is missing.
-        snapshot().catch(() => 'unavailable' as const),
-      ]);
+      const memberships = await prisma.membership.findMany({
+        where: { userId: user.id },
+        select: { team: { select: { id: true, name: true } } },
+        orderBy: { team: { name: 'asc' } },
+      });
       const teams = memberships.map((m) => m.team);
+      // The page still shows the history and says why the rest is missing.
+      const snap = await snapshot(teams.map((t) => t.id)).catch(() => 'unavailable' as const);
       if (!snap || snap === 'unavailable') {
         return { version: 0, at: null, teams, pools: [], teamQueues: [], history, unavailable: snap === 'unavailable' };
       }

@@ -69,12 +69,7 @@ export function forecast(state: SchedulerState, now: number): Forecast {
       const serviceMs = planner.expectedServiceMs(pick);
       const start = takeSlot(slotFree[pick.backend]!, at, serviceMs);
       order.push(position(job, order.length, start - now, backend.id, backend.pool, level));
-      ends.push(start + serviceMs, {
-        backend: pick.backend,
-        userId: job.userId,
-        teamId: job.teamId,
-        local: backend.kind === 'ollama',
-      });
+      ends.push(start + serviceMs, { backend: pick.backend, user: pick.pj.user, team: pick.pj.team, local: backend.kind === 'ollama' });
     }
     if (planner.remaining === 0) break;
     const nextAt = Math.min(ends.peekTime(), planner.nextCapacityChange(at));

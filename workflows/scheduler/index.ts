@@ -33,11 +33,18 @@ export {
 export { dispatch, nextWakeAt, type DispatchResult } from './dispatch';
 export { estimateWait, forecast, orderWaiting, positions, snapshots, type Forecast, type PoolSnapshot } from './forecast';
 export {
+  SNAPSHOT_FORMAT,
+  decodeTeamQueue,
   queueSnapshot,
+  requireTeamIds,
+  snapshotForTeams,
+  teamJobIds,
   type PoolQueueView,
   type QueueBackendView,
   type QueueSnapshot,
   type RunningJobView,
+  type TeamQueueColumns,
   type TeamQueueView,
+  type WaitingColumns,
   type WaitingJobView,
 } from './snapshot';

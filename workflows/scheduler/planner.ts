@@ -65,6 +65,7 @@ export interface PlanJob {
   native: number;
   level: number;
   user: number;
+  team: PlanTeam;
   cls: PlanClass;
   maxRunning: number;
   done: boolean;
@@ -83,7 +84,7 @@ interface PlanLevel {
   byTeam: Array<PlanQueue[] | undefined>;
 }
 
-interface PlanTeam {
+export interface PlanTeam {
   index: number;
   id: string;
   weight: number;
@@ -100,10 +101,11 @@ export interface Pick {
   pipelined: boolean;
 }
 
+/** A lease in a plan; user and team by the planner's own index and record, not looked up by id again. */
 export interface PlanLease {
   backend: number;
-  userId: string;
-  teamId: string;
+  user: number;
+  team: PlanTeam | undefined;
   local: boolean;
 }
 
@@ -207,10 +209,11 @@ export class Planner {
         this.classes.push(cls);
       }
       const level = effectivePriority(job, tier, now, state.config.aging, this.ceiling);
-      const pj: PlanJob = { job, native: nativePriority(job, tier), level, user: this.user(job.userId), cls, maxRunning: tier.maxRunningPerUser, done: false };
+      const team = this.teams.get(job.teamId)!;
+      const pj: PlanJob = { job, native: nativePriority(job, tier), level, user: this.user(job.userId), team, cls, maxRunning: tier.maxRunningPerUser, done: false };
       this.jobs.push(pj);
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
-      this.queueAt(level, this.teams.get(job.teamId)!.index, cls).jobs.push(pj);
+      this.queueAt(level, team.index, cls).jobs.push(pj);
       this.byLevel.get(level)!.count++;
       this.remaining++;
     }
@@ -282,7 +285,7 @@ export class Planner {
     const index = new Map(this.backends.map((backend, i) => [backend.id, i]));
     return Object.values(this.state.leases).map((lease) => ({
       lease,
-      plan: { backend: index.get(lease.backendId) ?? -1, userId: lease.userId, teamId: lease.teamId, local: lease.kind === 'ollama' },
+      plan: { backend: index.get(lease.backendId) ?? -1, user: this.user(lease.userId), team: this.teams.get(lease.teamId), local: lease.kind === 'ollama' },
     }));
   }
 
@@ -497,13 +500,9 @@ export class Planner {
     const cls = pj.cls;
     let best = -1;
     let bestRank = 0;
-    const skip = (i: number) =>
-      !this.avail[i] ||
-      (avoid !== null && avoid.includes(this.backends[i]!.id)) ||
-      (noEviction && switchCost(this.backends[i]!, cls.model) > 1);
     for (let k = 0; k < cls.preferred.length; k++) {
       const i = cls.preferred[k]!;
-      if (skip(i) || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;
+      if (this.unusable(i, cls.model, noEviction, avoid) || (localOnly && this.backends[i]!.kind !== 'ollama')) continue;
       const rank = cls.rank[k]!;
       if (best < 0 || rank < bestRank || (rank === bestRank && this.better(i, best, cls.model))) {
         best = i;
@@ -512,9 +511,14 @@ export class Planner {
     }
     if (best >= 0 || localOnly) return best;
     for (const i of cls.fallback) {
-      if (!skip(i) && (best < 0 || this.better(i, best, cls.model))) best = i;
+      if (!this.unusable(i, cls.model, noEviction, avoid) && (best < 0 || this.better(i, best, cls.model))) best = i;
     }
     return best;
+  }
+
+  // A method rather than a closure in placeAmong: that runs once per grant of a forecast, thousands of times.
+  private unusable(i: number, model: string, noEviction: boolean, avoid: readonly string[] | null): boolean {
+    return !this.avail[i] || (avoid !== null && avoid.includes(this.backends[i]!.id)) || (noEviction && switchCost(this.backends[i]!, model) > 1);
   }
 
   private better(a: number, b: number, model: string): boolean {
@@ -548,7 +552,7 @@ export class Planner {
       other.usage *= decay;
       other.key = other.usage / other.weight;
     }
-    const team = this.teams.get(pj.job.teamId)!;
+    const team = pj.team;
     team.usage += this.state.config.modelCost[pj.cls.model] ?? 1;
     team.key = team.usage / team.weight;
     this.grants++;
@@ -559,9 +563,8 @@ export class Planner {
   release(lease: PlanLease): void {
     const backend = this.backends[lease.backend];
     if (backend) backend.running = Math.max(0, backend.running - 1);
-    this.userRunning[this.user(lease.userId)]! -= 1;
-    const team = this.teams.get(lease.teamId);
-    if (team && lease.local) team.localRunning--;
+    this.userRunning[lease.user]! -= 1;
+    if (lease.team && lease.local) lease.team.localRunning--;
   }
 
   expectedServiceMs(pick: Pick): number {
@@ -615,6 +618,8 @@ function compareTeams(a: PlanTeam, b: PlanTeam): number {
 }
 
 export function touchLoaded(loaded: string[], model: string, maxLoaded: number): void {
+  // Already the most recent (every grant of a backend's usual model): nothing to move.
+  if (loaded[0] === model && loaded.length <= Math.max(1, maxLoaded)) return;
   const at = loaded.indexOf(model);
   if (at >= 0) loaded.splice(at, 1);
   loaded.unshift(model);

@@ -29,9 +29,12 @@ export interface PoolQueueView {
   backends: QueueBackendView[];
 }
 
+/**
+ * Not its user: the web reads that with the rest of the job's row (once per job, not per
+ * snapshot), which spares the wire one id per waiting job.
+ */
 export interface WaitingJobView {
   jobId: string;
-  userId: string;
   model: string;
   /** The pool it is expected to start in (for a blocked job: its tier's first pool). */
   pool: string | null;
@@ -62,13 +65,74 @@ export interface TeamQueueView {
   running: RunningJobView[];
 }
 
+/**
+ * A team's waiting jobs on the wire, in dispatch order, as columns rather than one object per
+ * job: with thousands waiting the repeated keys, ids and absolute times were most of the
+ * snapshot's bytes, and every byte is paid for in the workflow's JSON encoding, Temporal's relay
+ * and the web's parsing. `decodeTeamQueue` turns it back into `WaitingJobView`s.
+ */
+export interface WaitingColumns {
+  jobId: string[];
+  /** Indexes into the team's `models` and `pools`. */
+  model: number[];
+  pool: number[];
+  /** Position minus the previous job's (the first job's: its position); dispatch order makes them grow. */
+  positionStep: number[];
+  /** position − poolPosition: jobs of other pools that start before it (all 0 with one pool). */
+  otherPoolsAhead: number[];
+  /** Its ETA in ms or, for a blocked job (which has none), why it is blocked. */
+  eta: Array<number | BlockedReason | null>;
+  /** at − since: how long it has waited at the snapshot's time. */
+  waitedMs: number[];
+}
+
+export interface TeamQueueColumns {
+  models: string[];
+  pools: Array<string | null>;
+  waiting: WaitingColumns;
+  running: RunningJobView[];
+}
+
+/** Changes whenever the wire form does, so a web process and a worker of different versions notice. */
+export const SNAPSHOT_FORMAT = 2;
+
 export interface QueueSnapshot {
+  format: typeof SNAPSHOT_FORMAT;
   /** Grows with every scheduler event; equal versions are equal snapshots. */
   version: number;
   /** The scheduler's clock when this state was planned. */
   at: number;
   pools: PoolQueueView[];
-  teams: Record<string, TeamQueueView>;
+  /** Only teams with jobs; a filtered snapshot (`snapshotForTeams`) only the teams asked for. */
+  teams: Record<string, TeamQueueColumns>;
+}
+
+/** A dictionary column: values once in `values`, rows as indexes into it. */
+class Dictionary<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<T, number>();
+
+  of(value: T): number {
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value);
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+class TeamColumns {
+  readonly models = new Dictionary<string>();
+  readonly pools = new Dictionary<string | null>();
+  readonly waiting: WaitingColumns = { jobId: [], model: [], pool: [], positionStep: [], otherPoolsAhead: [], eta: [], waitedMs: [] };
+  readonly running: RunningJobView[] = [];
+  lastPosition = 0;
+
+  toWire(): TeamQueueColumns {
+    return { models: this.models.values, pools: this.pools.values, waiting: this.waiting, running: this.running };
+  }
 }
 
 export function queueSnapshot(state: SchedulerState, planned: Forecast, version: number): QueueSnapshot {
@@ -78,8 +142,12 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
     if (!view) pools.set(name, (view = { pool: name, waiting: 0, running: 0, starting: 0, backends: [] }));
     return view;
   };
-  const teams: Record<string, TeamQueueView> = {};
-  const team = (id: string) => (teams[id] ??= { waiting: [], running: [] });
+  const teams = new Map<string, TeamColumns>();
+  const team = (id: string) => {
+    let columns = teams.get(id);
+    if (!columns) teams.set(id, (columns = new TeamColumns()));
+    return columns;
+  };
 
   for (const backend of Object.values(state.backends)) {
     pool(backend.pool).backends.push({
@@ -109,24 +177,73 @@ export function queueSnapshot(state: SchedulerState, planned: Forecast, version:
   for (const entry of planned.order) {
     const name = entry.pool ?? state.tiers[entry.tier]?.poolPreference[0] ?? null;
     const poolPosition = name === null ? entry.position : pool(name).waiting++;
-    team(entry.teamId).waiting.push({
-      jobId: entry.jobId,
-      userId: entry.userId,
-      model: entry.model,
-      pool: name,
-      position: entry.position,
-      poolPosition,
-      etaMs: entry.etaMs,
-      blocked: entry.blocked,
-      since: enqueuedAt.get(entry.jobId) ?? planned.at,
-    });
+    const columns = team(entry.teamId);
+    const waiting = columns.waiting;
+    waiting.jobId.push(entry.jobId);
+    waiting.model.push(columns.models.of(entry.model));
+    waiting.pool.push(columns.pools.of(name));
+    waiting.positionStep.push(entry.position - columns.lastPosition);
+    columns.lastPosition = entry.position;
+    waiting.otherPoolsAhead.push(entry.position - poolPosition);
+    waiting.eta.push(entry.blocked ?? entry.etaMs);
+    waiting.waitedMs.push(planned.at - (enqueuedAt.get(entry.jobId) ?? planned.at));
   }
   for (const view of pools.values()) view.backends.sort((a, b) => a.id.localeCompare(b.id));
-  for (const view of Object.values(teams)) view.running.sort((a, b) => a.since - b.since || a.jobId.localeCompare(b.jobId));
+  for (const columns of teams.values()) columns.running.sort((a, b) => a.since - b.since || a.jobId.localeCompare(b.jobId));
   return {
+    format: SNAPSHOT_FORMAT,
     version,
     at: planned.at,
     pools: [...pools.values()].sort((a, b) => a.pool.localeCompare(b.pool)),
-    teams,
+    // fromEntries defines own properties: a team id like `__proto__` stays an ordinary key.
+    teams: Object.fromEntries([...teams].map(([id, columns]) => [id, columns.toWire()])),
   };
+}
+
+/** A team's jobs as the web shows them; no jobs when the snapshot has no part for the team. */
+export function decodeTeamQueue(snapshot: QueueSnapshot, teamId: string): TeamQueueView {
+  const team = Object.hasOwn(snapshot.teams, teamId) ? snapshot.teams[teamId] : undefined;
+  if (!team) return { waiting: [], running: [] };
+  const { jobId, model, pool, positionStep, otherPoolsAhead, eta, waitedMs } = team.waiting;
+  const waiting: WaitingJobView[] = new Array(jobId.length);
+  let position = 0;
+  for (let i = 0; i < jobId.length; i++) {
+    position += positionStep[i]!;
+    const etaOrReason = eta[i] ?? null;
+    const blocked = typeof etaOrReason === 'string' ? etaOrReason : null;
+    waiting[i] = {
+      jobId: jobId[i]!,
+      model: team.models[model[i]!]!,
+      pool: team.pools[pool[i]!]!,
+      position,
+      poolPosition: position - otherPoolsAhead[i]!,
+      etaMs: blocked ? null : (etaOrReason as number | null),
+      blocked,
+      since: snapshot.at - waitedMs[i]!,
+    };
+  }
+  return { waiting, running: team.running };
+}
+
+/** The job ids a team's part names, waiting and running, without decoding the rest. */
+export function teamJobIds(snapshot: QueueSnapshot, teamId: string): string[] {
+  const team = Object.hasOwn(snapshot.teams, teamId) ? snapshot.teams[teamId] : undefined;
+  return team ? [...team.waiting.jobId, ...team.running.map((job) => job.jobId)] : [];
+}
+
+/**
+ * The pools and the parts of the given teams only: a caller is sent no other team's jobs, and a
+ * web process watching a few teams does not pay for all of them.
+ */
+export function snapshotForTeams(snapshot: QueueSnapshot, teamIds: readonly string[]): QueueSnapshot {
+  const teams = teamIds.filter((id) => Object.hasOwn(snapshot.teams, id)).map((id) => [id, snapshot.teams[id]!] as const);
+  return { ...snapshot, teams: Object.fromEntries(teams) };
+}
+
+/** The snapshot query's team list, checked: it arrives from another process as plain JSON. */
+export function requireTeamIds(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((id) => typeof id === 'string')) {
+    throw new TypeError('snapshot query: the second argument must be the list of team ids to include');
+  }
+  return value;
 }
