@@ -22,6 +22,8 @@ export interface SchedulerInput {
   setup: SchedulerSetup;
   /** How often leases are checked against their jobs' workflows; default 30 s. */
   leaseCheckMs?: number;
+  /** Continue-as-new past this many history events; default 8,000 (tests lower it). */
+  historyLimit?: number;
   /** Overrides of the scheduling constants (aging, breaker, …) for a fresh start; tests shorten them. */
   config?: Partial<SchedulerConfig>;
   /** Carried across continue-as-new. */
@@ -30,6 +32,8 @@ export interface SchedulerInput {
   snapshotVersion?: number;
   /** Pools the resource manager reported under pressure; carried across continue-as-new. */
   pressuredPools?: string[];
+  /** Grants and refusals the previous run had not seen delivered: sent again (jobs take a copy once). */
+  undelivered?: JobMessage[];
 }
 
 export interface SchedulerStatus {

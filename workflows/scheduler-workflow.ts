@@ -81,6 +81,13 @@ const ONE_WAKE_TIMER = 'one-wake-timer';
  * from workflow code: two events per message and a workflow task to record their delivery.
  */
 const MESSAGES_BY_ACTIVITY = 'messages-by-activity';
+/**
+ * Runs recorded before continue-as-new handed undelivered messages to the next run waited for
+ * them instead: under load that wait (signals to jobs retried against a busy server) held the
+ * scheduler's last workflow task open for up to half a minute without a grant, and the signals
+ * arriving meanwhile made the server refuse the continue-as-new and the worker replay the run.
+ */
+const HAND_OVER_MESSAGES = 'hand-over-messages';
 /** Continue-as-new well before Temporal's history limits. */
 const MAX_HISTORY_EVENTS = 8_000;
 
@@ -117,8 +124,9 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   let nextLeaseCheck = Date.now() + leaseCheckMs;
   let pressuredPools = input.pressuredPools ?? [];
 
-  // Signals to jobs still on their way; continue-as-new waits for them, or they would be lost.
-  let deliveries = 0;
+  // Messages to jobs still on their way: continue-as-new hands them to the next run, which sends
+  // them again (runs recorded before that waited for them).
+  const inFlight = new Set<JobMessage[]>();
   /** The job's workflow is gone: whatever it held goes back. */
   const forget = (jobId: string) => {
     release(state, jobId, Date.now(), { recordService: false });
@@ -127,7 +135,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   };
   const deliver = (messages: JobMessage[]) => {
     if (messages.length === 0) return;
-    deliveries++;
+    inFlight.add(messages);
     const sent = patched(MESSAGES_BY_ACTIVITY)
       ? messageJobs(messages).then(
           ({ gone }) => gone.forEach(forget),
@@ -142,7 +150,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
             return signal.catch(() => forget(message.jobId));
           }),
         );
-    void sent.finally(() => deliveries--);
+    void sent.finally(() => inFlight.delete(messages));
   };
 
   const onEnqueue = ({ tierPolicy, ...request }: CapacityRequest) => {
@@ -223,7 +231,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     pressuredPools,
   }));
 
-  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < MAX_HISTORY_EVENTS) {
+  if (input.undelivered) deliver(input.undelivered);
+
+  const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
+  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < historyLimit) {
     const waitFrom = Date.now();
     const wake = Math.min(nextWakeAt(state, waitFrom) ?? Number.POSITIVE_INFINITY, nextLeaseCheck);
     if (patched(ONE_WAKE_TIMER)) {
@@ -254,8 +265,14 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     deliver(dispatch(state, now).grants.map((grant) => ({ jobId: grant.jobId, grant })));
   }
 
-  await condition(() => deliveries === 0 && allHandlersFinished());
-  await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools });
+  if (patched(HAND_OVER_MESSAGES)) {
+    await condition(allHandlersFinished);
+    const undelivered = [...inFlight].flat();
+    await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools, undelivered });
+  } else {
+    await condition(() => inFlight.size === 0 && allHandlersFinished());
+    await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools });
+  }
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

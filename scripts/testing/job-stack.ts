@@ -29,6 +29,8 @@ export interface JobStackOptions {
   leaseCheckMs?: number;
   /** The scheduler's constants for this stack (e.g. a short aging step). */
   schedulerConfig?: SchedulerInput['config'];
+  /** The scheduler continues as new past this many history events (default 8,000). */
+  schedulerHistoryLimit?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -63,7 +65,11 @@ export async function startJobStack(options: JobStackOptions) {
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));
   const configureScheduler = () =>
-    ensureScheduler(temporal.client, prisma, taskQueue, { leaseCheckMs: options.leaseCheckMs, config: options.schedulerConfig });
+    ensureScheduler(temporal.client, prisma, taskQueue, {
+      leaseCheckMs: options.leaseCheckMs,
+      config: options.schedulerConfig,
+      historyLimit: options.schedulerHistoryLimit,
+    });
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;

@@ -85,7 +85,7 @@ export async function ensureScheduler(
   client: Client,
   prisma: PrismaClient,
   taskQueue: string,
-  options: Pick<SchedulerInput, 'leaseCheckMs' | 'config'> = {},
+  options: Pick<SchedulerInput, 'leaseCheckMs' | 'config' | 'historyLimit'> = {},
 ): Promise<void> {
   const setup = await loadSchedulerSetup(prisma);
   await client.workflow.signalWithStart<typeof schedulerWorkflow, [SchedulerSetup]>('schedulerWorkflow', {
