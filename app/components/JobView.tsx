@@ -142,7 +142,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
       ) : (
         <section aria-label="Output">
           <h3>{active ? 'Generating…' : 'Output'}</h3>
-          <pre className="code stream" data-testid="job-output" aria-live="polite" aria-busy={active}>
+          <pre className="code stream" data-testid="job-output" data-streamed={streamed.length} aria-live="polite" aria-busy={active}>
             {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : job.data.queue) : '')}
           </pre>
         </section>
