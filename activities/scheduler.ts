@@ -13,7 +13,7 @@ import {
   type JobMessage,
   type SchedulerMessage,
 } from '../workflows/scheduler-api';
-import { createSignalBatcher } from './signal-batcher';
+import { createSignalBatcher, type SignalBatcher } from './signal-batcher';
 
 /** Messages per signal: far below Temporal's payload limit (a request is under a kilobyte). */
 const MAX_MESSAGES_PER_SIGNAL = 200;
@@ -24,14 +24,14 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
    * signals (each a history event and a persistence write on the server, often a workflow task
    * of the scheduler's) become a few, in the order the jobs sent them.
    */
-  const batchers = new Map<string, (message: SchedulerMessage) => Promise<void>>();
-  function toScheduler(workflowId: string): (message: SchedulerMessage) => Promise<void> {
-    let add = batchers.get(workflowId);
-    if (!add) {
+  const batchers = new Map<string, SignalBatcher<SchedulerMessage>>();
+  function toScheduler(workflowId: string): SignalBatcher<SchedulerMessage> {
+    let batcher = batchers.get(workflowId);
+    if (!batcher) {
       // The jobs that talk to a scheduler run on its task queue.
       const { taskQueue } = Context.current().info;
       const scheduler = temporal.workflow.getHandle(workflowId);
-      add = createSignalBatcher<SchedulerMessage>(async (messages) => {
+      batcher = createSignalBatcher<SchedulerMessage>(async (messages) => {
         try {
           await scheduler.signal(messagesSignal, messages);
         } catch (error) {
@@ -43,9 +43,9 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
           await scheduler.signal(messagesSignal, requests);
         }
       }, MAX_MESSAGES_PER_SIGNAL);
-      batchers.set(workflowId, add);
+      batchers.set(workflowId, batcher);
     }
-    return add;
+    return batcher;
   }
 
   return {
@@ -60,7 +60,23 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
      * current setup, and the job waits in it.
      */
     async requestCapacity(request: CapacityRequest): Promise<void> {
-      await toScheduler(schedulerWorkflowId(Context.current().info.taskQueue))({ enqueue: request });
+      await toScheduler(schedulerWorkflowId(Context.current().info.taskQueue)).add({ enqueue: request });
+    },
+
+    /**
+     * The scheduler is about to continue as new: this worker's jobs hold their messages to it
+     * until the next run lets them go (`resumeMessages`), or for `forMs` at most, and this settles
+     * once none is on its way. Temporal refuses a continue-as-new while a signal arrives during
+     * the workflow task that asks for it, and the worker then replays the whole run before it can
+     * try again; under a steady stream of signals that repeated for minutes.
+     */
+    async holdMessages({ schedulerWorkflowId, forMs }: { schedulerWorkflowId: string; forMs: number }): Promise<void> {
+      await toScheduler(schedulerWorkflowId).hold(forMs);
+    },
+
+    /** The scheduler's next run is up: held messages go to it. */
+    async resumeMessages(schedulerWorkflowId: string): Promise<void> {
+      batchers.get(schedulerWorkflowId)?.resume();
     },
 
     /**
@@ -87,7 +103,7 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
      * scheduler ignores a release for a job it no longer holds.
      */
     async releaseCapacity({ schedulerWorkflowId, done }: { schedulerWorkflowId: string; done: JobDone }): Promise<void> {
-      await toScheduler(schedulerWorkflowId)({ done });
+      await toScheduler(schedulerWorkflowId).add({ done });
     },
 
     /**

@@ -7,9 +7,12 @@
 export function createSignalBatcher<T>(send: (items: T[]) => Promise<void>, maxBatch: number) {
   let pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let sending = false;
+  let heldUntil = 0;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  let whenIdle: (() => void)[] = [];
 
   async function pump(): Promise<void> {
-    if (sending || pending.length === 0) return;
+    if (sending || pending.length === 0 || Date.now() < heldUntil) return;
     sending = true;
     const batch = pending.slice(0, maxBatch);
     pending = pending.slice(maxBatch);
@@ -20,13 +23,36 @@ export function createSignalBatcher<T>(send: (items: T[]) => Promise<void>, maxB
       for (const { reject } of batch) reject(error);
     } finally {
       sending = false;
+      for (const resolve of whenIdle) resolve();
+      whenIdle = [];
       void pump();
     }
   }
 
-  return (item: T): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      pending.push({ item, resolve, reject });
-      void pump();
-    });
+  function resume(): void {
+    clearTimeout(holdTimer);
+    heldUntil = 0;
+    void pump();
+  }
+
+  return {
+    add: (item: T): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        pending.push({ item, resolve, reject });
+        void pump();
+      }),
+    /**
+     * Sends nothing more until `resume`, or for `forMs` at most; items keep collecting meanwhile.
+     * Settles once no call is in flight.
+     */
+    hold(forMs: number): Promise<void> {
+      clearTimeout(holdTimer);
+      heldUntil = Date.now() + forMs;
+      holdTimer = setTimeout(resume, forMs);
+      return sending ? new Promise<void>((resolve) => whenIdle.push(resolve)) : Promise.resolve();
+    },
+    resume,
+  };
 }
+
+export type SignalBatcher<T> = ReturnType<typeof createSignalBatcher<T>>;

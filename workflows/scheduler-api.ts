@@ -34,6 +34,8 @@ export interface SchedulerInput {
   pressuredPools?: string[];
   /** Grants and refusals the previous run had not seen delivered: sent again (jobs take a copy once). */
   undelivered?: JobMessage[];
+  /** The previous run held the jobs' messages for its hand-over: this one lets them go. */
+  messagesHeld?: boolean;
 }
 
 export interface SchedulerStatus {

@@ -7,6 +7,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -69,6 +70,12 @@ const { messageJobs } = proxyLocalActivities<Activities>({
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 
+// A hold that fails or comes late costs at worst a refused continue-as-new: never wait long for it.
+const { holdMessages, resumeMessages } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { maximumAttempts: 2 },
+});
+
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
 const DEFAULT_LEASE_CHECK_MS = 30_000;
 /**
@@ -88,6 +95,14 @@ const MESSAGES_BY_ACTIVITY = 'messages-by-activity';
  * arriving meanwhile made the server refuse the continue-as-new and the worker replay the run.
  */
 const HAND_OVER_MESSAGES = 'hand-over-messages';
+/**
+ * Runs recorded before the hand-over held the jobs' messages let them stream on: a signal arriving
+ * during the continue-as-new's workflow task made the server refuse it, and each retry replayed
+ * the whole run (at 5,000 waiting jobs, minutes without a grant).
+ */
+const HOLD_MESSAGES = 'hold-messages-for-hand-over';
+/** Longest a worker holds the jobs' messages: the next run lets them go, this covers its starting elsewhere. */
+const HAND_OVER_HOLD_MS = 5_000;
 /** Continue-as-new well before Temporal's history limits. */
 const MAX_HISTORY_EVENTS = 8_000;
 
@@ -232,6 +247,8 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }));
 
   if (input.undelivered) deliver(input.undelivered);
+  // Failure is harmless: the hold runs out by itself.
+  if (input.messagesHeld) resumeMessages(workflowInfo().workflowId).catch(() => undefined);
 
   const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < historyLimit) {
@@ -266,9 +283,23 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   }
 
   if (patched(HAND_OVER_MESSAGES)) {
+    const messagesHeld = patched(HOLD_MESSAGES);
+    if (messagesHeld) {
+      await holdMessages({ schedulerWorkflowId: workflowInfo().workflowId, forMs: HAND_OVER_HOLD_MS }).catch(() => undefined);
+      // Ends this workflow task: the signals that came before the hold arrive in the next one,
+      // and the continue-as-new goes out in a task that nothing held interrupts.
+      await sleep(1);
+    }
     await condition(allHandlersFinished);
     const undelivered = [...inFlight].flat();
-    await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools, undelivered });
+    await continueAsNew<typeof schedulerWorkflow>({
+      ...input,
+      state,
+      snapshotVersion: version,
+      pressuredPools,
+      undelivered,
+      ...(messagesHeld && { messagesHeld }),
+    });
   } else {
     await condition(() => inFlight.size === 0 && allHandlersFinished());
     await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools });
