@@ -26,7 +26,7 @@ export interface SchedulerInput {
   historyLimit?: number;
   /** Overrides of the scheduling constants (aging, breaker, …) for a fresh start; tests shorten them. */
   config?: Partial<SchedulerConfig>;
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new: packed (scheduler/carried.ts), or plain from older runs. */
   state?: unknown;
   /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */
   snapshotVersion?: number;

@@ -22,6 +22,7 @@ import {
   isBackendUp,
   markBackendHealth,
   nextWakeAt,
+  packState,
   pipelinedCount,
   queueSnapshot,
   release,
@@ -31,8 +32,10 @@ import {
   setBoost,
   setTiers,
   snapshotForTeams,
+  unpackState,
   upgradeState,
   upsertBackend,
+  type CarriedState,
   type Grant,
   type JobPosition,
   type QueueSnapshot,
@@ -112,9 +115,9 @@ const MAX_HISTORY_EVENTS = 8_000;
  * same plan it dispatches by. Its state survives worker and server restarts in its history.
  */
 export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
-  const carried = input.state as SchedulerState | undefined;
+  const carried = input.state as SchedulerState | CarriedState | undefined;
   const state: SchedulerState =
-    (carried && upgradeState(carried)) ??
+    (carried && upgradeState(unpackState(carried))) ??
     createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, config: input.config, now: Date.now() });
   let dirty = true;
   let checkingLeases = false;
@@ -294,7 +297,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     const undelivered = [...inFlight].flat();
     await continueAsNew<typeof schedulerWorkflow>({
       ...input,
-      state,
+      state: packState(state),
       snapshotVersion: version,
       pressuredPools,
       undelivered,
@@ -302,7 +305,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     });
   } else {
     await condition(() => inFlight.size === 0 && allHandlersFinished());
-    await continueAsNew<typeof schedulerWorkflow>({ ...input, state, snapshotVersion: version, pressuredPools });
+    await continueAsNew<typeof schedulerWorkflow>({ ...input, state: packState(state), snapshotVersion: version, pressuredPools });
   }
 }
 
