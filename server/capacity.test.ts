@@ -9,7 +9,7 @@ import { until } from '../scripts/testing/until';
 import { heardQuery, proceedSignal } from '../scripts/testing/workflows/capacity-probe';
 import type { CapacityOptions } from '../workflows/capacity';
 import { jobWorkflowId } from '../workflows/definitions';
-import { grantSignal, schedulerWorkflowId } from '../workflows/scheduler-api';
+import { grantSignal, schedulerTaskQueue, schedulerWorkflowId } from '../workflows/scheduler-api';
 import type { Grant } from '../workflows/scheduler';
 import { getPrisma } from './db/client';
 import type { PrismaClient } from './generated/prisma/client';
@@ -118,7 +118,9 @@ describe('a job’s side of the scheduler', () => {
           const events = (await scheduler.fetchHistory().catch(() => null))?.events ?? [];
           return events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'messages') && events;
         }, 'the request to reach a started scheduler');
-        expect(history[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('schedulerWorkflow');
+        const started = history[0]?.workflowExecutionStartedEventAttributes;
+        expect(started?.workflowType?.name).toBe('schedulerWorkflow');
+        expect(started?.taskQueue?.name).toBe(schedulerTaskQueue(taskQueue));
         expect(history.map((event) => event.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean)).toEqual([
           'configure',
           'messages',

@@ -6,7 +6,8 @@ import { useTemporal } from '../scripts/testing/temporal';
 import { until } from '../scripts/testing/until';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal as temporalProto } from '@temporalio/proto';
-import { schedulerWorkflowId, statusQuery, type SchedulerInput } from '../workflows/scheduler-api';
+import { schedulerTaskQueue, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../workflows/scheduler-api';
+import { loadSchedulerSetup } from './scheduler/setup';
 import { createSimulator, type Simulator } from './llm/simulator';
 
 /**
@@ -73,5 +74,33 @@ describe('the scheduler continuing as new', () => {
     expect(held.length).toBeGreaterThan(0);
     expect(refusedHandOvers).toBe(0);
     await recordHistory(temporal.client, 'scheduler-held-for-hand-over', workflowId, held[0]);
+  }, 180_000);
+
+  it('moves a scheduler that runs on its jobs\' task queue to its own at its next continue-as-new', async () => {
+    const workflowId = schedulerWorkflowId(stack.taskQueue);
+    const scheduler = temporal.client.workflow.getHandle(workflowId);
+    await scheduler.terminate('started again the old way');
+    // As schedulers were started before they had a task queue of their own.
+    await temporal.client.workflow.start('schedulerWorkflow', {
+      workflowId,
+      taskQueue: stack.taskQueue,
+      args: [{ setup: await loadSchedulerSetup(stack.prisma), historyLimit: 40 }],
+    });
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
+    const jobs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        demo.caller.jobs.submit({ projectId: project.id, requirements: `moved ${i}`, clientKey: `moved-job-${i}`, priority: 'normal' }),
+      ),
+    );
+    const ids = jobs.map((job) => job.id);
+    await until(
+      async () => (await stack.prisma.job.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length,
+      'every job to complete',
+      120_000,
+    );
+    const { taskQueue } = await scheduler.describe();
+    expect(taskQueue).toBe(schedulerTaskQueue(stack.taskQueue));
+    expect((await scheduler.query(statusQuery)).leases).toEqual([]);
   }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,8 @@ import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './resources/setup';
 import { ensureScheduler, registerBackends } from './scheduler/setup';
-import { workerTuning } from './temporal/worker-options';
+import { createJobWorkers } from './temporal/workers';
+import { schedulerTaskQueue } from '../workflows/scheduler-api';
 
 const env = loadOrExit(() => loadServerEnv());
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -52,13 +53,15 @@ const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
 });
-const worker = await Worker.create({
+const workers = await createJobWorkers({
   connection,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
-  ...(env.NODE_ENV === 'production' && existsSync(bundlePath)
-    ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: path.resolve(here, '../workflows/index.ts') }),
+  // Built once for both workers.
+  workflowBundle:
+    env.NODE_ENV === 'production' && existsSync(bundlePath)
+      ? { codePath: bundlePath }
+      : await bundleWorkflowCode({ workflowsPath: path.resolve(here, '../workflows/index.ts') }),
   activities: createActivities({
     prisma,
     publisher,
@@ -66,14 +69,13 @@ const worker = await Worker.create({
     temporal: client,
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
   }),
-  ...workerTuning,
   shutdownGraceTime: '10 seconds',
 });
 await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);
 await ensureResourceManager(client, env.TEMPORAL_TASK_QUEUE, resourceConfig(env));
-console.log(`worker ready (task queue ${env.TEMPORAL_TASK_QUEUE})`);
+console.log(`worker ready (task queues ${env.TEMPORAL_TASK_QUEUE} and ${schedulerTaskQueue(env.TEMPORAL_TASK_QUEUE)})`);
 try {
-  await worker.run();
+  await workers.run();
 } finally {
   await connection.close();
   await client.connection.close();

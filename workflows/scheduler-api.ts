@@ -13,6 +13,14 @@ export type CapacityRequest = EnqueueRequest & { tierPolicy: TierPolicy };
 /** One scheduler per task queue: the workers of a queue share its pools. */
 export const schedulerWorkflowId = (taskQueue: string) => `scheduler-${taskQueue}`;
 
+/**
+ * The scheduler's own task queue, apart from its jobs': a burst of submissions fills the jobs'
+ * queue with thousands of first workflow tasks, and the first task of each new scheduler run
+ * (after continue-as-new) would wait behind all of them, every slot idle meanwhile. Named like
+ * the scheduler's workflow, so a run knows its queue from its id.
+ */
+export const schedulerTaskQueue = (taskQueue: string) => schedulerWorkflowId(taskQueue);
+
 export interface SchedulerSetup {
   tiers: TierPolicy[];
   backends: BackendInit[];

@@ -1,8 +1,8 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -285,6 +285,9 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     deliver(dispatch(state, now).grants.map((grant) => ({ jobId: grant.jobId, grant })));
   }
 
+  // The next run goes to the scheduler's own task queue (`schedulerTaskQueue`: named like its
+  // workflow), also from a run that started on its jobs' queue before there was one.
+  const continueAsNew = makeContinueAsNewFunc<typeof schedulerWorkflow>({ taskQueue: workflowInfo().workflowId });
   if (patched(HAND_OVER_MESSAGES)) {
     const messagesHeld = patched(HOLD_MESSAGES);
     if (messagesHeld) {
@@ -295,7 +298,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     }
     await condition(allHandlersFinished);
     const undelivered = [...inFlight].flat();
-    await continueAsNew<typeof schedulerWorkflow>({
+    await continueAsNew({
       ...input,
       state: packState(state),
       snapshotVersion: version,
@@ -305,7 +308,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     });
   } else {
     await condition(() => inFlight.size === 0 && allHandlersFinished());
-    await continueAsNew<typeof schedulerWorkflow>({ ...input, state: packState(state), snapshotVersion: version, pressuredPools });
+    await continueAsNew({ ...input, state: packState(state), snapshotVersion: version, pressuredPools });
   }
 }
 

@@ -1,9 +1,8 @@
-import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { ensureScheduler, registerBackends } from '../../server/scheduler/setup';
-import { workerTuning } from '../../server/temporal/worker-options';
+import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler-api';
 import { startAppStack, type AppSocket } from './app-stack';
 import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
@@ -37,7 +36,7 @@ export interface JobStackOptions {
 
 /**
  * The job path without the browser: the web side of startAppStack plus a publisher on the same
- * adapter, the backends registered for the scheduler, and a Temporal worker on its own task queue
+ * adapter, the backends registered for the scheduler, and the Temporal workers on their own task queue
  * — the same modules `server/main.ts` and `server/worker.ts` wire, against the run's PostgreSQL
  * and Temporal dev server.
  */
@@ -71,17 +70,16 @@ export async function startJobStack(options: JobStackOptions) {
       historyLimit: options.schedulerHistoryLimit,
     });
 
-  let worker: Worker | undefined;
+  let worker: JobWorkers | undefined;
   let running: Promise<void> | undefined;
   async function startWorker() {
     if (worker) return;
-    worker = await Worker.create({
+    worker = await createJobWorkers({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities: createActivities({ prisma, publisher, backends, temporal: temporal.client }),
-      ...workerTuning,
     });
     running = worker.run();
     await configureScheduler();

@@ -3,7 +3,7 @@ import type { PrismaClient, Tier } from '../generated/prisma/client';
 import type { TierPolicy } from '../../workflows/scheduler';
 import type { LlmBackend } from '../llm/types';
 import type { schedulerWorkflow } from '../../workflows/scheduler-workflow';
-import { configureSignal, schedulerWorkflowId, type SchedulerInput, type SchedulerSetup } from '../../workflows/scheduler-api';
+import { configureSignal, schedulerTaskQueue, schedulerWorkflowId, type SchedulerInput, type SchedulerSetup } from '../../workflows/scheduler-api';
 
 export interface BackendRegistration {
   backend: LlmBackend;
@@ -80,7 +80,10 @@ export function effectivePrefetch(backend: { kind: 'ollama' | 'openai'; prefetch
   return backend.kind === 'ollama' ? (backend.prefetch ?? 0) : 0;
 }
 
-/** Starts the task queue's scheduler if it is not running, and hands it the current setup. */
+/**
+ * Starts the task queue's scheduler (on its own queue, `schedulerTaskQueue`) if it is not running,
+ * and hands it the current setup.
+ */
 export async function ensureScheduler(
   client: Client,
   prisma: PrismaClient,
@@ -90,7 +93,7 @@ export async function ensureScheduler(
   const setup = await loadSchedulerSetup(prisma);
   await client.workflow.signalWithStart<typeof schedulerWorkflow, [SchedulerSetup]>('schedulerWorkflow', {
     workflowId: schedulerWorkflowId(taskQueue),
-    taskQueue,
+    taskQueue: schedulerTaskQueue(taskQueue),
     args: [{ setup, ...options }],
     signal: configureSignal,
     signalArgs: [setup],
