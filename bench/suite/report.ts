@@ -144,8 +144,8 @@ function markdown(results: SuiteResults): string {
     `Command: \`${results.command}\` · ${results.startedAt} → ${results.finishedAt}`,
     '',
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Node ${machine.node}, ${machine.os}; ` +
-      `load average at start ${machine.loadAverageAtStart.join(' / ')}. **Shared and noisy**: other engineers ran tests on the ` +
-      'same two cores during the run, and the simulator, PostgreSQL, Temporal, worker, web and the simulated users all ran on it too.',
+      `load average at start ${machine.loadAverageAtStart.join(' / ')}. **Shared**: the simulator, PostgreSQL, Temporal, worker, web ` +
+      `and the simulated users all ran on these ${machine.cores} cores, and the machine may have run other work too (see the load average).`,
     '',
     `Backends: ${sim.instances} simulated Ollama instances × ${sim.slots} slots (queue ${sim.queue}, 503 past it), ${sim.tokens} tokens ` +
       `per answer at ${sim.tokensPerSecond} tokens/s, first token after ${sim.ttftMs} ms, model load ${sim.loadMs} ms: ` +
