@@ -89,7 +89,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
   {
-    files: ['workflows/**/*.{ts,tsx,js}'],
+    files: ['workflows/**/*.{ts,tsx,js}', 'tests/support/workflows/**/*.ts'],
     // Tests of workflows run in Node and drive them from outside (TestWorkflowEnvironment).
     ignores: ['workflows/**/*.test.ts'],
     languageOptions: { globals: { ...globals['shared-node-browser'] } },

@@ -6,9 +6,9 @@ export default defineConfig({
   plugins: [tsconfigPaths()],
   test: {
     environment: 'node',
-    include: ['{server,workflows,activities,scripts,prisma,app,bench,docker}/**/*.test.ts'],
+    include: ['{server,workflows,activities,scripts,prisma,app,bench,docker,simulator,tests}/**/*.test.ts'],
     exclude: ['e2e/**', '**/node_modules/**', 'dist/**', 'build/**', '.tools/**', '.data/**'],
-    globalSetup: ['scripts/testing/global-setup.ts'],
+    globalSetup: ['tests/support/global-setup.ts'],
     // Forks, not threads: Temporal's native core and Prisma's engine are happier one per process.
     pool: 'forks',
     // Two cores, and PostgreSQL + Temporal run beside the tests; integration tests mostly wait on I/O.

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ResourceSample, ScaleRecommendation } from '../workflows/resources';
-import { statusQuery } from '../workflows/scheduler-api';
+import { statusQuery } from '../workflows/scheduler/api';
 import type { BackendRegistry } from './generate';
 
 export interface ScaleHookConfig {

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import type { PrismaClient } from '../server/generated/prisma/client';
-import { ensureScheduler } from '../server/scheduler/setup';
+import { ensureScheduler } from '../server/temporal/scheduler';
 import { jobWorkflowId } from '../workflows/definitions';
 import {
   grantSignal,
@@ -12,7 +12,7 @@ import {
   type JobDone,
   type JobMessage,
   type SchedulerMessage,
-} from '../workflows/scheduler-api';
+} from '../workflows/scheduler/api';
 import { createSignalBatcher, type SignalBatcher } from './signal-batcher';
 
 /** Messages per signal: far below Temporal's payload limit (a request is under a kilobyte). */

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../server/llm/types';
-import type { TierPolicy } from '../workflows/scheduler';
+import type { TierPolicy } from '../workflows/scheduler/core';
 import type { ReviewLevel } from './complexity';
 
 /** Data that crosses the workflow/activity boundary; kept plain so histories stay readable. */

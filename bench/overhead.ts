@@ -6,7 +6,7 @@ import { Ollama } from 'ollama';
 import { repoRoot } from '../scripts/lib/paths';
 import { createTemporalProvider } from '../server/temporal/client';
 import { jobWorkflowId } from '../workflows/definitions';
-import { schedulerWorkflowId } from '../workflows/scheduler-api';
+import { schedulerWorkflowId } from '../workflows/scheduler/api';
 import { parseBenchMode } from './lib/args';
 import { BenchClient, createBenchTeam } from './lib/clients';
 import { countHistories } from './lib/histories';

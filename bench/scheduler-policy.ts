@@ -9,8 +9,8 @@ import {
   release,
   snapshots,
   type SchedulerState,
-} from '../workflows/scheduler/index';
-import { ollama, prng, tier } from '../workflows/scheduler/test-support';
+} from '../workflows/scheduler/core';
+import { ollama, prng, tier } from '../workflows/scheduler/core/simulation';
 
 /**
  * Cost of the scheduler's decisions at the sizes one scheduler workflow must handle: N waiting

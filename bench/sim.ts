@@ -44,7 +44,7 @@ interface RunResult {
 }
 
 async function startSimulator(): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['--import', 'tsx', join(root, 'server/llm/simulator/main.ts'), '--port', '0', '--slots', String(config.slots), '--queue', String(config.queue)];
+  const args = ['--import', 'tsx', join(root, 'simulator/main.ts'), '--port', '0', '--slots', String(config.slots), '--queue', String(config.queue)];
   args.push('--tps', String(config.tps), '--tokens', String(config.tokens), '--ttft', '0', '--load-ms', '0');
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });

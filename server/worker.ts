@@ -9,10 +9,10 @@ import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv, resourceConfig } from './env';
 import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
-import { ensureResourceManager } from './resources/setup';
-import { ensureScheduler, registerBackends } from './scheduler/setup';
+import { ensureResourceManager } from './temporal/resource-manager';
+import { ensureScheduler, registerBackends } from './temporal/scheduler';
 import { createJobWorkers } from './temporal/workers';
-import { schedulerTaskQueue } from '../workflows/scheduler-api';
+import { schedulerTaskQueue } from '../workflows/scheduler/api';
 
 const env = loadOrExit(() => loadServerEnv());
 const here = path.dirname(fileURLToPath(import.meta.url));

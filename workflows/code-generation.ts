@@ -12,8 +12,8 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { GenerateOutput, ReviewOutcome } from '../activities/types';
-import { Capacity } from './capacity';
-import type { Grant } from './scheduler';
+import { Capacity } from './scheduler/job-capacity';
+import type { Grant } from './scheduler/core';
 import {
   DEFAULT_REVIEW_TIMEOUT_SECONDS,
   progressQuery,

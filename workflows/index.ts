@@ -1,3 +1,3 @@
 export { codeGenerationWorkflow } from './code-generation';
-export { resourceManagerWorkflow } from './resource-manager';
-export { schedulerWorkflow } from './scheduler-workflow';
+export { resourceManagerWorkflow } from './resources/workflow';
+export { schedulerWorkflow } from './scheduler/workflow';

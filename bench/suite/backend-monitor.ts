@@ -1,5 +1,5 @@
 import { round } from '../lib/stats';
-import type { SimulatorStats } from '../../server/llm/simulator';
+import type { SimulatorStats } from '../../simulator';
 
 /**
  * Slot utilisation of the simulated backends, from their own books (`slotBusyMs` in /_sim/stats:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedUrl, startSimulator } from '../../server/llm/test-support';
+import { closedUrl, startSimulator } from '../../tests/support/llm';
 import { startCap } from './cap';
 import { runBaseline } from './baseline';
 import { startBackendMonitor } from './backend-monitor';

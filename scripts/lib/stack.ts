@@ -287,7 +287,7 @@ async function startSimulator(supervisor: Supervisor, port: number, instances: n
   const sim: Child = supervisor.spawn({
     name: 'sim',
     command: process.execPath,
-    args: ['--import', 'tsx', 'server/llm/simulator/main.ts', '--port', String(port), '--instances', String(instances), ...extraArgs],
+    args: ['--import', 'tsx', 'simulator/main.ts', '--port', String(port), '--instances', String(instances), ...extraArgs],
     cwd: repoRoot,
     stopPhase: 1,
     stopTimeoutMs: 3_000,

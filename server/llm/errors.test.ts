@@ -2,7 +2,7 @@ import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { BackendError, classifyError } from './errors';
-import { closedUrl, codePrompt, startSimulator } from './test-support';
+import { closedUrl, codePrompt, startSimulator } from '../../tests/support/llm';
 
 const model = 'qwen2.5-coder:7b';
 

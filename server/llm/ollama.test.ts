@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError } from './errors';
 import { createOllamaBackend } from './ollama';
-import { closedUrl, codePrompt, startSimulator, waitFor } from './test-support';
+import { closedUrl, codePrompt, startSimulator, waitFor } from '../../tests/support/llm';
 import type { ChatRequest, LlmBackend } from './types';
 
 const model = 'qwen2.5-coder:7b';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError } from './errors';
 import { createOpenAIBackend } from './openai';
-import { closedUrl, codePrompt, startSimulator, waitFor } from './test-support';
+import { closedUrl, codePrompt, startSimulator, waitFor } from '../../tests/support/llm';
 import type { LlmBackend } from './types';
 
 const model = 'gpt-4o-mini';

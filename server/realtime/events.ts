@@ -1,4 +1,4 @@
-import type { PoolQueueView, RunningJobView, WaitingJobView } from '../../workflows/scheduler';
+import type { PoolQueueView, RunningJobView, WaitingJobView } from '../../workflows/scheduler/core';
 
 /** The Socket.IO contract shared by the server, the worker's publisher and the browser. */
 

@@ -1,4 +1,4 @@
-import type { QueueSnapshot } from '../../workflows/scheduler';
+import type { QueueSnapshot } from '../../workflows/scheduler/core';
 import type { QueueService } from '../services/queue';
 import type { JobDetails } from '../services/queue-view';
 import type { IoServer } from './io';

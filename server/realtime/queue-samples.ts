@@ -1,4 +1,4 @@
-import type { PoolQueueView } from '../../workflows/scheduler';
+import type { PoolQueueView } from '../../workflows/scheduler/core';
 
 /**
  * A pool's load at one moment, for the queue view's charts. Kept by each web process (a bounded

@@ -1,10 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus } from '../../workflows/scheduler-api';
+import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus } from '../../workflows/scheduler/api';
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { effectivePrefetch, loadSchedulerSetup } from '../scheduler/setup';
+import { effectivePrefetch, loadSchedulerSetup } from '../temporal/scheduler';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
 

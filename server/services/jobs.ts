@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
-import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler-api';
+import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
 import type { codeGenerationWorkflow } from '../../workflows';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { JobStatus } from '../generated/prisma/enums';

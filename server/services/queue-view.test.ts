@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSchedulerState, dispatch, enqueue, forecast, queueSnapshot, snapshotForTeams, type QueueSnapshot } from '../../workflows/scheduler';
-import { ollama, tier } from '../../workflows/scheduler/test-support';
+import { createSchedulerState, dispatch, enqueue, forecast, queueSnapshot, snapshotForTeams, type QueueSnapshot } from '../../workflows/scheduler/core';
+import { ollama, tier } from '../../workflows/scheduler/core/simulation';
 import { teamEvent, teamRefs, type JobDetails } from './queue-view';
 
 const T0 = 1_700_000_000_000;

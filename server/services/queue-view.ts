@@ -1,4 +1,4 @@
-import { decodeTeamQueue, teamJobIds, type QueueSnapshot } from '../../workflows/scheduler';
+import { decodeTeamQueue, teamJobIds, type QueueSnapshot } from '../../workflows/scheduler/core';
 import type { QueueJobInfo, QueuePoolEvent, QueueTeamEvent } from '../realtime/events';
 
 /** A job named by a team's part of the snapshot: team and id, as the scheduler has them. */

@@ -1,5 +1,5 @@
-import { SNAPSHOT_FORMAT, type QueueSnapshot } from '../../workflows/scheduler';
-import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler-api';
+import { SNAPSHOT_FORMAT, type QueueSnapshot } from '../../workflows/scheduler/core';
+import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler/api';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
 import { appendSample, toSample, type PoolHistory } from '../realtime/queue-samples';

@@ -1,5 +1,5 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { schedulerTaskQueue } from '../../workflows/scheduler-api';
+import { schedulerTaskQueue } from '../../workflows/scheduler/api';
 import { workerTuning } from './worker-options';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSchedulerState, dispatch, enqueue, forecast, markBackendHealth } from '../scheduler';
-import { cloud, ollama, tier } from '../scheduler/test-support';
+import { createSchedulerState, dispatch, enqueue, forecast, markBackendHealth } from '../scheduler/core';
+import { cloud, ollama, tier } from '../scheduler/core/simulation';
 import { poolLoad } from './pool-load';
 
 describe('pool load', () => {

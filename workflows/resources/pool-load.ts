@@ -1,4 +1,4 @@
-import { busySlots, isBackendUp, type JobPosition, type SchedulerState } from '../scheduler';
+import { busySlots, isBackendUp, type JobPosition, type SchedulerState } from '../scheduler/core';
 import type { PoolLoad } from './types';
 
 /**

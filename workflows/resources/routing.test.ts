@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSchedulerState, dispatch, enqueue } from '../scheduler';
-import { cloud, ollama, tier } from '../scheduler/test-support';
+import { createSchedulerState, dispatch, enqueue } from '../scheduler/core';
+import { cloud, ollama, tier } from '../scheduler/core/simulation';
 import { applyPressure } from './routing';
 
 const request = (jobId: string, tierName: string) => ({ jobId, teamId: 't', userId: `u-${jobId}`, tier: tierName, model: 'm' });

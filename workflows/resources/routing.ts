@@ -1,4 +1,4 @@
-import type { SchedulerState, WaitingJob } from '../scheduler';
+import type { SchedulerState, WaitingJob } from '../scheduler/core';
 
 /**
  * Routing under pressure: while every local pool a tier prefers (a pool with Ollama instances) is

@@ -1,0 +1,138 @@
+import { Ollama } from 'ollama';
+import { describe, expect, it } from 'vitest';
+import { codePrompt, startSimulator } from '../tests/support/llm';
+
+const model = 'qwen2.5-coder:7b';
+const chat = (url: string, signal: AbortSignal) => fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ model, messages: codePrompt }), signal });
+
+async function ndjson(url: string, body: unknown): Promise<Array<Record<string, unknown>>> {
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+  expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+  const text = await res.text();
+  expect(text.endsWith('\n')).toBe(true);
+  return text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('simulator: Ollama API', () => {
+  it('streams /api/chat as Ollama frames it, one JSON object per token, durations in ns', async () => {
+    const sim = await startSimulator({ outputTokens: 30 });
+    const lines = await ndjson(`${sim.url}/api/chat`, { model, messages: codePrompt });
+    expect(lines).toHaveLength(31);
+    for (const line of lines.slice(0, -1)) {
+      expect(Object.keys(line)).toEqual(['model', 'created_at', 'message', 'done']);
+      expect(line).toMatchObject({ model, message: { role: 'assistant' }, done: false });
+      expect(new Date(line.created_at as string).toISOString()).toBe(line.created_at);
+    }
+    const last = lines.at(-1)!;
+    expect(last).toMatchObject({ model, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', eval_count: 30 });
+    for (const key of ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_duration']) {
+      expect(Number.isInteger(last[key])).toBe(true);
+    }
+    expect(last.total_duration as number).toBeGreaterThan(1e6);
+  });
+
+  it('gives the same deterministic answer streamed, not streamed and from another instance', async () => {
+    const [a, b] = [await startSimulator({ seed: 7 }), await startSimulator({ seed: 7 })];
+    const streamed = await new Ollama({ host: a.url }).chat({ model, messages: codePrompt, stream: true });
+    let text = '';
+    for await (const part of streamed) text += part.message.content;
+    const whole = await new Ollama({ host: b.url }).chat({ model, messages: codePrompt, stream: false });
+    expect(whole.message.content).toBe(text);
+    expect(whole.done).toBe(true);
+    expect(text).toMatch(/^Here is a TypeScript implementation of `parsesCsvRows/);
+    expect(text).toContain('```ts\nexport function parsesCsvRows');
+  });
+
+  it('answers prose for a question and honours num_predict', async () => {
+    const sim = await startSimulator();
+    const ollama = new Ollama({ host: sim.url });
+    const res = await ollama.chat({ model, messages: [{ role: 'user', content: 'Why do trains run late in winter?' }], options: { num_predict: 12 } });
+    expect(res.eval_count).toBe(12);
+    expect(res.message.content).not.toContain('```');
+    const generated = await ollama.generate({ model, prompt: 'Why do trains run late in winter?', options: { num_predict: 12 } });
+    expect(generated).toMatchObject({ done: true, eval_count: 12 });
+    expect(generated.response).toBe(res.message.content);
+  });
+
+  it('continues a trailing assistant message with exactly the rest of the answer', async () => {
+    const sim = await startSimulator({ outputTokens: 50 });
+    const ollama = new Ollama({ host: sim.url });
+    const full = (await ollama.chat({ model, messages: codePrompt })).message.content;
+    const prefix = full.slice(0, 77);
+    const rest = await ollama.chat({ model, messages: [...codePrompt, { role: 'assistant', content: prefix }] });
+    expect(prefix + rest.message.content).toBe(full);
+  });
+
+  it('lists models, their context windows, the loaded ones and the version', async () => {
+    const sim = await startSimulator();
+    const ollama = new Ollama({ host: sim.url });
+    expect((await ollama.list()).models.map((m) => m.name)).toEqual(['qwen2.5-coder:7b', 'llama3.2:3b']);
+    expect((await ollama.show({ model: 'llama3.2:3b' })).model_info).toMatchObject({ 'llama.context_length': 131072 });
+    expect((await ollama.ps()).models).toEqual([]);
+    await ollama.chat({ model, messages: codePrompt, keep_alive: '10m' });
+    const [loaded] = (await ollama.ps()).models;
+    expect(loaded?.name).toBe(model);
+    const ttl = new Date(loaded!.expires_at).getTime() - Date.now();
+    expect(ttl).toBeGreaterThan(9 * 60_000);
+    expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+    await ollama.chat({ model, messages: codePrompt, keep_alive: 0 });
+    expect((await ollama.ps()).models).toEqual([]);
+    expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('charges the model load time once per model and evicts the idle one past maxLoadedModels', async () => {
+    const sim = await startSimulator({ modelLoadMs: 150, maxLoadedModels: 1 });
+    const ollama = new Ollama({ host: sim.url });
+    const first = await ollama.chat({ model, messages: codePrompt });
+    const again = await ollama.chat({ model, messages: codePrompt });
+    const other = await ollama.chat({ model: 'llama3.2:3b', messages: codePrompt });
+    // Timers may fire up to a millisecond early.
+    expect(first.load_duration).toBeGreaterThanOrEqual(149e6);
+    expect(again.load_duration).toBeLessThan(20e6);
+    expect(other.load_duration).toBeGreaterThanOrEqual(149e6);
+    expect(sim.stats()).toMatchObject({ modelLoads: 2, loadedModels: ['llama3.2:3b'] });
+  });
+
+  it('queues beyond the slots and refuses beyond the queue with Ollama’s 503', async () => {
+    const sim = await startSimulator({ slots: 1, maxQueue: 1, tokensPerSecond: 20 });
+    const controller = new AbortController();
+    try {
+      for (let i = 0; i < 2; i++) chat(sim.url, controller.signal).catch(() => {});
+      await expect.poll(() => sim.stats()).toMatchObject({ active: 1, queued: 1 });
+      const refused = await chat(sim.url, controller.signal);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toEqual({ error: 'server busy, please try again.  maximum pending requests exceeded' });
+      expect(sim.stats().rejected).toBe(1);
+      await expect(new Ollama({ host: sim.url }).chat({ model, messages: codePrompt })).rejects.toMatchObject({ status_code: 503 });
+    } finally {
+      controller.abort();
+    }
+    await expect.poll(() => sim.stats()).toMatchObject({ active: 0, queued: 0 });
+  });
+
+  it('grants queued requests at once when configure() adds slots', async () => {
+    const sim = await startSimulator({ slots: 1, tokensPerSecond: 20 });
+    const controller = new AbortController();
+    try {
+      for (let i = 0; i < 3; i++) chat(sim.url, controller.signal).catch(() => {});
+      await expect.poll(() => sim.stats()).toMatchObject({ active: 1, queued: 2 });
+      sim.configure({ slots: 3 });
+      expect(sim.stats()).toMatchObject({ active: 3, queued: 0 });
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it('refuses unknown models and prompts beyond the context window in Ollama’s shape', async () => {
+    const sim = await startSimulator({ models: [{ name: model, contextWindow: 100 }] });
+    const ollama = new Ollama({ host: sim.url });
+    await expect(ollama.chat({ model: 'mistral:7b', messages: codePrompt })).rejects.toMatchObject({
+      status_code: 404,
+      error: 'model "mistral:7b" not found, try pulling it first',
+    });
+    await expect(ollama.chat({ model, messages: [{ role: 'user', content: 'x'.repeat(800) }] })).rejects.toMatchObject({
+      status_code: 400,
+      error: 'prompt too long; exceeded max context length by 100 tokens',
+    });
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDatabase, seedUsers } from '../../prisma/seed.ts';
+import { verifyPassword } from '../../server/auth/password.ts';
+import { createPrisma, disconnectPrisma, getPrisma, type PrismaClient } from '../../server/db/client.ts';
+import { applyMigrations } from '../../server/db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  expect(await applyMigrations(db.url), 'the test template is already migrated').toEqual([]);
+  prisma = createPrisma(db.url);
+});
+afterAll(async () => {
+  await prisma.$disconnect();
+  await disconnectPrisma();
+  await db.drop();
+});
+
+describe('seedDatabase', () => {
+  it('creates the demo data, and a second run changes nothing', async () => {
+    await seedDatabase(db.url);
+    await seedDatabase(db.url);
+
+    const tiers = await prisma.tier.findMany({ orderBy: { weight: 'asc' } });
+    expect(tiers.map((t) => [t.name, t.weight, t.basePriority, t.maxRunningPerUser, t.maxQueuedPerUser, t.tokenBudget])).toEqual([
+      ['free', 1, 0, 1, 3, 200_000],
+      ['premium', 2, 10, 2, 10, 2_000_000],
+      ['enterprise', 4, 20, 4, 50, 0],
+    ]);
+    expect(tiers[2]).toMatchObject({ poolPreference: ['dedicated', 'local', 'cloud'], cloudFallbackAfterSec: 120, minShare: 0.25 });
+
+    const team = await prisma.team.findUniqueOrThrow({
+      where: { slug: 'demo' },
+      include: { tier: true, projects: true, memberships: { include: { user: true } } },
+    });
+    expect(team.tier.name).toBe('premium');
+    expect(team.projects.map((p) => [p.name, p.description])).toEqual([['Demo Project', 'A place to try Switchyard']]);
+    expect(Object.fromEntries(team.memberships.map((m) => [m.user.email, m.role]))).toEqual({
+      'demo@switchyard.dev': 'owner',
+      'admin@switchyard.dev': 'member',
+    });
+
+    const admin = await prisma.user.findUniqueOrThrow({ where: { email: seedUsers.admin.email } });
+    expect(admin.isAdmin).toBe(true);
+    expect(await verifyPassword(admin.passwordHash, 'admin-password')).toBe(true);
+    expect(await prisma.user.count()).toBe(2);
+    expect(await prisma.auditLog.count({ where: { action: 'seed.applied' } })).toBe(1);
+  });
+
+  it('leaves what an admin changed since', async () => {
+    await prisma.tier.update({ where: { name: 'free' }, data: { maxQueuedPerUser: 7 } });
+    await seedDatabase(db.url);
+    expect((await prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).maxQueuedPerUser).toBe(7);
+  });
+});
+
+describe('getPrisma', () => {
+  it('returns one client per database URL for the whole process', async () => {
+    const a = getPrisma({ DATABASE_URL: db.url });
+    expect(getPrisma({ DATABASE_URL: db.url })).toBe(a);
+    expect(await a.user.count()).toBe(2);
+  });
+});

@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../scripts/lib/paths';
+import { useTestDatabase } from '../support/db';
+import { recordHistory as record } from '../support/histories';
+import { startJobStack, type JobStack } from '../support/job-stack';
+import { useTemporal } from '../support/temporal';
+import { until } from '../support/until';
+import { jobWorkflowId } from '../../workflows/definitions';
+import { createSimulator, noFaults, type Simulator } from '../../simulator';
+
+const db = useTestDatabase({ seed: true });
+const temporal = useTemporal();
+let flaky: Simulator;
+let healthy: Simulator;
+let stack: JobStack;
+let projectId: string;
+
+beforeAll(async () => {
+  const options = { tokensPerSecond: 400, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 60 };
+  [flaky, healthy] = await Promise.all([createSimulator(options), createSimulator(options)]);
+  stack = await startJobStack({
+    databaseUrl: db.url,
+    temporal,
+    ollamaUrls: [flaky.url, healthy.url],
+    worker: false,
+  });
+  projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([flaky?.close(), healthy?.close()]);
+});
+
+/** The job's status once it is one of `statuses`. */
+const waitForStatus = async (jobId: string, statuses: string[], timeoutMs = 60_000) =>
+  (
+    await until(async () => {
+      const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
+      return statuses.includes(job.status) && job;
+    }, `job ${jobId} to reach ${statuses.join('/')}`, timeoutMs)
+  ).status;
+
+// Suffixed with the workflow's latest change (the job asks for its slot through a local activity):
+// recordings of earlier code stay as they were and keep being replayed.
+const recordHistory = (name: string, jobId: string) =>
+  record(temporal.client, `${name}.asks-by-activity`, jobWorkflowId(jobId));
+
+const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
+  const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+  const job = await demo.caller.jobs.submit({
+    projectId,
+    requirements,
+    priority: 'normal',
+    clientKey: crypto.randomUUID(),
+    ...extra,
+  });
+  return { job, demo };
+};
+
+describe('the code-generation workflow', () => {
+  it('finishes the text of a job whose worker was killed mid-generation, once and whole', async () => {
+    const requirements = 'A TypeScript function that merges two sorted arrays';
+    healthy.configure({ tokensPerSecond: 25, outputTokens: 60 });
+    flaky.setFaults({ refuseConnections: true });
+    // The scheduler hears of only the healthy backend when the child worker starts.
+    const [flakyId] = stack.backendIds;
+    await stack.prisma.backend.update({ where: { id: flakyId }, data: { enabled: false } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        DATABASE_URL: db.url,
+        TEMPORAL_ADDRESS: temporal.connection.options.address,
+        TEMPORAL_NAMESPACE: temporal.namespace,
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        OLLAMA_URL: `${flaky.url},${healthy.url}`,
+      },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+      });
+      const { job } = await submit(requirements);
+      // Killed once it has streamed part of the answer and heartbeated a checkpoint.
+      for (let i = 0; i < 200; i++) {
+        const row = await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+        if (row.output.length > 40) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      process.kill(-child.pid!, 'SIGKILL');
+      const partial = (await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).output;
+      expect(partial.length).toBeGreaterThan(0);
+
+      healthy.configure({ tokensPerSecond: 400 });
+      await stack.startWorker();
+      expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'], 90_000)).toBe('completed');
+
+      // The same request run straight through gives the same text: nothing lost, nothing doubled.
+      const { job: reference } = await submit(requirements);
+      await waitForStatus(reference.id, ['completed']);
+      const [resumed, straight] = await Promise.all(
+        [job.id, reference.id].map((id) => stack.prisma.job.findUniqueOrThrow({ where: { id } })),
+      );
+      expect(resumed!.output.startsWith(partial.slice(0, 40))).toBe(true);
+      expect(resumed!.output).toBe(straight!.output);
+      expect(resumed!.attempts).toBeGreaterThanOrEqual(2);
+      expect(await stack.prisma.result.count({ where: { jobId: job.id } })).toBe(1);
+      await recordHistory('resumed-after-worker-crash', job.id);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      flaky.setFaults(noFaults);
+      healthy.configure({ tokensPerSecond: 400 });
+      await stack.prisma.backend.update({ where: { id: flakyId }, data: { enabled: true } });
+      await stack.startWorker();
+      await stack.configureScheduler();
+    }
+  }, 120_000);
+
+  it('re-queues a failing backend’s job for another backend and resumes it there', async () => {
+    await stack.startWorker();
+    // A model neither backend has loaded, at equal load: the scheduler's tie-break (backend id)
+    // decides the first grant, so that backend is the one made to fail.
+    const [first, second] = [...stack.backendIds].sort();
+    const failing = first === stack.backendIds[0] ? flaky : healthy;
+    failing.setFaults({ errorRate: 1 });
+    try {
+      const { job, demo } = await submit('reverse a string', { model: 'llama3.2:3b' });
+      expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('completed');
+      const saved = await demo.caller.jobs.get({ jobId: job.id });
+      expect(saved.backendId).toBe(second);
+      // Two attempts on the failing backend (one retry stays on the grant), one on the other.
+      expect(saved.attempts).toBe(3);
+      expect(saved.result?.reviewStatus).toBe('skipped');
+      await recordHistory('failover-to-next-backend', job.id);
+    } finally {
+      failing.setFaults(noFaults);
+    }
+  });
+
+  it('completes without the review when the review outlives its timeout', async () => {
+    await stack.startWorker();
+    for (const sim of [flaky, healthy]) sim.configure({ timeToFirstTokenMs: 1500 });
+    try {
+      const { job, demo } = await submit('A function that adds two numbers and returns the sum as an integer value', {
+        reviewTimeoutSeconds: 1,
+      });
+      expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('completed');
+      const saved = await demo.caller.jobs.get({ jobId: job.id });
+      expect(saved.result?.reviewStatus).toBe('timed_out');
+      expect(saved.result?.code.length).toBeGreaterThan(0);
+      await recordHistory('review-timed-out', job.id);
+    } finally {
+      for (const sim of [flaky, healthy]) sim.configure({ timeToFirstTokenMs: 10 });
+    }
+  });
+
+  it('dead-letters a job that exhausts its retries; an admin retry then completes it', async () => {
+    await stack.startWorker();
+    for (const sim of [flaky, healthy]) sim.setFaults({ errorRate: 1 });
+    const { job, demo } = await submit('A function that says hello');
+    try {
+      expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('dead_letter');
+      const dead = await demo.caller.jobs.get({ jobId: job.id });
+      expect(dead.error).toMatch(/ollama@127\.0\.0\.1:\d+: /);
+      const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+      expect((await admin.caller.jobs.deadLetters({ limit: 10 })).map((j) => j.id)).toContain(job.id);
+      await recordHistory('dead-letter', job.id);
+    } finally {
+      for (const sim of [flaky, healthy]) sim.setFaults(noFaults);
+    }
+    const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    const failedRunId = (await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).runId!;
+    await admin.caller.jobs.retry({ jobId: job.id });
+    expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('completed');
+    // A new run of the same workflow id; the dead-lettered run's history stays in Temporal.
+    const retried = await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+    expect(retried.runId).not.toBe(failedRunId);
+    const workflowId = jobWorkflowId(job.id);
+    await temporal.client.workflow.getHandle(workflowId, retried.runId!).result();
+    expect((await temporal.client.workflow.getHandle(workflowId, failedRunId).describe()).status.name).toBe('FAILED');
+    expect(await stack.prisma.auditLog.count({ where: { action: 'job.retry', targetId: job.id } })).toBe(1);
+  });
+});

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/db';
+import { startJobStack, type JobStack } from '../support/job-stack';
+import { useTemporal } from '../support/temporal';
+import { until } from '../support/until';
+import { createSimulator, type Simulator } from '../../simulator';
+
+/**
+ * Model affinity end to end: two simulated Ollama instances of one slot that keep one model
+ * resident (a different model evicts it and costs a load), jobs of two models submitted in pairs
+ * while both are free. Placement by load or name alone would swap the models on every other pair.
+ */
+
+const db = useTestDatabase({ seed: true });
+const temporal = useTemporal();
+const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'] as const;
+let sims: Simulator[];
+let stack: JobStack;
+let projectId: string;
+
+beforeAll(async () => {
+  const options = { slots: 1, maxLoadedModels: 1, modelLoadMs: 50, tokensPerSecond: 400, timeToFirstTokenMs: 5, outputTokens: 20 };
+  sims = await Promise.all([createSimulator(options), createSimulator(options)]);
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: sims.map((sim) => sim.url), slots: 1, leaseCheckMs: 1_000 });
+  projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all((sims ?? []).map((sim) => sim.close()));
+});
+
+describe('model affinity', () => {
+  it('sends each job to the backend that has its model loaded, so pairs of mixed jobs cause no model switch', async () => {
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const runPair = async (models: readonly string[]) => {
+      const jobs: { id: string }[] = [];
+      for (const model of models) {
+        jobs.push(await demo.caller.jobs.submit({ projectId, model, requirements: `a function (${model})`, clientKey: crypto.randomUUID(), priority: 'normal' }));
+      }
+      return until(async () => {
+        const rows = await stack.prisma.job.findMany({ where: { id: { in: jobs.map((job) => job.id) } }, select: { model: true, backendId: true, status: true } });
+        return rows.every((row) => row.status === 'completed') && rows;
+      }, 'the pair to complete');
+    };
+    const loads = () => sims.reduce((sum, sim) => sum + sim.stats().modelLoads, 0);
+
+    // Warm-up: each backend loads one of the models.
+    const first = await runPair(MODELS);
+    expect(loads()).toBe(2);
+    const home = new Map(first.map((row) => [row.model, row.backendId]));
+    expect(new Set(home.values()).size).toBe(2);
+
+    // Both orders, so that neither a name nor a load tie-break can happen to be right.
+    for (const models of [[...MODELS].reverse(), MODELS, [...MODELS].reverse(), MODELS]) {
+      for (const row of await runPair(models)) expect(row.backendId).toBe(home.get(row.model));
+    }
+    expect(loads()).toBe(2);
+  }, 120_000);
+});

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../support/db';
+import { recordHistory } from '../support/histories';
+import { startJobStack, type JobStack } from '../support/job-stack';
+import { useTemporal } from '../support/temporal';
+import { until } from '../support/until';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal as temporalProto } from '@temporalio/proto';
+import { schedulerTaskQueue, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
+import { loadSchedulerSetup } from '../../server/temporal/scheduler';
+import { createSimulator, type Simulator } from '../../simulator';
+
+/**
+ * The scheduler continuing as new every few dozen events while jobs keep arriving and finishing:
+ * no job is lost from run to run, and the jobs' messages wait for the next run instead of making
+ * the server refuse the hand-over (each refusal costs a replay of the whole run). Grants still on
+ * their way at a hand-over are sent again by the next run; scheduler-handed-over.json, recorded
+ * before the hold, replays that.
+ */
+
+const db = useTestDatabase({ seed: true });
+const temporal = useTemporal();
+let sim: Simulator;
+let stack: JobStack;
+
+beforeAll(async () => {
+  sim = await createSimulator({ slots: 2, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 2, schedulerHistoryLimit: 40 });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await sim?.close();
+});
+
+describe('the scheduler continuing as new', () => {
+  it('hands a burst of jobs from run to run and completes every one of them, leaking no slot', async () => {
+    // One user submits the whole burst: lift the tier's queue cap (10) above it.
+    await stack.prisma.tier.update({ where: { name: 'premium' }, data: { maxQueuedPerUser: 50 } });
+    await stack.configureScheduler();
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
+    const jobs = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        demo.caller.jobs.submit({ projectId: project.id, requirements: `continued ${i}`, clientKey: `continued-${i}`, priority: 'normal' }),
+      ),
+    );
+    const ids = jobs.map((job) => job.id);
+    await until(
+      async () => (await stack.prisma.job.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length,
+      'every job to complete',
+      120_000,
+    );
+
+    const workflowId = schedulerWorkflowId(stack.taskQueue);
+    const runs = [];
+    for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    const status = await temporal.client.workflow.getHandle(workflowId).query(statusQuery);
+    expect(status.waiting).toBe(0);
+    expect(status.leases).toEqual([]);
+    const held = [];
+    let refusedHandOvers = 0;
+    for (const run of runs) {
+      const events = (await temporal.client.workflow.getHandle(workflowId, run.runId).fetchHistory()).events ?? [];
+      const [input] = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+      const { messagesHeld } = input ? (defaultPayloadConverter.fromPayload(input) as SchedulerInput) : {};
+      if (messagesHeld && run.status.name === 'CONTINUED_AS_NEW') held.push(run.runId);
+      refusedHandOvers += events.filter(
+        (event) => event.workflowTaskFailedEventAttributes?.cause === temporalProto.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+      ).length;
+    }
+    // The jobs' messages wait while a run hands over: no continue-as-new was refused for a signal.
+    expect(held.length).toBeGreaterThan(0);
+    expect(refusedHandOvers).toBe(0);
+    await recordHistory(temporal.client, 'scheduler-held-for-hand-over', workflowId, held[0]);
+  }, 180_000);
+
+  it('moves a scheduler that runs on its jobs\' task queue to its own at its next continue-as-new', async () => {
+    const workflowId = schedulerWorkflowId(stack.taskQueue);
+    const scheduler = temporal.client.workflow.getHandle(workflowId);
+    await scheduler.terminate('started again the old way');
+    // As schedulers were started before they had a task queue of their own.
+    await temporal.client.workflow.start('schedulerWorkflow', {
+      workflowId,
+      taskQueue: stack.taskQueue,
+      args: [{ setup: await loadSchedulerSetup(stack.prisma), historyLimit: 40 }],
+    });
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
+    const jobs = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        demo.caller.jobs.submit({ projectId: project.id, requirements: `moved ${i}`, clientKey: `moved-job-${i}`, priority: 'normal' }),
+      ),
+    );
+    const ids = jobs.map((job) => job.id);
+    await until(
+      async () => (await stack.prisma.job.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length,
+      'every job to complete',
+      120_000,
+    );
+    const { taskQueue } = await scheduler.describe();
+    expect(taskQueue).toBe(schedulerTaskQueue(stack.taskQueue));
+    expect((await scheduler.query(statusQuery)).leases).toEqual([]);
+  }, 180_000);
+});

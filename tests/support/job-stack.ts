@@ -1,0 +1,121 @@
+import { createActivities } from '../../activities';
+import { createBackends } from '../../server/llm/config';
+import { createPublisher } from '../../server/realtime/publisher';
+import { ensureScheduler, registerBackends } from '../../server/temporal/scheduler';
+import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
+import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
+import { startAppStack, type AppSocket } from './app-stack';
+import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
+import { until } from './until';
+
+export type TestSocket = AppSocket;
+
+export interface JobStackOptions {
+  databaseUrl: string;
+  temporal: TestTemporal;
+  /** Ollama-compatible servers (simulators); registered as the pool "local". */
+  ollamaUrls: string[];
+  /** A simulator serving the OpenAI API, registered as the pool "cloud". */
+  cloudUrl?: string;
+  /** Slots of each Ollama backend as the scheduler sees them. */
+  slots?: number;
+  /**
+   * Leases each Ollama backend takes beyond its slots (pipelining). Default 0, not production's
+   * "as many as slots": most tests count leases against slots and mean one lease per slot.
+   */
+  prefetch?: number;
+  /** How often the scheduler reclaims leases of finished workflows. */
+  leaseCheckMs?: number;
+  /** The scheduler's constants for this stack (e.g. a short aging step). */
+  schedulerConfig?: SchedulerInput['config'];
+  /** The scheduler continues as new past this many history events (default 8,000). */
+  schedulerHistoryLimit?: number;
+  /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
+  worker?: boolean;
+}
+
+/**
+ * The job path without the browser: the web side of startAppStack plus a publisher on the same
+ * adapter, the backends registered for the scheduler, and the Temporal workers on their own task queue
+ * — the same modules `server/main.ts` and `server/worker.ts` wire, against the run's PostgreSQL
+ * and Temporal dev server.
+ */
+export async function startJobStack(options: JobStackOptions) {
+  const { databaseUrl, temporal } = options;
+  const app = await startAppStack({
+    databaseUrl,
+    taskQueue: uniqueTaskQueue('jobs'),
+    temporal: { address: temporal.connection.options.address, namespace: temporal.namespace },
+  });
+  const { prisma, taskQueue } = app;
+  const publisher = await createPublisher({ databaseUrl });
+  const cloudURL = options.cloudUrl && `${options.cloudUrl}/v1`;
+  const configured = createBackends({
+    ollamaUrls: options.ollamaUrls,
+    ...(cloudURL ? { openai: { baseURL: cloudURL, apiKey: 'simulator' } } : {}),
+  });
+  await registerBackends(
+    prisma,
+    configured.map((backend, i) =>
+      backend.kind === 'openai'
+        ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
+        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
+    ),
+  );
+  const backends = new Map(configured.map((backend) => [backend.id, backend]));
+  const configureScheduler = () =>
+    ensureScheduler(temporal.client, prisma, taskQueue, {
+      leaseCheckMs: options.leaseCheckMs,
+      config: options.schedulerConfig,
+      historyLimit: options.schedulerHistoryLimit,
+    });
+
+  let worker: JobWorkers | undefined;
+  let running: Promise<void> | undefined;
+  async function startWorker() {
+    if (worker) return;
+    worker = await createJobWorkers({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client }),
+    });
+    running = worker.run();
+    await configureScheduler();
+  }
+  if (options.worker !== false) await startWorker();
+
+  return {
+    ...app,
+    startWorker,
+    /** Hands the scheduler the tiers and enabled backends now in the database. */
+    configureScheduler,
+    /** The backend ids the scheduler grants, in the order of `ollamaUrls`, then the cloud one. */
+    backendIds: configured.map((backend) => backend.id),
+
+    /**
+     * Resolves once the scheduler has taken the job (waiting, holding a lease, or already past
+     * it). A job asks for its slot from its workflow's first task, not at submit: tests whose
+     * outcome depends on the order of arrival wait for each job before submitting the next.
+     */
+    async untilScheduled(jobId: string): Promise<void> {
+      const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(taskQueue));
+      await until(async () => {
+        if ((await scheduler.query(positionQuery, jobId)) !== null) return true;
+        if ((await scheduler.query(statusQuery)).leases.includes(jobId)) return true;
+        const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { status: true } });
+        return job.status !== 'queued';
+      }, `the scheduler to take job ${jobId}`);
+    },
+
+    async stop() {
+      worker?.shutdown();
+      await running;
+      await publisher.close();
+      await app.stop();
+    },
+  };
+}
+
+export type JobStack = Awaited<ReturnType<typeof startJobStack>>;

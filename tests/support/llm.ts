@@ -1,0 +1,28 @@
+import { onTestFinished } from 'vitest';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator';
+
+/** A fast simulator that is closed when the current test ends, whether it passed or not. */
+export async function startSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  const sim = await createSimulator({ tokensPerSecond: 2000, timeToFirstTokenMs: 2, modelLoadMs: 0, outputTokens: 40, ...options });
+  onTestFinished(() => sim.close());
+  return sim;
+}
+
+/** A URL nothing listens on: a simulator's, after closing it. */
+export async function closedUrl(): Promise<string> {
+  const sim = await createSimulator();
+  await sim.close();
+  return sim.url;
+}
+
+export async function waitFor<T>(read: () => T, done: (value: T) => boolean, timeoutMs = 2_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export const codePrompt = [{ role: 'user' as const, content: 'Write a TypeScript function that parses CSV rows into objects' }];
