@@ -5,13 +5,14 @@ import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createRecordActivities } from './records';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
 import { createReviewActivities } from './review';
-import { createSchedulerActivities } from './scheduler';
+import { createSchedulerActivities, type SchedulerActivityDeps } from './scheduler';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
   publisher: Publisher;
   backends: BackendRegistry;
   temporal: Client;
+  startScheduler: SchedulerActivityDeps['startScheduler'];
   flushIntervalMs?: number;
   /** SCALE_HOOK_COMMAND and its timeout; no hook when omitted. */
   scaleHook?: ScaleHookConfig;

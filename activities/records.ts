@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
-import { toTierPolicy } from '../server/temporal/scheduler';
+import { toTierPolicy } from '../server/services/tier-policy';
 import { assessRequirements } from './complexity';
 import { extractCode } from './extract-code';
 

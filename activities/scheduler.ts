@@ -1,7 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import type { PrismaClient } from '../server/generated/prisma/client';
-import { ensureScheduler } from '../server/temporal/scheduler';
 import { jobWorkflowId } from '../workflows/definitions';
 import {
   grantSignal,
@@ -18,7 +16,13 @@ import { createSignalBatcher, type SignalBatcher } from './signal-batcher';
 /** Messages per signal: far below Temporal's payload limit (a request is under a kilobyte). */
 const MAX_MESSAGES_PER_SIGNAL = 200;
 
-export function createSchedulerActivities({ temporal, prisma }: { temporal: Client; prisma: PrismaClient }) {
+export interface SchedulerActivityDeps {
+  temporal: Client;
+  /** Starts the task queue's scheduler when it is not running (the worker knows how to set it up). */
+  startScheduler: (taskQueue: string) => Promise<void>;
+}
+
+export function createSchedulerActivities({ temporal, startScheduler }: SchedulerActivityDeps) {
   /**
    * Jobs' requests and releases go to their scheduler batched: under a burst, thousands of
    * signals (each a history event and a persistence write on the server, often a workflow task
@@ -39,7 +43,7 @@ export function createSchedulerActivities({ temporal, prisma }: { temporal: Clie
           // A scheduler that is gone took its leases with it; requests start a new one and wait in it.
           const requests = messages.filter((message) => 'enqueue' in message);
           if (requests.length === 0) return;
-          await ensureScheduler(temporal, prisma, taskQueue);
+          await startScheduler(taskQueue);
           await scheduler.signal(messagesSignal, requests);
         }
       }, MAX_MESSAGES_PER_SIGNAL);

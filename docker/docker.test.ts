@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadServerEnv } from '../server/env.ts';
+import { relativeImports } from '../tests/support/import-graph.ts';
 
 // Static checks of the deployment files: there is no Docker engine where the tests run.
 
@@ -119,15 +120,8 @@ describe('docker/compose.yaml', () => {
       seen.add(file);
       expect(existsSync(join(root, file)), `${file} exists`).toBe(true);
       expect(copied.some((c) => file === c || file.startsWith(`${c}/`)), `docker/Dockerfile copies ${file} into the runtime image`).toBe(true);
-      const source = readFileSync(join(root, file), 'utf8');
       // `import type` is erased when tsx runs the file: only value imports must be in the image.
-      for (const [, typeOnly, spec] of source.matchAll(/^(?:import|export)\b(\s+type\b)?[^;]*?from '(\.{1,2}\/[^']+)'/gm)) {
-        if (typeOnly) continue;
-        const target = relative(root, resolve(root, dirname(file), spec!));
-        // As tsx resolves it: the file itself, with .ts, or a directory's index.ts.
-        const candidates = target.endsWith('.ts') ? [target] : [`${target}.ts`, `${target}/index.ts`];
-        pending.push(candidates.find((candidate) => existsSync(join(root, candidate))) ?? candidates[0]!);
-      }
+      for (const imported of relativeImports(file)) if (!imported.typeOnly) pending.push(imported.file);
     }
     expect(copied).toContain('prisma/migrations');
   });

@@ -10,7 +10,8 @@ import { loadOrExit, loadServerEnv, resourceConfig } from './env';
 import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './temporal/resource-manager';
-import { ensureScheduler, registerBackends } from './temporal/scheduler';
+import { registerBackends } from './services/backends';
+import { ensureScheduler } from './temporal/scheduler';
 import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
 
@@ -67,6 +68,7 @@ const workers = await createJobWorkers({
     publisher,
     backends,
     temporal: client,
+    startScheduler: (taskQueue) => ensureScheduler(client, prisma, taskQueue),
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
   }),
   shutdownGraceTime: '10 seconds',

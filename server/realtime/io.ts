@@ -1,20 +1,16 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { readSessionToken, type SessionUser } from '../auth/session';
+import { readSessionToken } from '../auth/session';
 import type { Services } from '../services';
 import { attachAdapter } from './adapter';
-import { roomName, type ClientToServerEvents, type ServerToClientEvents } from './events';
+import { roomName } from './events';
 import { userRoom, watchMembershipEnds } from './membership';
 import { createPresence } from './presence';
 import { createQueueBroadcaster } from './queue-broadcaster';
-import { RELAY_EVENT, type InterServerEvents } from './relay';
+import { RELAY_EVENT } from './relay';
 import { canJoin, roomRequest } from './rooms';
+import type { IoServer } from './types';
 
-export interface SocketData {
-  user: SessionUser;
-}
-
-export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export async function createRealtimeServer(
   httpServer: HttpServer,

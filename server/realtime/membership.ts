@@ -1,5 +1,5 @@
 import type { Services } from '../services';
-import type { IoServer } from './io';
+import type { IoServer } from './types';
 import { canJoin, roomRequest } from './rooms';
 
 /** Every socket of a user is also in this room (never joinable by request), so the server can find them on any process. */

@@ -1,5 +1,5 @@
 import type { PresenceUser } from './events';
-import type { IoServer } from './io';
+import type { IoServer } from './types';
 
 /**
  * Who is looking at a project: derived from the sockets in its room across every web process

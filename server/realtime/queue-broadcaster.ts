@@ -1,7 +1,7 @@
 import type { QueueSnapshot } from '../../workflows/scheduler/core';
 import type { QueueService } from '../services/queue';
 import type { JobDetails } from '../services/queue-view';
-import type { IoServer } from './io';
+import type { IoServer } from './types';
 
 export interface QueueBroadcasterOptions {
   /** At most one snapshot fetch per this many ms. */

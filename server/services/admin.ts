@@ -4,7 +4,8 @@ import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { effectivePrefetch, loadSchedulerSetup } from '../temporal/scheduler';
+import { loadSchedulerSetup } from '../temporal/scheduler';
+import { effectivePrefetch } from './backends';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
 

@@ -14,6 +14,7 @@ import type { Grant } from '../../workflows/scheduler/core';
 import { getPrisma } from '../../server/db/client';
 import type { PrismaClient } from '../../server/generated/prisma/client';
 import { workerTuning } from '../../server/temporal/worker-options';
+import { ensureScheduler } from '../../server/temporal/scheduler';
 
 const temporal = useTemporal();
 const db = useTestDatabase({ seed: true });
@@ -34,7 +35,10 @@ async function probeWorker(taskQueue: string): Promise<Worker> {
     namespace: temporal.namespace,
     taskQueue,
     workflowBundle: await probeBundle(),
-    activities: createSchedulerActivities({ temporal: temporal.client, prisma }),
+    activities: createSchedulerActivities({
+      temporal: temporal.client,
+      startScheduler: (queue) => ensureScheduler(temporal.client, prisma, queue),
+    }),
     ...workerTuning,
   });
 }

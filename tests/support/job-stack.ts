@@ -1,7 +1,8 @@
 import { createActivities } from '../../activities';
 import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
-import { ensureScheduler, registerBackends } from '../../server/temporal/scheduler';
+import { registerBackends } from '../../server/services/backends';
+import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
 import { startAppStack, type AppSocket } from './app-stack';
@@ -79,7 +80,7 @@ export async function startJobStack(options: JobStackOptions) {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client }),
+      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client, startScheduler: configureScheduler }),
     });
     running = worker.run();
     await configureScheduler();

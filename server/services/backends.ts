@@ -1,0 +1,55 @@
+import type { Backend, PrismaClient } from '../generated/prisma/client';
+import type { BackendInit } from '../../workflows/scheduler/core';
+import type { LlmBackend } from '../llm/types';
+
+export interface BackendRegistration {
+  backend: LlmBackend;
+  url: string;
+  pool: string;
+  /** Requests it serves at once (Ollama's OLLAMA_NUM_PARALLEL). */
+  slots: number;
+  /** Leases beyond the slots (see `Backend.prefetch`); absent: none. */
+  prefetch?: number;
+}
+
+/**
+ * Records the configured backends in the database, which admins edit from then on: a new one is
+ * added with its pool, slots and the models it reports; a known one only refreshes its models.
+ */
+export async function registerBackends(prisma: PrismaClient, registrations: BackendRegistration[]): Promise<void> {
+  for (const { backend, url, pool, slots, prefetch } of registrations) {
+    const models = await backend
+      .listModels()
+      .then((list) => list.map((m) => m.name))
+      .catch(() => null);
+    await prisma.backend.upsert({
+      where: { id: backend.id },
+      create: { id: backend.id, kind: backend.kind, url, pool, slots, prefetch, models: models ?? [] },
+      update: models ? { models } : {},
+    });
+  }
+}
+
+/** An enabled backend row as the scheduler sees it. */
+export function toSchedulerBackend(backend: Backend): BackendInit {
+  return {
+    id: backend.id,
+    kind: backend.kind,
+    pool: backend.pool,
+    slots: backend.slots,
+    prefetch: effectivePrefetch(backend),
+    models: backend.models,
+    rpmLimit: backend.rpmLimit ?? 0,
+    // Ollama keeps up to three models resident by default (OLLAMA_MAX_LOADED_MODELS).
+    maxLoadedModels: backend.kind === 'ollama' ? 3 : Math.max(1, backend.models.length),
+  };
+}
+
+/**
+ * A backend's stored prefetch; none when unset, and never for cloud. Off by default: a job keeps
+ * its slot through its review, and a pipelined request would take that slot in Ollama's queue
+ * ahead of the review, delaying it by a whole generation (see docs/scheduler.md, "Pipelining").
+ */
+export function effectivePrefetch(backend: { kind: 'ollama' | 'openai'; prefetch: number | null }): number {
+  return backend.kind === 'ollama' ? (backend.prefetch ?? 0) : 0;
+}
