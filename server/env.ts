@@ -46,7 +46,6 @@ const serverSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Backends are probed, and the scheduler's load sampled, this often (the resource manager's tick). */
   RESOURCE_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   RESOURCE_WINDOW_SAMPLES: z.coerce.number().int().min(1).max(1_000).default(12),

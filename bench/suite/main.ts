@@ -62,7 +62,7 @@ const stack = await startStack({
   simInstances: config.sim.instances,
   simArgs: simArgs(config.sim),
   // Short jobs without a review: the workload pipelining is for (README, "Pipelining").
-  env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), OLLAMA_PREFETCH: String(config.sim.slots), LOG_LEVEL: 'warn' },
+  env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), OLLAMA_PREFETCH: String(config.sim.slots) },
   handleSignals: true,
 });
 const api = new TrpcHttp(stack.webUrl!, config.httpSockets);
