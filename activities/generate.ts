@@ -71,9 +71,9 @@ export function createGenerationActivities(deps: GenerationDeps) {
       };
       // The checkpoint goes out on a timer, not with each token or batch: every heartbeat call
       // encodes the whole text so far, and the worker forwards at most one per
-      // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls were mostly encoded
-      // to be dropped. The timer also keeps heartbeats (and so cancellation and liveness)
-      // flowing while the model is silent, e.g. loading.
+      // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls would mostly be
+      // encoded only to be dropped. The timer also keeps heartbeats (and so cancellation and
+      // liveness) flowing while the model is silent, e.g. loading.
       const heartbeat = () => ctx.heartbeat({ text } satisfies Checkpoint);
       const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
         publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });

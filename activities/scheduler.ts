@@ -72,7 +72,7 @@ export function createSchedulerActivities({ temporal, startScheduler }: Schedule
      * until the next run lets them go (`resumeMessages`), or for `forMs` at most, and this settles
      * once none is on its way. Temporal refuses a continue-as-new while a signal arrives during
      * the workflow task that asks for it, and the worker then replays the whole run before it can
-     * try again; under a steady stream of signals that repeated for minutes.
+     * try again; under a steady stream of signals that repeats for minutes.
      */
     async holdMessages({ schedulerWorkflowId, forMs }: { schedulerWorkflowId: string; forMs: number }): Promise<void> {
       await toScheduler(schedulerWorkflowId).hold(forMs);

@@ -35,7 +35,7 @@ import { runCapped } from './lib/time-cap';
  * workflow start — what the tRPC mutation calls), in-process, without HTTP in between.
  *
  * --prefetch is each instance's pipelining: leases beyond its slots whose requests wait in the
- * simulator's queue (production's default is as many as the slots, as the default 2 here); 0 turns
+ * simulator's queue (none unless an admin or OLLAMA_PREFETCH sets it; 2 by default here); 0 turns
  * it off.
  *
  * To read every job's predicted position at one moment with no arrivals, blocker jobs first hold

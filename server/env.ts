@@ -34,8 +34,8 @@ const serverSchema = z.object({
   OLLAMA_SLOTS: z.coerce.number().int().min(1).max(256).default(4),
   /**
    * Requests the scheduler queues at each Ollama instance beyond its slots (within its
-   * OLLAMA_MAX_QUEUE), so a freed slot starts the next job at once; unset: none (see README,
-   * "Pipelining", for when it pays).
+   * OLLAMA_MAX_QUEUE), so a freed slot starts the next job at once; unset: none (see
+   * docs/scheduler.md, "Pipelining", for when it pays).
    * Only applied when a backend is first registered; admins edit it from then on.
    */
   OLLAMA_PREFETCH: z.coerce.number().int().min(0).max(512).optional(),

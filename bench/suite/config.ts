@@ -39,8 +39,8 @@ export const capacityPerSecond = (sim: SimSettings) => (totalSlots(sim) * 1000) 
 
 /**
  * Jobs per second the orchestration is assumed to sustain, for the caps only: the job path
- * measured ~7/s on an idle machine (bench/results/overhead.json) and 1.3–2/s on this one while
- * other engineers' tests shared its two cores.
+ * sustains ~7/s on an idle two-core machine (bench/results/overhead.json) and 1.3–2/s when other
+ * work shares the cores; the caps assume the low end.
  */
 const ORCHESTRATION_PER_SECOND = 2;
 

@@ -61,7 +61,7 @@ const stack = await startStack({
   logFile: path.join(os.tmpdir(), `switchyard-bench-suite-${process.pid}.log`),
   simInstances: config.sim.instances,
   simArgs: simArgs(config.sim),
-  // Short jobs without a review: the workload pipelining is for (README, "Pipelining").
+  // Short jobs without a review: the workload pipelining is for (docs/scheduler.md, "Pipelining").
   env: { SESSION_SECRET: sessionSecret, OLLAMA_SLOTS: String(config.sim.slots), OLLAMA_PREFETCH: String(config.sim.slots) },
   handleSignals: true,
 });

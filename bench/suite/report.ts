@@ -114,7 +114,7 @@ export function writeResults(dir: string, results: SuiteResults): string[] {
   return Object.keys(files).map((name) => path.join(dir, name));
 }
 
-/** The Markdown table of the levels, shared by report.md and the README. */
+/** The Markdown table of the levels, as in report.md (bench/README.md quotes it). */
 export function levelsTable(levels: readonly LevelResult[]): string {
   const rows = levels.map(({ users, baseline: b, switchyard: s }) =>
     [

@@ -108,7 +108,7 @@ export function runSwitchyard(
   };
   for (const observer of observers) {
     observer.onJobUpdate(onJobUpdate);
-    // Not yet in the shared event types: the contract announced for the team room.
+    // The team room's position updates; each `at` is the scheduler's time of the state.
     (observer.socket as unknown as { on(event: string, listener: (e: QueueTeamEvent) => void): void }).on('queue:team', onQueueTeam);
     observer.socket.io.on('reconnect', onReconnect);
   }

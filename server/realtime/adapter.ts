@@ -27,9 +27,8 @@ export async function attachAdapter(
       },
     };
   }
-  // When every token batch was its own NOTIFY, 4 connections queued 100 streaming jobs' batches
-  // for seconds in the worker (bench:fanout p50 1.4 s → 56 ms with 12). A worker now relays a
-  // turn's emits in a few NOTIFYs (relay.ts); the pool stays sized for bursts of them.
+  // Sized for bursts of NOTIFYs from a worker relaying many streaming jobs (relay.ts): with too
+  // few connections the token batches queue in the worker for seconds.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 12 });
   pool.on('error', () => undefined);
   io.adapter(

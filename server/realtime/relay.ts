@@ -1,12 +1,12 @@
 import type { ServerToClientEvents } from './events';
 
 /**
- * How a worker's emits reach the browsers. Each emit used to be its own adapter broadcast, and so
- * its own NOTIFY (or Redis PUBLISH): 100 streaming jobs made ~900 a second, each a commit in
- * PostgreSQL, a round trip from the worker's pool and a message every web process parses. The
- * worker now packs the emits of one event-loop turn into a few server-side events, and each web
- * process emits them to its own sockets (same events, same rooms, a socket in several of the
- * rooms still gets one copy).
+ * How a worker's emits reach the browsers: the worker packs the emits of one event-loop turn into
+ * a few server-side events, and each web process emits them to its own sockets (same events, same
+ * rooms; a socket in several of the rooms still gets one copy). An adapter broadcast per emit
+ * would be a NOTIFY (or Redis PUBLISH) per token batch of every streaming job — each a commit in
+ * PostgreSQL, a round trip from the worker's pool and a message every web process parses.
+ * Web processes must know this event before workers send it: deploy web first.
  */
 
 /** The server-side event that carries relayed emits. */

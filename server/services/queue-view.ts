@@ -26,7 +26,7 @@ export function teamEvent(snap: QueueSnapshot, teamId: string, details: JobDetai
     teamId,
     version: snap.version,
     at: snap.at,
-    // Field by field, not `{ ...entry }`: with thousands of jobs the spread took ~20 ms, this well under 1.
+    // Field by field, not `{ ...entry }`: with thousands of jobs a spread costs ~20 ms, this well under 1.
     waiting: view.waiting.map(({ jobId, model, pool, position, poolPosition, etaMs, blocked, since }) => {
       const detail = details.get(jobId);
       return { jobId, model, pool, position, poolPosition, etaMs, blocked, since, userId: detail?.userId ?? '', job: detail?.info ?? null };
