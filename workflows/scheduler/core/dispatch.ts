@@ -58,7 +58,6 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
       enqueuedAt: job.enqueuedAt,
       grantedAt: now,
       startedAt: pick.pipelined ? null : now,
-      renewedAt: now,
     };
     grants.push({
       jobId: job.jobId,
@@ -132,9 +131,10 @@ function markFallback(state: SchedulerState, now: number): string[] {
 }
 
 /**
- * When the workflow should call `dispatch` (and `reapExpiredLeases`) again if no event arrives
- * first: a cooldown ends, a cloud rate window reopens, a waiting job crosses its tier's cloud
- * threshold, or a lease's renewal deadline passes. null: nothing is due; wait for events only.
+ * When the workflow should call `dispatch` again if no event arrives first: a cooldown ends, a
+ * cloud rate window reopens, or a waiting job crosses its tier's cloud threshold. null: nothing is
+ * due; wait for events only. Leases have no deadline here: a job that dies without releasing is
+ * found by the workflow's periodic lease check, and a job may hold its slot for as long as it runs.
  */
 export function nextWakeAt(state: SchedulerState, now: number): number | null {
   let next = Number.POSITIVE_INFINITY;
@@ -157,6 +157,5 @@ export function nextWakeAt(state: SchedulerState, now: number): number | null {
       if (due > now) next = Math.min(next, due);
     }
   }
-  for (const lease of Object.values(state.leases)) next = Math.min(next, lease.renewedAt + state.config.leaseTtlMs + 1);
   return next === Number.POSITIVE_INFINITY ? null : Math.max(next, now);
 }

@@ -18,7 +18,6 @@ function saturate(
   const state = createSchedulerState({
     tiers,
     backends: Array.from({ length: backendCount }, (_, i) => ollama(`o${i}`, slots / backendCount, ['m1'])),
-    config: { leaseTtlMs: HOUR },
     now: T0,
   });
   const random = prng(options.seed ?? 1);

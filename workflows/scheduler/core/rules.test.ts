@@ -7,12 +7,10 @@ import {
   forecast,
   markBackendHealth,
   nextWakeAt,
-  reapExpiredLeases,
   recordBackendFailure,
   recordBackendSuccess,
   release,
   removeWaiting,
-  renewLease,
   setBoost,
   setTiers,
   snapshots,
@@ -317,15 +315,12 @@ describe('leases', () => {
     expect(state.serviceStats.m1).toEqual({ meanMs: 4_000, samples: 1 });
   });
 
-  it('reaps leases that stopped renewing, so slots never leak', () => {
-    const state = createSchedulerState({ tiers: [tier('std')], backends: [ollama('o1', 2, ['m1'])], config: { leaseTtlMs: 10_000 }, now: T0 });
-    submit(state, 'alive');
-    submit(state, 'dead');
+  it('sets no timer for a lease however long it runs: a long job must not wake the scheduler', () => {
+    const state = createSchedulerState({ tiers: [tier('std')], backends: [ollama('o1', 1, ['m1'])], now: T0 });
+    submit(state, 'long');
+    submit(state, 'behind');
     dispatch(state, T0);
-    renewLease(state, 'alive', T0 + 8_000);
-    expect(reapExpiredLeases(state, T0 + 10_001).map((l) => l.leaseId)).toEqual(['dead']);
-    expect(state.backends.o1!.running).toBe(1);
-    expect(Object.keys(state.leases)).toEqual(['alive']);
+    expect(nextWakeAt(state, T0 + 10 * 60_000)).toBeNull();
   });
 
   it('removes a cancelled waiting job', () => {

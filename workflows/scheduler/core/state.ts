@@ -25,7 +25,6 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   serviceAlpha: 0.2,
   breaker: { failureThreshold: 3, windowMs: 60_000, cooldownMs: 30_000, maxCooldownMs: 10 * 60_000 },
   rateWindowMs: 60_000,
-  leaseTtlMs: 60_000,
 };
 
 export function createSchedulerState(options: {
@@ -211,20 +210,6 @@ export function release(state: SchedulerState, leaseId: string, now: number, out
     }
   }
   return lease;
-}
-
-export function renewLease(state: SchedulerState, leaseId: string, now: number): boolean {
-  const lease = state.leases[leaseId];
-  if (!lease) return false;
-  lease.renewedAt = now;
-  return true;
-}
-
-/** Releases leases not renewed within `leaseTtlMs` (their job died without releasing) and returns them. */
-export function reapExpiredLeases(state: SchedulerState, now: number): Lease[] {
-  const expired = Object.values(state.leases).filter((lease) => now - lease.renewedAt > state.config.leaseTtlMs);
-  for (const lease of expired) release(state, lease.leaseId, now, { recordService: false });
-  return expired;
 }
 
 export function markBackendHealth(state: SchedulerState, backendId: string, healthy: boolean): void {

@@ -115,8 +115,6 @@ export interface Lease {
    * (leases of a backend reach its slots in grant order, as its FIFO queue serves them).
    */
   startedAt: number | null;
-  /** Last sign of life from the job (grant or `renewLease`); see `reapExpiredLeases`. */
-  renewedAt: number;
 }
 
 export interface ServiceSample {
@@ -163,8 +161,6 @@ export interface SchedulerConfig {
   breaker: BreakerConfig;
   /** Cloud rate-limit window (rpm → 60 000). */
   rateWindowMs: number;
-  /** A lease not renewed for this long is considered dead (see `reapExpiredLeases`). */
-  leaseTtlMs: number;
 }
 
 export interface SchedulerState {
