@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CURRENT_VERSION, HISTORIES_ROOT, HISTORY_SCENARIOS, type RecordedHistory } from '../support/histories';
 import { workflowBundle } from '../support/temporal';
 
@@ -21,6 +21,12 @@ const versions = fs.existsSync(HISTORIES_ROOT)
 const files = versions.flatMap((version) => jsonIn(path.join(HISTORIES_ROOT, version)).map((file) => path.join(version, file)));
 
 describe('workflow replay', () => {
+  // Built once per test run by whichever file asks first: on a busy machine that takes longer than a test may.
+  let bundle: { codePath: string };
+  beforeAll(async () => {
+    bundle = await workflowBundle();
+  }, 180_000);
+
   it(`has a history of every scenario of ${CURRENT_VERSION}`, () => {
     const recorded = jsonIn(path.join(HISTORIES_ROOT, CURRENT_VERSION)).map((file) => file.replace(/\.json$/, ''));
     expect(recorded).toEqual(Object.keys(HISTORY_SCENARIOS).sort());
@@ -28,6 +34,6 @@ describe('workflow replay', () => {
 
   it.each(files)('replays %s without nondeterminism', async (file) => {
     const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(HISTORIES_ROOT, file), 'utf8')) as RecordedHistory;
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
   });
 });

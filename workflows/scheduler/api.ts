@@ -16,8 +16,7 @@ export const schedulerWorkflowId = (taskQueue: string) => `scheduler-${taskQueue
 /**
  * The scheduler's own task queue, apart from its jobs': a burst of submissions fills the jobs'
  * queue with thousands of first workflow tasks, and the first task of each new scheduler run
- * (after continue-as-new) would wait behind all of them, every slot idle meanwhile. Named like
- * the scheduler's workflow, so a run knows its queue from its id.
+ * (after continue-as-new) would wait behind all of them, every slot idle meanwhile.
  */
 export const schedulerTaskQueue = (taskQueue: string) => schedulerWorkflowId(taskQueue);
 
