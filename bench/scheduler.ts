@@ -320,12 +320,10 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
 }
 
 /**
- * The jobs an event of the scheduler's history grants capacity to, in dispatch order: a grant
- * signalled from workflow code (older runs), or the result of a `messageJobs` local activity.
+ * The jobs an event of the scheduler's history grants capacity to, in dispatch order: the result
+ * of a `messageJobs` local activity.
  */
 function grantsIn(event: HistoryEvent): string[] {
-  const signal = event.signalExternalWorkflowExecutionInitiatedEventAttributes;
-  if (signal?.signalName === 'grant') return [signal.workflowExecution?.workflowId?.replace(/^job-/, '') ?? ''].filter(Boolean);
   const details = event.markerRecordedEventAttributes?.details;
   const [data] = details?.data?.payloads ?? [];
   const [result] = details?.result?.payloads ?? [];
@@ -333,10 +331,9 @@ function grantsIn(event: HistoryEvent): string[] {
   return defaultPayloadConverter.fromPayload<{ granted: string[] }>(result).granted;
 }
 
-/** Leases a signal to the scheduler gives back: a `done` signal, or the `done`s of a batch of messages. */
+/** Leases a signal to the scheduler gives back: the `done`s of a batch of messages. */
 function releasesIn(event: HistoryEvent): number {
   const signal = event.workflowExecutionSignaledEventAttributes;
-  if (signal?.signalName === 'done') return 1;
   const [input] = signal?.input?.payloads ?? [];
   if (signal?.signalName !== 'messages' || !input) return 0;
   return defaultPayloadConverter.fromPayload<SchedulerMessage[]>(input).filter((message) => 'done' in message).length;

@@ -91,6 +91,11 @@ const stackSchema = z.object({
   SESSION_SECRET: serverSchema.shape.SESSION_SECRET,
   /** Set by the Playwright global setup for its workers: the web URL of the stack under test. */
   E2E_BASE_URL: httpUrl.optional(),
+  /**
+   * Set by `npm run histories:record`: a folder the scenario tests write the workflow histories
+   * they produce into (tests/support/histories.ts). Unset, tests record nothing.
+   */
+  RECORD_HISTORIES: z.string().min(1).optional(),
 });
 
 export type StackEnv = z.infer<typeof stackSchema>;

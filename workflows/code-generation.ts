@@ -79,7 +79,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
     progress.timings[stage] = { startedAt: now };
   };
 
-  const capacity = new Capacity(jobId, input);
+  const capacity = new Capacity(jobId);
   try {
     enter('validating', 0, 'prepareJob');
     const job = await records.prepareJob(jobId);

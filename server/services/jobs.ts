@@ -86,7 +86,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
 
   /**
    * Starts the job's workflow, which asks the scheduler for its slot from its first workflow task
-   * (see JobWorkflowInput.asksByActivity).
+   * (see `requestCapacity` in activities/scheduler.ts).
    */
   async function startWorkflow(input: JobWorkflowInput): Promise<void> {
     const client = await connect();
@@ -95,7 +95,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
-        args: [{ ...input, releaseByActivity: true, asksByActivity: true }],
+        args: [input],
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return;

@@ -7,6 +7,8 @@ import { createSimulator, type Simulator } from '../../simulator';
 import type { JobUpdateEvent } from '../../server/realtime/events';
 import { expectTrpcError } from '../support/trpc';
 import { until } from '../support/until';
+import { recordHistory } from '../support/histories';
+import { jobWorkflowId } from '../../workflows/definitions';
 
 const db = useTestDatabase({ seed: true });
 const temporal = useTemporal();
@@ -92,6 +94,7 @@ describe('the job path', () => {
     }
     expect(text).toBe(saved.output);
     expect(await stack.prisma.result.count({ where: { jobId: job.id } })).toBe(1);
+    await recordHistory(temporal.client, 'job-happy-path', jobWorkflowId(job.id));
   });
 
   it('returns the same job for a repeated submit with the same client key', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths';
 import { useTestDatabase } from '../support/db';
-import { recordHistory as record } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { startJobStack, type JobStack } from '../support/job-stack';
 import { useTemporal } from '../support/temporal';
 import { until } from '../support/until';
@@ -41,11 +41,6 @@ const waitForStatus = async (jobId: string, statuses: string[], timeoutMs = 60_0
       return statuses.includes(job.status) && job;
     }, `job ${jobId} to reach ${statuses.join('/')}`, timeoutMs)
   ).status;
-
-// Suffixed with the workflow's latest change (the job asks for its slot through a local activity):
-// recordings of earlier code stay as they were and keep being replayed.
-const recordHistory = (name: string, jobId: string) =>
-  record(temporal.client, `${name}.asks-by-activity`, jobWorkflowId(jobId));
 
 const submit = async (requirements: string, extra: { reviewTimeoutSeconds?: number; model?: string } = {}) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
@@ -111,7 +106,7 @@ describe('the code-generation workflow', () => {
       expect(resumed!.output).toBe(straight!.output);
       expect(resumed!.attempts).toBeGreaterThanOrEqual(2);
       expect(await stack.prisma.result.count({ where: { jobId: job.id } })).toBe(1);
-      await recordHistory('resumed-after-worker-crash', job.id);
+      await recordHistory(temporal.client, 'job-resumed-after-worker-crash', jobWorkflowId(job.id));
     } finally {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       flaky.setFaults(noFaults);
@@ -137,7 +132,7 @@ describe('the code-generation workflow', () => {
       // Two attempts on the failing backend (one retry stays on the grant), one on the other.
       expect(saved.attempts).toBe(3);
       expect(saved.result?.reviewStatus).toBe('skipped');
-      await recordHistory('failover-to-next-backend', job.id);
+      await recordHistory(temporal.client, 'job-failover', jobWorkflowId(job.id));
     } finally {
       failing.setFaults(noFaults);
     }
@@ -154,7 +149,7 @@ describe('the code-generation workflow', () => {
       const saved = await demo.caller.jobs.get({ jobId: job.id });
       expect(saved.result?.reviewStatus).toBe('timed_out');
       expect(saved.result?.code.length).toBeGreaterThan(0);
-      await recordHistory('review-timed-out', job.id);
+      await recordHistory(temporal.client, 'job-review-timed-out', jobWorkflowId(job.id));
     } finally {
       for (const sim of [flaky, healthy]) sim.configure({ timeToFirstTokenMs: 10 });
     }
@@ -170,7 +165,7 @@ describe('the code-generation workflow', () => {
       expect(dead.error).toMatch(/ollama@127\.0\.0\.1:\d+: /);
       const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
       expect((await admin.caller.jobs.deadLetters({ limit: 10 })).map((j) => j.id)).toContain(job.id);
-      await recordHistory('dead-letter', job.id);
+      await recordHistory(temporal.client, 'job-dead-letter', jobWorkflowId(job.id));
     } finally {
       for (const sim of [flaky, healthy]) sim.setFaults(noFaults);
     }

@@ -109,7 +109,7 @@ describe('backend health', () => {
       }, 'every slot to be free');
       expect(status.backends.map((x) => x.running)).toEqual([0, 0]);
       expect(status.backends.every((x) => x.healthy)).toBe(true);
-      await recordHistory(temporal.client, 'resource-manager', resourceManagerWorkflowId(stack.taskQueue), downRun);
+      await recordHistory(temporal.client, 'resource-manager', resourceManagerWorkflowId(stack.taskQueue), { runId: downRun });
     } finally {
       a.setFaults(noFaults);
       a.configure({ tokensPerSecond: 400 });

@@ -7,7 +7,6 @@ import { useTestDatabase } from '../support/db';
 import { uniqueTaskQueue, useTemporal, workflowBundle } from '../support/temporal';
 import { until } from '../support/until';
 import { heardQuery, proceedSignal } from '../support/workflows/capacity-probe';
-import type { CapacityOptions } from '../../workflows/scheduler/job-capacity';
 import { jobWorkflowId } from '../../workflows/definitions';
 import { grantSignal, schedulerTaskQueue, schedulerWorkflowId } from '../../workflows/scheduler/api';
 import type { Grant } from '../../workflows/scheduler/core';
@@ -46,11 +45,7 @@ async function probeWorker(taskQueue: string): Promise<Worker> {
 describe('a job’s side of the scheduler', () => {
   // The scheduler sends grants at least once: a workflow task retried after its messages went out
   // sends them again. A late copy of a grant the job gave back must not start its next attempt.
-  // Jobs ask and release by signal (older runs) or through local activities (newer ones).
-  it.each<[string, CapacityOptions]>([
-    ['by signal', {}],
-    ['through local activities', { asksByActivity: true, releaseByActivity: true }],
-  ])('ignores a copy of a grant it already released, and takes the next one (%s)', async (_, options) => {
+  it('ignores a copy of a grant it already released, and takes the next one', async () => {
     const taskQueue = uniqueTaskQueue('capacity');
     const worker = await probeWorker(taskQueue);
     const jobId = `probe-${taskQueue}`;
@@ -70,7 +65,7 @@ describe('a job’s side of the scheduler', () => {
       const probe = await temporal.client.workflow.start('capacityProbe', {
         taskQueue,
         workflowId: jobWorkflowId(jobId),
-        args: [jobId, options],
+        args: [jobId],
       });
       const heard = () => scheduler.query(heardQuery);
       try {
@@ -93,10 +88,9 @@ describe('a job’s side of the scheduler', () => {
           ['ollama@b', 2_000],
         ]);
         expect((await heard()).dones).toBe(2);
-        // Through activities the job's own history holds no signal to the scheduler.
+        // Asked and released through local activities: the job's own history holds no signal to the scheduler.
         const events = (await probe.fetchHistory()).events ?? [];
-        const signalsSent = events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes).length;
-        expect(signalsSent).toBe(options.asksByActivity ? 0 : 4);
+        expect(events.filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
       } finally {
         await scheduler.terminate('test over').catch(() => undefined);
         await probe.terminate('test over').catch(() => undefined);
@@ -112,7 +106,7 @@ describe('a job’s side of the scheduler', () => {
       const probe = await temporal.client.workflow.start('capacityProbe', {
         taskQueue,
         workflowId: jobWorkflowId(jobId),
-        args: [jobId, { asksByActivity: true, releaseByActivity: true }],
+        args: [jobId],
       });
       const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(taskQueue));
       try {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../support/db';
-import { recordHistory } from '../support/histories';
 import { startJobStack, type JobStack } from '../support/job-stack';
 import { useTemporal } from '../support/temporal';
 import { until } from '../support/until';
@@ -110,6 +109,5 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
     const served = sim.requests().slice(-jobs.length);
     expect(served.map((r) => r.slotAt!)).toEqual([...served.map((r) => r.slotAt!)].sort((a, b) => a - b));
     await until(async () => (await scheduler().query(statusQuery)).leases.length === 0, 'every lease to be released');
-    await recordHistory(temporal.client, 'scheduler-pipelined', schedulerWorkflowId(stack.taskQueue));
   }, 90_000);
 });

@@ -3,17 +3,61 @@ import type { Client } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../scripts/lib/paths';
+import { loadStackEnv } from '../../server/env';
+import { until } from './until';
 
-export const HISTORIES_DIR = path.join(repoRoot, 'workflows/histories');
+/** Recorded workflow histories, one folder per version (see workflows/README.md). */
+export const HISTORIES_ROOT = path.join(repoRoot, 'workflows/histories');
+
+/** This version's folder, `v<major>.<minor>` of package.json's version. */
+export const CURRENT_VERSION = ((): string => {
+  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const [major, minor] = version.split('.');
+  return `v${major}.${minor}`;
+})();
 
 /**
- * Keeps a workflow's history (its latest run, or `runId`) for workflows/replay.test.ts. Existing recordings are never
- * overwritten: they stand for runs already in flight when the code changes.
+ * Every scenario this version keeps a history of, and the test file whose run produces it
+ * (`npm run histories:record` runs those files). The replay test expects exactly these.
  */
-export async function recordHistory(client: Client, name: string, workflowId: string, runId?: string): Promise<void> {
-  const file = path.join(HISTORIES_DIR, `${name}.json`);
-  if (fs.existsSync(file)) return;
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-  fs.writeFileSync(file, historyToJSON(history));
+export const HISTORY_SCENARIOS = {
+  'job-happy-path': 'tests/jobs/path.test.ts',
+  'job-failover': 'tests/jobs/workflow.test.ts',
+  'job-resumed-after-worker-crash': 'tests/jobs/workflow.test.ts',
+  'job-review-timed-out': 'tests/jobs/workflow.test.ts',
+  'job-dead-letter': 'tests/jobs/workflow.test.ts',
+  'scheduler-after-storm': 'tests/scheduler/scheduler.test.ts',
+  'scheduler-hand-over': 'tests/scheduler/continue-as-new.test.ts',
+  'resource-manager': 'tests/resources/resource-manager.test.ts',
+} as const;
+
+export type HistoryScenario = keyof typeof HISTORY_SCENARIOS;
+
+/**
+ * A history file: the history as Temporal exports it (JSON), with its workflow's id, which
+ * histories do not hold and a replay would otherwise make up (the scheduler reads its own).
+ */
+export interface RecordedHistory {
+  workflowId: string;
+  history: unknown;
+}
+
+/**
+ * Writes the history of a workflow run (its latest, or `runId`) for the replay test, when
+ * `npm run histories:record` runs the tests (RECORD_HISTORIES); otherwise does nothing. Waits
+ * for the run to close unless `open` (a scheduler that runs on: recorded as far as it got).
+ */
+export async function recordHistory(
+  client: Client,
+  scenario: HistoryScenario,
+  workflowId: string,
+  { runId, open = false }: { runId?: string; open?: boolean } = {},
+): Promise<void> {
+  const folder = loadStackEnv().RECORD_HISTORIES;
+  if (!folder) return;
+  const handle = client.workflow.getHandle(workflowId, runId);
+  if (!open) await until(async () => (await handle.describe()).status.name !== 'RUNNING', `${workflowId} to close`);
+  const recorded = { workflowId, history: JSON.parse(historyToJSON(await handle.fetchHistory())) as unknown } satisfies RecordedHistory;
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, `${scenario}.json`), `${JSON.stringify(recorded)}\n`);
 }

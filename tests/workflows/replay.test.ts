@@ -1,22 +1,39 @@
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { HISTORIES_DIR as dir } from '../support/histories';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CURRENT_VERSION, HISTORIES_ROOT, HISTORY_SCENARIOS, type RecordedHistory } from '../support/histories';
 import { workflowBundle } from '../support/temporal';
 
-const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+/**
+ * Every kept version's recorded histories (workflows/histories/<version>/, recorded by
+ * `npm run histories:record`) replayed against the current workflow code: a change that would
+ * break runs of a kept version fails here. See workflows/README.md for when to re-record.
+ */
 
-// Histories recorded from real runs (server/job-workflow.test.ts and server/scheduler.test.ts
-// write missing ones). A change to
-// a workflow that would break runs in flight fails here; re-record only for a deliberate break.
+// A replay worker logs every state change at INFO; keep warnings (a nondeterminism names its event).
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const jsonIn = (folder: string) => (fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith('.json')).sort() : []);
+const versions = fs.existsSync(HISTORIES_ROOT)
+  ? fs.readdirSync(HISTORIES_ROOT).filter((entry) => fs.statSync(path.join(HISTORIES_ROOT, entry)).isDirectory())
+  : [];
+const files = versions.flatMap((version) => jsonIn(path.join(HISTORIES_ROOT, version)).map((file) => path.join(version, file)));
+
 describe('workflow replay', () => {
-  it('has recorded histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(5);
+  // Built once per test run by whichever file asks first: on a busy machine that takes longer than a test may.
+  let bundle: { codePath: string };
+  beforeAll(async () => {
+    bundle = await workflowBundle();
+  }, 180_000);
+
+  it(`has a history of every scenario of ${CURRENT_VERSION}`, () => {
+    const recorded = jsonIn(path.join(HISTORIES_ROOT, CURRENT_VERSION)).map((file) => file.replace(/\.json$/, ''));
+    expect(recorded).toEqual(Object.keys(HISTORY_SCENARIOS).sort());
   });
 
   it.each(files)('replays %s without nondeterminism', async (file) => {
-    const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+    const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(HISTORIES_ROOT, file), 'utf8')) as RecordedHistory;
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
   });
 });

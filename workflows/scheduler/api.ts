@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BackendInit, EnqueueRequest, Grant, JobPosition, QueueSnapshot, SchedulerConfig, TierPolicy } from './core';
+import type { BackendInit, CarriedState, EnqueueRequest, Grant, JobPosition, QueueSnapshot, SchedulerConfig, TierPolicy } from './core';
 import type { PoolLoad } from '../resources/types';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
@@ -16,8 +16,7 @@ export const schedulerWorkflowId = (taskQueue: string) => `scheduler-${taskQueue
 /**
  * The scheduler's own task queue, apart from its jobs': a burst of submissions fills the jobs'
  * queue with thousands of first workflow tasks, and the first task of each new scheduler run
- * (after continue-as-new) would wait behind all of them, every slot idle meanwhile. Named like
- * the scheduler's workflow, so a run knows its queue from its id.
+ * (after continue-as-new) would wait behind all of them, every slot idle meanwhile.
  */
 export const schedulerTaskQueue = (taskQueue: string) => schedulerWorkflowId(taskQueue);
 
@@ -34,8 +33,8 @@ export interface SchedulerInput {
   historyLimit?: number;
   /** Overrides of the scheduling constants (aging, breaker, …) for a fresh start; tests shorten them. */
   config?: Partial<SchedulerConfig>;
-  /** Carried across continue-as-new: packed (scheduler/carried.ts), or plain from older runs. */
-  state?: unknown;
+  /** Carried across continue-as-new, packed (core/carried.ts). */
+  state?: CarriedState;
   /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */
   snapshotVersion?: number;
   /** Pools the resource manager reported under pressure; carried across continue-as-new. */
@@ -63,11 +62,11 @@ export interface JobDone {
   serviceMs?: number;
 }
 
-/** A job asks for capacity; answered by `grantSignal` or `refusedSignal` to its workflow. */
-export const enqueueSignal = defineSignal<[CapacityRequest]>('enqueue');
-/** A job gives its lease back, or leaves the queue (cancelled while waiting). */
-export const doneSignal = defineSignal<[JobDone]>('done');
-/** What jobs ask of the scheduler, batched by a worker: handled in order, like one signal each. */
+/**
+ * What jobs ask of the scheduler, batched by a worker (activities/scheduler.ts), handled in order:
+ * `enqueue` asks for capacity, answered by `grantSignal` or `refusedSignal` to the job's workflow;
+ * `done` gives a lease back, or leaves the queue (cancelled while waiting).
+ */
 export type SchedulerMessage = { enqueue: CapacityRequest } | { done: JobDone };
 export const messagesSignal = defineSignal<[SchedulerMessage[]]>('messages');
 export const boostSignal = defineSignal<[{ jobId: string; boost: number }]>('boost');
@@ -92,7 +91,7 @@ export const refusedSignal = defineSignal<[{ reason: string }]>('refused');
 export const positionQuery = defineQuery<JobPosition | null, [string]>('position');
 export const statusQuery = defineQuery<SchedulerStatus>('status');
 /**
- * The queue in one compact value (see workflows/scheduler/snapshot.ts): every pool, and the jobs of
+ * The queue in one compact value (see core/snapshot.ts): every pool, and the jobs of
  * the teams named (those the caller may show; other teams' jobs are never sent). Given the version
  * the caller already has, answers null while nothing changed, so polling an idle queue is cheap.
  */

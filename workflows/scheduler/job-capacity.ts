@@ -1,35 +1,14 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  getExternalWorkflowHandle,
-  proxyLocalActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import type { JobWorkflowInput } from '../definitions';
 import type { Grant } from './core';
-import {
-  doneSignal,
-  enqueueSignal,
-  grantSignal,
-  refusedSignal,
-  schedulerWorkflowId,
-  type CapacityRequest,
-} from './api';
+import { grantSignal, refusedSignal, schedulerWorkflowId, type CapacityRequest } from './api';
 
 /**
- * A last resort for a queue entry lost on the scheduler's side: every waiting job asking again
- * costs two signals and two workflow tasks, which thousands of jobs waiting behind a busy pool
- * would turn into real load at a shorter interval. Runs that ask by signal keep this interval.
- */
-const REASK_INTERVAL_MS = 5 * 60_000;
-/**
- * Runs that ask through a local activity back off: the first re-ask after about ten minutes,
- * then twice as long each time up to an hour, each spread by ±25 % by a hash of the job id
- * (the same on replay). Thousands of jobs submitted in one burst otherwise re-ask
- * in one burst too, and their workflow tasks queue ahead of the grants that keep slots busy.
+ * Re-asking is a last resort for a queue entry or grant lost on the scheduler's side: the first
+ * re-ask after about ten minutes, then twice as long each time up to an hour, each spread by
+ * ±25 % by a hash of the job id (the same on replay). Thousands of jobs submitted in one burst
+ * otherwise re-ask in one burst too, and their workflow tasks queue ahead of the grants that keep
+ * slots busy.
  */
 const REASK_FIRST_MS = 10 * 60_000;
 const REASK_MAX_MS = 60 * 60_000;
@@ -48,14 +27,13 @@ export function reaskDelayMs(reasks: number, random: number): number {
   return Math.round(base * (1 - REASK_SPREAD + 2 * REASK_SPREAD * random));
 }
 
+// Asking and releasing run as local activities inside the job's workflow task (see
+// activities/scheduler.ts): no history events or workflow task of the job's own for a signal.
 // Patient like the job's other bookkeeping: the slot must go back.
 const { releaseCapacity, requestCapacity } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
-
-/** How a job talks to the scheduler; the flags are the job's input (see JobWorkflowInput). */
-export type CapacityOptions = Pick<JobWorkflowInput, 'enqueued' | 'releaseByActivity' | 'asksByActivity'>;
 
 /**
  * A job's side of the scheduler: ask for a slot, wait for the grant, give it back. Every path
@@ -64,7 +42,6 @@ export type CapacityOptions = Pick<JobWorkflowInput, 'enqueued' | 'releaseByActi
  */
 export class Capacity {
   private readonly schedulerWorkflowId = schedulerWorkflowId(workflowInfo().taskQueue);
-  private readonly scheduler = getExternalWorkflowHandle(this.schedulerWorkflowId);
   private grant: Grant | null = null;
   /**
    * Grants this job already gave back. The scheduler sends grants at least once (a retried
@@ -75,20 +52,12 @@ export class Capacity {
   private refusal: string | null = null;
   /** Asked and not yet released: waiting in the queue or holding a lease. */
   private holding = false;
-  /** The first request was made for the job before its workflow started (see JobWorkflowInput). */
-  private enqueued: boolean;
   /** Times asked again since the last request: the next re-ask waits longer. */
   private reasks = 0;
 
-  constructor(
-    private readonly jobId: string,
-    private readonly options: CapacityOptions = {},
-  ) {
-    this.enqueued = options.enqueued ?? false;
-    this.holding = this.enqueued;
+  constructor(private readonly jobId: string) {
     setHandler(grantSignal, (grant) => {
-      if (grant.jobId !== jobId) return;
-      if (grant.grantedAt !== undefined && this.released.includes(grant.grantedAt)) return;
+      if (grant.jobId !== jobId || this.released.includes(grant.grantedAt)) return;
       this.grant = grant;
     });
     setHandler(refusedSignal, ({ reason }) => {
@@ -100,15 +69,10 @@ export class Capacity {
     this.holding = true;
     this.reasks = 0;
     const asking: CapacityRequest = { ...request, tier: request.tierPolicy.name, jobId: this.jobId, avoid };
-    const ask = () =>
-      this.options.asksByActivity ? requestCapacity(asking) : this.scheduler.signal(enqueueSignal, asking);
-    // The web's request may already have been granted: the grant is kept, not cleared here
-    // (`release` clears it before a job asks again).
-    if (this.enqueued) this.enqueued = false;
-    else await ask();
+    await requestCapacity(asking);
     // Asking again is harmless (the scheduler ignores a duplicate and re-sends a grant it already
     // made), and recovers a grant or a queue entry lost on the scheduler's side.
-    while (!(await condition(() => this.grant !== null || this.refusal !== null, this.reaskAfter()))) await ask();
+    while (!(await condition(() => this.grant !== null || this.refusal !== null, this.reaskAfter()))) await requestCapacity(asking);
     if (this.refusal) {
       this.holding = false;
       throw ApplicationFailure.nonRetryable(`The scheduler refused the job: ${this.refusal}`, 'InvalidJob');
@@ -117,7 +81,6 @@ export class Capacity {
   }
 
   private reaskAfter(): number {
-    if (!this.options.asksByActivity) return REASK_INTERVAL_MS;
     const reasks = this.reasks++;
     return reaskDelayMs(reasks, unitHash(`${this.jobId}:${reasks}`));
   }
@@ -126,14 +89,11 @@ export class Capacity {
   async release(outcome: { ok: boolean; serviceMs?: number }): Promise<void> {
     if (!this.holding) return;
     this.holding = false;
-    if (this.grant?.grantedAt !== undefined) this.released.push(this.grant.grantedAt);
+    if (this.grant) this.released.push(this.grant.grantedAt);
     this.grant = null;
-    const done = { jobId: this.jobId, ...outcome };
     // Also when the job itself is being cancelled: the slot must go back.
     await CancellationScope.nonCancellable(() =>
-      this.options.releaseByActivity
-        ? releaseCapacity({ schedulerWorkflowId: this.schedulerWorkflowId, done })
-        : this.scheduler.signal(doneSignal, done),
+      releaseCapacity({ schedulerWorkflowId: this.schedulerWorkflowId, done: { jobId: this.jobId, ...outcome } }),
     );
   }
 }

@@ -1,9 +1,7 @@
 import {
   allHandlersFinished,
   condition,
-  getExternalWorkflowHandle,
-  makeContinueAsNewFunc,
-  patched,
+  continueAsNew,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -11,7 +9,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { jobWorkflowId } from '../definitions';
 import { applyPressure, poolLoad } from '../resources';
 import {
   busySlots,
@@ -33,9 +30,7 @@ import {
   setTiers,
   snapshotForTeams,
   unpackState,
-  upgradeState,
   upsertBackend,
-  type CarriedState,
   type Grant,
   type JobPosition,
   type QueueSnapshot,
@@ -46,12 +41,8 @@ import {
   backendHealthSignal,
   boostSignal,
   configureSignal,
-  doneSignal,
-  enqueueSignal,
-  grantSignal,
   messagesSignal,
   positionQuery,
-  refusedSignal,
   snapshotQuery,
   routingSignal,
   statusQuery,
@@ -81,29 +72,6 @@ const { holdMessages, resumeMessages } = proxyLocalActivities<Activities>({
 
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
 const DEFAULT_LEASE_CHECK_MS = 30_000;
-/**
- * Runs recorded before it waited on one long-lived timer started and cancelled a timer on every
- * wake-up (two extra history events per event handled); they replay the old way.
- */
-const ONE_WAKE_TIMER = 'one-wake-timer';
-/**
- * Runs recorded before grants and refusals went out through a local activity signalled each job
- * from workflow code: two events per message and a workflow task to record their delivery.
- */
-const MESSAGES_BY_ACTIVITY = 'messages-by-activity';
-/**
- * Runs recorded before continue-as-new handed undelivered messages to the next run waited for
- * them instead: under load that wait (signals to jobs retried against a busy server) held the
- * scheduler's last workflow task open for up to half a minute without a grant, and the signals
- * arriving meanwhile made the server refuse the continue-as-new and the worker replay the run.
- */
-const HAND_OVER_MESSAGES = 'hand-over-messages';
-/**
- * Runs recorded before the hand-over held the jobs' messages let them stream on: a signal arriving
- * during the continue-as-new's workflow task made the server refuse it, and each retry replayed
- * the whole run (at 5,000 waiting jobs, minutes without a grant).
- */
-const HOLD_MESSAGES = 'hold-messages-for-hand-over';
 /** Longest a worker holds the jobs' messages: the next run lets them go, this covers its starting elsewhere. */
 const HAND_OVER_HOLD_MS = 5_000;
 /** Continue-as-new well before Temporal's history limits. */
@@ -115,10 +83,9 @@ const MAX_HISTORY_EVENTS = 8_000;
  * same plan it dispatches by. Its state survives worker and server restarts in its history.
  */
 export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
-  const carried = input.state as SchedulerState | CarriedState | undefined;
-  const state: SchedulerState =
-    (carried && upgradeState(unpackState(carried))) ??
-    createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, config: input.config, now: Date.now() });
+  const state: SchedulerState = input.state
+    ? unpackState(input.state)
+    : createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, config: input.config, now: Date.now() });
   let dirty = true;
   let checkingLeases = false;
   // The plan behind positions is computed when somebody asks, once per change of state: with
@@ -143,7 +110,8 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   let pressuredPools = input.pressuredPools ?? [];
 
   // Messages to jobs still on their way: continue-as-new hands them to the next run, which sends
-  // them again (runs recorded before that waited for them).
+  // them again. Waiting for them instead would hold the run's last workflow task open while the
+  // signals to jobs are retried against a busy server: up to half a minute without a grant.
   const inFlight = new Set<JobMessage[]>();
   /** The job's workflow is gone: whatever it held goes back. */
   const forget = (jobId: string) => {
@@ -154,21 +122,13 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const deliver = (messages: JobMessage[]) => {
     if (messages.length === 0) return;
     inFlight.add(messages);
-    const sent = patched(MESSAGES_BY_ACTIVITY)
-      ? messageJobs(messages).then(
-          ({ gone }) => gone.forEach(forget),
-          // Never delivered, however often tried: like a job that is gone; a live one asks again.
-          () => messages.forEach(({ jobId }) => forget(jobId)),
-        )
-      : Promise.all(
-          messages.map((message) => {
-            const job = getExternalWorkflowHandle(jobWorkflowId(message.jobId));
-            const signal =
-              'grant' in message ? job.signal(grantSignal, message.grant) : job.signal(refusedSignal, { reason: message.refusal });
-            return signal.catch(() => forget(message.jobId));
-          }),
-        );
-    void sent.finally(() => inFlight.delete(messages));
+    void messageJobs(messages)
+      .then(
+        ({ gone }) => gone.forEach(forget),
+        // Never delivered, however often tried: like a job that is gone; a live one asks again.
+        () => messages.forEach(({ jobId }) => forget(jobId)),
+      )
+      .finally(() => inFlight.delete(messages));
   };
 
   const onEnqueue = ({ tierPolicy, ...request }: CapacityRequest) => {
@@ -203,8 +163,6 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     }
     dirty = true;
   };
-  setHandler(enqueueSignal, onEnqueue);
-  setHandler(doneSignal, onDone);
   setHandler(messagesSignal, (messages) => {
     for (const message of messages) {
       if ('enqueue' in message) onEnqueue(message.enqueue);
@@ -255,15 +213,9 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
 
   const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
   while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < historyLimit) {
-    const waitFrom = Date.now();
-    const wake = Math.min(nextWakeAt(state, waitFrom) ?? Number.POSITIVE_INFINITY, nextLeaseCheck);
-    if (patched(ONE_WAKE_TIMER)) {
-      wakeTimer.wakeBy(wake);
-      await condition(() => dirty || wakeTimer.rang);
-      wakeTimer.acknowledge();
-    } else {
-      await condition(() => dirty, Math.max(1, wake - waitFrom));
-    }
+    wakeTimer.wakeBy(Math.min(nextWakeAt(state, Date.now()) ?? Number.POSITIVE_INFINITY, nextLeaseCheck));
+    await condition(() => dirty || wakeTimer.rang);
+    wakeTimer.acknowledge();
     const now = Date.now();
     dirty = false;
     version++;
@@ -285,31 +237,22 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     deliver(dispatch(state, now).grants.map((grant) => ({ jobId: grant.jobId, grant })));
   }
 
-  // The next run goes to the scheduler's own task queue (`schedulerTaskQueue`: named like its
-  // workflow), also from a run that started on its jobs' queue before there was one.
-  const continueAsNew = makeContinueAsNewFunc<typeof schedulerWorkflow>({ taskQueue: workflowInfo().workflowId });
-  if (patched(HAND_OVER_MESSAGES)) {
-    const messagesHeld = patched(HOLD_MESSAGES);
-    if (messagesHeld) {
-      await holdMessages({ schedulerWorkflowId: workflowInfo().workflowId, forMs: HAND_OVER_HOLD_MS }).catch(() => undefined);
-      // Ends this workflow task: the signals that came before the hold arrive in the next one,
-      // and the continue-as-new goes out in a task that nothing held interrupts.
-      await sleep(1);
-    }
-    await condition(allHandlersFinished);
-    const undelivered = [...inFlight].flat();
-    await continueAsNew({
-      ...input,
-      state: packState(state),
-      snapshotVersion: version,
-      pressuredPools,
-      undelivered,
-      ...(messagesHeld && { messagesHeld }),
-    });
-  } else {
-    await condition(() => inFlight.size === 0 && allHandlersFinished());
-    await continueAsNew({ ...input, state: packState(state), snapshotVersion: version, pressuredPools });
-  }
+  // Temporal refuses a continue-as-new when a signal arrives during the workflow task that asks for
+  // it, and the worker then replays the whole run before trying again (at 5,000 waiting jobs,
+  // minutes without a grant): the workers hold the jobs' messages until the next run lets them go.
+  await holdMessages({ schedulerWorkflowId: workflowInfo().workflowId, forMs: HAND_OVER_HOLD_MS }).catch(() => undefined);
+  // Ends this workflow task: the signals that came before the hold arrive in the next one, and
+  // the continue-as-new goes out in a task that nothing held interrupts.
+  await sleep(1);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof schedulerWorkflow>({
+    ...input,
+    state: packState(state),
+    snapshotVersion: version,
+    pressuredPools,
+    undelivered: [...inFlight].flat(),
+    messagesHeld: true,
+  });
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

@@ -1,6 +1,6 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
-import { Capacity, type CapacityOptions } from '../../../workflows/scheduler/job-capacity';
-import { doneSignal, enqueueSignal, messagesSignal } from '../../../workflows/scheduler/api';
+import { Capacity } from '../../../workflows/scheduler/job-capacity';
+import { messagesSignal } from '../../../workflows/scheduler/api';
 import type { Grant } from '../../../workflows/scheduler/core';
 import { tier } from '../../../workflows/scheduler/core/simulation';
 
@@ -16,8 +16,6 @@ export const proceedSignal = defineSignal('proceed');
 export async function standInScheduler(): Promise<void> {
   const heard = { enqueues: 0, dones: 0 };
   setHandler(heardQuery, () => heard);
-  setHandler(enqueueSignal, () => void heard.enqueues++);
-  setHandler(doneSignal, () => void heard.dones++);
   setHandler(messagesSignal, (messages) => {
     for (const message of messages) {
       if ('enqueue' in message) heard.enqueues++;
@@ -28,10 +26,10 @@ export async function standInScheduler(): Promise<void> {
 }
 
 /** Acquires, gives the grant back as failed, waits for `proceed`, acquires again: the two grants it took. */
-export async function capacityProbe(jobId: string, options: CapacityOptions = {}): Promise<Grant[]> {
+export async function capacityProbe(jobId: string): Promise<Grant[]> {
   let proceed = false;
   setHandler(proceedSignal, () => void (proceed = true));
-  const capacity = new Capacity(jobId, options);
+  const capacity = new Capacity(jobId);
   const request = { teamId: 't', userId: 'u', tierPolicy: tier('probe'), model: 'm', priority: 0 };
   const first = await capacity.acquire(request, []);
   await capacity.release({ ok: false });

@@ -76,10 +76,8 @@ export function packState({ waiting, ...rest }: SchedulerState): CarriedState {
   return { ...rest, packedWaiting: packed };
 }
 
-/** The state a run carried: packed by `packState`, or as plain objects by runs older than it. */
-export function unpackState(carried: SchedulerState | CarriedState): SchedulerState {
-  if (!('packedWaiting' in carried)) return carried;
-  const { packedWaiting: packed, ...rest } = carried;
+/** The state as `packState` packed it. */
+export function unpackState({ packedWaiting: packed, ...rest }: CarriedState): SchedulerState {
   const fallbackSince = new Map(packed.fallbackSince);
   const avoid = new Map(packed.avoid);
   const waiting: WaitingJob[] = [];

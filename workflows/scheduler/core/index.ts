@@ -8,7 +8,6 @@ export {
   DEFAULT_CONFIG,
   busySlots,
   pipelinedCount,
-  upgradeState,
   createSchedulerState,
   usageDecayPerGrant,
   effectivePriority,

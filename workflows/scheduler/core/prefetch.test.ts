@@ -11,7 +11,6 @@ import {
   queueSnapshot,
   recordServiceTime,
   release,
-  upgradeState,
   upsertBackend,
   type SchedulerState,
   type TierPolicy,
@@ -175,19 +174,5 @@ describe('pipelining (prefetch)', () => {
     const started = new Map(sim.started.filter((s) => !initialIds.has(s.jobId)).map((s) => [s.jobId, s]));
     expect(published.map((p) => started.get(p.jobId)!.grant.backendId)).toEqual(published.map((p) => p.backendId));
     expect(published.map((p) => started.get(p.jobId)!.at - at)).toEqual(published.map((p) => p.etaMs));
-  });
-
-  it('loads state from a run older than pipelining: no prefetch, every lease started at its grant', () => {
-    const state = createSchedulerState({ tiers: [tier('std')], backends: [ollama('o1', 1, ['m1'])], now: T0 });
-    submit(state, 'j0');
-    dispatch(state, T0);
-    const old = structuredClone(state) as unknown as { backends: Record<string, Record<string, unknown>>; leases: Record<string, Record<string, unknown>> };
-    delete old.backends.o1!.prefetch;
-    delete old.leases.j0!.startedAt;
-    const upgraded = upgradeState(old as unknown as SchedulerState);
-    expect(upgraded.backends.o1!.prefetch).toBe(0);
-    expect(upgraded.leases.j0!.startedAt).toBe(T0);
-    submit(upgraded, 'j1');
-    expect(dispatch(upgraded, T0 + 1).grants).toEqual([]);
   });
 });

@@ -71,7 +71,7 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
     kind: init.kind,
     pool: init.pool,
     slots: init.slots,
-    // Absent (a setup from before pipelining existed, e.g. a replayed history): none.
+    // Absent: the backend's current setting, else none.
     prefetch: init.kind === 'ollama' ? (init.prefetch ?? previous?.prefetch ?? 0) : 0,
     models: [...init.models],
     loadedModels: init.loadedModels ? [...init.loadedModels] : (previous?.loadedModels ?? []),
@@ -89,16 +89,6 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
   // More slots: pipelined requests waiting in the backend's queue start at once.
   startPipelined(state, init.id, null);
   return backend;
-}
-
-/**
- * State carried across continue-as-new from a run older than pipelining lacks its fields: fill
- * them in as that run behaved (no prefetch; every lease started when granted).
- */
-export function upgradeState(state: SchedulerState): SchedulerState {
-  for (const backend of Object.values(state.backends)) backend.prefetch ??= 0;
-  for (const lease of Object.values(state.leases)) if (lease.startedAt === undefined) lease.startedAt = lease.grantedAt;
-  return state;
 }
 
 /** Leases holding a slot of the backend (the others wait in its queue). */

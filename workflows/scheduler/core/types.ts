@@ -189,9 +189,9 @@ export interface Grant {
   waitedMs: number;
   /**
    * When the scheduler made this grant (its clock): tells a copy of an old grant from a new one,
-   * since grants are sent at least once. Absent in runs recorded before it existed.
+   * since grants are sent at least once.
    */
-  grantedAt?: number;
+  grantedAt: number;
 }
 
 export type BlockedReason =
