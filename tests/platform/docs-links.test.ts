@@ -9,13 +9,6 @@ import { repoRoot } from '../../scripts/lib/paths';
  * fetched.
  */
 
-/**
- * Linked to before it exists: workflows/README.md (the versioning rule) lands from the versioning
- * work beside this one. A link to it counts as resolved until then; drop it from here once the
- * file is in the tree.
- */
-const PENDING = new Set(['workflows/README.md']);
-
 function markdownFiles(): string[] {
   const files = ['README.md', 'bench/README.md', 'workflows/README.md'];
   const docs = path.join(repoRoot, 'docs');
@@ -66,7 +59,6 @@ function broken(file: string): string[] {
       problems.push(`${file}: ${link} leaves the repository`);
       continue;
     }
-    if (PENDING.has(resolved)) continue;
     const absolute = path.join(repoRoot, resolved);
     if (!existsSync(absolute)) {
       problems.push(`${file}: ${link} → ${resolved} does not exist`);
