@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { describeRetry } from '~/lib/retry-time';
 import { useTRPC } from '~/lib/trpc';
 import { FormError } from './FormError';
+import { Field } from './Field';
 
 interface Props {
   projectId: string;
@@ -52,37 +53,28 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
   return (
     <form className="card stack" onSubmit={onSubmit} aria-label="New job">
       <h2>New code generation job</h2>
-      <label className="field">
-        <span>Requirements</span>
-        <textarea
-          name="requirements"
-          rows={4}
-          value={requirements}
-          onChange={(e) => setRequirements(e.target.value)}
-          placeholder="A TypeScript function that parses ISO dates and returns the weekday"
-          aria-invalid={!!fieldErrors.requirements}
-          aria-describedby={fieldErrors.requirements ? 'requirements-error' : undefined}
-        />
-        {fieldErrors.requirements && (
-          <span className="error" id="requirements-error">
-            {fieldErrors.requirements}
-          </span>
+      <Field id="requirements" label="Requirements" error={fieldErrors.requirements}>
+        {(aria) => (
+          <textarea
+            name="requirements"
+            rows={4}
+            value={requirements}
+            onChange={(e) => setRequirements(e.target.value)}
+            placeholder="A TypeScript function that parses ISO dates and returns the weekday"
+            {...aria}
+          />
         )}
-      </label>
+      </Field>
       <div className="row">
-        <label className="field">
-          <span>Model</span>
-          <select name="model" aria-invalid={!!fieldErrors.model} aria-describedby={fieldErrors.model ? 'model-error' : undefined}>
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-          {fieldErrors.model && (
-            <span className="error" id="model-error">
-              {fieldErrors.model}
-            </span>
+        <Field id="model" label="Model" error={fieldErrors.model}>
+          {(aria) => (
+            <select name="model" {...aria}>
+              {models.map((m) => (
+                <option key={m}>{m}</option>
+              ))}
+            </select>
           )}
-        </label>
+        </Field>
         <label className="field">
           <span>Priority</span>
           <select name="priority" defaultValue="normal">

@@ -1,7 +1,9 @@
 import { Form } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import type { TierFormValues } from '~/lib/tier-form';
+import { Field, type ControlAria } from './Field';
 import { FormError } from './FormError';
+import { SubmitButton } from './SubmitButton';
 
 interface Props {
   /** Creating: the name is asked for. Editing: it is fixed (jobs and the scheduler know tiers by name). */
@@ -16,43 +18,21 @@ interface Props {
 
 /** The settings of a tier, each with its meaning and its error beside it. */
 export function TierForm({ mode, values, models, pools, fieldErrors, formError, busy }: Props) {
-  const field = (name: keyof TierFormValues, label: string, hint: string, input: (describedBy: string) => ReactNode) => {
-    const describedBy = fieldErrors[name] ? `${name}-error` : `${name}-hint`;
-    return (
-      <div className="field">
-        <label htmlFor={name}>{label}</label>
-        {input(describedBy)}
-        {fieldErrors[name] ? (
-          <span className="error" id={`${name}-error`}>
-            {fieldErrors[name]}
-          </span>
-        ) : (
-          <span className="hint" id={`${name}-hint`}>
-            {hint}
-          </span>
-        )}
-      </div>
-    );
-  };
+  const field = (name: keyof TierFormValues, label: string, hint: string, input: (aria: ControlAria) => ReactNode) => (
+    <Field id={name} label={label} hint={hint} error={fieldErrors[name]}>
+      {input}
+    </Field>
+  );
   const number = (name: keyof TierFormValues, label: string, hint: string, step = '1') =>
-    field(name, label, hint, (describedBy) => (
-      <input
-        id={name}
-        name={name}
-        type="number"
-        step={step}
-        inputMode={step === '1' ? 'numeric' : 'decimal'}
-        defaultValue={values[name] as string}
-        aria-invalid={!!fieldErrors[name]}
-        aria-describedby={describedBy}
-      />
+    field(name, label, hint, (aria) => (
+      <input name={name} type="number" step={step} inputMode={step === '1' ? 'numeric' : 'decimal'} defaultValue={values[name] as string} {...aria} />
     ));
 
   return (
     <Form method="post" className="card stack" noValidate aria-label={mode === 'create' ? 'New tier' : `Tier ${values.name}`}>
       {mode === 'create' &&
-        field('name', 'Name', 'Lower-case letters, digits and dashes; it cannot be changed later.', (describedBy) => (
-          <input id="name" name="name" defaultValue={values.name} required aria-invalid={!!fieldErrors.name} aria-describedby={describedBy} />
+        field('name', 'Name', 'Lower-case letters, digits and dashes; it cannot be changed later.', (aria) => (
+          <input name="name" defaultValue={values.name} required {...aria} />
         ))}
       <fieldset className="tier-grid">
         <legend>Scheduling</legend>
@@ -70,8 +50,8 @@ export function TierForm({ mode, values, models, pools, fieldErrors, formError, 
       </fieldset>
       <fieldset className="tier-grid">
         <legend>Routing</legend>
-        {field('poolPreference', 'Pools, most preferred first', `Comma-separated. Known: ${pools.join(', ') || 'none'}.`, (describedBy) => (
-          <input id="poolPreference" name="poolPreference" defaultValue={values.poolPreference} aria-invalid={!!fieldErrors.poolPreference} aria-describedby={describedBy} />
+        {field('poolPreference', 'Pools, most preferred first', `Comma-separated. Known: ${pools.join(', ') || 'none'}.`, (aria) => (
+          <input name="poolPreference" defaultValue={values.poolPreference} {...aria} />
         ))}
         <div className="field">
           <label className="checkbox">
@@ -102,9 +82,9 @@ export function TierForm({ mode, values, models, pools, fieldErrors, formError, 
         )}
       </fieldset>
       <FormError message={formError} />
-      <button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : mode === 'create' ? 'Create tier' : 'Save tier'}
-      </button>
+      <SubmitButton busy={busy} pending="Saving…">
+        {mode === 'create' ? 'Create tier' : 'Save tier'}
+      </SubmitButton>
     </Form>
   );
 }

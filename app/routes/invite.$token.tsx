@@ -1,5 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { SubmitButton } from '~/components/SubmitButton';
 import { TopBar } from '~/components/TopBar';
 import { formErrorsFrom } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
@@ -64,9 +65,9 @@ export default function InvitePage() {
               You join as a member and will see the team’s projects and jobs. The link expires on{' '}
               <time dateTime={new Date(invite.expiresAt).toISOString()}>{new Date(invite.expiresAt).toLocaleDateString()}</time>.
             </p>
-            <button type="submit" disabled={busy}>
-              {busy ? 'Joining…' : `Join ${invite.team.name}`}
-            </button>
+            <SubmitButton busy={busy} pending="Joining…">
+              Join {invite.team.name}
+            </SubmitButton>
           </Form>
         )}
       </main>

@@ -6,6 +6,8 @@ import { sessionCookie } from '../../server/auth/session';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
+import { SubmitButton } from '~/components/SubmitButton';
+import { Field } from '~/components/Field';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
 
@@ -51,20 +53,16 @@ export default function Login() {
       <p className="muted">Run AI jobs with your team on shared GPUs.</p>
       <Form method="post" className="card stack" noValidate>
         <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? '/projects'} />
-        <label className="field">
-          <span>Email</span>
-          <input name="email" type="email" autoComplete="email" required aria-invalid={!!fieldErrors.email} />
-          {fieldErrors.email && <span className="error">{fieldErrors.email}</span>}
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input name="password" type="password" autoComplete="current-password" required aria-invalid={!!fieldErrors.password} />
-          {fieldErrors.password && <span className="error">{fieldErrors.password}</span>}
-        </label>
+        <Field id="email" label="Email" error={fieldErrors.email}>
+          {(aria) => <input name="email" type="email" autoComplete="email" required {...aria} />}
+        </Field>
+        <Field id="password" label="Password" error={fieldErrors.password}>
+          {(aria) => <input name="password" type="password" autoComplete="current-password" required {...aria} />}
+        </Field>
         <FormError message={result?.formError} />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        <SubmitButton busy={busy} pending="Signing in…">
+          Sign in
+        </SubmitButton>
       </Form>
       <p className="switch-auth">
         New to Switchyard? <Link to={`/signup${params.has('redirectTo') ? `?${new URLSearchParams({ redirectTo: params.get('redirectTo')! })}` : ''}`}>Create an account</Link>

@@ -7,6 +7,8 @@ import { fieldErrorsOf } from '~/lib/forms.server';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
+import { SubmitButton } from '~/components/SubmitButton';
+import { Field } from '~/components/Field';
 
 export const meta: MetaFunction = () => [{ title: 'Create an account · Switchyard' }];
 
@@ -48,37 +50,19 @@ export default function SignUp() {
       <p className="muted">Create your account. You can start a team or join one with an invite link next.</p>
       <Form method="post" className="card stack" noValidate aria-label="Create an account">
         {redirectTo && <input type="hidden" name="redirectTo" value={redirectTo} />}
-        <label className="field">
-          <span>Name</span>
-          <input name="name" autoComplete="name" required defaultValue={result?.values.name} aria-invalid={!!fieldErrors.name} aria-describedby={fieldErrors.name ? 'name-error' : undefined} />
-          {fieldErrors.name && <span className="error" id="name-error">{fieldErrors.name}</span>}
-        </label>
-        <label className="field">
-          <span>Email</span>
-          <input name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} aria-invalid={!!fieldErrors.email} aria-describedby={fieldErrors.email ? 'email-error' : undefined} />
-          {fieldErrors.email && <span className="error" id="email-error">{fieldErrors.email}</span>}
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={MIN_PASSWORD_LENGTH}
-            aria-invalid={!!fieldErrors.password}
-            aria-describedby={fieldErrors.password ? 'password-error' : 'password-hint'}
-          />
-          {fieldErrors.password ? (
-            <span className="error" id="password-error">{fieldErrors.password}</span>
-          ) : (
-            <span className="hint" id="password-hint">At least {MIN_PASSWORD_LENGTH} characters.</span>
-          )}
-        </label>
+        <Field id="name" label="Name" error={fieldErrors.name}>
+          {(aria) => <input name="name" autoComplete="name" required defaultValue={result?.values.name} {...aria} />}
+        </Field>
+        <Field id="email" label="Email" error={fieldErrors.email}>
+          {(aria) => <input name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} {...aria} />}
+        </Field>
+        <Field id="password" label="Password" hint={`At least ${MIN_PASSWORD_LENGTH} characters.`} error={fieldErrors.password}>
+          {(aria) => <input name="password" type="password" autoComplete="new-password" required minLength={MIN_PASSWORD_LENGTH} {...aria} />}
+        </Field>
         <FormError message={result?.formError} />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Creating your account…' : 'Create account'}
-        </button>
+        <SubmitButton busy={busy} pending="Creating your account…">
+          Create account
+        </SubmitButton>
       </Form>
       <p className="switch-auth">
         Already have an account? <Link to={`/login${redirectTo ? `?${new URLSearchParams({ redirectTo })}` : ''}`}>Sign in</Link>

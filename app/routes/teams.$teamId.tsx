@@ -5,6 +5,8 @@ import { useState, type FormEvent } from 'react';
 import { formErrorsFrom } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
+import { SubmitButton } from '~/components/SubmitButton';
+import { Field } from '~/components/Field';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.team.name} · Switchyard` : 'Team · Switchyard' }];
 
@@ -224,24 +226,16 @@ function NewProject({ result }: { result: ActionResult }) {
     <Form method="post" className="card stack" aria-labelledby="new-project" key={created ?? 'new'} noValidate>
       <h2 id="new-project">New project</h2>
       <input type="hidden" name="intent" value="createProject" />
-      <label className="field">
-        <span>Project name</span>
-        <input name="name" required maxLength={80} aria-invalid={!!fieldErrors.name} aria-describedby={fieldErrors.name ? 'project-name-error' : undefined} />
-        {fieldErrors.name && (
-          <span className="error" id="project-name-error">
-            {fieldErrors.name}
-          </span>
-        )}
-      </label>
-      <label className="field">
-        <span>Description</span>
-        <textarea name="description" rows={2} maxLength={500} aria-invalid={!!fieldErrors.description} />
-        {fieldErrors.description && <span className="error">{fieldErrors.description}</span>}
-      </label>
+      <Field id="project-name" label="Project name" error={fieldErrors.name}>
+        {(aria) => <input name="name" required maxLength={80} {...aria} />}
+      </Field>
+      <Field id="project-description" label="Description" error={fieldErrors.description}>
+        {(aria) => <textarea name="description" rows={2} maxLength={500} {...aria} />}
+      </Field>
       <FormError message={error?.formError} />
-      <button type="submit" disabled={busy}>
-        {busy ? 'Creating…' : 'Create project'}
-      </button>
+      <SubmitButton busy={busy} pending="Creating…">
+        Create project
+      </SubmitButton>
     </Form>
   );
 }
@@ -258,9 +252,9 @@ function Invites({ invites, result }: { invites: Data['invites']; result: Action
       <p className="muted">Each link lets one person join as a member, for 7 days. Anyone holding it can use it: send it privately.</p>
       <Form method="post">
         <input type="hidden" name="intent" value="createInvite" />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Creating…' : 'Create invite link'}
-        </button>
+        <SubmitButton busy={busy} pending="Creating…">
+          Create invite link
+        </SubmitButton>
       </Form>
       {inviteUrl && (
         <div className="stack">

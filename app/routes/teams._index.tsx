@@ -3,6 +3,8 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-
 import { formErrorsFrom } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
+import { SubmitButton } from '~/components/SubmitButton';
+import { Field } from '~/components/Field';
 
 export const meta: MetaFunction = () => [{ title: 'Teams · Switchyard' }];
 
@@ -56,19 +58,13 @@ export default function Teams() {
         </section>
         <Form method="post" className="card stack" aria-labelledby="new-team" noValidate>
           <h2 id="new-team">New team</h2>
-          <label className="field">
-            <span>Team name</span>
-            <input name="name" required maxLength={60} aria-invalid={!!nameError} aria-describedby={nameError ? 'team-name-error' : undefined} />
-            {nameError && (
-              <span className="error" id="team-name-error">
-                {nameError}
-              </span>
-            )}
-          </label>
+          <Field id="team-name" label="Team name" error={nameError}>
+            {(aria) => <input name="name" required maxLength={60} {...aria} />}
+          </Field>
           <FormError message={result?.formError} />
-          <button type="submit" disabled={busy}>
-            {busy ? 'Creating…' : 'Create team'}
-          </button>
+          <SubmitButton busy={busy} pending="Creating…">
+            Create team
+          </SubmitButton>
         </Form>
       </div>
     </main>

@@ -1,38 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seedTiers } from '../../prisma/seed';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
-import { positionQuery, schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api';
+import { useJobStack } from '../support/job-stack';
+import { positionQuery, statusQuery } from '../../workflows/scheduler/api';
 import { isError, ValidationError } from '../../server/errors';
-import { createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
 import { expectTrpcError } from '../support/trpc';
 
 /** Admin edits of tiers and backends against the real PostgreSQL and the scheduler workflow on the Temporal dev server. */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let stack: JobStack;
-let sim: Simulator;
-
-beforeAll(async () => {
-  // One slow slot: a job holds it while another waits.
-  sim = await createSimulator({ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
+// One slow slot: a job holds it while another waits.
+const { stack } = useJobStack({
+  simulators: [{ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 }],
+  slots: 1,
+  leaseCheckMs: 1_000,
 });
 
 const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
 const admin = () => stack.signIn('admin@switchyard.dev', 'admin-password');
-const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
 /** Field → message, as the form shows them. */
 const fieldsOf = (error: TRPCError) =>
@@ -129,13 +116,13 @@ describe('admin: edits reach the running scheduler', () => {
     const running = await submit('holds the only slot');
     await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: running.id } })).status === 'running', 'the first job to run');
     const waiting = await submit('waits');
-    const before = await until(() => scheduler().query(positionQuery, waiting.id), 'the waiting job’s position');
+    const before = await until(() => stack.scheduler().query(positionQuery, waiting.id), 'the waiting job’s position');
 
     const edited = await caller.admin.updateTier({ ...freeSettings, tierId: created.tier.id, poolPreference: ['local'], basePriority: 50, tokenBudget: 0 });
     expect(edited.scheduler).toBe('updated');
     // Aging may add a point meanwhile; only the edit adds fifty.
     await until(
-      async () => ((await scheduler().query(positionQuery, waiting.id))?.effectivePriority ?? -Infinity) >= before.effectivePriority + 50,
+      async () => ((await stack.scheduler().query(positionQuery, waiting.id))?.effectivePriority ?? -Infinity) >= before.effectivePriority + 50,
       'the scheduler to apply the new base priority',
     );
     const audit = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'tier.update', targetId: created.tier.id } });
@@ -147,7 +134,7 @@ describe('admin: edits reach the running scheduler', () => {
   it('a backend’s slots and enabled flag reach the scheduler, and are audited', async () => {
     const { caller } = await admin();
     const id = stack.backendIds[0]!;
-    const seen = async () => (await scheduler().query(statusQuery)).backends.find((b) => b.id === id);
+    const seen = async () => (await stack.scheduler().query(statusQuery)).backends.find((b) => b.id === id);
 
     expect((await caller.admin.updateBackend({ backendId: id, slots: 3 })).scheduler).toBe('updated');
     await until(async () => (await seen())?.slots === 3, 'three slots');

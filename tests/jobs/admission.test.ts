@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { describe, expect, it } from 'vitest';
+import { useJobStack } from '../support/job-stack';
 import { jobWorkflowId } from '../../workflows/definitions';
 import { positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import type { Prisma } from '../../server/generated/prisma/client';
-import { createSimulator, type Simulator } from '../../simulator';
 import { budgetWindow } from '../../server/services/admission';
 import { until } from '../support/until';
 import { expectTrpcError } from '../support/trpc';
@@ -18,20 +15,11 @@ import { expectTrpcError } from '../support/trpc';
  * row and starts no workflow. Each case has its own tier, team and user, so counts are its own.
  */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let sim: Simulator;
-let stack: JobStack;
-
-beforeAll(async () => {
-  // One slow slot: a job holds it while others wait with an ETA.
-  sim = await createSimulator({ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
+// One slow slot: a job holds it while others wait with an ETA.
+const { temporal, stack } = useJobStack({
+  simulators: [{ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 }],
+  slots: 1,
+  leaseCheckMs: 1_000,
 });
 
 /** A team on a tier of its own, with one owner and one project. Pool "nowhere": its jobs wait forever. */

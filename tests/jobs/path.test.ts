@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startJobStack, type JobStack, type TestSocket } from '../support/job-stack';
-import { useTestDatabase } from '../support/db';
-import { useTemporal } from '../support/temporal';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useJobStack, type TestSocket } from '../support/job-stack';
 import { hashPassword } from '../../server/auth/password';
-import { createSimulator, type Simulator } from '../../simulator';
 import type { JobUpdateEvent } from '../../server/realtime/events';
 import { expectTrpcError } from '../support/trpc';
 import { until } from '../support/until';
 import { recordHistory } from '../support/histories';
 import { jobWorkflowId } from '../../workflows/definitions';
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let sim: Simulator;
-let stack: JobStack;
+const { temporal, stack, sim } = useJobStack({
+  simulators: [{ tokensPerSecond: 400, timeToFirstTokenMs: 20, modelLoadMs: 0, outputTokens: 80 }],
+});
 let projectId: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ tokensPerSecond: 400, timeToFirstTokenMs: 20, modelLoadMs: 0, outputTokens: 80 });
-  stack = await startJobStack({
-    databaseUrl: db.url,
-    temporal,
-    ollamaUrls: [sim.url],
-  });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
   // A second team, to prove that nothing of the demo team is visible from it.
   const tier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } });
@@ -41,11 +31,6 @@ beforeAll(async () => {
       },
     },
   });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
 });
 
 function nextUpdate(socket: TestSocket, status: JobUpdateEvent['status']): Promise<JobUpdateEvent> {

@@ -1,36 +1,23 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths';
-import { useTestDatabase } from '../support/db';
 import { recordHistory } from '../support/histories';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { useJobStack } from '../support/job-stack';
 import { until } from '../support/until';
 import { jobWorkflowId } from '../../workflows/definitions';
-import { createSimulator, noFaults, type Simulator } from '../../simulator';
+import { noFaults } from '../../simulator';
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let flaky: Simulator;
-let healthy: Simulator;
-let stack: JobStack;
+const simulator = { tokensPerSecond: 400, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 60 };
+const {
+  db,
+  temporal,
+  stack,
+  sims: [flaky, healthy],
+} = useJobStack({ simulators: [simulator, simulator], worker: false });
 let projectId: string;
 
 beforeAll(async () => {
-  const options = { tokensPerSecond: 400, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 60 };
-  [flaky, healthy] = await Promise.all([createSimulator(options), createSimulator(options)]);
-  stack = await startJobStack({
-    databaseUrl: db.url,
-    temporal,
-    ollamaUrls: [flaky.url, healthy.url],
-    worker: false,
-  });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([flaky?.close(), healthy?.close()]);
 });
 
 /** The job's status once it is one of `statuses`. */

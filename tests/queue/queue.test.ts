@@ -1,8 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack, type TestSocket } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
-import { createSimulator, type Simulator } from '../../simulator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useJobStack, type TestSocket } from '../support/job-stack';
 import type { QueuePoolEvent, QueueTeamEvent } from '../../server/realtime/events';
 import { until } from '../support/until';
 import { createFreeTeam } from '../support/mixed-backlog';
@@ -13,25 +10,19 @@ import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler/ap
  * team (premium) and a second team (free) submitting into it.
  */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let sim: Simulator;
-let stack: JobStack;
+const { temporal, stack, sim } = useJobStack({
+  simulators: [{ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 }],
+  slots: 1,
+  leaseCheckMs: 1_000,
+});
 let demoProject: string;
 let demoTeam: string;
 let otherProject: string;
 let otherTeam: string;
 
 beforeAll(async () => {
-  sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
   // A second team on the free tier: Other Team, owned by other@example.com.
   ({ demoProject, demoTeam, freeProject: otherProject, freeTeam: otherTeam } = await createFreeTeam(stack, 'Other'));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
 });
 
 

@@ -2,15 +2,13 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
 import { recordHistory } from '../support/histories';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { useJobStack } from '../support/job-stack';
 import type { ResourceConfig } from '../../workflows/resources';
 import { resourceManagerWorkflowId, resourceStatusQuery } from '../../workflows/resources/api';
-import { schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api';
+import { statusQuery } from '../../workflows/scheduler/api';
 import { metricsHandler } from '../../server/http/metrics';
-import { createSimulator, noFaults, type Simulator } from '../../simulator';
+import { noFaults } from '../../simulator';
 import { ensureResourceManager } from '../../server/temporal/resource-manager';
 import { until } from '../support/until';
 
@@ -19,11 +17,12 @@ import { until } from '../support/until';
  * scheduler workflows, with two simulated backends of one slot each.
  */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let a: Simulator;
-let b: Simulator;
-let stack: JobStack;
+const simulator = { slots: 1, maxQueue: 0, tokensPerSecond: 400, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 60 };
+const {
+  temporal,
+  stack,
+  sims: [a, b],
+} = useJobStack({ simulators: [simulator, simulator], slots: 1, leaseCheckMs: 1_000 });
 let projectId: string;
 
 const config: ResourceConfig = {
@@ -36,24 +35,18 @@ const config: ResourceConfig = {
 };
 
 beforeAll(async () => {
-  const options = { slots: 1, maxQueue: 0, tokensPerSecond: 400, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 60 };
-  [a, b] = await Promise.all([createSimulator(options), createSimulator(options)]);
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [a.url, b.url], slots: 1, leaseCheckMs: 1_000 });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
   await ensureResourceManager(temporal.client, stack.taskQueue, config, { maxHistoryEvents: 150 });
 });
 
 afterAll(async () => {
   await temporal.client.workflow.getHandle(resourceManagerWorkflowId(stack.taskQueue)).terminate('test over').catch(() => {});
-  await stack?.stop();
-  await Promise.all([a?.close(), b?.close()]);
 });
 
 
-const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 const backendOf = async (jobId: string) => (await stack.prisma.job.findUniqueOrThrow({ where: { id: jobId } })).backendId;
 const row = (jobId: string) => stack.prisma.job.findUniqueOrThrow({ where: { id: jobId } });
-const healthyIn = async (backendId: string) => (await scheduler().query(statusQuery)).backends.find((x) => x.id === backendId)?.healthy;
+const healthyIn = async (backendId: string) => (await stack.scheduler().query(statusQuery)).backends.find((x) => x.id === backendId)?.healthy;
 const submit = async (requirements: string) => {
   const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
   return (await demo.caller.jobs.submit({ projectId, requirements, priority: 'normal', clientKey: crypto.randomUUID() })).id;
@@ -94,7 +87,7 @@ describe('backend health', () => {
       const blocker = await submit('A slow job for B');
       await until(async () => (await row(blocker)).status === 'running', 'B to be busy');
       const waiting = await submit('A job waiting for capacity');
-      await until(async () => (await scheduler().query(statusQuery)).waiting === 1, 'the job to wait');
+      await until(async () => (await stack.scheduler().query(statusQuery)).waiting === 1, 'the job to wait');
       a.setFaults(noFaults);
       await until(async () => (await healthyIn(idA)) === true, 'the scheduler to hear that A is back');
       await until(async () => (await row(waiting)).status === 'completed', 'the waiting job to complete on A');
@@ -104,7 +97,7 @@ describe('backend health', () => {
 
       // Nothing leaked: every slot is free again.
       const status = await until(async () => {
-        const s = await scheduler().query(statusQuery);
+        const s = await stack.scheduler().query(statusQuery);
         return s.leases.length === 0 && s.waiting === 0 && s;
       }, 'every slot to be free');
       expect(status.backends.map((x) => x.running)).toEqual([0, 0]);

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { useJobStack } from '../support/job-stack';
 import { resourceManagerWorkflowId } from '../../workflows/resources/api';
 import { schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api';
 import { hashPassword } from '../../server/auth/password';
-import { createSimulator, type Simulator } from '../../simulator';
 import { ensureResourceManager } from '../../server/temporal/resource-manager';
 import { until } from '../support/until';
 
@@ -15,11 +12,14 @@ import { until } from '../support/until';
  * long before that tier's own threshold, while a tier without fallback keeps waiting locally.
  */
 
-const db = useTestDatabase();
-const temporal = useTemporal();
-let local: Simulator;
-let cloud: Simulator;
-let stack: JobStack;
+const simulator = { tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 };
+const { temporal, stack, sim: local } = useJobStack({
+  seed: false,
+  simulators: [{ ...simulator, slots: 1 }],
+  cloud: { ...simulator, slots: 8 },
+  slots: 1,
+  leaseCheckMs: 1_000,
+});
 
 async function createMember(name: string, tier: string) {
   const password = `${name}-password`;
@@ -40,9 +40,6 @@ async function createMember(name: string, tier: string) {
 }
 
 beforeAll(async () => {
-  local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], cloudUrl: cloud.url, slots: 1, leaseCheckMs: 1_000 });
   for (const [name, cloudFallback] of [['patient', true], ['local-only', false]] as const) {
     // An hour before the tier itself would fall back: only pressure can send its job to the cloud.
     await stack.prisma.tier.create({
@@ -61,8 +58,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await temporal.client.workflow.getHandle(resourceManagerWorkflowId(stack.taskQueue)).terminate('test over').catch(() => {});
-  await stack?.stop();
-  await Promise.all([local?.close(), cloud?.close()]);
 });
 
 

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useJobStack } from '../support/job-stack';
 import { until } from '../support/until';
-import { createSimulator, type Simulator } from '../../simulator';
 
 /**
  * Model affinity end to end: two simulated Ollama instances of one slot that keep one model
@@ -11,23 +8,13 @@ import { createSimulator, type Simulator } from '../../simulator';
  * while both are free. Placement by load or name alone would swap the models on every other pair.
  */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
 const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'] as const;
-let sims: Simulator[];
-let stack: JobStack;
+const simulator = { slots: 1, maxLoadedModels: 1, modelLoadMs: 50, tokensPerSecond: 400, timeToFirstTokenMs: 5, outputTokens: 20 };
+const { stack, sims } = useJobStack({ simulators: [simulator, simulator], slots: 1, leaseCheckMs: 1_000 });
 let projectId: string;
 
 beforeAll(async () => {
-  const options = { slots: 1, maxLoadedModels: 1, modelLoadMs: 50, tokensPerSecond: 400, timeToFirstTokenMs: 5, outputTokens: 20 };
-  sims = await Promise.all([createSimulator(options), createSimulator(options)]);
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: sims.map((sim) => sim.url), slots: 1, leaseCheckMs: 1_000 });
   projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await Promise.all((sims ?? []).map((sim) => sim.close()));
 });
 
 describe('model affinity', () => {

@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
+import { describe, expect, it } from 'vitest';
 import { recordHistory } from '../support/histories';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { useJobStack } from '../support/job-stack';
 import { until } from '../support/until';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal as temporalProto } from '@temporalio/proto';
 import { schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
-import { createSimulator, type Simulator } from '../../simulator';
 
 /**
  * The scheduler continuing as new every few dozen events while jobs keep arriving and finishing:
@@ -15,19 +12,10 @@ import { createSimulator, type Simulator } from '../../simulator';
  * the server refuse the hand-over (each refusal costs a replay of the whole run).
  */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let sim: Simulator;
-let stack: JobStack;
-
-beforeAll(async () => {
-  sim = await createSimulator({ slots: 2, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 2, schedulerHistoryLimit: 40 });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
+const { temporal, stack } = useJobStack({
+  simulators: [{ slots: 2, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 }],
+  slots: 2,
+  schedulerHistoryLimit: 40,
 });
 
 describe('the scheduler continuing as new', () => {

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useJobStack, type JobStack } from '../support/job-stack';
 import { hashPassword } from '../../server/auth/password';
-import { createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
 
 /**
@@ -12,11 +9,6 @@ import { until } from '../support/until';
  * one slot, so the order jobs start in is the order they were granted in, and one cloud backend.
  */
 
-const db = useTestDatabase();
-const temporal = useTemporal();
-let local: Simulator;
-let cloud: Simulator;
-let stack: JobStack;
 
 type Member = Awaited<ReturnType<JobStack['signIn']>> & { projectId: string; teamId: string };
 
@@ -31,6 +23,16 @@ const TIERS = {
 
 /** One aging step per second instead of 30 s: a low-priority job (−10) reaches the top level in 10 s. */
 const AGING_STEP_MS = 1_000;
+
+const simulator = { tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 };
+const { stack, sim: local } = useJobStack({
+  seed: false,
+  simulators: [{ ...simulator, slots: 1 }],
+  cloud: { ...simulator, slots: 8 },
+  slots: 1,
+  leaseCheckMs: 1_000,
+  schedulerConfig: { aging: { stepMs: AGING_STEP_MS, max: 10 } },
+});
 
 async function createMember(name: string, tier: keyof typeof TIERS): Promise<Member> {
   const password = `${name}-password`;
@@ -50,17 +52,6 @@ async function createMember(name: string, tier: keyof typeof TIERS): Promise<Mem
 }
 
 beforeAll(async () => {
-  local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  stack = await startJobStack({
-    databaseUrl: db.url,
-    temporal,
-    ollamaUrls: [local.url],
-    cloudUrl: cloud.url,
-    slots: 1,
-    leaseCheckMs: 1_000,
-    schedulerConfig: { aging: { stepMs: AGING_STEP_MS, max: 10 } },
-  });
   for (const [name, { weight, cloudFallback, minShare }] of Object.entries(TIERS)) {
     await stack.prisma.tier.create({
       data: {
@@ -79,11 +70,6 @@ beforeAll(async () => {
   await stack.configureScheduler();
 }, 60_000);
 
-afterAll(async () => {
-  await stack?.stop();
-  await local?.close();
-  await cloud?.close();
-});
 
 
 /** Submits and waits for the scheduler to take the job: the tests depend on the order of arrival. */

@@ -1,36 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../support/db';
+import { describe, expect, it } from 'vitest';
 import { recordHistory } from '../support/histories';
-import { startJobStack, type JobStack } from '../support/job-stack';
-import { useTemporal } from '../support/temporal';
+import { useJobStack } from '../support/job-stack';
 import { jobWorkflowId } from '../../workflows/definitions';
 import { positionQuery, schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api';
-import { createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
-import { createFreeTeam, startOrder, submitMixedBacklog, type TwoTeams } from '../support/mixed-backlog';
+import { backlogBehindBlocker, startOrder, useTwoTeams } from '../support/mixed-backlog';
 
 /** The scheduler workflow on the real Temporal dev server, with one simulated backend of one slot. */
 
-const db = useTestDatabase({ seed: true });
-const temporal = useTemporal();
-let sim: Simulator;
-let stack: JobStack;
-let demoProject: string;
-let teams: TwoTeams;
-
-beforeAll(async () => {
-  sim = await createSimulator({ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
-  teams = await createFreeTeam(stack);
-  demoProject = teams.demoProject;
+const { temporal, stack, sim } = useJobStack({
+  simulators: [{ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 }],
+  slots: 1,
+  leaseCheckMs: 1_000,
 });
+const teams = useTwoTeams(stack);
 
-afterAll(async () => {
-  await stack?.stop();
-  await sim?.close();
-});
-
-const scheduler = () => temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
 
 const statusOf = async (jobId: string) =>
@@ -38,23 +22,12 @@ const statusOf = async (jobId: string) =>
 
 describe('the scheduler workflow', () => {
   it('starts jobs in exactly the order of the positions it published', async () => {
-    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
-    // A long job holds the only slot while the others queue behind it.
-    sim.configure({ tokensPerSecond: 5 });
-    const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'a blocker', clientKey: 'order-blocker', priority: 'normal' });
-    await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
-
-    const jobs = await submitMixedBacklog(stack, teams, 'order-job');
-    // Once the last arrival is in the plan, the six positions are exactly 0..5.
-    const positions = await until(async () => {
-      const all = await Promise.all(jobs.map((id) => scheduler().query(positionQuery, id)));
-      const found = all.map((p) => p?.position ?? -1);
-      return [...found].sort().join() === '0,1,2,3,4,5' ? found : null;
-    }, 'every job to be queued');
+    // A long job holds the only slot while the others queue behind it; then the six positions are exactly 0..5.
+    const { demo, jobs, positions, release } = await backlogBehindBlocker(stack, sim, teams, 'order-job', '0,1,2,3,4,5');
     // The web shows the same position on the job.
     expect((await demo.caller.jobs.get({ jobId: jobs[1]! })).queue?.position).toBe(positions[1]);
 
-    sim.configure({ tokensPerSecond: 400 });
+    await release();
     const predicted = [...jobs].sort((a, b) => positions[jobs.indexOf(a)]! - positions[jobs.indexOf(b)]!);
     expect(await startOrder(stack, jobs)).toEqual(predicted);
     // The demo team's high job leads, the free team's low one comes last; equal levels go by fair share.
@@ -87,13 +60,13 @@ describe('the scheduler workflow', () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
     sim.configure({ tokensPerSecond: 5 });
-    const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'boost blocker', clientKey: 'boost-blocker', priority: 'normal' });
+    const blocker = await demo.caller.jobs.submit({ projectId: teams.demoProject, requirements: 'boost blocker', clientKey: 'boost-blocker', priority: 'normal' });
     await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
-    const positionOf = async (id: string) => (await scheduler().query(positionQuery, id))?.position;
+    const positionOf = async (id: string) => (await stack.scheduler().query(positionQuery, id))?.position;
     // The scheduler's FIFO is its arrival order: let the first arrive before the second is sent.
-    const first = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'first', clientKey: 'boost-first', priority: 'normal' });
+    const first = await demo.caller.jobs.submit({ projectId: teams.demoProject, requirements: 'first', clientKey: 'boost-first', priority: 'normal' });
     await until(async () => (await positionOf(first.id)) === 0, 'the first job to queue');
-    const second = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'second', clientKey: 'boost-second', priority: 'normal' });
+    const second = await demo.caller.jobs.submit({ projectId: teams.demoProject, requirements: 'second', clientKey: 'boost-second', priority: 'normal' });
     await until(async () => (await positionOf(second.id)) === 1, 'the second job to queue behind the first');
 
     await admin.caller.jobs.boost({ jobId: second.id, boost: 20 });
@@ -111,7 +84,7 @@ describe('the scheduler workflow', () => {
     sim.configure({ tokensPerSecond: 30 });
     const jobs: string[] = [];
     for (let i = 0; i < 6; i++) {
-      jobs.push((await demo.caller.jobs.submit({ projectId: demoProject, requirements: `storm ${i}`, clientKey: `storm-key-${i}`, priority: 'normal' })).id);
+      jobs.push((await demo.caller.jobs.submit({ projectId: teams.demoProject, requirements: `storm ${i}`, clientKey: `storm-key-${i}`, priority: 'normal' })).id);
     }
     // Which job runs first is the scheduler's choice (arrival order): find them by status.
     const jobIn = (status: 'running' | 'queued', except: string[] = []) =>
@@ -129,14 +102,14 @@ describe('the scheduler workflow', () => {
     const untouched = jobs.filter((id) => ![firstRunning, waiting, ...terminated].includes(id));
     for (const id of untouched) await until(async () => (await statusOf(id)) === 'completed', `job ${id} to complete`);
     const status = await until(async () => {
-      const s = await scheduler().query(statusQuery);
+      const s = await stack.scheduler().query(statusQuery);
       return s.leases.length === 0 && s.waiting === 0 ? s : null;
     }, 'every slot to be free');
     expect(status.backends.map((b) => b.running)).toEqual([0]);
     expect(sim.stats().active).toBe(0);
 
     // The freed slot is usable: a new job runs to completion.
-    const after = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'after the storm', clientKey: 'storm-key-after', priority: 'normal' });
+    const after = await demo.caller.jobs.submit({ projectId: teams.demoProject, requirements: 'after the storm', clientKey: 'storm-key-after', priority: 'normal' });
     await until(async () => (await statusOf(after.id)) === 'completed', 'a job after the storm');
     await recordHistory(temporal.client, 'scheduler-after-storm', schedulerWorkflowId(stack.taskQueue), { open: true });
   }, 90_000);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import './context';
 import { dropDatabase } from '../../server/db/scratch-database';
+import { perFile } from './per-file';
 
 export interface TestDatabase {
   url: string;
@@ -51,24 +52,6 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
  * Hook form for a test file: a database created before the file's tests and dropped after them.
  * Read `.url` inside tests or hooks, not at module level.
  */
-export function useTestDatabase(options: { seed?: boolean } = {}): { readonly url: string; readonly name: string } {
-  let database: TestDatabase | undefined;
-  beforeAll(async () => {
-    database = await createTestDatabase(options);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
-  const get = () => {
-    if (!database) throw new Error('useTestDatabase(): the database exists only inside tests and hooks');
-    return database;
-  };
-  return {
-    get url() {
-      return get().url;
-    },
-    get name() {
-      return get().name;
-    },
-  };
+export function useTestDatabase(options: { seed?: boolean } = {}): TestDatabase {
+  return perFile('useTestDatabase()', () => createTestDatabase(options), (database) => database.drop());
 }

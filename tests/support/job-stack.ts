@@ -5,8 +5,11 @@ import { registerBackends } from '../../server/services/backends';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator';
 import { startAppStack, type AppSocket } from './app-stack';
-import { uniqueTaskQueue, workflowBundle, type TestTemporal } from './temporal';
+import { useTestDatabase } from './db';
+import { deferred, perFile } from './per-file';
+import { uniqueTaskQueue, useTemporal, workflowBundle, type TestTemporal } from './temporal';
 import { until } from './until';
 
 export type TestSocket = AppSocket;
@@ -92,6 +95,8 @@ export async function startJobStack(options: JobStackOptions) {
     startWorker,
     /** Hands the scheduler the tiers and enabled backends now in the database. */
     configureScheduler,
+    /** The stack's scheduler workflow. */
+    scheduler: () => temporal.client.workflow.getHandle(schedulerWorkflowId(taskQueue)),
     /** The backend ids the scheduler grants, in the order of `ollamaUrls`, then the cloud one. */
     backendIds: configured.map((backend) => backend.id),
 
@@ -120,3 +125,59 @@ export async function startJobStack(options: JobStackOptions) {
 }
 
 export type JobStack = Awaited<ReturnType<typeof startJobStack>>;
+
+export interface JobStackFixtureOptions<S extends Partial<SimulatorOptions>[]>
+  extends Omit<JobStackOptions, 'databaseUrl' | 'temporal' | 'ollamaUrls' | 'cloudUrl'> {
+  /** One simulated Ollama backend per entry, registered in the pool "local" (default: one). */
+  simulators?: S;
+  /** A simulated cloud endpoint, registered in the pool "cloud". */
+  cloud?: Partial<SimulatorOptions>;
+  /** Seed the database with the demo accounts and tiers (default true). */
+  seed?: boolean;
+}
+
+/**
+ * The job path for one test file: its own database, the run's Temporal server, the simulators and
+ * the stack, started before the file's tests and stopped after them (also when they fail). The
+ * handles are usable at module scope and resolve once the file's `beforeAll` has run.
+ */
+export function useJobStack<const S extends Partial<SimulatorOptions>[] = [Partial<SimulatorOptions>]>(options: JobStackFixtureOptions<S> = {}) {
+  const { simulators = [{}], cloud: cloudOptions, seed = true, ...stackOptions } = options;
+  const db = useTestDatabase({ seed });
+  const temporal = useTemporal();
+  const started = perFile(
+    'useJobStack()',
+    async () => {
+      const sims = await Promise.all(simulators.map((simulator) => createSimulator(simulator)));
+      const cloud = cloudOptions ? await createSimulator(cloudOptions) : undefined;
+      const closeAll = () => Promise.all([...sims, cloud].map((sim) => sim?.close()));
+      try {
+        const stack = await startJobStack({
+          ...stackOptions,
+          databaseUrl: db.url,
+          temporal,
+          ollamaUrls: sims.map((sim) => sim.url),
+          ...(cloud ? { cloudUrl: cloud.url } : {}),
+        });
+        return { stack, sims, cloud, closeAll };
+      } catch (error) {
+        await closeAll();
+        throw error;
+      }
+    },
+    async ({ stack, closeAll }) => {
+      await stack.stop();
+      await closeAll();
+    },
+  );
+  return {
+    db,
+    temporal,
+    stack: deferred('useJobStack().stack', () => started.stack),
+    /** The simulated Ollama backends, in the order of `simulators`. */
+    sims: simulators.map((_, i) => deferred(`useJobStack().sims[${i}]`, () => started.sims[i])) as { [K in keyof S]: Simulator },
+    /** The first of them. */
+    sim: deferred('useJobStack().sim', () => started.sims[0]),
+    cloud: deferred('useJobStack().cloud', () => started.cloud),
+  };
+}

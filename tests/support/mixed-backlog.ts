@@ -1,5 +1,8 @@
 import { hashPassword } from '../../server/auth/password';
+import type { Simulator } from '../../simulator';
+import { positionQuery } from '../../workflows/scheduler/api';
 import type { JobStack } from './job-stack';
+import { perFile } from './per-file';
 import { until } from './until';
 
 export interface TwoTeams {
@@ -36,6 +39,11 @@ export async function createFreeTeam(stack: JobStack, name = 'Free'): Promise<Tw
   return { demoProject: demo.id, demoTeam: demo.teamId, freeProject: team.projects[0]!.id, freeTeam: team.id, freeMember };
 }
 
+/** `createFreeTeam` for a test file, made once its stack is up; usable at module scope. */
+export function useTwoTeams(stack: JobStack, name?: string): TwoTeams {
+  return perFile('useTwoTeams()', () => createFreeTeam(stack, name), async () => {});
+}
+
 /**
  * Six jobs of both teams at mixed priorities, each submitted once the scheduler took the one before (effective priority =
  * tier base, premium 10 / free 0, + job priority ±10): the demo team's high job (index 3) leads,
@@ -59,6 +67,35 @@ export async function submitMixedBacklog(stack: JobStack, projects: TwoTeams, ke
     jobs.push(job.id);
   }
   return jobs;
+}
+
+/**
+ * A slow job of the demo team holds the simulator's only slot (for about a minute: long enough to
+ * outlast the backlog's submission on a busy machine) while `submitMixedBacklog` queues behind it;
+ * then each job's position in the scheduler's plan (-1: none, it holds a lease), once they read
+ * `expected` in sorted order. `release` speeds the simulator up again and cancels the blocker.
+ */
+export async function backlogBehindBlocker(stack: JobStack, sim: Simulator, projects: TwoTeams, keyPrefix: string, expected: string) {
+  const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+  sim.configure({ tokensPerSecond: 0.5 });
+  const blocker = await demo.caller.jobs.submit({ projectId: projects.demoProject, requirements: 'a blocker', clientKey: `${keyPrefix}-blocker`, priority: 'normal' });
+  await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+  const jobs = await submitMixedBacklog(stack, projects, keyPrefix);
+  const scheduler = stack.scheduler();
+  const positions = await until(async () => {
+    const found = (await Promise.all(jobs.map((id) => scheduler.query(positionQuery, id)))).map((p) => p?.position ?? -1);
+    return [...found].sort().join() === expected ? found : null;
+  }, `the backlog's positions to read ${expected}`);
+  return {
+    demo,
+    blocker: blocker.id,
+    jobs,
+    positions,
+    async release() {
+      sim.configure({ tokensPerSecond: 400 });
+      await demo.caller.jobs.cancel({ jobId: blocker.id });
+    },
+  };
 }
 
 /** The jobs' ids in the order they started, once every one has completed. */

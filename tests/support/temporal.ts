@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths';
 import './context';
+import { perFile } from './per-file';
 
 /** The run's Temporal dev server (one for all test files; isolate by task queue and workflow id). */
 export function temporalAddress(): string {
@@ -46,32 +47,7 @@ export async function connectTemporal(address = temporalAddress(), namespace = t
 
 /** Hook form: connected before the file's tests, closed after them. Read the fields inside tests or hooks. */
 export function useTemporal(): TestTemporal {
-  let temporal: TestTemporal | undefined;
-  beforeAll(async () => {
-    temporal = await connectTemporal();
-  });
-  afterAll(async () => {
-    await temporal?.close();
-  });
-  const get = () => {
-    if (!temporal) throw new Error('useTemporal(): the connection exists only inside tests and hooks');
-    return temporal;
-  };
-  return {
-    get client() {
-      return get().client;
-    },
-    get connection() {
-      return get().connection;
-    },
-    get nativeConnection() {
-      return get().nativeConnection;
-    },
-    get namespace() {
-      return get().namespace;
-    },
-    close: () => get().close(),
-  };
+  return perFile('useTemporal()', connectTemporal, (temporal) => temporal.close());
 }
 
 /**
