@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['{server,workflows,activities,scripts,prisma,app,bench,docker,simulator,tests}/**/*.test.ts'],
-    exclude: ['e2e/**', '**/node_modules/**', 'dist/**', 'build/**', '.tools/**', '.data/**'],
+    // tests/ollama/ runs on its own (vitest.ollama.config.ts): it needs the Ollama build.
+    exclude: ['e2e/**', 'tests/ollama/**', '**/node_modules/**', 'dist/**', 'build/**', '.tools/**', '.data/**'],
     globalSetup: ['tests/support/global-setup.ts'],
     // Forks, not threads: Temporal's native core and Prisma's engine are happier one per process.
     pool: 'forks',

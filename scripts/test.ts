@@ -34,22 +34,29 @@ interface Result {
 
 const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-'));
 const vitestReport = path.join(reportDir, 'vitest.json');
+const ollamaReport = path.join(reportDir, 'ollama.json');
 const playwrightReport = path.join(reportDir, 'playwright.json');
 const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
+
+function vitestStep(name: string, args: string[], report: string): Step {
+  return {
+    name,
+    command: bin('vitest'),
+    args: ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    count: () => {
+      const counts = readJson<{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }>(report);
+      return counts && { passed: counts.numPassedTests, failed: counts.numFailedTests, skipped: counts.numPendingTests + counts.numTodoTests };
+    },
+  };
+}
 
 const steps: Step[] = [
   // Incremental caches in .cache/ (git-ignored): a re-run checks only what changed.
   { name: 'typecheck', command: bin('tsc'), args: ['--noEmit', '--incremental', '--tsBuildInfoFile', '.cache/tsc.tsbuildinfo'] },
   { name: 'lint', command: bin('eslint'), args: ['--cache', '--cache-location', '.cache/eslint/', '.'] },
-  {
-    name: 'unit + integration',
-    command: bin('vitest'),
-    args: ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`],
-    count: () => {
-      const report = readJson<{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }>(vitestReport);
-      return report && { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
-    },
-  },
+  vitestStep('unit + integration', [], vitestReport),
+  // A real Ollama server built from its Go module (tests/ollama/): the adapters and the wire.
+  vitestStep('real Ollama', ['--config', 'vitest.ollama.config.ts'], ollamaReport),
   {
     name: 'e2e',
     command: bin('playwright'),

@@ -87,6 +87,7 @@ const stackSchema = z.object({
   SIM_PORT: port.default(11434),
   SIM_INSTANCES: z.coerce.number().int().min(1).max(32).default(2),
   TEMPORAL_CLI: z.string().optional(),
+  OLLAMA_BIN: z.string().optional(),
   HOST: serverSchema.shape.HOST,
   SESSION_SECRET: serverSchema.shape.SESSION_SECRET,
   /** Set by the Playwright global setup for its workers: the web URL of the stack under test. */
