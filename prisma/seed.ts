@@ -81,6 +81,8 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
       if (!existing.has(user.email)) hashes.set(user.email, await hashPassword(user.password));
     }
 
+    // Generous limits: Prisma's 5 s default expires the transaction on a busy machine, and what
+    // follows then fails outside it (a team whose tier it cannot see).
     await prisma.$transaction(async (tx) => {
       const tiers = new Map<string, string>();
       for (const tier of seedTiers) {
@@ -138,7 +140,7 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
           },
         });
       }
-    });
+    }, { maxWait: 30_000, timeout: 60_000 });
   } finally {
     await prisma.$disconnect();
   }
