@@ -1,6 +1,7 @@
 import { Ollama, type ChatResponse, type Message } from 'ollama';
 import { BackendError, classifyError, unknownModelError, type CallPhase } from './errors';
 import { ModelDirectory } from './models';
+import { sameOllamaModel } from './model-names';
 import { costUsd, localPrice } from './pricing';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
@@ -25,7 +26,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
   // response headers, but a call must also be cancellable while it is queued for a slot.
   const clientFor = (signal: AbortSignal) => new Ollama({ host, fetch: fetchWithSignal(baseFetch, signal) });
   const probe = () => clientFor(AbortSignal.timeout(probeTimeoutMs));
-  const directory = new ModelDirectory(() => listModels(probe()));
+  const directory = new ModelDirectory(() => listModels(probe()), sameOllamaModel);
 
   async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
     const started = performance.now();
@@ -68,6 +69,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
       model: final.model || req.model,
+      truncated: final.done_reason === 'length',
     };
   }
 

@@ -71,6 +71,15 @@ describe('OpenAI backend', () => {
     }
   });
 
+  it('says when max_tokens cut the answer; matches OpenAI model ids exactly', async () => {
+    const sim = await startSimulator({ server: 'openai', models: [{ name: model, contextWindow: 128_000 }], outputTokens: 20 });
+    const backend = createOpenAIBackend({ id: 'cloud', baseURL: `${sim.url}/v1`, apiKey: 'sk-test' });
+    expect(await backend.streamChat({ model, messages: codePrompt }, () => {})).toMatchObject({ completionTokens: 20, truncated: false });
+    expect(await backend.streamChat({ model, messages: codePrompt, maxTokens: 6 }, () => {})).toMatchObject({ completionTokens: 6, truncated: true });
+    expect(await failure(backend.streamChat({ model: 'GPT-4o-mini', messages: codePrompt }, () => {}))).toMatchObject({ code: 'unknown_model' });
+    expect(sim.stats().requests).toBe(2);
+  });
+
   it('refuses unknown models and oversized prompts before calling', async () => {
     const { backend, sim } = await cloud();
     const unknown = await failure(backend.streamChat({ model: 'gpt-9', messages: codePrompt }, () => {}));

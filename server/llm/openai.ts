@@ -45,7 +45,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
     }
     return models;
   };
-  const directory = new ModelDirectory(fetchModels);
+  // OpenAI model ids are exact: no default tag, and case matters.
+  const directory = new ModelDirectory(fetchModels, (listed, requested) => listed === requested);
 
   async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
     const started = performance.now();
@@ -99,6 +100,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
       model,
+      truncated: finishReason === 'length',
     };
   }
 
