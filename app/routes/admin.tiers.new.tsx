@@ -20,6 +20,7 @@ const blank: TierFormValues = {
   cloudFallbackAfterSec: '60',
   minShare: '0',
   maxPromptChars: '16000',
+  maxOutputTokens: '0',
   poolPreference: 'local',
   allowedModels: [],
   cloudFallback: false,

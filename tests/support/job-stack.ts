@@ -2,6 +2,7 @@ import { createActivities } from '../../activities';
 import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { registerBackends } from '../../server/services/backends';
+import { createCatalogLookup } from '../../server/services/catalog-lookup';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
@@ -80,7 +81,14 @@ export async function startJobStack(options: JobStackOptions) {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client, startScheduler: configureScheduler }),
+      activities: createActivities({
+        prisma,
+        publisher,
+        backends,
+        catalog: createCatalogLookup(prisma),
+        temporal: temporal.client,
+        startScheduler: configureScheduler,
+      }),
     });
     running = worker.run();
     await configureScheduler();

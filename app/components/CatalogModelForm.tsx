@@ -1,0 +1,91 @@
+import { Form } from '@remix-run/react';
+import type { CatalogFormValues } from '~/lib/catalog-form';
+import { FormError } from './FormError';
+import { FormField, NumberField, TextField } from './FormField';
+
+interface Props {
+  /** Creating: the name is asked for. Editing: it is fixed (tiers and jobs know models by name). */
+  mode: 'create' | 'edit';
+  values: CatalogFormValues;
+  fieldErrors: Record<string, string | undefined>;
+  formError: string | null | undefined;
+  busy: boolean;
+}
+
+/** A catalogue model: what users see, what each kind of backend serves it as, its cap and its price. */
+export function CatalogModelForm({ mode, values, fieldErrors, formError, busy }: Props) {
+  return (
+    <Form method="post" className="card stack" noValidate aria-label={mode === 'create' ? 'New model' : `Model ${values.name}`}>
+      {mode === 'create' && (
+        <TextField
+          name="name"
+          label="Name"
+          hint="What users choose, e.g. qwen2.5-coder:7b; it cannot be changed later."
+          error={fieldErrors.name}
+          value={values.name}
+        />
+      )}
+      <FormField name="description" label="Description" hint="Shown to users beside the name; up to 500 characters." error={fieldErrors.description}>
+        {(describedBy) => (
+          <textarea id="description" name="description" rows={2} defaultValue={values.description} aria-invalid={!!fieldErrors.description} aria-describedby={describedBy} />
+        )}
+      </FormField>
+      <fieldset className="tier-grid">
+        <legend>Served as</legend>
+        <TextField
+          name="ollamaModel"
+          label="On Ollama backends"
+          hint="The model as Ollama names it (tag :latest when none); empty = not on Ollama."
+          error={fieldErrors.ollamaModel}
+          value={values.ollamaModel}
+          placeholder="qwen2.5-coder:7b"
+        />
+        <TextField
+          name="openaiModel"
+          label="On OpenAI-compatible backends"
+          hint="The model id the endpoint lists, exactly; empty = not in the cloud."
+          error={fieldErrors.openaiModel}
+          value={values.openaiModel}
+          placeholder="gpt-4o-mini"
+        />
+      </fieldset>
+      <fieldset className="tier-grid">
+        <legend>Limits and price</legend>
+        <NumberField name="contextLength" label="Context length (tokens)" hint="Prompt and answer together." error={fieldErrors.contextLength} value={values.contextLength} />
+        <NumberField
+          name="maxOutputTokens"
+          label="Output cap (tokens)"
+          hint="Every request asks for at most this; a tier’s cap may lower it."
+          error={fieldErrors.maxOutputTokens}
+          value={values.maxOutputTokens}
+        />
+        <NumberField
+          name="inputPricePer1k"
+          label="Input price (USD per 1,000 tokens)"
+          hint="Charged wherever the job runs."
+          error={fieldErrors.inputPricePer1k}
+          value={values.inputPricePer1k}
+          step="any"
+        />
+        <NumberField
+          name="outputPricePer1k"
+          label="Output price (USD per 1,000 tokens)"
+          hint="Charged wherever the job runs."
+          error={fieldErrors.outputPricePer1k}
+          value={values.outputPricePer1k}
+          step="any"
+        />
+      </fieldset>
+      <div className="field">
+        <label className="checkbox">
+          <input type="checkbox" name="enabled" defaultChecked={values.enabled} />
+          Enabled: offered to users and admitted (jobs already admitted run either way)
+        </label>
+      </div>
+      <FormError message={formError} />
+      <button type="submit" disabled={busy}>
+        {busy ? 'Saving…' : mode === 'create' ? 'Add model' : 'Save model'}
+      </button>
+    </Form>
+  );
+}
