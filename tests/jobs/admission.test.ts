@@ -5,7 +5,7 @@ import { useTestDatabase } from '../support/db';
 import { startJobStack, type JobStack } from '../support/job-stack';
 import { useTemporal } from '../support/temporal';
 import { jobWorkflowId } from '../../workflows/definitions';
-import { positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
+import { backendHealthSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import type { Prisma } from '../../server/generated/prisma/client';
 import { createSimulator, type Simulator } from '../../simulator';
@@ -27,6 +27,10 @@ beforeAll(async () => {
   // One slow slot: a job holds it while others wait with an ETA.
   sim = await createSimulator({ slots: 1, tokensPerSecond: 5, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 400 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
+  // Pool "parked": a backend that serves the model but is down, so jobs admitted there wait.
+  await stack.prisma.backend.create({ data: { id: 'parked', kind: 'ollama', url: 'http://127.0.0.1:9', pool: 'parked', models: ['qwen2.5-coder:7b'] } });
+  await stack.configureScheduler();
+  await temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue)).signal(backendHealthSignal, { backendId: 'parked', healthy: false });
 });
 
 afterAll(async () => {
@@ -34,11 +38,11 @@ afterAll(async () => {
   await sim?.close();
 });
 
-/** A team on a tier of its own, with one owner and one project. Pool "nowhere": its jobs wait forever. */
+/** A team on a tier of its own, with one owner and one project. Pool "parked": its jobs wait forever. */
 async function teamOn(tier: Partial<Prisma.TierCreateInput>) {
   const tag = randomUUID().slice(0, 8);
   const created = await stack.prisma.tier.create({
-    data: { name: `t-${tag}`, allowedModels: [], poolPreference: ['nowhere'], maxQueuedPerUser: 0, ...tier },
+    data: { name: `t-${tag}`, allowedModels: [], poolPreference: ['parked'], maxQueuedPerUser: 0, ...tier },
   });
   const user = await stack.prisma.user.create({
     data: { email: `u-${tag}@example.com`, name: `User ${tag}`, passwordHash: 'unused' },
@@ -113,7 +117,7 @@ describe('admission: the per-user queue cap', () => {
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as TRPCError] : []));
     expect(admitted).toHaveLength(3);
     expect(refused.map((e) => e.code)).toEqual(Array(5).fill('TOO_MANY_REQUESTS'));
-    // Its jobs cannot start (no backend in its pool), so the scheduler has no time to offer.
+    // Its jobs cannot start (the backend of its pool is down), so the scheduler has no time to offer.
     expect(refused[0]!.message).toMatch(/the limit of the t-\w+ tier\. You can submit another when one of them starts, or after cancelling one\.$/);
     expect((refused[0]!.cause as LimitError).retryAt).toBeUndefined();
     expect(await jobsOf(user.id)).toHaveLength(3);

@@ -8,6 +8,8 @@ import { hashPassword } from '../../server/auth/password';
 import { createSimulator, type Simulator } from '../../simulator';
 import { ensureResourceManager } from '../../server/temporal/resource-manager';
 import { until } from '../support/until';
+import { openaiCloud } from '../support/llm';
+import { seedCatalog } from '../../prisma/seed';
 
 /**
  * Routing under pressure end to end: the resource manager sees the local pool's wait pass its
@@ -41,8 +43,9 @@ async function createMember(name: string, tier: string) {
 
 beforeAll(async () => {
   local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
+  cloud = await createSimulator({ ...openaiCloud, slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], cloudUrl: cloud.url, slots: 1, leaseCheckMs: 1_000 });
+  await stack.prisma.catalogModel.createMany({ data: seedCatalog });
   for (const [name, cloudFallback] of [['patient', true], ['local-only', false]] as const) {
     // An hour before the tier itself would fall back: only pressure can send its job to the cloud.
     await stack.prisma.tier.create({

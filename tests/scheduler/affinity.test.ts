@@ -13,7 +13,7 @@ import { createSimulator, type Simulator } from '../../simulator';
 
 const db = useTestDatabase({ seed: true });
 const temporal = useTemporal();
-const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'] as const;
+const MODELS = ['qwen2.5-coder:7b', 'llama3.1:8b'] as const;
 let sims: Simulator[];
 let stack: JobStack;
 let projectId: string;

@@ -5,6 +5,8 @@ import { useTemporal } from '../support/temporal';
 import { hashPassword } from '../../server/auth/password';
 import { createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
+import { openaiCloud } from '../support/llm';
+import { seedCatalog } from '../../prisma/seed';
 
 /**
  * The scheduler's sharing rules end to end — jobs submitted through the service, granted by the
@@ -51,7 +53,7 @@ async function createMember(name: string, tier: keyof typeof TIERS): Promise<Mem
 
 beforeAll(async () => {
   local = await createSimulator({ slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
-  cloud = await createSimulator({ slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
+  cloud = await createSimulator({ ...openaiCloud, slots: 8, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 });
   stack = await startJobStack({
     databaseUrl: db.url,
     temporal,
@@ -61,6 +63,7 @@ beforeAll(async () => {
     leaseCheckMs: 1_000,
     schedulerConfig: { aging: { stepMs: AGING_STEP_MS, max: 10 } },
   });
+  await stack.prisma.catalogModel.createMany({ data: seedCatalog });
   for (const [name, { weight, cloudFallback, minShare }] of Object.entries(TIERS)) {
     await stack.prisma.tier.create({
       data: {

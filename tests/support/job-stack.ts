@@ -15,8 +15,10 @@ export type TestSocket = AppSocket;
 export interface JobStackOptions {
   databaseUrl: string;
   temporal: TestTemporal;
-  /** Ollama-compatible servers (simulators); registered as the pool "local". */
+  /** Ollama-compatible servers (simulators); registered in the pool "local" unless `ollamaPools` says otherwise. */
   ollamaUrls: string[];
+  /** The pool of each of `ollamaUrls`, in order (e.g. "dedicated"); missing ones are "local". */
+  ollamaPools?: string[];
   /** A simulator serving the OpenAI API, registered as the pool "cloud". */
   cloudUrl?: string;
   /** Slots of each Ollama backend as the scheduler sees them. */
@@ -61,7 +63,7 @@ export async function startJobStack(options: JobStackOptions) {
     configured.map((backend, i) =>
       backend.kind === 'openai'
         ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
-        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
+        : { backend, url: options.ollamaUrls[i]!, pool: options.ollamaPools?.[i] ?? 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
     ),
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));
