@@ -89,7 +89,8 @@ async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'bac
   const usable = usableEntries(tier, entries, backends).map((entry) => entry.name);
   const offer = usable.length > 0 ? `the ${tier.name} tier can use ${usable.join(', ')}` : `no model is available to the ${tier.name} tier right now`;
   const entry = findCatalogEntry(entries, submitted);
-  if (!entry?.enabled) throw new ValidationError(`There is no model ${submitted} in the catalogue; ${offer}.`, 'model');
+  if (!entry) throw new ValidationError(`There is no model ${submitted} in the catalogue; ${offer}.`, 'model');
+  if (!entry.enabled) throw new ValidationError(`${entry.name} is disabled; ${offer}.`, 'model');
   if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(entry.name)) {
     throw new ValidationError(`The ${tier.name} tier cannot use ${entry.name}; ${offer}.`, 'model');
   }
