@@ -6,7 +6,8 @@ import { FormError } from './FormError';
 
 interface Props {
   projectId: string;
-  models: string[];
+  /** What the team's tier can use now, as the catalogue describes it. */
+  models: { name: string; description: string }[];
   onSubmitted: (jobId: string) => void;
 }
 
@@ -15,6 +16,7 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
   // One key per intended job: a double click or a retried request cannot start it twice.
   const [clientKey, setClientKey] = useState(() => crypto.randomUUID());
   const [requirements, setRequirements] = useState('');
+  const [model, setModel] = useState(models[0]?.name ?? '');
   // The form submits through tRPC only; before hydration a click would send it as a GET, the
   // prompt in the URL.
   const [hydrated, setHydrated] = useState(false);
@@ -72,14 +74,24 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
       <div className="row">
         <label className="field">
           <span>Model</span>
-          <select name="model" aria-invalid={!!fieldErrors.model} aria-describedby={fieldErrors.model ? 'model-error' : undefined}>
+          <select
+            name="model"
+            value={model}
+            onChange={(e) => setModel(e.target.value)}
+            aria-invalid={!!fieldErrors.model}
+            aria-describedby={fieldErrors.model ? 'model-error' : 'model-hint'}
+          >
             {models.map((m) => (
-              <option key={m}>{m}</option>
+              <option key={m.name}>{m.name}</option>
             ))}
           </select>
-          {fieldErrors.model && (
+          {fieldErrors.model ? (
             <span className="error" id="model-error">
               {fieldErrors.model}
+            </span>
+          ) : (
+            <span className="hint" id="model-hint">
+              {models.find((m) => m.name === model)?.description}
             </span>
           )}
         </label>

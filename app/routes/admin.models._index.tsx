@@ -53,7 +53,7 @@ export default function CatalogPage() {
                         {model.name}
                       </Link>{' '}
                       {!model.enabled && <span className="badge">disabled</span>}
-                      {model.description && <div className="muted">{model.description}</div>}
+                      {model.description && <span className="muted model-description">{model.description}</span>}
                     </th>
                     <td>{model.ollamaModel ?? '—'}</td>
                     <td>{model.openaiModel ?? '—'}</td>

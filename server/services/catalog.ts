@@ -58,6 +58,8 @@ type CatalogModelRow = Prisma.CatalogModelGetPayload<{ select: typeof catalogMod
 
 interface CatalogDeps {
   prisma: PrismaClient;
+  /** What a submit without a model runs: offered first. */
+  defaultModel: string;
   /** Hands the scheduler the setup as it is now: a mapping decides which backends serve a model. */
   tellScheduler(): Promise<SchedulerNotice>;
 }
@@ -66,7 +68,7 @@ interface CatalogDeps {
  * The model catalogue: what users choose and what each kind of backend serves it as. Admins edit
  * it (every change audited with before and after); teams are offered what their tier can use.
  */
-export function createCatalogService({ prisma, tellScheduler }: CatalogDeps) {
+export function createCatalogService({ prisma, defaultModel, tellScheduler }: CatalogDeps) {
   const audit = (actor: SessionUser, action: string, targetId: string, data: Prisma.InputJsonValue) =>
     prisma.auditLog.create({ data: { actorId: actor.id, action, targetType: 'catalogModel', targetId, data } });
 
@@ -146,10 +148,16 @@ export function createCatalogService({ prisma, tellScheduler }: CatalogDeps) {
       return { scheduler: await tellScheduler() };
     },
 
-    /** The catalogue names a tier's teams can submit now (see catalog-mapping.ts, usableEntries). */
-    async offeredTo(tier: Pick<Tier, 'allowedModels' | 'poolPreference' | 'cloudFallback'>): Promise<string[]> {
-      const { entries, backends } = await loadServing(prisma);
-      return usableEntries(tier, entries, backends).map((entry) => entry.name);
+    /** The models a tier's teams can submit now (see catalog-mapping.ts, usableEntries), the default first. */
+    async offeredTo(tier: Pick<Tier, 'allowedModels' | 'poolPreference' | 'cloudFallback'>): Promise<{ name: string; description: string }[]> {
+      const [{ entries, backends }, descriptions] = await Promise.all([
+        loadServing(prisma),
+        prisma.catalogModel.findMany({ select: { name: true, description: true } }),
+      ]);
+      const described = new Map(descriptions.map((model) => [model.name, model.description]));
+      return usableEntries(tier, entries, backends)
+        .map(({ name }) => ({ name, description: described.get(name) ?? '' }))
+        .sort((a, b) => Number(b.name === defaultModel) - Number(a.name === defaultModel));
     },
   };
 }

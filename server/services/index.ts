@@ -37,7 +37,7 @@ export function createServices(deps: ServiceDeps) {
     queue: createQueueService({ prisma, temporal }),
     resources: createResourceService({ temporal }),
     admin,
-    catalog: createCatalogService({ prisma, tellScheduler: admin.tellScheduler }),
+    catalog: createCatalogService({ prisma, defaultModel: deps.defaultModel, tellScheduler: admin.tellScheduler }),
     jobs: createJobService({
       prisma,
       temporal,

@@ -60,7 +60,8 @@ beforeAll(async () => {
       { name: 'tiny:latest', contextWindow: 4_096, endless: true },
     ],
   });
-  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000 });
+  // The tests edit the catalogue and submit at once: the worker reads it afresh for every job.
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [sim.url], slots: 1, leaseCheckMs: 1_000, catalogCacheMs: 0 });
   lab = await labTeam();
 }, 60_000);
 
@@ -80,7 +81,12 @@ const workflowsOnQueue = async () =>
 
 describe('model names as Ollama matches them', () => {
   it('runs `tiny-stop` on a backend that has `tiny-stop:latest`, however the user spells it', async () => {
-    expect((await lab.admin.projects.get({ projectId: lab.project.id })).models).toEqual(['qwen2.5-coder:7b', 'tiny', 'tiny-stop']);
+    const offered = (await lab.admin.projects.get({ projectId: lab.project.id })).models;
+    expect(offered).toEqual([
+      { name: 'qwen2.5-coder:7b', description: expect.stringContaining('Qwen2.5 Coder 7B') },
+      { name: 'tiny', description: 'Repeats itself until something stops it.' },
+      { name: 'tiny-stop', description: 'Stops by itself.' },
+    ]);
     for (const spelled of ['tiny-stop', 'Tiny-Stop:latest']) {
       const job = await lab.submit(spelled);
       expect(await finished(job.id)).toMatchObject({ status: 'completed', model: 'tiny-stop', servedModel: 'tiny-stop', completionTokens: 30 });

@@ -34,6 +34,8 @@ export interface JobStackOptions {
   schedulerConfig?: SchedulerInput['config'];
   /** The scheduler continues as new past this many history events (default 8,000). */
   schedulerHistoryLimit?: number;
+  /** How long the worker keeps the catalogue it read (production: 5 s); tests that edit it and submit at once pass 0. */
+  catalogCacheMs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -87,7 +89,7 @@ export async function startJobStack(options: JobStackOptions) {
         prisma,
         publisher,
         backends,
-        catalog: createCatalogLookup(prisma),
+        catalog: createCatalogLookup(prisma, options.catalogCacheMs),
         temporal: temporal.client,
         startScheduler: configureScheduler,
       }),
