@@ -2,7 +2,6 @@ import { Ollama, type ChatResponse, type Message } from 'ollama';
 import { BackendError, classifyError, unknownModelError, type CallPhase } from './errors';
 import { ModelDirectory } from './models';
 import { sameOllamaModel } from './model-names';
-import { costUsd, localPrice } from './pricing';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
 import { probeHealth } from './health';
@@ -65,7 +64,6 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
       text,
       promptTokens: final.prompt_eval_count ?? 0,
       completionTokens: final.eval_count ?? 0,
-      costUsd: costUsd(localPrice, final.prompt_eval_count ?? 0, final.eval_count ?? 0),
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
       model: final.model || req.model,

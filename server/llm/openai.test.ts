@@ -22,13 +22,12 @@ async function cloud(options: Parameters<typeof startSimulator>[0] = {}): Promis
 }
 
 describe('OpenAI backend', () => {
-  it('streams an answer with usage and prices it', async () => {
+  it('streams an answer with its usage', async () => {
     const { backend } = await cloud({ outputTokens: 30 });
     const pieces: string[] = [];
     const result = await backend.streamChat({ model, messages: codePrompt }, (t) => pieces.push(t));
     expect(pieces).toHaveLength(30);
     expect(result).toMatchObject({ text: pieces.join(''), completionTokens: 30, model });
-    expect(result.costUsd).toBeCloseTo((result.promptTokens * 0.15 + 30 * 0.6) / 1e6, 12);
     expect(result.timeToFirstTokenMs).toBeGreaterThan(0);
   });
 

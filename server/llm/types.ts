@@ -22,7 +22,6 @@ export interface ChatResult {
   text: string;
   promptTokens: number;
   completionTokens: number;
-  costUsd: number;
   timeToFirstTokenMs: number;
   durationMs: number;
   /** The model as the server named it in its answer. */

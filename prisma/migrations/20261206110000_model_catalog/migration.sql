@@ -31,8 +31,7 @@ ALTER TABLE "Result" ADD COLUMN     "truncated" BOOLEAN NOT NULL DEFAULT false;
 -- Existing data: every model name a tier allows or a backend reports becomes a catalogue entry of
 -- the same name. Names from tiers and Ollama backends map to the same name on Ollama; names an
 -- OpenAI-compatible backend lists map on the OpenAI side, priced at the list prices the cloud
--- adapter charged until now (server/llm/pricing.ts, per 1M tokens there, per 1k here) and at its
--- conservative default when unlisted. Context lengths are those known for the cloud models and a
+-- adapter charged until now (per 1k tokens here) and at its conservative default when unlisted. Context lengths are those known for the cloud models and a
 -- modest 8,192 tokens otherwise, for admins to correct; every entry starts with a 4,096-token cap.
 WITH cloud_prices ("model", "input", "output", "context") AS (
     VALUES
