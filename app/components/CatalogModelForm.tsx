@@ -12,6 +12,23 @@ interface Props {
   busy: boolean;
 }
 
+const SERVED_AS = [
+  {
+    name: 'ollamaModel',
+    label: 'On Ollama backends',
+    hint: 'The model as Ollama names it (tag :latest when none); empty = not on Ollama.',
+    placeholder: 'qwen2.5-coder:7b',
+  },
+  { name: 'openaiModel', label: 'On OpenAI-compatible backends', hint: 'The model id the endpoint lists, exactly; empty = not in the cloud.', placeholder: 'gpt-4o-mini' },
+] as const;
+
+const LIMITS = [
+  { name: 'contextLength', label: 'Context length (tokens)', hint: 'Prompt and answer together.' },
+  { name: 'maxOutputTokens', label: 'Output cap (tokens)', hint: 'Every request asks for at most this; a tier’s cap may lower it.' },
+  { name: 'inputPricePer1k', label: 'Input price (USD per 1,000 tokens)', hint: 'Charged wherever the job runs.', step: 'any' },
+  { name: 'outputPricePer1k', label: 'Output price (USD per 1,000 tokens)', hint: 'Charged wherever the job runs.', step: 'any' },
+] as const;
+
 /** A catalogue model: what users see, what each kind of backend serves it as, its cap and its price. */
 export function CatalogModelForm({ mode, values, fieldErrors, formError, busy }: Props) {
   return (
@@ -32,49 +49,15 @@ export function CatalogModelForm({ mode, values, fieldErrors, formError, busy }:
       </FormField>
       <fieldset className="tier-grid">
         <legend>Served as</legend>
-        <TextField
-          name="ollamaModel"
-          label="On Ollama backends"
-          hint="The model as Ollama names it (tag :latest when none); empty = not on Ollama."
-          error={fieldErrors.ollamaModel}
-          value={values.ollamaModel}
-          placeholder="qwen2.5-coder:7b"
-        />
-        <TextField
-          name="openaiModel"
-          label="On OpenAI-compatible backends"
-          hint="The model id the endpoint lists, exactly; empty = not in the cloud."
-          error={fieldErrors.openaiModel}
-          value={values.openaiModel}
-          placeholder="gpt-4o-mini"
-        />
+        {SERVED_AS.map((field) => (
+          <TextField key={field.name} {...field} error={fieldErrors[field.name]} value={values[field.name]} />
+        ))}
       </fieldset>
       <fieldset className="tier-grid">
         <legend>Limits and price</legend>
-        <NumberField name="contextLength" label="Context length (tokens)" hint="Prompt and answer together." error={fieldErrors.contextLength} value={values.contextLength} />
-        <NumberField
-          name="maxOutputTokens"
-          label="Output cap (tokens)"
-          hint="Every request asks for at most this; a tier’s cap may lower it."
-          error={fieldErrors.maxOutputTokens}
-          value={values.maxOutputTokens}
-        />
-        <NumberField
-          name="inputPricePer1k"
-          label="Input price (USD per 1,000 tokens)"
-          hint="Charged wherever the job runs."
-          error={fieldErrors.inputPricePer1k}
-          value={values.inputPricePer1k}
-          step="any"
-        />
-        <NumberField
-          name="outputPricePer1k"
-          label="Output price (USD per 1,000 tokens)"
-          hint="Charged wherever the job runs."
-          error={fieldErrors.outputPricePer1k}
-          value={values.outputPricePer1k}
-          step="any"
-        />
+        {LIMITS.map((field) => (
+          <NumberField key={field.name} {...field} error={fieldErrors[field.name]} value={values[field.name]} />
+        ))}
       </fieldset>
       <div className="field">
         <label className="checkbox">

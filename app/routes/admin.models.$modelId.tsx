@@ -1,9 +1,8 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { TRPCError } from '@trpc/server';
 import { CatalogModelForm } from '~/components/CatalogModelForm';
 import { catalogFormValues, catalogFormValuesOf, catalogSettingsOf } from '~/lib/catalog-form';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { deleteForm, requireFound, saveForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 
@@ -11,38 +10,18 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? 
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  try {
-    return await caller.admin.model({ modelId: params.modelId! });
-  } catch (error) {
-    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST')) {
-      throw data('There is no such model.', { status: 404 });
-    }
-    throw error;
-  }
+  return requireFound(() => caller.admin.model({ modelId: params.modelId! }), 'model');
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
   const form = await request.formData();
-  if (form.get('intent') === 'delete') {
-    try {
-      await caller.admin.deleteModel({ modelId: params.modelId! });
-      return redirect('/admin/models');
-    } catch (error) {
-      const errors = formErrorsFrom(error);
-      if (!errors) throw error;
-      return data({ ok: false as const, deleteError: errors.formError ?? 'The model could not be deleted.' }, { status: errors.status });
-    }
-  }
+  if (form.get('intent') === 'delete') return deleteForm(() => caller.admin.deleteModel({ modelId: params.modelId! }), '/admin/models', 'model');
   const values = catalogFormValues(form);
-  try {
+  return saveForm(values, async () => {
     const { scheduler } = await caller.admin.updateModel({ modelId: params.modelId!, ...catalogSettingsOf(values) });
-    return { ok: true as const, notice: schedulerNoticeText(scheduler) };
-  } catch (error) {
-    const errors = formErrorsFrom(error);
-    if (!errors) throw error;
-    return data({ ok: false as const, values, fieldErrors: errors.fieldErrors, formError: errors.formError }, { status: errors.status });
-  }
+    return { notice: schedulerNoticeText(scheduler) };
+  });
 }
 
 export default function EditModel() {

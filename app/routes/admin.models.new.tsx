@@ -1,8 +1,8 @@
-import { data, type ActionFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { type ActionFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useActionData, useNavigation } from '@remix-run/react';
 import { CatalogModelForm } from '~/components/CatalogModelForm';
 import { catalogFormValues, catalogSettingsOf, type CatalogFormValues } from '~/lib/catalog-form';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { saveForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 
@@ -23,14 +23,10 @@ const blank: CatalogFormValues = {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
   const values = catalogFormValues(await request.formData());
-  try {
+  return saveForm(values, async () => {
     const { model, scheduler } = await caller.admin.createModel({ name: values.name, ...catalogSettingsOf(values) });
-    return { ok: true as const, model: { id: model.id, name: model.name }, notice: schedulerNoticeText(scheduler) };
-  } catch (error) {
-    const errors = formErrorsFrom(error);
-    if (!errors) throw error;
-    return data({ ok: false as const, values, fieldErrors: errors.fieldErrors, formError: errors.formError }, { status: errors.status });
-  }
+    return { model: { id: model.id, name: model.name }, notice: schedulerNoticeText(scheduler) };
+  });
 }
 
 export default function NewModel() {
