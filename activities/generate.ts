@@ -3,6 +3,8 @@ import type { PrismaClient } from '../server/generated/prisma/client';
 import { BackendError } from '../server/llm/errors';
 import type { LlmBackend } from '../server/llm/types';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
+import { catalogCost, concreteModel, type CatalogEntry } from '../server/services/catalog-mapping';
+import type { CatalogLookup } from '../server/services/catalog-lookup';
 import { TextBatcher } from './batcher';
 import type { GenerateInput, GenerateOutput } from './types';
 
@@ -18,17 +20,33 @@ export function requireBackend(backends: BackendRegistry, backendId: string): Ll
   return backend;
 }
 
+/**
+ * The catalogue entry of a job's model and the concrete model the granted backend serves it as.
+ * An entry gone from the catalogue fails the job; a mapping gone from this backend's kind (an
+ * admin's edit the grant did not see yet) is this backend's failure, so the job queues again.
+ */
+export async function requireServed(catalog: CatalogLookup, model: string, backend: LlmBackend): Promise<{ entry: CatalogEntry; concrete: string }> {
+  const entry = await catalog.find(model);
+  if (!entry) throw ApplicationFailure.nonRetryable(`the model ${model} is no longer in the catalogue`, 'InvalidJob');
+  const concrete = concreteModel(entry, backend.kind);
+  if (!concrete) throw ApplicationFailure.retryable(`${backend.id} (${backend.kind}) does not serve ${model}`, 'BackendUnavailable');
+  return { entry, concrete };
+}
+
 /** Often enough that a cancellation reaches a silent model call within a second. */
 const KEEPALIVE_MS = 400;
 
 interface Checkpoint {
   text: string;
+  /** Completion tokens in `text`: streamed pieces, one token each as Ollama and OpenAI send them. */
+  tokens: number;
 }
 
 export interface GenerationDeps {
   prisma: PrismaClient;
   publisher: Publisher;
   backends: BackendRegistry;
+  catalog: CatalogLookup;
   /** How often streamed text is pushed to the job's room. */
   flushIntervalMs?: number;
   /** How often partial output is written to the job row (kept on cancel or crash). */
@@ -36,23 +54,22 @@ export interface GenerationDeps {
 }
 
 export function createGenerationActivities(deps: GenerationDeps) {
-  const { prisma, publisher, backends, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
+  const { prisma, publisher, backends, catalog, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
 
   return {
     async generate(input: GenerateInput): Promise<GenerateOutput> {
       const ctx = Context.current();
       const backend = requireBackend(backends, input.backendId);
+      const { entry, concrete } = await requireServed(catalog, input.model, backend);
       // A retry continues from the last heartbeat checkpoint, or — on a new grant, after another
       // backend failed — from the output saved so far, instead of starting over.
-      const checkpoint = ctx.info.heartbeatDetails as Checkpoint | undefined;
-      const resumeFrom =
-        checkpoint?.text ??
-        (await prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: { output: true } })).output;
+      const resumed: Checkpoint = (ctx.info.heartbeatDetails as Checkpoint | undefined) ?? (await savedCheckpoint(prisma, input.jobId));
+      const resumeFrom = resumed.text;
 
       await prisma.$transaction([
         prisma.job.update({
           where: { id: input.jobId },
-          data: { status: 'running', backendId: backend.id, attempts: { increment: 1 }, output: resumeFrom },
+          data: { status: 'running', backendId: backend.id, servedModel: concrete, attempts: { increment: 1 }, output: resumeFrom },
         }),
         // The first attempt's start is the job's start; retries keep it.
         prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt: new Date() } }),
@@ -61,20 +78,21 @@ export function createGenerationActivities(deps: GenerationDeps) {
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
 
       let text = resumeFrom;
+      let tokens = resumed.tokens;
       let persisted = text.length;
       let lastPersist = Date.now();
       const persist = async () => {
         if (text.length === persisted) return;
         persisted = text.length;
         lastPersist = Date.now();
-        await prisma.job.update({ where: { id: input.jobId }, data: { output: text } });
+        await prisma.job.update({ where: { id: input.jobId }, data: { output: text, completionTokens: tokens } });
       };
       // The checkpoint goes out on a timer, not with each token or batch: every heartbeat call
       // encodes the whole text so far, and the worker forwards at most one per
       // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls would mostly be
       // encoded only to be dropped. The timer also keeps heartbeats (and so cancellation and
       // liveness) flowing while the model is silent, e.g. loading.
-      const heartbeat = () => ctx.heartbeat({ text } satisfies Checkpoint);
+      const heartbeat = () => ctx.heartbeat({ text, tokens } satisfies Checkpoint);
       const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
         publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });
       });
@@ -85,23 +103,31 @@ export function createGenerationActivities(deps: GenerationDeps) {
         heartbeat();
       }, KEEPALIVE_MS);
 
+      // A resumed attempt asks only for what is left of the job's cap.
+      const remaining = input.outputCap - resumed.tokens;
       try {
+        if (remaining <= 0) {
+          return { text, servedModel: concrete, backendId: backend.id, promptTokens: 0, completionTokens: tokens, costUsd: catalogCost(entry, 0, tokens), truncated: true };
+        }
         const result = await backend.streamChat(
-          { model: input.model, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom },
+          { model: concrete, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom, maxTokens: remaining },
           (piece) => {
             text += piece;
+            tokens++;
             batcher.push(piece);
             if (Date.now() - lastPersist >= persistIntervalMs) void persist().catch(() => undefined);
           },
         );
         batcher.flush();
+        const completionTokens = resumed.tokens + result.completionTokens;
         return {
           text: result.text,
-          model: result.model,
+          servedModel: result.model,
           backendId: backend.id,
           promptTokens: result.promptTokens,
-          completionTokens: result.completionTokens,
-          costUsd: result.costUsd,
+          completionTokens,
+          costUsd: catalogCost(entry, result.promptTokens, completionTokens),
+          truncated: result.truncated,
         };
       } catch (error) {
         batcher.flush();
@@ -114,6 +140,11 @@ export function createGenerationActivities(deps: GenerationDeps) {
       }
     },
   };
+}
+
+async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Checkpoint> {
+  const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { output: true, completionTokens: true } });
+  return { text: job.output, tokens: job.completionTokens };
 }
 
 function toFailure(error: unknown, backendId: string): ApplicationFailure {

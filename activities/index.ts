@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
+import type { CatalogLookup } from '../server/services/catalog-lookup';
 import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createRecordActivities } from './records';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   prisma: PrismaClient;
   publisher: Publisher;
   backends: BackendRegistry;
+  /** The model catalogue, read through a short cache (server/services/catalog-lookup.ts). */
+  catalog: CatalogLookup;
   temporal: Client;
   startScheduler: SchedulerActivityDeps['startScheduler'];
   flushIntervalMs?: number;

@@ -3,6 +3,8 @@ import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
 import { toTierPolicy } from '../server/services/tier-policy';
+import { outputCap } from '../server/services/catalog-mapping';
+import type { CatalogLookup } from '../server/services/catalog-lookup';
 import { assessRequirements } from './complexity';
 import { extractCode } from './extract-code';
 
@@ -11,7 +13,7 @@ const SYSTEM_PROMPT =
   'followed by a short explanation.';
 
 /** Activities that read and write job records; all idempotent, since Temporal may retry them. */
-export function createRecordActivities({ prisma, publisher }: { prisma: PrismaClient; publisher: Publisher }) {
+export function createRecordActivities({ prisma, publisher, catalog }: { prisma: PrismaClient; publisher: Publisher; catalog: CatalogLookup }) {
   return {
     async prepareJob(jobId: string): Promise<PreparedJob> {
       // Records which run works on the job (a retry is a new run of the same workflow id).
@@ -40,6 +42,8 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
       if (!job.requirements.trim()) {
         throw ApplicationFailure.nonRetryable('the requirements are empty', 'InvalidJob');
       }
+      const entry = await catalog.find(job.model);
+      if (!entry) throw ApplicationFailure.nonRetryable(`the model ${job.model} is no longer in the catalogue`, 'InvalidJob');
       return {
         jobId: job.id,
         projectId: job.projectId,
@@ -48,6 +52,7 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
         tier: toTierPolicy(job.team.tier),
         priority: job.priority,
         model: job.model,
+        outputCap: outputCap(entry, job.team.tier.maxOutputTokens),
         requirements: job.requirements,
         ...assessRequirements(job.requirements),
         messages: [
@@ -69,6 +74,7 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
             language,
             reviewStatus: input.review.status,
             review: { notes: input.review.notes },
+            truncated: input.truncated,
           },
           update: {},
           select: { id: true },
@@ -78,7 +84,7 @@ export function createRecordActivities({ prisma, publisher }: { prisma: PrismaCl
           data: {
             status: 'completed',
             output: input.text,
-            model: input.model,
+            servedModel: input.servedModel,
             backendId: input.backendId,
             promptTokens: input.promptTokens,
             completionTokens: input.completionTokens,

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { extractCode } from './extract-code';
-import { requireBackend, type BackendRegistry } from './generate';
+import { requireBackend, requireServed, type BackendRegistry } from './generate';
+import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { ReviewInput, ReviewOutcome } from './types';
 
 const REVIEW_PROMPT: Record<'standard' | 'thorough', string> = {
@@ -24,15 +25,18 @@ export function parseReview(text: string): ReviewOutcome {
   return notes.length === 0 ? { status: 'passed', notes } : { status: 'issues', notes };
 }
 
-export function createReviewActivities({ backends }: { backends: BackendRegistry }) {
+/** The review runs on the generation's backend, as the same catalogue model, under the same cap. */
+export function createReviewActivities({ backends, catalog }: { backends: BackendRegistry; catalog: CatalogLookup }) {
   return {
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
       const ctx = Context.current();
       const backend = requireBackend(backends, input.backendId);
+      const { concrete } = await requireServed(catalog, input.model, backend);
       const result = await backend.streamChat(
         {
-          model: input.model,
+          model: concrete,
+          maxTokens: input.outputCap,
           signal: ctx.cancellationSignal,
           messages: [
             { role: 'system', content: REVIEW_PROMPT[input.level] },

@@ -12,7 +12,10 @@ export interface PreparedJob {
   /** The team's tier as it is now; the scheduler takes tier edits from the jobs that bring them. */
   tier: TierPolicy;
   priority: number;
+  /** The catalogue name; each backend kind serves it as its own concrete model. */
   model: string;
+  /** Completion tokens the job may produce: the catalogue entry's cap, lowered by the tier's. */
+  outputCap: number;
   messages: ChatMessage[];
   requirements: string;
   complexity: number;
@@ -23,7 +26,10 @@ export interface PreparedJob {
 export interface GenerateInput {
   jobId: string;
   projectId: string;
+  /** The catalogue name. */
   model: string;
+  /** Completion tokens for the whole answer, across attempts. */
+  outputCap: number;
   messages: ChatMessage[];
   /** The backend of the job's grant. */
   backendId: string;
@@ -31,16 +37,22 @@ export interface GenerateInput {
 
 export interface GenerateOutput {
   text: string;
-  model: string;
+  /** The concrete model that answered, as the backend named it. */
+  servedModel: string;
   backendId: string;
   promptTokens: number;
+  /** Across every attempt, resumed ones included. */
   completionTokens: number;
   costUsd: number;
+  /** The answer stopped at the output cap (or the model's context), not where the model ended it. */
+  truncated: boolean;
 }
 
 export interface ReviewInput {
   jobId: string;
+  /** The catalogue name. */
   model: string;
+  outputCap: number;
   backendId: string;
   level: ReviewLevel;
   requirements: string;

@@ -57,7 +57,7 @@ const { mode, config } = parseBenchArgs(
 if (config.users % config.teams !== 0) throw new Error('--users must be a multiple of --teams (each team gets the same number of users)');
 if (config.teams < 3) throw new Error('--teams must be at least 3 (one per tier)');
 
-const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'];
+const MODELS = ['qwen2.5-coder:7b', 'llama3.1:8b'];
 // A one-line request: no review step, so a job's slot time is its generation.
 const REQUIREMENTS = 'reverse a string';
 const TTFT_MS = 20;

@@ -9,8 +9,48 @@ import type { Prisma } from '../server/generated/prisma/client.ts';
  * nor undoes what an admin changed since (tier limits, passwords, memberships).
  */
 
-const localModels = ['qwen2.5-coder:7b', 'llama3.2:3b'];
+/**
+ * What users choose, and what answers it: the code model falls back to GPT-4o mini in the cloud,
+ * the general model is local only, and the large code model (enterprise) to GPT-4o. Prices are
+ * what a job is charged wherever it runs: the cloud list price of the fallback, nothing for a model
+ * that never leaves the GPUs. The simulator of `npm run dev` serves the Ollama side of every entry.
+ */
+export const seedCatalog = [
+  {
+    name: 'qwen2.5-coder:7b',
+    description: 'Qwen2.5 Coder 7B: quick code generation. At peak, GPT-4o mini in the cloud may answer.',
+    contextLength: 32_768,
+    inputPricePer1k: 0.00015,
+    outputPricePer1k: 0.0006,
+    maxOutputTokens: 4_096,
+    ollamaModel: 'qwen2.5-coder:7b',
+    openaiModel: 'gpt-4o-mini',
+  },
+  {
+    name: 'llama3.1:8b',
+    description: 'Llama 3.1 8B: explanations and general questions; runs only on our GPUs.',
+    contextLength: 131_072,
+    inputPricePer1k: 0,
+    outputPricePer1k: 0,
+    maxOutputTokens: 4_096,
+    ollamaModel: 'llama3.1:8b',
+    openaiModel: null,
+  },
+  {
+    name: 'qwen2.5-coder:32b',
+    description: 'Qwen2.5 Coder 32B: the strongest code model, for enterprise teams; GPT-4o in the cloud.',
+    contextLength: 32_768,
+    inputPricePer1k: 0.0025,
+    outputPricePer1k: 0.01,
+    maxOutputTokens: 8_192,
+    ollamaModel: 'qwen2.5-coder:32b',
+    openaiModel: 'gpt-4o',
+  },
+] satisfies Prisma.CatalogModelCreateInput[];
 
+const everyoneModels = ['qwen2.5-coder:7b', 'llama3.1:8b'];
+
+// Pools are where jobs run; cloud is a fallback at peak (`cloudFallback`), not a pool preferred.
 export const seedTiers = [
   {
     name: 'free',
@@ -20,12 +60,13 @@ export const seedTiers = [
     maxQueuedPerUser: 3,
     tokenBudget: 200_000,
     budgetPeriodSeconds: 86_400,
-    allowedModels: localModels,
-    poolPreference: ['cloud', 'local'],
+    allowedModels: everyoneModels,
+    poolPreference: ['local'],
     cloudFallback: true,
     cloudFallbackAfterSec: 30,
     minShare: 0,
     maxPromptChars: 8_000,
+    maxOutputTokens: 1_024,
   },
   {
     name: 'premium',
@@ -35,12 +76,13 @@ export const seedTiers = [
     maxQueuedPerUser: 10,
     tokenBudget: 2_000_000,
     budgetPeriodSeconds: 86_400,
-    allowedModels: localModels,
-    poolPreference: ['local', 'cloud'],
+    allowedModels: everyoneModels,
+    poolPreference: ['local'],
     cloudFallback: true,
     cloudFallbackAfterSec: 60,
     minShare: 0,
     maxPromptChars: 32_000,
+    maxOutputTokens: 4_096,
   },
   {
     name: 'enterprise',
@@ -48,15 +90,16 @@ export const seedTiers = [
     basePriority: 20,
     maxRunningPerUser: 4,
     maxQueuedPerUser: 50,
-    // 0 = unlimited tokens; [] = every model the backends serve.
+    // 0 = unlimited tokens; [] = every catalogue model; output cap 0 = each model's own.
     tokenBudget: 0,
     budgetPeriodSeconds: 86_400,
     allowedModels: [],
-    poolPreference: ['dedicated', 'local', 'cloud'],
+    poolPreference: ['dedicated', 'local'],
     cloudFallback: true,
     cloudFallbackAfterSec: 120,
     minShare: 0.25,
     maxPromptChars: 64_000,
+    maxOutputTokens: 0,
   },
 ] satisfies Prisma.TierCreateInput[];
 
@@ -84,6 +127,9 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
     // Generous limits: Prisma's 5 s default expires the transaction on a busy machine, and what
     // follows then fails outside it (a team whose tier it cannot see).
     await prisma.$transaction(async (tx) => {
+      for (const model of seedCatalog) {
+        await tx.catalogModel.upsert({ where: { name: model.name }, create: model, update: {} });
+      }
       const tiers = new Map<string, string>();
       for (const tier of seedTiers) {
         const { id } = await tx.tier.upsert({ where: { name: tier.name }, create: tier, update: {}, select: { id: true } });
@@ -136,7 +182,7 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
             action: 'seed.applied',
             targetType: 'database',
             targetId: 'seed',
-            data: { tiers: seedTiers.map((t) => t.name), users: Object.values(seedUsers).map((u) => u.email), team: seedTeam.slug, projectId: project.id },
+            data: { models: seedCatalog.map((m) => m.name), tiers: seedTiers.map((t) => t.name), users: Object.values(seedUsers).map((u) => u.email), team: seedTeam.slug, projectId: project.id },
           },
         });
       }
@@ -157,7 +203,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   await seedDatabase(env.DATABASE_URL);
-  console.log(`Seeded ${new URL(env.DATABASE_URL).pathname.slice(1)}: tiers ${seedTiers.map((t) => t.name).join('/')}, ` +
+  console.log(`Seeded ${new URL(env.DATABASE_URL).pathname.slice(1)}: models ${seedCatalog.map((m) => m.name).join(', ')}, tiers ${seedTiers.map((t) => t.name).join('/')}, ` +
     `users ${Object.values(seedUsers).map((u) => u.email).join(', ')}, team "${seedTeam.name}", project "${seedProject.name}".`);
 }
 

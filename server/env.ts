@@ -43,7 +43,6 @@ const serverSchema = z.object({
   /** Concurrent requests Switchyard sends to the cloud endpoint. */
   OPENAI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   OPENAI_API_KEY: z.string().optional(),
-  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Backends are probed, and the scheduler's load sampled, this often (the resource manager's tick). */

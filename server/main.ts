@@ -20,7 +20,6 @@ const services = createServices({
   sessionSecret: env.SESSION_SECRET,
   defaultModel: env.DEFAULT_MODEL,
   temporalUiUrl: env.TEMPORAL_UI_URL,
-  models: [env.DEFAULT_MODEL, ...(env.OPENAI_API_KEY ? [env.OPENAI_MODEL] : [])],
 });
 
 const httpServer = createServer();

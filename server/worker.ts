@@ -11,6 +11,7 @@ import { createBackends } from './llm/config';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './temporal/resource-manager';
 import { registerBackends } from './services/backends';
+import { createCatalogLookup } from './services/catalog-lookup';
 import { ensureScheduler } from './temporal/scheduler';
 import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
@@ -67,6 +68,7 @@ const workers = await createJobWorkers({
     prisma,
     publisher,
     backends,
+    catalog: createCatalogLookup(prisma),
     temporal: client,
     startScheduler: (taskQueue) => ensureScheduler(client, prisma, taskQueue),
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),

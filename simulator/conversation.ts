@@ -9,7 +9,7 @@ export interface SimMessage {
 }
 
 export interface Completion {
-  /** Tokens still to send: the whole answer, or what follows an assistant prefix. */
+  /** Tokens the model would still say: the whole answer, or what follows an assistant prefix. */
   tokens: string[];
   promptTokens: number;
 }
@@ -19,12 +19,13 @@ export interface Completion {
  * (Ollama semantics); an assistant message followed by the cloud resume instruction is treated the
  * same way, as a well-behaved cloud model would. Either way the continuation is the remainder of
  * the answer the conversation would have had without the prefix, so resumed text equals uncut text.
+ * `answerLength` gives that answer's length from the prompt it answers (without the prefix).
  */
-export function planCompletion(seed: number, messages: SimMessage[], tokenCount: number): Completion {
+export function planCompletion(seed: number, messages: SimMessage[], answerLength: (askedTokens: number) => number): Completion {
   const { asked, prefix } = splitPrefix(messages);
   const request = [...asked].reverse().find((m) => m.role === 'user')?.content ?? '';
   const conversation = asked.map((m) => `${m.role}: ${m.content}`).join('\n');
-  const full = answerTokens(seed, conversation, request, tokenCount);
+  const full = answerTokens(seed, conversation, request, answerLength(estimatePromptTokens(asked)));
   return { tokens: prefix ? continuation(full, prefix, seed, conversation, request) : full, promptTokens: estimatePromptTokens(messages) };
 }
 

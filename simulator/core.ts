@@ -10,6 +10,7 @@ import { createRandom, type Random } from './random';
 import { ModelResidency } from './residency';
 import { abortable, untilAborted } from './signals';
 import { SlotPool } from './slots';
+import { sameOllamaModel } from '../server/llm/model-names';
 
 export interface Disconnect {
   /** Date.now() when the simulator saw the client go away. */
@@ -21,6 +22,8 @@ export interface Disconnect {
 /** One generation request, for measuring what a scheduler made of this backend's slots. */
 export interface RequestRecord {
   model: string;
+  /** The request's num_predict / max_tokens; null when it set none. */
+  maxTokens: number | null;
   /** Epoch milliseconds (fractional) when the request arrived. */
   arrivedAt: number;
   /** When it got a slot (after any wait in the backend's own queue); null if it never did. */
@@ -70,6 +73,8 @@ export interface Outcome {
   promptMs: number;
   evalMs: number;
   totalMs: number;
+  /** `length`: stopped by num_predict / max_tokens or a full context, not by the model. */
+  doneReason: 'stop' | 'length';
 }
 
 export type Failure =
@@ -146,8 +151,8 @@ export class SimulatorCore {
   }
 
   findModel(name: string): SimModel | undefined {
-    const wanted = name.includes(':') ? name : `${name}:latest`;
-    return this.options.models.find((m) => m.name === name || m.name === wanted);
+    const same = this.options.server === 'openai' ? (a: string, b: string) => a === b : sameOllamaModel;
+    return this.options.models.find((m) => same(m.name, name));
   }
 
   /** Stops every timer and pending request; the HTTP server closes the sockets. */
@@ -157,7 +162,7 @@ export class SimulatorCore {
   }
 
   async generate(req: IncomingMessage, res: ServerResponse, input: GenerationInput, framing: Framing): Promise<void> {
-    const record: RequestRecord = { model: input.model, arrivedAt: epochNow(), slotAt: null, endedAt: 0, outcome: 'failed' };
+    const record: RequestRecord = { model: input.model, maxTokens: input.maxTokens ?? null, arrivedAt: epochNow(), slotAt: null, endedAt: 0, outcome: 'failed' };
     try {
       await this.#generate(req, res, input, framing, record);
     } finally {
@@ -177,7 +182,9 @@ export class SimulatorCore {
     const model = this.findModel(input.model);
     if (!model) return fail({ kind: 'unknown_model', model: input.model, available: this.options.models.map((m) => m.name) });
     const { options, faults } = this;
-    const plan = planCompletion(options.seed, input.messages, input.maxTokens ?? options.outputTokens);
+    const plan = planCompletion(options.seed, input.messages, (asked) => (model.endless ? Math.max(1, model.contextWindow - asked) : options.outputTokens));
+    const tokens = plan.tokens.slice(0, input.maxTokens);
+    const doneReason = tokens.length < plan.tokens.length || model.endless ? 'length' : 'stop';
     if (plan.promptTokens > model.contextWindow) {
       return fail({ kind: 'context_overflow', promptTokens: plan.promptTokens, contextWindow: model.contextWindow });
     }
@@ -207,9 +214,9 @@ export class SimulatorCore {
           const promptMs = options.timeToFirstTokenMs * faults.slowdownFactor;
           await sleep(promptMs, undefined, { signal: client.signal });
           const intervalMs = (1000 / options.tokensPerSecond) * faults.slowdownFactor;
-          const cutAt = this.#cutPoint(plan.tokens.length);
+          const cutAt = this.#cutPoint(tokens.length);
           const evalStart = performance.now();
-          const sent = await this.#emit(res, input.stream, framing, plan.tokens, Math.min(plan.tokens.length, cutAt ?? Infinity), intervalMs, client);
+          const sent = await this.#emit(res, input.stream, framing, tokens, Math.min(tokens.length, cutAt ?? Infinity), intervalMs, client);
           if (client.signal.aborted) return;
           if (cutAt !== null) {
             record.outcome = 'cut';
@@ -219,13 +226,14 @@ export class SimulatorCore {
           const evalMs = performance.now() - evalStart;
           const outcome: Outcome = {
             model: input.model,
-            text: input.stream ? '' : plan.tokens.join(''),
+            text: input.stream ? '' : tokens.join(''),
             promptTokens: plan.promptTokens,
             completionTokens: sent,
             loadMs,
             promptMs,
             evalMs,
             totalMs: performance.now() - arrived,
+            doneReason,
           };
           if (input.stream) res.end(framing.closing(outcome));
           else sendJson(res, 200, framing.whole(outcome));

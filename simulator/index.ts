@@ -25,7 +25,10 @@ export interface Simulator {
 
 type Route = (core: SimulatorCore, req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void> | void;
 
-const routes = new Map<string, Route>(Object.entries({ ...ollamaRoutes, ...openaiRoutes, ...adminRoutes }));
+const routes: Record<SimulatorOptions['server'], Map<string, Route>> = {
+  ollama: new Map(Object.entries({ ...ollamaRoutes, ...openaiRoutes, ...adminRoutes })),
+  openai: new Map(Object.entries({ ...openaiRoutes, ...adminRoutes })),
+};
 
 /** An LLM server speaking the Ollama and OpenAI wire protocols, with deterministic answers and faults. */
 export async function createSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
@@ -68,8 +71,11 @@ async function handle(core: SimulatorCore, req: IncomingMessage, res: ServerResp
     req.socket.destroy();
     return;
   }
-  const route = routes.get(`${req.method} ${path}`);
+  const route = routes[core.options.server].get(`${req.method} ${path}`);
   if (!route) {
+    if (core.options.server === 'openai') {
+      return sendJson(res, 404, { error: { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null } });
+    }
     res.writeHead(404, { 'Content-Type': 'text/plain' });
     res.end('404 page not found');
     return;

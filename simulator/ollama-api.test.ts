@@ -43,15 +43,39 @@ describe('simulator: Ollama API', () => {
     expect(text).toContain('```ts\nexport function parsesCsvRows');
   });
 
-  it('answers prose for a question and honours num_predict', async () => {
-    const sim = await startSimulator();
+  it('answers prose for a question; num_predict stops it early with done_reason "length", never makes it longer', async () => {
+    const sim = await startSimulator({ outputTokens: 40 });
     const ollama = new Ollama({ host: sim.url });
-    const res = await ollama.chat({ model, messages: [{ role: 'user', content: 'Why do trains run late in winter?' }], options: { num_predict: 12 } });
-    expect(res.eval_count).toBe(12);
-    expect(res.message.content).not.toContain('```');
+    const messages = [{ role: 'user', content: 'Why do trains run late in winter?' }];
+    const whole = await ollama.chat({ model, messages });
+    expect(whole).toMatchObject({ eval_count: 40, done_reason: 'stop' });
+    expect(whole.message.content).not.toContain('```');
+    const res = await ollama.chat({ model, messages, options: { num_predict: 12 } });
+    expect(res).toMatchObject({ eval_count: 12, done_reason: 'length' });
+    expect(whole.message.content.startsWith(res.message.content)).toBe(true);
     const generated = await ollama.generate({ model, prompt: 'Why do trains run late in winter?', options: { num_predict: 12 } });
-    expect(generated).toMatchObject({ done: true, eval_count: 12 });
+    expect(generated).toMatchObject({ done: true, eval_count: 12, done_reason: 'length' });
     expect(generated.response).toBe(res.message.content);
+    expect(await ollama.chat({ model, messages, options: { num_predict: 400 } })).toMatchObject({ eval_count: 40, done_reason: 'stop' });
+  });
+
+  it('lets a model that never stops run to its full context, or to num_predict', async () => {
+    const sim = await startSimulator({ models: [{ name: 'tiny:latest', contextWindow: 300, endless: true }] });
+    const ollama = new Ollama({ host: sim.url });
+    const full = await ollama.chat({ model: 'tiny', messages: codePrompt });
+    expect(full.done_reason).toBe('length');
+    expect(full.prompt_eval_count + full.eval_count).toBe(300);
+    expect(await ollama.chat({ model: 'tiny', messages: codePrompt, options: { num_predict: 25 } })).toMatchObject({ eval_count: 25, done_reason: 'length' });
+    expect(sim.requests().map((r) => r.maxTokens)).toEqual([null, 25]);
+  });
+
+  it('matches model names as Ollama does: default tag, registry and namespace, any case', async () => {
+    const sim = await startSimulator({ models: [{ name: 'tiny-stop:latest', contextWindow: 2048 }] });
+    const ollama = new Ollama({ host: sim.url });
+    for (const name of ['tiny-stop', 'Tiny-Stop:LATEST', 'registry.ollama.ai/library/tiny-stop']) {
+      expect((await ollama.chat({ model: name, messages: codePrompt })).done).toBe(true);
+    }
+    await expect(ollama.chat({ model: 'tiny-stop:q4', messages: codePrompt })).rejects.toMatchObject({ status_code: 404 });
   });
 
   it('continues a trailing assistant message with exactly the rest of the answer', async () => {
@@ -66,8 +90,8 @@ describe('simulator: Ollama API', () => {
   it('lists models, their context windows, the loaded ones and the version', async () => {
     const sim = await startSimulator();
     const ollama = new Ollama({ host: sim.url });
-    expect((await ollama.list()).models.map((m) => m.name)).toEqual(['qwen2.5-coder:7b', 'llama3.2:3b']);
-    expect((await ollama.show({ model: 'llama3.2:3b' })).model_info).toMatchObject({ 'llama.context_length': 131072 });
+    expect((await ollama.list()).models.map((m) => m.name)).toEqual(['qwen2.5-coder:7b', 'llama3.1:8b', 'qwen2.5-coder:32b']);
+    expect((await ollama.show({ model: 'llama3.1:8b' })).model_info).toMatchObject({ 'llama.context_length': 131072 });
     expect((await ollama.ps()).models).toEqual([]);
     await ollama.chat({ model, messages: codePrompt, keep_alive: '10m' });
     const [loaded] = (await ollama.ps()).models;
@@ -85,12 +109,12 @@ describe('simulator: Ollama API', () => {
     const ollama = new Ollama({ host: sim.url });
     const first = await ollama.chat({ model, messages: codePrompt });
     const again = await ollama.chat({ model, messages: codePrompt });
-    const other = await ollama.chat({ model: 'llama3.2:3b', messages: codePrompt });
+    const other = await ollama.chat({ model: 'llama3.1:8b', messages: codePrompt });
     // Timers may fire up to a millisecond early.
     expect(first.load_duration).toBeGreaterThanOrEqual(149e6);
     expect(again.load_duration).toBeLessThan(20e6);
     expect(other.load_duration).toBeGreaterThanOrEqual(149e6);
-    expect(sim.stats()).toMatchObject({ modelLoads: 2, loadedModels: ['llama3.2:3b'] });
+    expect(sim.stats()).toMatchObject({ modelLoads: 2, loadedModels: ['llama3.1:8b'] });
   });
 
   it('queues beyond the slots and refuses beyond the queue with Ollama’s 503', async () => {

@@ -96,7 +96,7 @@ function ollamaFraming(model: string, endpoint: 'chat' | 'generate'): Framing {
   const content = (text: string) => (endpoint === 'chat' ? { message: { role: 'assistant', content: text } } : { response: text });
   const summary = (o: Outcome) => ({
     done: true,
-    done_reason: 'stop',
+    done_reason: o.doneReason,
     total_duration: ns(o.totalMs),
     load_duration: ns(o.loadMs),
     prompt_eval_count: o.promptTokens,

@@ -40,17 +40,39 @@ describe('simulator: OpenAI API', () => {
     expect(ollama.message.content).toBe(text);
   });
 
-  it('honours max_tokens and lists models with their context windows', async () => {
+  it('stops at max_tokens with finish_reason "length", and lists models with their context windows', async () => {
     const sim = await startSimulator();
     const client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sim', maxRetries: 0 });
     const res = await client.chat.completions.create({ model, messages: codePrompt, max_tokens: 7 });
     expect(res.usage?.completion_tokens).toBe(7);
+    expect(res.choices[0]?.finish_reason).toBe('length');
+    let finish: string | null = null;
+    for await (const chunk of await client.chat.completions.create({ model, messages: codePrompt, max_tokens: 7, stream: true })) {
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('length');
     const models = [];
     for await (const m of client.models.list()) models.push(m);
     expect(models).toMatchObject([
       { id: 'qwen2.5-coder:7b', object: 'model', context_window: 32768 },
-      { id: 'llama3.2:3b', object: 'model', context_window: 131072 },
+      { id: 'llama3.1:8b', object: 'model', context_window: 131072 },
+      { id: 'qwen2.5-coder:32b', object: 'model', context_window: 32768 },
     ]);
+  });
+
+  it('plays OpenAI itself when asked: its own model ids only, matched exactly, and no Ollama API', async () => {
+    const sim = await startSimulator({ server: 'openai', models: [{ name: 'gpt-4o-mini', contextWindow: 128_000 }] });
+    const client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sim', maxRetries: 0 });
+    const models = [];
+    for await (const m of client.models.list()) models.push(m);
+    expect(models).toEqual([{ id: 'gpt-4o-mini', object: 'model', created: expect.any(Number), owned_by: 'system' }]);
+    expect((await client.chat.completions.create({ model: 'gpt-4o-mini', messages: codePrompt })).choices[0]?.finish_reason).toBe('stop');
+    for (const name of ['qwen2.5-coder:7b', 'GPT-4o-mini', 'gpt-4o-mini:latest']) {
+      await expect(client.chat.completions.create({ model: name, messages: codePrompt })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
+    }
+    const ollama = await fetch(`${sim.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'gpt-4o-mini', messages: codePrompt }) });
+    expect(ollama.status).toBe(404);
+    expect(await ollama.json()).toEqual({ error: { message: 'Invalid URL (POST /api/chat)', type: 'invalid_request_error', param: null, code: null } });
   });
 
   it('answers errors in OpenAI’s shape: 404 model_not_found, 400 context_length_exceeded', async () => {

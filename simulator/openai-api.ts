@@ -38,10 +38,17 @@ export const openaiRoutes: Record<string, Handler> = {
     await core.generate(req, res, { model: b.model, messages, stream: b.stream, maxTokens, keepAlive: undefined }, framing);
   },
   'GET /v1/models': (core, _req, res) => {
+    const openai = core.options.server === 'openai';
     sendJson(res, 200, {
       object: 'list',
       // context_window is not in OpenAI's schema; several compatible providers add it, and the adapter reads it.
-      data: core.options.models.map((m) => ({ id: m.name, object: 'model', created: 1736935200, owned_by: 'library', context_window: m.contextWindow })),
+      data: core.options.models.map((m) => ({
+        id: m.name,
+        object: 'model',
+        created: 1736935200,
+        owned_by: openai ? 'system' : 'library',
+        ...(openai ? {} : { context_window: m.contextWindow }),
+      })),
     });
   },
 };
@@ -70,7 +77,7 @@ function openaiFraming(model: string, includeUsage: boolean): Framing {
       return out;
     },
     closing(o) {
-      const finish = `data: ${head}{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
+      const finish = `data: ${head}{"index":0,"delta":{},"finish_reason":"${o.doneReason}"}]}\n\n`;
       const usageChunk = includeUsage ? `data: ${head}],"usage":${JSON.stringify(usage(o))}}\n\n` : '';
       return `${finish}${usageChunk}data: [DONE]\n\n`;
     },
@@ -80,7 +87,7 @@ function openaiFraming(model: string, includeUsage: boolean): Framing {
       created,
       model,
       system_fingerprint: 'fp_sim',
-      choices: [{ index: 0, message: { role: 'assistant', content: o.text }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message: { role: 'assistant', content: o.text }, finish_reason: o.doneReason }],
       usage: usage(o),
     }),
     failure: openaiFailure,

@@ -4,9 +4,22 @@ export interface SimModel {
   name: string;
   /** Tokens; requests whose prompt estimate exceeds it are refused like the real servers do. */
   contextWindow: number;
+  /**
+   * A model that never emits its stop token (a broken or badly templated model repeating itself):
+   * it answers until its context window is full, unless num_predict / max_tokens stops it sooner.
+   */
+  endless?: boolean;
 }
 
+/**
+ * The server it plays. `ollama`: Ollama's native API (/api/*) and its OpenAI compatibility layer
+ * (/v1/*), names matched as Ollama matches them. `openai`: OpenAI itself, only /v1/*, model ids
+ * matched exactly, /v1/models without context windows.
+ */
+export type SimulatedServer = 'ollama' | 'openai';
+
 export interface SimulatorOptions {
+  server: SimulatedServer;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -23,7 +36,10 @@ export interface SimulatorOptions {
   /** OLLAMA_MAX_LOADED_MODELS. */
   maxLoadedModels: number;
   seed: number;
-  /** Length of every answer unless the request sets num_predict / max_tokens. */
+  /**
+   * Length of every answer the model ends by itself; num_predict / max_tokens cut it shorter
+   * (done_reason / finish_reason "length"), never longer.
+   */
   outputTokens: number;
 }
 
@@ -61,12 +77,15 @@ export const noFaults: Faults = {
   slowdownFactor: 1,
 };
 
+/** The Ollama side of the seeded catalogue (prisma/seed.ts), so `npm run dev` can run every seeded model. */
 export const defaultModels: SimModel[] = [
   { name: 'qwen2.5-coder:7b', contextWindow: 32768 },
-  { name: 'llama3.2:3b', contextWindow: 131072 },
+  { name: 'llama3.1:8b', contextWindow: 131072 },
+  { name: 'qwen2.5-coder:32b', contextWindow: 32768 },
 ];
 
 export const defaultOptions: SimulatorOptions = {
+  server: 'ollama',
   host: '127.0.0.1',
   port: 0,
   models: defaultModels,
@@ -82,9 +101,12 @@ export const defaultOptions: SimulatorOptions = {
 
 const optionsSchema = z
   .object({
+    server: z.enum(['ollama', 'openai']),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
-    models: z.array(z.object({ name: z.string().min(1), contextWindow: z.number().int().positive() })).min(1),
+    models: z
+      .array(z.object({ name: z.string().min(1), contextWindow: z.number().int().positive(), endless: z.boolean().optional() }).strict())
+      .min(1),
     tokensPerSecond: z.number().positive(),
     timeToFirstTokenMs: z.number().min(0),
     slots: z.number().int().positive(),

@@ -103,6 +103,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
           jobId,
           projectId: job.projectId,
           model: job.model,
+          outputCap: job.outputCap,
           messages: job.messages,
           backendId: grant.backendId,
         });
@@ -123,6 +124,7 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
         {
           jobId,
           model: job.model,
+          outputCap: job.outputCap,
           backendId: grant.backendId,
           level: job.reviewLevel,
           requirements: job.requirements,

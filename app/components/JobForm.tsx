@@ -7,7 +7,8 @@ import { Field } from './Field';
 
 interface Props {
   projectId: string;
-  models: string[];
+  /** What the team's tier can use now, as the catalogue describes it. */
+  models: { name: string; description: string }[];
   onSubmitted: (jobId: string) => void;
 }
 
@@ -16,6 +17,7 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
   // One key per intended job: a double click or a retried request cannot start it twice.
   const [clientKey, setClientKey] = useState(() => crypto.randomUUID());
   const [requirements, setRequirements] = useState('');
+  const [model, setModel] = useState(models[0]?.name ?? '');
   // The form submits through tRPC only; before hydration a click would send it as a GET, the
   // prompt in the URL.
   const [hydrated, setHydrated] = useState(false);
@@ -66,11 +68,11 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
         )}
       </Field>
       <div className="row">
-        <Field id="model" label="Model" error={fieldErrors.model}>
+        <Field id="model" label="Model" hint={models.find((m) => m.name === model)?.description} error={fieldErrors.model}>
           {(aria) => (
-            <select name="model" {...aria}>
+            <select name="model" value={model} onChange={(e) => setModel(e.target.value)} {...aria}>
               {models.map((m) => (
-                <option key={m}>{m}</option>
+                <option key={m.name}>{m.name}</option>
               ))}
             </select>
           )}

@@ -19,7 +19,7 @@ const REVIEW_LABELS: Record<string, string> = {
 
 type Place = { position: number; etaMs: number | null; blocked: string | null };
 
-const queueText = (place: Place | null) => (place ? placeText(place) : 'Waiting for a free model slot…');
+const queueText = (place: Place | null, model: string) => (place ? placeText({ ...place, model }) : 'Waiting for a free model slot…');
 
 function Code({ code, language }: { code: string; language: string }) {
   const { html } = useMemo(() => highlightCode(code, language), [code, language]);
@@ -96,6 +96,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
           <h2>{job.data.requirements}</h2>
           <p className="muted">
             {job.data.user.name} · {job.data.model}
+            {job.data.servedModel && job.data.servedModel !== job.data.model && ` served as ${job.data.servedModel}`}
             {job.data.backendId && ` on ${job.data.backendId}`}
             {job.data.completionTokens > 0 && ` · ${job.data.completionTokens} tokens`}
             {progress && ` · ${progress.stage}`} ·{' '}
@@ -127,6 +128,11 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
       {result ? (
         <section aria-label="Result">
           <h3>Result{result.language && ` (${result.language})`}</h3>
+          {result.truncated && (
+            <p className="warning" role="status">
+              Cut at the output cap of {job.data.completionTokens} tokens: the model had not finished, so the answer may be incomplete.
+            </p>
+          )}
           <pre className="code" data-testid="job-result">
             <Code code={result.code} language={result.language} />
           </pre>
@@ -143,7 +149,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
         <section aria-label="Output">
           <h3>{active ? 'Generating…' : 'Output'}</h3>
           <pre className="code stream" data-testid="job-output" data-streamed={streamed.length} aria-live="polite" aria-busy={active}>
-            {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : job.data.queue) : '')}
+            {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : job.data.queue, job.data.model) : '')}
           </pre>
         </section>
       )}

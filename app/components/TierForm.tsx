@@ -1,9 +1,8 @@
 import { Form } from '@remix-run/react';
-import type { ReactNode } from 'react';
 import type { TierFormValues } from '~/lib/tier-form';
-import { Field, type ControlAria } from './Field';
 import { FormError } from './FormError';
 import { SubmitButton } from './SubmitButton';
+import { NumberField, TextField } from './FormField';
 
 interface Props {
   /** Creating: the name is asked for. Editing: it is fixed (jobs and the scheduler know tiers by name). */
@@ -18,22 +17,15 @@ interface Props {
 
 /** The settings of a tier, each with its meaning and its error beside it. */
 export function TierForm({ mode, values, models, pools, fieldErrors, formError, busy }: Props) {
-  const field = (name: keyof TierFormValues, label: string, hint: string, input: (aria: ControlAria) => ReactNode) => (
-    <Field id={name} label={label} hint={hint} error={fieldErrors[name]}>
-      {input}
-    </Field>
+  const number = (name: Exclude<keyof TierFormValues, 'allowedModels' | 'cloudFallback'>, label: string, hint: string, step = '1') => (
+    <NumberField name={name} label={label} hint={hint} error={fieldErrors[name]} value={values[name]} step={step} />
   );
-  const number = (name: keyof TierFormValues, label: string, hint: string, step = '1') =>
-    field(name, label, hint, (aria) => (
-      <input name={name} type="number" step={step} inputMode={step === '1' ? 'numeric' : 'decimal'} defaultValue={values[name] as string} {...aria} />
-    ));
 
   return (
     <Form method="post" className="card stack" noValidate aria-label={mode === 'create' ? 'New tier' : `Tier ${values.name}`}>
-      {mode === 'create' &&
-        field('name', 'Name', 'Lower-case letters, digits and dashes; it cannot be changed later.', (aria) => (
-          <input name="name" defaultValue={values.name} required {...aria} />
-        ))}
+      {mode === 'create' && (
+        <TextField name="name" label="Name" hint="Lower-case letters, digits and dashes; it cannot be changed later." error={fieldErrors.name} value={values.name} />
+      )}
       <fieldset className="tier-grid">
         <legend>Scheduling</legend>
         {number('weight', 'Fair-share weight', 'Share of capacity between teams under contention; at least 1.')}
@@ -45,14 +37,19 @@ export function TierForm({ mode, values, models, pools, fieldErrors, formError, 
         {number('maxRunningPerUser', 'Max running jobs per user', '0 = no limit.')}
         {number('maxQueuedPerUser', 'Max queued jobs per user', 'Beyond it a submit is refused; 0 = no limit.')}
         {number('maxPromptChars', 'Max prompt length (characters)', 'Up to 100,000.')}
+        {number('maxOutputTokens', 'Max answer length (tokens)', 'Caps every model’s own output cap; 0 = each model’s own.')}
         {number('tokenBudget', 'Token budget per team', 'Prompt + completion tokens per period; 0 = unlimited.')}
         {number('budgetPeriodSeconds', 'Budget period (seconds)', '86400 = a day; windows start at multiples of it (UTC).')}
       </fieldset>
       <fieldset className="tier-grid">
         <legend>Routing</legend>
-        {field('poolPreference', 'Pools, most preferred first', `Comma-separated. Known: ${pools.join(', ') || 'none'}.`, (aria) => (
-          <input name="poolPreference" defaultValue={values.poolPreference} {...aria} />
-        ))}
+        <TextField
+          name="poolPreference"
+          label="Pools, most preferred first"
+          hint={`Comma-separated. Known: ${pools.join(', ') || 'none'}.`}
+          error={fieldErrors.poolPreference}
+          value={values.poolPreference}
+        />
         <div className="field">
           <label className="checkbox">
             <input type="checkbox" name="cloudFallback" defaultChecked={values.cloudFallback} />
@@ -77,7 +74,7 @@ export function TierForm({ mode, values, models, pools, fieldErrors, formError, 
           </span>
         ) : (
           <span className="hint" id="allowedModels-hint">
-            None ticked = every model the backends serve.
+            From the model catalogue. None ticked = every enabled model.
           </span>
         )}
       </fieldset>

@@ -1,3 +1,4 @@
+import { data, redirect } from '@remix-run/node';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { isError, ValidationError } from '../../server/errors';
@@ -35,4 +36,42 @@ export function formErrorsFrom(error: unknown): FormErrors | null {
   if (isZodError(cause)) return { fieldErrors: fieldErrorsOf(cause.issues), formError: null, status };
   if (isError(cause, ValidationError) && cause.field) return { fieldErrors: { [cause.field]: cause.message }, formError: null, status };
   return { fieldErrors: {}, formError: error.message, status };
+}
+
+/**
+ * An admin form's save: the mutation's outcome, or — for a refusal a person can act on — what they
+ * typed with the message of each field, for the page to show again.
+ */
+export async function saveForm<V, R extends object>(values: V, save: () => Promise<R>) {
+  try {
+    return { ok: true as const, ...(await save()) };
+  } catch (error) {
+    const errors = formErrorsFrom(error);
+    if (!errors) throw error;
+    return data({ ok: false as const, values, fieldErrors: errors.fieldErrors, formError: errors.formError }, { status: errors.status });
+  }
+}
+
+/** An admin page's delete button: on to `then`, or the refusal (`what` is in use, say). */
+export async function deleteForm(remove: () => Promise<unknown>, then: string, what: string) {
+  try {
+    await remove();
+    return redirect(then);
+  } catch (error) {
+    const errors = formErrorsFrom(error);
+    if (!errors) throw error;
+    return data({ ok: false as const, deleteError: errors.formError ?? `The ${what} could not be deleted.` }, { status: errors.status });
+  }
+}
+
+/** A loader's row named by the URL: the 404 page when there is none, or the id is malformed. */
+export async function requireFound<T>(load: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST')) {
+      throw data(`There is no such ${what}.`, { status: 404 });
+    }
+    throw error;
+  }
 }

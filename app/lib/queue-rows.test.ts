@@ -39,8 +39,15 @@ describe('texts', () => {
   it('says how many and where', () => {
     expect(othersText({ kind: 'others', count: 1, where: 'ahead' })).toBe('1 job from other teams ahead');
     expect(othersText({ kind: 'others', count: 3, where: 'only' })).toBe('3 jobs from other teams waiting');
-    expect(placeText({ position: 0, etaMs: 4_000, blocked: null })).toBe('Next in line · starts in about 4 s.');
-    expect(placeText({ position: 2, etaMs: 300_000, blocked: null })).toBe('2 jobs ahead · starts in about 5 min.');
+    expect(placeText({ position: 0, etaMs: 4_000, blocked: null, model: 'm' })).toBe('Next in line · starts in about 4 s.');
+    expect(placeText({ position: 2, etaMs: 300_000, blocked: null, model: 'm' })).toBe('2 jobs ahead · starts in about 5 min.');
+  });
+
+  it('says in words why a job cannot start', () => {
+    expect(placeText({ position: 0, etaMs: null, blocked: 'no-backend-for-model', model: 'tiny-stop' })).toBe(
+      'Blocked: no backend this job’s tier can use serves tiny-stop any more. It starts if an admin adds one; or cancel it.',
+    );
+    expect(placeText({ position: 3, etaMs: null, blocked: 'backends-down', model: 'qwen2.5-coder:7b' })).toMatch(/^Waiting: every backend that serves qwen2\.5-coder:7b is down/);
   });
 
   it('measures wait progress from the time waited and the time expected', () => {

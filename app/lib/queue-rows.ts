@@ -41,9 +41,23 @@ function formatWait(ms: number): string {
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
+/** Why a waiting job cannot start (the scheduler's BlockedReason), and what can be done about it. */
+export function blockedText(reason: string, model: string): string {
+  switch (reason) {
+    case 'no-backend-for-model':
+      return `Blocked: no backend this job’s tier can use serves ${model} any more. It starts if an admin adds one; or cancel it.`;
+    case 'backends-down':
+      return `Waiting: every backend that serves ${model} is down or cooling down; it starts when one is back.`;
+    case 'unknown-tier':
+      return 'Blocked: the tier this job was admitted under was deleted. Cancel it and submit it again.';
+    default:
+      return `Blocked: no backend can run this job right now (${reason}).`;
+  }
+}
+
 /** "3 jobs ahead · starts in about 40 s": the same words on the job page and the queue view. */
-export function placeText(place: { position: number; etaMs: number | null; blocked: string | null }): string {
-  if (place.blocked) return `Waiting: no backend can run this job right now (${place.blocked}).`;
+export function placeText(place: { position: number; etaMs: number | null; blocked: string | null; model: string }): string {
+  if (place.blocked) return blockedText(place.blocked, place.model);
   const ahead = place.position === 0 ? 'Next in line' : `${place.position} ${place.position === 1 ? 'job' : 'jobs'} ahead`;
   return place.etaMs === null ? `${ahead}.` : `${ahead} · starts in about ${formatWait(place.etaMs)}.`;
 }

@@ -85,6 +85,9 @@ export default function AdminPage() {
   return (
     <main className="page stack">
       <h1>Admin</h1>
+      <p>
+        <Link to="/admin/models">Model catalogue</Link>: what users choose, and what each kind of backend serves it as.
+      </p>
       <Tiers tiers={tiers} />
       <Teams teams={teams} tiers={tiers} result={result} />
       <Backends backends={backends} result={result} />

@@ -1,8 +1,7 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { TRPCError } from '@trpc/server';
 import { TierForm } from '~/components/TierForm';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { deleteForm, requireFound, saveForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 import { tierFormValues, tierFormValuesOf, tierSettingsOf } from '~/lib/tier-form';
@@ -11,38 +10,18 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? 
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  try {
-    return await caller.admin.tier({ tierId: params.tierId! });
-  } catch (error) {
-    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST')) {
-      throw data('There is no such tier.', { status: 404 });
-    }
-    throw error;
-  }
+  return requireFound(() => caller.admin.tier({ tierId: params.tierId! }), 'tier');
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
   const form = await request.formData();
-  if (form.get('intent') === 'delete') {
-    try {
-      await caller.admin.deleteTier({ tierId: params.tierId! });
-      return redirect('/admin');
-    } catch (error) {
-      const errors = formErrorsFrom(error);
-      if (!errors) throw error;
-      return data({ ok: false as const, deleteError: errors.formError ?? 'The tier could not be deleted.' }, { status: errors.status });
-    }
-  }
+  if (form.get('intent') === 'delete') return deleteForm(() => caller.admin.deleteTier({ tierId: params.tierId! }), '/admin', 'tier');
   const values = tierFormValues(form);
-  try {
+  return saveForm(values, async () => {
     const { scheduler } = await caller.admin.updateTier({ tierId: params.tierId!, ...tierSettingsOf(values) });
-    return { ok: true as const, notice: schedulerNoticeText(scheduler) };
-  } catch (error) {
-    const errors = formErrorsFrom(error);
-    if (!errors) throw error;
-    return data({ ok: false as const, values, fieldErrors: errors.fieldErrors, formError: errors.formError }, { status: errors.status });
-  }
+    return { notice: schedulerNoticeText(scheduler) };
+  });
 }
 
 export default function EditTier() {

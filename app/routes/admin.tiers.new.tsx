@@ -1,7 +1,7 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TierForm } from '~/components/TierForm';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { saveForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 import { tierFormValues, tierSettingsOf, type TierFormValues } from '~/lib/tier-form';
@@ -20,6 +20,7 @@ const blank: TierFormValues = {
   cloudFallbackAfterSec: '60',
   minShare: '0',
   maxPromptChars: '16000',
+  maxOutputTokens: '0',
   poolPreference: 'local',
   allowedModels: [],
   cloudFallback: false,
@@ -33,14 +34,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
   const values = tierFormValues(await request.formData());
-  try {
+  return saveForm(values, async () => {
     const { tier, scheduler } = await caller.admin.createTier({ name: values.name, ...tierSettingsOf(values) });
-    return { ok: true as const, tier: { id: tier.id, name: tier.name }, notice: schedulerNoticeText(scheduler) };
-  } catch (error) {
-    const errors = formErrorsFrom(error);
-    if (!errors) throw error;
-    return data({ ok: false as const, values, fieldErrors: errors.fieldErrors, formError: errors.formError }, { status: errors.status });
-  }
+    return { tier: { id: tier.id, name: tier.name }, notice: schedulerNoticeText(scheduler) };
+  });
 }
 
 export default function NewTier() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBackends, parseBackendUrl } from './config';
-import { cloudPrice, costUsd } from './pricing';
+import { knownContextWindow } from './cloud-models';
 
 describe('parseBackendUrl', () => {
   it('accepts http(s) URLs and drops the trailing slash', () => {
@@ -42,12 +42,11 @@ describe('createBackends', () => {
   });
 });
 
-describe('pricing', () => {
-  it('prices by model, dated snapshots by prefix, unknown models conservatively', () => {
-    expect(costUsd(cloudPrice('gpt-4o-mini'), 1_000_000, 1_000_000)).toBeCloseTo(0.75);
-    expect(cloudPrice('gpt-4o-mini-2024-07-18')).toEqual(cloudPrice('gpt-4o-mini'));
-    expect(cloudPrice('gpt-4o-2024-08-06')).toEqual(cloudPrice('gpt-4o'));
-    expect(cloudPrice('brand-new')).toEqual({ input: 2.5, output: 10 });
-    expect(cloudPrice('brand-new', { 'brand-new': { input: 1, output: 2 } })).toEqual({ input: 1, output: 2 });
+describe('known cloud context windows', () => {
+  it('finds a model, its dated snapshots by their longest prefix, and nothing for others', () => {
+    expect(knownContextWindow('gpt-4o-mini')).toBe(128_000);
+    expect(knownContextWindow('gpt-4o-mini-2024-07-18')).toBe(128_000);
+    expect(knownContextWindow('gpt-4.1-mini-2025-04-14')).toBe(1_047_576);
+    expect(knownContextWindow('brand-new')).toBeUndefined();
   });
 });

@@ -1,6 +1,5 @@
 import { createOllamaBackend } from './ollama';
 import { createOpenAIBackend } from './openai';
-import type { ModelPrice } from './pricing';
 import type { LlmBackend } from './types';
 import { parseBackendUrl } from './url';
 
@@ -10,7 +9,7 @@ export interface BackendsConfig {
   ollamaUrls: readonly string[];
   /** keep_alive sent to every Ollama instance, e.g. "30m". */
   keepAlive?: string;
-  openai?: { baseURL: string; apiKey: string; prices?: Readonly<Record<string, ModelPrice>> };
+  openai?: { baseURL: string; apiKey: string };
   fetch?: typeof fetch;
 }
 
@@ -29,7 +28,7 @@ export function createBackends(config: BackendsConfig): LlmBackend[] {
   if (config.openai) {
     const baseURL = parseBackendUrl(config.openai.baseURL);
     backends.push(
-      createOpenAIBackend({ id: `openai@${new URL(baseURL).host}`, baseURL, apiKey: config.openai.apiKey, ...fetchOption, ...(config.openai.prices ? { prices: config.openai.prices } : {}) }),
+      createOpenAIBackend({ id: `openai@${new URL(baseURL).host}`, baseURL, apiKey: config.openai.apiKey, ...fetchOption }),
     );
   }
   return backends;

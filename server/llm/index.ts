@@ -3,5 +3,4 @@ export { BackendError, classifyError, type BackendErrorCode } from './errors';
 export { createBackends, parseBackendUrl, type BackendsConfig } from './config';
 export { createOllamaBackend, type OllamaBackendOptions } from './ollama';
 export { createOpenAIBackend, type OpenAIBackendOptions } from './openai';
-export { cloudPrice, costUsd, type ModelPrice } from './pricing';
 export { estimatePromptTokens, estimateTokens } from './estimate';

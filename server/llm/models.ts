@@ -2,22 +2,18 @@ import { estimatePromptTokens } from './estimate';
 import { contextOverflowError, unknownModelError } from './errors';
 import type { ChatRequest, ModelInfo } from './types';
 
-/** Ollama resolves a name without a tag to ":latest". */
-export function sameModel(a: string, b: string): boolean {
-  const full = (name: string) => (name.includes(':') ? name : `${name}:latest`);
-  return a === b || full(a) === full(b);
-}
-
 /**
  * A backend's model list, cached for ttlMs so the check before every call is usually free,
  * and reloaded once when a model is missing (it may just have been pulled). A loader returns
- * null when the backend cannot list its models; calls then go unchecked.
+ * null when the backend cannot list its models; calls then go unchecked. `matches` is the
+ * server's own rule for a requested name against a listed one (Ollama's, or OpenAI's exact ids).
  */
 export class ModelDirectory {
   #cached: { at: number; models: Promise<ModelInfo[] | null> } | undefined;
 
   constructor(
     private readonly load: () => Promise<ModelInfo[] | null>,
+    private readonly matches: (listed: string, requested: string) => boolean,
     private readonly ttlMs = 30_000,
   ) {}
 
@@ -52,11 +48,11 @@ export class ModelDirectory {
   async check(req: ChatRequest): Promise<void> {
     const models = await this.#current();
     if (models === null) return;
-    let model = models.find((m) => sameModel(m.name, req.model));
+    let model = models.find((m) => this.matches(m.name, req.model));
     if (!model) {
       this.invalidate();
       const fresh = await this.list();
-      model = fresh.find((m) => sameModel(m.name, req.model));
+      model = fresh.find((m) => this.matches(m.name, req.model));
       if (!model) throw unknownModelError(req.model, fresh.map((m) => m.name));
     }
     const promptTokens = estimatePromptTokens([...req.messages, { content: req.resumeFrom ?? '' }]);

@@ -22,13 +22,13 @@ async function failure(promise: Promise<unknown>): Promise<BackendError> {
 }
 
 describe('Ollama backend', () => {
-  it('streams an answer and reports tokens, cost, timings and model', async () => {
+  it('streams an answer and reports tokens, timings and model', async () => {
     const sim = await startSimulator({ outputTokens: 25, timeToFirstTokenMs: 30 });
     const backend = createOllamaBackend({ id: 'local', url: sim.url });
     const { result, pieces } = await collect(backend, { model, messages: codePrompt });
     expect(pieces).toHaveLength(25);
     expect(result.text).toBe(pieces.join(''));
-    expect(result).toMatchObject({ completionTokens: 25, costUsd: 0, model });
+    expect(result).toMatchObject({ completionTokens: 25, model });
     expect(result.promptTokens).toBeGreaterThan(0);
     expect(result.timeToFirstTokenMs).toBeGreaterThanOrEqual(29);
     expect(result.durationMs).toBeGreaterThanOrEqual(result.timeToFirstTokenMs);
@@ -39,12 +39,13 @@ describe('Ollama backend', () => {
     const backend = createOllamaBackend({ id: 'local', url: sim.url, keepAlive: '1m' });
     expect(await backend.listModels()).toEqual([
       { name: 'qwen2.5-coder:7b', contextWindow: 32768 },
-      { name: 'llama3.2:3b', contextWindow: 131072 },
+      { name: 'llama3.1:8b', contextWindow: 131072 },
+      { name: 'qwen2.5-coder:32b', contextWindow: 32768 },
     ]);
     expect(await backend.listLoaded()).toEqual([]);
-    await backend.streamChat({ model: 'llama3.2:3b', messages: codePrompt, maxTokens: 3 }, () => {});
+    await backend.streamChat({ model: 'llama3.1:8b', messages: codePrompt, maxTokens: 3 }, () => {});
     const health = await backend.health();
-    expect(health).toMatchObject({ ok: true, loadedModels: ['llama3.2:3b'] });
+    expect(health).toMatchObject({ ok: true, loadedModels: ['llama3.1:8b'] });
     expect(health.latencyMs).toBeGreaterThan(0);
   });
 
@@ -108,8 +109,18 @@ describe('Ollama backend', () => {
     const err = await failure(backend.streamChat({ model: 'mistral:7b', messages: codePrompt }, () => {}));
     expect(err).toMatchObject({ code: 'unknown_model', retryable: false });
     expect(err.message).toContain('"mistral:7b"');
-    expect(err.message).toContain('qwen2.5-coder:7b, llama3.2:3b');
+    expect(err.message).toContain('qwen2.5-coder:7b, llama3.1:8b, qwen2.5-coder:32b');
     expect(sim.stats().requests).toBe(0);
+  });
+
+  it('calls a model by any name Ollama gives it, and says when maxTokens cut the answer', async () => {
+    const sim = await startSimulator({ models: [{ name: 'tiny-stop:latest', contextWindow: 2048 }], outputTokens: 20 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url });
+    const whole = await backend.streamChat({ model: 'Tiny-Stop', messages: codePrompt }, () => {});
+    expect(whole).toMatchObject({ completionTokens: 20, truncated: false, model: 'Tiny-Stop' });
+    const cut = await backend.streamChat({ model: 'tiny-stop', messages: codePrompt, maxTokens: 8 }, () => {});
+    expect(cut).toMatchObject({ completionTokens: 8, truncated: true });
+    expect(sim.requests().map((r) => r.maxTokens)).toEqual([null, 8]);
   });
 
   it('refuses a prompt beyond the context window before calling, giving both sizes', async () => {

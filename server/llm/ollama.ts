@@ -1,7 +1,7 @@
 import { Ollama, type ChatResponse, type Message } from 'ollama';
 import { BackendError, classifyError, unknownModelError, type CallPhase } from './errors';
 import { ModelDirectory } from './models';
-import { costUsd, localPrice } from './pricing';
+import { sameOllamaModel } from './model-names';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
 import { probeHealth } from './health';
@@ -25,7 +25,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
   // response headers, but a call must also be cancellable while it is queued for a slot.
   const clientFor = (signal: AbortSignal) => new Ollama({ host, fetch: fetchWithSignal(baseFetch, signal) });
   const probe = () => clientFor(AbortSignal.timeout(probeTimeoutMs));
-  const directory = new ModelDirectory(() => listModels(probe()));
+  const directory = new ModelDirectory(() => listModels(probe()), sameOllamaModel);
 
   async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
     const started = performance.now();
@@ -64,10 +64,10 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
       text,
       promptTokens: final.prompt_eval_count ?? 0,
       completionTokens: final.eval_count ?? 0,
-      costUsd: costUsd(localPrice, final.prompt_eval_count ?? 0, final.eval_count ?? 0),
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
       model: final.model || req.model,
+      truncated: final.done_reason === 'length',
     };
   }
 

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { estimatePromptTokens, estimateTokens } from './estimate';
 import { BackendError, classifyError, type CallPhase } from './errors';
 import { ModelDirectory } from './models';
-import { cloudPrice, costUsd, findCloudModel, type ModelPrice } from './pricing';
+import { knownContextWindow } from './cloud-models';
 import { continueInstruction } from './resume';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
@@ -15,8 +15,6 @@ export interface OpenAIBackendOptions {
   baseURL: string;
   apiKey: string;
   fetch?: typeof fetch;
-  /** Prices for models missing from the built-in table (USD per 1M tokens). */
-  prices?: Readonly<Record<string, ModelPrice>>;
   /** Bound on one whole call; the client default is ten minutes. */
   timeoutMs?: number;
   /** Bound on health() and model listing calls. */
@@ -45,7 +43,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
     }
     return models;
   };
-  const directory = new ModelDirectory(fetchModels);
+  // OpenAI model ids are exact: no default tag, and case matters.
+  const directory = new ModelDirectory(fetchModels, (listed, requested) => listed === requested);
 
   async function streamChat(req: ChatRequest, onText: (text: string) => void): Promise<ChatResult> {
     const started = performance.now();
@@ -95,10 +94,10 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
       text,
       promptTokens,
       completionTokens,
-      costUsd: costUsd(cloudPrice(model, options.prices), promptTokens, completionTokens),
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
       model,
+      truncated: finishReason === 'length',
     };
   }
 
@@ -136,5 +135,5 @@ function withResume(req: ChatRequest): ChatCompletionMessageParam[] {
 function describe(model: OpenAI.Models.Model): ModelInfo {
   const extra = model as unknown as { context_window?: unknown; context_length?: unknown };
   const reported = [extra.context_window, extra.context_length].find((v): v is number => typeof v === 'number');
-  return { name: model.id, contextWindow: reported ?? findCloudModel(model.id)?.contextWindow };
+  return { name: model.id, contextWindow: reported ?? knownContextWindow(model.id) };
 }

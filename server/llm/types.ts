@@ -22,10 +22,12 @@ export interface ChatResult {
   text: string;
   promptTokens: number;
   completionTokens: number;
-  costUsd: number;
   timeToFirstTokenMs: number;
   durationMs: number;
+  /** The model as the server named it in its answer. */
   model: string;
+  /** Stopped by a token limit (maxTokens, or the context window), not by the model itself. */
+  truncated: boolean;
 }
 
 export interface ModelInfo {

@@ -9,7 +9,7 @@ import { effectivePrefetch } from './backends';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
 
-const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
+export const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
 const distinct = (list: string[]) => new Set(list).size === list.length;
 
 /** What an admin sets on a tier. The name is not among them: jobs and the scheduler refer to tiers by name. */
@@ -30,6 +30,7 @@ export const tierSettings = z.object({
   cloudFallbackAfterSec: whole('Fallback wait').min(0, 'Fallback wait must be 0 or more seconds.').max(86_400, 'Fallback wait must be at most a day.'),
   minShare: z.number({ error: 'Minimum share must be a number.' }).min(0, 'Minimum share must be between 0 and 1.').max(1, 'Minimum share must be between 0 and 1.'),
   maxPromptChars: whole('Prompt limit').min(1, 'Prompt limit must be at least 1 character.').max(100_000, 'Prompt limit must be at most 100,000 (the most a job accepts).'),
+  maxOutputTokens: whole('Output cap').min(0, 'Output cap must be 0 (the model’s own) or more.').max(1_000_000, 'Output cap must be at most 1,000,000 tokens.'),
 });
 export type TierSettings = z.infer<typeof tierSettings>;
 
@@ -61,6 +62,7 @@ const tierSelect = {
   cloudFallbackAfterSec: true,
   minShare: true,
   maxPromptChars: true,
+  maxOutputTokens: true,
   updatedAt: true,
   _count: { select: { teams: true } },
 } satisfies Prisma.TierSelect & Record<keyof TierSettings, true>;
@@ -92,12 +94,10 @@ export type SchedulerNotice = 'updated' | 'not-running' | 'unreachable';
 interface AdminDeps {
   prisma: PrismaClient;
   temporal: TemporalProvider;
-  /** Models configured for this deployment (beside those the backends report). */
-  models: string[];
 }
 
 /** Tiers and backends, for global admins. Every change is audited and handed to the scheduler. */
-export function createAdminService({ prisma, temporal, models: configuredModels }: AdminDeps) {
+export function createAdminService({ prisma, temporal }: AdminDeps) {
   const audit = (actor: SessionUser, action: string, targetType: string, targetId: string, data: Prisma.InputJsonValue) =>
     prisma.auditLog.create({ data: { actorId: actor.id, action, targetType, targetId, data } });
 
@@ -122,31 +122,32 @@ export function createAdminService({ prisma, temporal, models: configuredModels 
   }
 
   /**
-   * Models and pools a tier may name: those the deployment is configured with, the backends
-   * report or serve, and those tiers already name (so an edit never fails on a value it keeps).
+   * Models and pools a tier may name: the catalogue's models, and the pools backends are in or
+   * tiers already name (so an edit never fails on a value it keeps).
    */
   async function options() {
-    const [backends, tiers] = await Promise.all([
-      prisma.backend.findMany({ select: { pool: true, models: true } }),
-      prisma.tier.findMany({ select: { allowedModels: true, poolPreference: true } }),
+    const [models, backends, tiers] = await Promise.all([
+      prisma.catalogModel.findMany({ select: { name: true }, orderBy: { name: 'asc' } }),
+      prisma.backend.findMany({ select: { pool: true } }),
+      prisma.tier.findMany({ select: { poolPreference: true } }),
     ]);
-    const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
     return {
-      models: sorted([...configuredModels, ...backends.flatMap((b) => b.models), ...tiers.flatMap((t) => t.allowedModels)]),
-      pools: sorted([...backends.map((b) => b.pool), ...tiers.flatMap((t) => t.poolPreference)]),
+      models: models.map((m) => m.name),
+      pools: [...new Set([...backends.map((b) => b.pool), ...tiers.flatMap((t) => t.poolPreference)])].sort(),
     };
   }
 
   async function requireKnown(settings: TierSettings): Promise<void> {
     const known = await options();
     const model = settings.allowedModels.find((m) => !known.models.includes(m));
-    if (model) throw new ValidationError(`No backend serves ${model}; known models: ${known.models.join(', ')}.`, 'allowedModels');
+    if (model) throw new ValidationError(`There is no model ${model} in the catalogue; it has ${known.models.join(', ') || 'none'}.`, 'allowedModels');
     const pool = settings.poolPreference.find((p) => !known.pools.includes(p));
     if (pool) throw new ValidationError(`There is no pool ${pool}; known pools: ${known.pools.join(', ')}.`, 'poolPreference');
   }
 
   return {
     options,
+    tellScheduler,
 
     async listTiers() {
       return prisma.tier.findMany({ select: tierSelect, orderBy: [{ basePriority: 'asc' }, { name: 'asc' }] });

@@ -1,11 +1,18 @@
 import type { Prisma, PrismaClient, Tier } from '../generated/prisma/client';
 import { formatUtc, LimitError, ValidationError } from '../errors';
+import { loadServing } from './backends';
+import { findCatalogEntry, tierCanServe, usableEntries } from './catalog-mapping';
 
 /**
  * Admission: whether a job may exist at all, decided in the web process before anything durable
- * does (no job row, no workflow). Three rules, all from the team's tier:
+ * does (no job row, no workflow). Four rules, all from the team's tier:
  *
- * - Prompt size (`maxPromptChars`) and model (`allowedModels`): field errors.
+ * - Model: the name must be a catalogue entry (found as Ollama finds names, so `tiny-stop` is
+ *   `tiny-stop:latest`) that is enabled, allowed by the tier (`allowedModels`, empty = all), and
+ *   served for the tier: some enabled backend of its pools maps it, or a cloud backend does and the
+ *   tier falls back to cloud — the scheduler's own eligibility. A job no backend could ever serve
+ *   would wait in silence, so it is refused, naming the models the tier can use. A field error.
+ * - Prompt size (`maxPromptChars`): a field error.
  * - Queue cap: a user holds at most `maxQueuedPerUser` waiting jobs (across their teams, as the
  *   scheduler counts them) plus the `maxRunningPerUser` the scheduler lets run. Admission refuses
  *   the submit that would exceed the waiting count; the scheduler holds running ≤ its limit. So
@@ -25,12 +32,13 @@ const TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 export type AdmissionTier = Pick<
   Tier,
-  'name' | 'allowedModels' | 'maxPromptChars' | 'maxQueuedPerUser' | 'tokenBudget' | 'budgetPeriodSeconds'
+  'name' | 'allowedModels' | 'poolPreference' | 'cloudFallback' | 'maxPromptChars' | 'maxQueuedPerUser' | 'tokenBudget' | 'budgetPeriodSeconds'
 >;
 
 export interface AdmissionRequest {
   userId: string;
   team: { id: string; name: string; tier: AdmissionTier };
+  /** As submitted; the job records the catalogue name it refers to. */
   model: string;
   requirements: string;
 }
@@ -38,7 +46,8 @@ export interface AdmissionRequest {
 export interface AdmissionSteps<T> {
   /** The job this submit already created (same client key), if any: returned whatever the limits. */
   existing?(tx: Prisma.TransactionClient): Promise<T | null>;
-  create(tx: Prisma.TransactionClient): Promise<T>;
+  /** `model`: the catalogue name the submitted one refers to. */
+  create(tx: Prisma.TransactionClient, admitted: { model: string }): Promise<T>;
 }
 
 type Refusal =
@@ -74,11 +83,25 @@ export function describePeriod(seconds: number): string {
   return n === 1 ? unit : `${count(n)} ${unit}s`;
 }
 
+/** The catalogue name a submit refers to, or why the tier cannot have it (see the header). */
+async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'backend'>, tier: AdmissionTier, submitted: string): Promise<string> {
+  const { entries, backends } = await loadServing(db);
+  const usable = usableEntries(tier, entries, backends).map((entry) => entry.name);
+  const offer = usable.length > 0 ? `the ${tier.name} tier can use ${usable.join(', ')}` : `no model is available to the ${tier.name} tier right now`;
+  const entry = findCatalogEntry(entries, submitted);
+  if (!entry) throw new ValidationError(`There is no model ${submitted} in the catalogue; ${offer}.`, 'model');
+  if (!entry.enabled) throw new ValidationError(`${entry.name} is disabled; ${offer}.`, 'model');
+  if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(entry.name)) {
+    throw new ValidationError(`The ${tier.name} tier cannot use ${entry.name}; ${offer}.`, 'model');
+  }
+  if (!tierCanServe(tier, backends, entry.name)) {
+    throw new ValidationError(`No backend the ${tier.name} tier can use serves ${entry.name}; ${offer}.`, 'model');
+  }
+  return entry.name;
+}
+
 export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionDeps) {
-  function checkRequest({ team: { tier }, model, requirements }: AdmissionRequest): void {
-    if (tier.allowedModels.length > 0 && !tier.allowedModels.includes(model)) {
-      throw new ValidationError(`The ${tier.name} tier cannot use ${model}; allowed: ${tier.allowedModels.join(', ')}.`, 'model');
-    }
+  function checkRequest({ team: { tier }, requirements }: AdmissionRequest): void {
     if (requirements.length > tier.maxPromptChars) {
       throw new ValidationError(
         `Requirements are ${count(requirements.length)} characters; the ${tier.name} tier allows ${count(tier.maxPromptChars)}.`,
@@ -136,11 +159,12 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK}::int, hashtext(${request.userId}))`;
         const existing = (await steps.existing?.(tx)) ?? null;
         if (existing) return { job: existing, created: false };
+        const model = await requireServableModel(tx, request.team.tier, request.model);
         checkRequest(request);
         const at = now();
         const refusal = await refusalOf(tx, request, at);
         if (refusal) return { refusal, at };
-        return { job: await steps.create(tx), created: true };
+        return { job: await steps.create(tx, { model }), created: true };
       }, TRANSACTION);
       // The scheduler is asked for its estimate after the lock is released: it may be slow or down.
       if (outcome.refusal) throw await refusalError(outcome.refusal, request, outcome.at);

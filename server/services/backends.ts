@@ -1,6 +1,7 @@
 import type { Backend, PrismaClient } from '../generated/prisma/client';
 import type { BackendInit } from '../../workflows/scheduler/core';
 import type { LlmBackend } from '../llm/types';
+import { catalogEntrySelect, servedNames, type CatalogEntry } from './catalog-mapping';
 
 export interface BackendRegistration {
   backend: LlmBackend;
@@ -30,19 +31,34 @@ export async function registerBackends(prisma: PrismaClient, registrations: Back
   }
 }
 
-/** An enabled backend row as the scheduler sees it. */
-export function toSchedulerBackend(backend: Backend): BackendInit {
+/**
+ * An enabled backend row as the scheduler sees it: its models are the catalogue names it can
+ * serve, from the concrete models it reports (see catalog-mapping.ts).
+ */
+export function toSchedulerBackend(backend: Backend, catalog: readonly CatalogEntry[]): BackendInit {
   return {
     id: backend.id,
     kind: backend.kind,
     pool: backend.pool,
     slots: backend.slots,
     prefetch: effectivePrefetch(backend),
-    models: backend.models,
+    models: servedNames(backend, catalog),
     rpmLimit: backend.rpmLimit ?? 0,
     // Ollama keeps up to three models resident by default (OLLAMA_MAX_LOADED_MODELS).
     maxLoadedModels: backend.kind === 'ollama' ? 3 : Math.max(1, backend.models.length),
   };
+}
+
+/**
+ * The catalogue, and the enabled backends as the scheduler sees them: one read for the scheduler's
+ * setup, admission and the models a team is offered, so all three agree on what is served.
+ */
+export async function loadServing(db: Pick<PrismaClient, 'catalogModel' | 'backend'>): Promise<{ entries: CatalogEntry[]; backends: BackendInit[] }> {
+  const [entries, rows] = await Promise.all([
+    db.catalogModel.findMany({ select: catalogEntrySelect, orderBy: { name: 'asc' } }),
+    db.backend.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } }),
+  ]);
+  return { entries, backends: rows.map((row) => toSchedulerBackend(row, entries)) };
 }
 
 /**

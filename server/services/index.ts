@@ -3,6 +3,7 @@ import { createSessionStore } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
 import { createAdminService } from './admin';
 import { createAuthService } from './auth';
+import { createCatalogService } from './catalog';
 import { createJobService } from './jobs';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
@@ -16,8 +17,6 @@ export interface ServiceDeps {
   sessionSecret: string;
   defaultModel: string;
   temporalUiUrl: string;
-  /** Models offered to tiers that allow every model. */
-  models?: string[];
 }
 
 /** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
@@ -26,11 +25,10 @@ export function createServices(deps: ServiceDeps) {
   const sessions = createSessionStore(prisma, deps.sessionSecret);
   const projects = createProjectService(prisma);
   const teams = createTeamService(prisma);
-  const models = deps.models ?? [deps.defaultModel];
+  const admin = createAdminService({ prisma, temporal });
   return {
     prisma,
     temporal,
-    models,
     sessions,
     auth: createAuthService({ prisma, sessions }),
     projects,
@@ -38,7 +36,8 @@ export function createServices(deps: ServiceDeps) {
     invites: createInviteService({ prisma, teams }),
     queue: createQueueService({ prisma, temporal }),
     resources: createResourceService({ temporal }),
-    admin: createAdminService({ prisma, temporal, models }),
+    admin,
+    catalog: createCatalogService({ prisma, defaultModel: deps.defaultModel, tellScheduler: admin.tellScheduler }),
     jobs: createJobService({
       prisma,
       temporal,

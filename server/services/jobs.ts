@@ -42,12 +42,13 @@ export const jobDetailSelect = {
   output: true,
   error: true,
   backendId: true,
+  servedModel: true,
   promptTokens: true,
   costUsd: true,
   attempts: true,
   workflowId: true,
   runId: true,
-  result: { select: { id: true, code: true, language: true, reviewStatus: true, review: true } },
+  result: { select: { id: true, code: true, language: true, reviewStatus: true, review: true, truncated: true } },
 } satisfies Prisma.JobSelect;
 
 const ACTIVE = ['queued', 'running'] as const;
@@ -169,7 +170,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         { userId: user.id, team: project.team, model, requirements: input.requirements },
         {
           existing: (tx) => findByKey(tx, user.id, input.clientKey),
-          create: (tx) => {
+          create: (tx, admitted) => {
             const id = randomUUID();
             return tx.job.create({
               data: {
@@ -179,7 +180,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
                 userId: user.id,
                 clientKey: input.clientKey,
                 requirements: input.requirements,
-                model,
+                model: admitted.model,
                 priority: PRIORITIES[input.priority],
                 workflowId: jobWorkflowId(id),
               },
@@ -256,7 +257,8 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         (
           await db.job.updateMany({
             where: { id: job.id, status: job.status },
-            data: { status: 'queued', error: null, output: '', finishedAt: null },
+            // The output's token count goes with it: a run resumes from both (activities/generate.ts).
+            data: { status: 'queued', error: null, output: '', completionTokens: 0, finishedAt: null },
           })
         ).count > 0;
       // A retried job queues again, so its author's queue cap and team budget apply as to a new

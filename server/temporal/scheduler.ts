@@ -1,17 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
-import { toSchedulerBackend } from '../services/backends';
+import { loadServing } from '../services/backends';
 import { toTierPolicy } from '../services/tier-policy';
 import type { schedulerWorkflow } from '../../workflows/scheduler/workflow';
 import { configureSignal, schedulerTaskQueue, schedulerWorkflowId, type SchedulerInput, type SchedulerSetup } from '../../workflows/scheduler/api';
 
-/** Tiers and enabled backends as the scheduler sees them. */
+/** Tiers and enabled backends as the scheduler sees them (backends serve catalogue names). */
 export async function loadSchedulerSetup(prisma: PrismaClient): Promise<SchedulerSetup> {
-  const [tiers, backends] = await Promise.all([
-    prisma.tier.findMany({ orderBy: { name: 'asc' } }),
-    prisma.backend.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } }),
-  ]);
-  return { tiers: tiers.map(toTierPolicy), backends: backends.map(toSchedulerBackend) };
+  const [tiers, { backends }] = await Promise.all([prisma.tier.findMany({ orderBy: { name: 'asc' } }), loadServing(prisma)]);
+  return { tiers: tiers.map(toTierPolicy), backends };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { SessionUser } from '../../server/auth/session';
 import type { PresenceEvent, RoomRequest } from '../../server/realtime/events';
 import { roomRequest } from '../../server/realtime/rooms';
 import { appRouter } from '../../server/trpc/root';
-import { seedTiers } from '../../prisma/seed';
+import { seedCatalog, seedTiers } from '../../prisma/seed';
 
 /**
  * Who may call what. Every tRPC procedure and every Socket.IO room kind has a row; a procedure or
@@ -95,12 +95,21 @@ const procedures: Record<string, Row> = {
   'admin.teams': row(() => undefined, [U, FB, FB, FB, 'OK']),
   // T is on the free tier already: the admin's move changes nothing.
   'admin.setTeamTier': row(async (fx) => ({ teamId: fx.teamId, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
+  'admin.models': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.model': row(async () => ({ modelId: await seededModelId() }), [U, FB, FB, FB, 'OK']),
+  // The seeded name is taken: the admin gets past the check and is refused on content.
+  'admin.createModel': row(() => ({ ...seededModelSettings, name: seededModelName }), [U, FB, FB, FB, BR]),
+  'admin.updateModel': row(async () => ({ ...seededModelSettings, modelId: await seededModelId() }), [U, FB, FB, FB, 'OK']),
+  // Seeded tiers name it: refused on content.
+  'admin.deleteModel': row(async () => ({ modelId: await seededModelId() }), [U, FB, FB, FB, BR]),
   'admin.backends': row(() => undefined, [U, FB, FB, FB, 'OK']),
   // No backend is registered in this stack: the admin gets past the check and finds nothing.
   'admin.updateBackend': row(() => ({ backendId: 'ollama@127.0.0.1:1', slots: 2 }), [U, FB, FB, FB, NF]),
 };
 
 const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
+const { name: seededModelName, ...seededModelSettings } = { ...seedCatalog[0]!, enabled: true };
+const seededModelId = async () => (await stack.prisma.catalogModel.findUniqueOrThrow({ where: { name: seededModelName } })).id;
 const freeTierId = async () => (await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).id;
 
 type RoomKind = RoomRequest['kind'];

@@ -29,7 +29,22 @@ describe('seedDatabase', () => {
       ['premium', 2, 10, 2, 10, 2_000_000],
       ['enterprise', 4, 20, 4, 50, 0],
     ]);
-    expect(tiers[2]).toMatchObject({ poolPreference: ['dedicated', 'local', 'cloud'], cloudFallbackAfterSec: 120, minShare: 0.25 });
+    // Cloud is where every tier falls back at peak, never a pool it prefers; enterprise has its own pool first.
+    expect(tiers.map((t) => [t.poolPreference, t.cloudFallback, t.maxOutputTokens])).toEqual([
+      [['local'], true, 1_024],
+      [['local'], true, 4_096],
+      [['dedicated', 'local'], true, 0],
+    ]);
+    expect(tiers[2]).toMatchObject({ cloudFallbackAfterSec: 120, minShare: 0.25 });
+
+    // What users choose, mapped to what each kind of backend serves; tiers name only catalogue models.
+    const models = await prisma.catalogModel.findMany({ orderBy: { name: 'asc' } });
+    expect(models.map((m) => [m.name, m.ollamaModel, m.openaiModel, m.enabled])).toEqual([
+      ['llama3.1:8b', 'llama3.1:8b', null, true],
+      ['qwen2.5-coder:32b', 'qwen2.5-coder:32b', 'gpt-4o', true],
+      ['qwen2.5-coder:7b', 'qwen2.5-coder:7b', 'gpt-4o-mini', true],
+    ]);
+    for (const tier of tiers) expect(models.map((m) => m.name)).toEqual(expect.arrayContaining(tier.allowedModels));
 
     const team = await prisma.team.findUniqueOrThrow({
       where: { slug: 'demo' },
@@ -51,8 +66,10 @@ describe('seedDatabase', () => {
 
   it('leaves what an admin changed since', async () => {
     await prisma.tier.update({ where: { name: 'free' }, data: { maxQueuedPerUser: 7 } });
+    await prisma.catalogModel.update({ where: { name: 'llama3.1:8b' }, data: { maxOutputTokens: 100 } });
     await seedDatabase(db.url);
     expect((await prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).maxQueuedPerUser).toBe(7);
+    expect((await prisma.catalogModel.findUniqueOrThrow({ where: { name: 'llama3.1:8b' } })).maxOutputTokens).toBe(100);
   });
 });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useJobStack } from '../support/job-stack';
 import { jobWorkflowId } from '../../workflows/definitions';
-import { positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
+import { backendHealthSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import type { Prisma } from '../../server/generated/prisma/client';
 import { budgetWindow } from '../../server/services/admission';
@@ -22,11 +22,18 @@ const { temporal, stack } = useJobStack({
   leaseCheckMs: 1_000,
 });
 
-/** A team on a tier of its own, with one owner and one project. Pool "nowhere": its jobs wait forever. */
+beforeAll(async () => {
+  // Pool "parked": a backend that serves the model but is down, so jobs admitted there wait.
+  await stack.prisma.backend.create({ data: { id: 'parked', kind: 'ollama', url: 'http://127.0.0.1:9', pool: 'parked', models: ['qwen2.5-coder:7b'] } });
+  await stack.configureScheduler();
+  await stack.scheduler().signal(backendHealthSignal, { backendId: 'parked', healthy: false });
+});
+
+/** A team on a tier of its own, with one owner and one project. Pool "parked": its jobs wait forever. */
 async function teamOn(tier: Partial<Prisma.TierCreateInput>) {
   const tag = randomUUID().slice(0, 8);
   const created = await stack.prisma.tier.create({
-    data: { name: `t-${tag}`, allowedModels: [], poolPreference: ['nowhere'], maxQueuedPerUser: 0, ...tier },
+    data: { name: `t-${tag}`, allowedModels: [], poolPreference: ['parked'], maxQueuedPerUser: 0, ...tier },
   });
   const user = await stack.prisma.user.create({
     data: { email: `u-${tag}@example.com`, name: `User ${tag}`, passwordHash: 'unused' },
@@ -101,7 +108,7 @@ describe('admission: the per-user queue cap', () => {
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as TRPCError] : []));
     expect(admitted).toHaveLength(3);
     expect(refused.map((e) => e.code)).toEqual(Array(5).fill('TOO_MANY_REQUESTS'));
-    // Its jobs cannot start (no backend in its pool), so the scheduler has no time to offer.
+    // Its jobs cannot start (the backend of its pool is down), so the scheduler has no time to offer.
     expect(refused[0]!.message).toMatch(/the limit of the t-\w+ tier\. You can submit another when one of them starts, or after cancelling one\.$/);
     expect((refused[0]!.cause as LimitError).retryAt).toBeUndefined();
     expect(await jobsOf(user.id)).toHaveLength(3);

@@ -112,7 +112,7 @@ describe('the code-generation workflow', () => {
     const failing = first === stack.backendIds[0] ? flaky : healthy;
     failing.setFaults({ errorRate: 1 });
     try {
-      const { job, demo } = await submit('reverse a string', { model: 'llama3.2:3b' });
+      const { job, demo } = await submit('reverse a string', { model: 'llama3.1:8b' });
       expect(await waitForStatus(job.id, ['completed', 'failed', 'dead_letter'])).toBe('completed');
       const saved = await demo.caller.jobs.get({ jobId: job.id });
       expect(saved.backendId).toBe(second);

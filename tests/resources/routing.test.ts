@@ -5,6 +5,8 @@ import { schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api'
 import { hashPassword } from '../../server/auth/password';
 import { ensureResourceManager } from '../../server/temporal/resource-manager';
 import { until } from '../support/until';
+import { openaiCloud } from '../support/llm';
+import { seedCatalog } from '../../prisma/seed';
 
 /**
  * Routing under pressure end to end: the resource manager sees the local pool's wait pass its
@@ -16,7 +18,7 @@ const simulator = { tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0,
 const { temporal, stack, sim: local } = useJobStack({
   seed: false,
   simulators: [{ ...simulator, slots: 1 }],
-  cloud: { ...simulator, slots: 8 },
+  cloud: { ...openaiCloud, ...simulator, slots: 8 },
   slots: 1,
   leaseCheckMs: 1_000,
 });
@@ -40,6 +42,7 @@ async function createMember(name: string, tier: string) {
 }
 
 beforeAll(async () => {
+  await stack.prisma.catalogModel.createMany({ data: seedCatalog });
   for (const [name, cloudFallback] of [['patient', true], ['local-only', false]] as const) {
     // An hour before the tier itself would fall back: only pressure can send its job to the cloud.
     await stack.prisma.tier.create({

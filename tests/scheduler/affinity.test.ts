@@ -8,7 +8,7 @@ import { until } from '../support/until';
  * while both are free. Placement by load or name alone would swap the models on every other pair.
  */
 
-const MODELS = ['qwen2.5-coder:7b', 'llama3.2:3b'] as const;
+const MODELS = ['qwen2.5-coder:7b', 'llama3.1:8b'] as const;
 const simulator = { slots: 1, maxLoadedModels: 1, modelLoadMs: 50, tokensPerSecond: 400, timeToFirstTokenMs: 5, outputTokens: 20 };
 const { stack, sims } = useJobStack({ simulators: [simulator, simulator], slots: 1, leaseCheckMs: 1_000 });
 let projectId: string;

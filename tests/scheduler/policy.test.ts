@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useJobStack, type JobStack } from '../support/job-stack';
 import { hashPassword } from '../../server/auth/password';
 import { until } from '../support/until';
+import { openaiCloud } from '../support/llm';
+import { seedCatalog } from '../../prisma/seed';
 
 /**
  * The scheduler's sharing rules end to end — jobs submitted through the service, granted by the
@@ -28,7 +30,7 @@ const simulator = { tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0,
 const { stack, sim: local } = useJobStack({
   seed: false,
   simulators: [{ ...simulator, slots: 1 }],
-  cloud: { ...simulator, slots: 8 },
+  cloud: { ...openaiCloud, ...simulator, slots: 8 },
   slots: 1,
   leaseCheckMs: 1_000,
   schedulerConfig: { aging: { stepMs: AGING_STEP_MS, max: 10 } },
@@ -52,6 +54,7 @@ async function createMember(name: string, tier: keyof typeof TIERS): Promise<Mem
 }
 
 beforeAll(async () => {
+  await stack.prisma.catalogModel.createMany({ data: seedCatalog });
   for (const [name, { weight, cloudFallback, minShare }] of Object.entries(TIERS)) {
     await stack.prisma.tier.create({
       data: {

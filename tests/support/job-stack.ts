@@ -2,6 +2,7 @@ import { createActivities } from '../../activities';
 import { createBackends } from '../../server/llm/config';
 import { createPublisher } from '../../server/realtime/publisher';
 import { registerBackends } from '../../server/services/backends';
+import { createCatalogLookup } from '../../server/services/catalog-lookup';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
@@ -17,8 +18,10 @@ export type TestSocket = AppSocket;
 export interface JobStackOptions {
   databaseUrl: string;
   temporal: TestTemporal;
-  /** Ollama-compatible servers (simulators); registered as the pool "local". */
+  /** Ollama-compatible servers (simulators); registered in the pool "local" unless `ollamaPools` says otherwise. */
   ollamaUrls: string[];
+  /** The pool of each of `ollamaUrls`, in order (e.g. "dedicated"); missing ones are "local". */
+  ollamaPools?: string[];
   /** A simulator serving the OpenAI API, registered as the pool "cloud". */
   cloudUrl?: string;
   /** Slots of each Ollama backend as the scheduler sees them. */
@@ -34,6 +37,8 @@ export interface JobStackOptions {
   schedulerConfig?: SchedulerInput['config'];
   /** The scheduler continues as new past this many history events (default 8,000). */
   schedulerHistoryLimit?: number;
+  /** How long the worker keeps the catalogue it read (production: 5 s); tests that edit it and submit at once pass 0. */
+  catalogCacheMs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -63,7 +68,7 @@ export async function startJobStack(options: JobStackOptions) {
     configured.map((backend, i) =>
       backend.kind === 'openai'
         ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
-        : { backend, url: options.ollamaUrls[i]!, pool: 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
+        : { backend, url: options.ollamaUrls[i]!, pool: options.ollamaPools?.[i] ?? 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
     ),
   );
   const backends = new Map(configured.map((backend) => [backend.id, backend]));
@@ -83,7 +88,14 @@ export async function startJobStack(options: JobStackOptions) {
       namespace: temporal.namespace,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({ prisma, publisher, backends, temporal: temporal.client, startScheduler: configureScheduler }),
+      activities: createActivities({
+        prisma,
+        publisher,
+        backends,
+        catalog: createCatalogLookup(prisma, options.catalogCacheMs),
+        temporal: temporal.client,
+        startScheduler: configureScheduler,
+      }),
     });
     running = worker.run();
     await configureScheduler();

@@ -8,6 +8,12 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
   return sim;
 }
 
+/**
+ * A simulator playing OpenAI itself: it lists and answers only `gpt-4o-mini`, matched exactly, so
+ * a job reaches it only through the catalogue's mapping (seedCatalog maps qwen2.5-coder:7b to it).
+ */
+export const openaiCloud = { server: 'openai', models: [{ name: 'gpt-4o-mini', contextWindow: 128_000 }] } as const satisfies Partial<SimulatorOptions>;
+
 /** A URL nothing listens on: a simulator's, after closing it. */
 export async function closedUrl(): Promise<string> {
   const sim = await createSimulator();

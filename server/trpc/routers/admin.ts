@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { backendChange, tierName, tierSettings } from '../../services/admin';
+import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
 import { adminProcedure, router } from '../init';
 
-/** Tiers and backends, for global admins; dead letters are `jobs.deadLetters`. */
+/** Tiers, the model catalogue and backends, for global admins; dead letters are `jobs.deadLetters`. */
 export const adminRouter = router({
   tiers: adminProcedure.query(async ({ ctx }) => {
     const [tiers, options] = await Promise.all([ctx.services.admin.listTiers(), ctx.services.admin.options()]);
@@ -33,6 +34,22 @@ export const adminRouter = router({
   setTeamTier: adminProcedure
     .input(z.object({ teamId: z.uuid(), tierId: z.uuid({ error: 'Choose a tier.' }) }))
     .mutation(({ ctx, input }) => ctx.services.admin.setTeamTier(ctx.user, input.teamId, input.tierId)),
+
+  models: adminProcedure.query(({ ctx }) => ctx.services.catalog.list()),
+
+  model: adminProcedure.input(z.object({ modelId: z.uuid() })).query(({ ctx, input }) => ctx.services.catalog.get(input.modelId)),
+
+  createModel: adminProcedure
+    .input(catalogModelFields.extend({ name: catalogModelName }).superRefine(checkCatalogModel))
+    .mutation(({ ctx, input: { name, ...settings } }) => ctx.services.catalog.create(ctx.user, name, settings)),
+
+  updateModel: adminProcedure
+    .input(catalogModelFields.extend({ modelId: z.uuid() }).superRefine(checkCatalogModel))
+    .mutation(({ ctx, input: { modelId, ...settings } }) => ctx.services.catalog.update(ctx.user, modelId, settings)),
+
+  deleteModel: adminProcedure
+    .input(z.object({ modelId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.catalog.remove(ctx.user, input.modelId)),
 
   backends: adminProcedure.query(({ ctx }) => ctx.services.admin.listBackends()),
 

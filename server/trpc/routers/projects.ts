@@ -7,13 +7,6 @@ export const projectsRouter = router({
     .input(z.object({ projectId: z.uuid() }))
     .query(async ({ ctx, input }) => {
       const { id, name, description, team } = await ctx.services.projects.require(ctx.user.id, input.projectId);
-      const { allowedModels } = team.tier;
-      return {
-        id,
-        name,
-        description,
-        team: { id: team.id, name: team.name },
-        models: allowedModels.length > 0 ? allowedModels : ctx.services.models,
-      };
+      return { id, name, description, team: { id: team.id, name: team.name }, models: await ctx.services.catalog.offeredTo(team.tier) };
     }),
 });

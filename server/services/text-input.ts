@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+// PostgreSQL text cannot hold NUL (the insert fails), and a lone UTF-16 surrogate has no UTF-8
+// form (the driver would store U+FFFD in its place): both are refused as input instead.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Free text a person types (descriptions): trimmed, bounded, printable, well-formed. */
+export function plainText(label: string, max: number) {
+  return z
+    .string()
+    .trim()
+    .max(max, `${label} must be at most ${max.toLocaleString('en-US')} characters.`)
+    .refine((text) => !CONTROL.test(text), `${label} must not contain control characters.`)
+    .refine((text) => !LONE_SURROGATE.test(text), `${label} is not valid text.`);
+}
+
+/**
+ * A model name as Ollama and OpenAI-compatible servers spell them (`qwen2.5-coder:7b`,
+ * `hf.co/org/model:q4_k_m`, `gpt-4o-mini-2024-07-18`, `ft:gpt-4o-mini:org::id`).
+ */
+export function modelName(label: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, `${label} is required.`)
+    .max(200, `${label} must be at most 200 characters.`)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, `${label} may use letters, digits and . _ : / @ + - only, starting with a letter or digit.`);
+}
