@@ -121,7 +121,7 @@ function ollamaFraming(model: string, endpoint: 'chat' | 'generate'): Framing {
 function ollamaFailure(failure: Failure): { status: number; body: unknown } {
   switch (failure.kind) {
     case 'unknown_model':
-      return { status: 404, body: { error: `model "${failure.model}" not found, try pulling it first` } };
+      return { status: 404, body: { error: `model '${failure.model}' not found` } };
     case 'context_overflow':
       return {
         status: 400,
