@@ -32,12 +32,13 @@ afterAll(async () => {
 
 /** The same call to both servers: status and parsed body of each. */
 async function onBoth(path: string, body: unknown) {
-  return Promise.all(
+  const [real, simulated] = await Promise.all(
     both.map(async ([name, url]) => {
       const response = await postJson(`${url}${path}`, body);
       return { name, status: response.status, body: (await response.json()) as unknown };
     }),
   );
+  return [real!, simulated!] as const;
 }
 
 describe('the simulator answers as the real Ollama does', () => {
