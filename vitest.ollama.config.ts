@@ -8,7 +8,8 @@ export default defineConfig({
   test: {
     environment: 'node',
     include: ['tests/ollama/**/*.test.ts'],
-    globalSetup: ['tests/support/ollama-global-setup.ts'],
+    // The Ollama build, then the run's PostgreSQL and Temporal dev server (for the job path).
+    globalSetup: ['tests/support/ollama-global-setup.ts', 'tests/support/global-setup.ts'],
     setupFiles: ['tests/support/ollama-setup.ts'],
     pool: 'forks',
     // Each file runs its own server; two cores.

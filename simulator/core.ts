@@ -109,6 +109,8 @@ export class SimulatorCore {
   readonly #open = new Set<ClientWatch>();
   #random: Random;
   #counters = { requests: 0, rejected: 0, errors: 0, cuts: 0, tokensStreamed: 0, closedEarly: 0 };
+  /** Requests that arrived while their model was not loaded and whose load has not finished. */
+  #awaitingLoad = 0;
   #disconnects: Disconnect[] = [];
   #requests: RequestRecord[] = [];
 
@@ -195,12 +197,21 @@ export class SimulatorCore {
     const client = this.#watch(req, res);
     try {
       if (faults.hang) return await untilAborted(client.signal);
-      const ticket = this.slots.request();
-      if (!ticket) {
+      // Ollama's scheduler queues only requests whose model is not loaded: one it is loading for
+      // plus OLLAMA_MAX_QUEUE waiting; beyond that, 503. A request for a loaded model skips that
+      // queue and waits for a slot without bound.
+      let awaitsLoad = !this.residency.list().some((m) => m.name === model.name);
+      if (awaitsLoad && this.#awaitingLoad > options.maxQueue) {
         this.#counters.rejected++;
         record.outcome = 'refused';
         return fail({ kind: 'busy' });
       }
+      if (awaitsLoad) this.#awaitingLoad++;
+      const loaded = () => {
+        if (awaitsLoad) this.#awaitingLoad--;
+        awaitsLoad = false;
+      };
+      const ticket = this.slots.request();
       try {
         await abortable(ticket.granted, client.signal);
         record.slotAt = epochNow();
@@ -210,6 +221,7 @@ export class SimulatorCore {
           loading.then(() => this.residency.release(model.name, keepAliveMs), () => {});
           throw err;
         });
+        loaded();
         try {
           const promptMs = options.timeToFirstTokenMs * faults.slowdownFactor;
           await sleep(promptMs, undefined, { signal: client.signal });
@@ -242,6 +254,7 @@ export class SimulatorCore {
         }
       } finally {
         ticket.release();
+        loaded();
       }
     } catch (err) {
       if (!client.signal.aborted) throw err;

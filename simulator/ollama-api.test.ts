@@ -117,17 +117,33 @@ describe('simulator: Ollama API', () => {
     expect(sim.stats()).toMatchObject({ modelLoads: 2, loadedModels: ['llama3.1:8b'] });
   });
 
-  it('queues beyond the slots and refuses beyond the queue with Ollama’s 503', async () => {
-    const sim = await startSimulator({ slots: 1, maxQueue: 1, tokensPerSecond: 20 });
+  it('refuses with Ollama’s 503 only requests arriving while their model loads, beyond the queue', async () => {
+    const sim = await startSimulator({ slots: 1, maxQueue: 1, tokensPerSecond: 20, modelLoadMs: 2_000 });
     const controller = new AbortController();
     try {
-      for (let i = 0; i < 2; i++) chat(sim.url, controller.signal).catch(() => {});
-      await expect.poll(() => sim.stats()).toMatchObject({ active: 1, queued: 1 });
-      const refused = await chat(sim.url, controller.signal);
-      expect(refused.status).toBe(503);
-      expect(await refused.json()).toEqual({ error: 'server busy, please try again.  maximum pending requests exceeded' });
-      expect(sim.stats().rejected).toBe(1);
-      await expect(new Ollama({ host: sim.url }).chat({ model, messages: codePrompt })).rejects.toMatchObject({ status_code: 503 });
+      // One is loaded for, one waits in the queue, the other four are refused at once.
+      const refused: unknown[] = [];
+      for (let i = 0; i < 6; i++) {
+        chat(sim.url, controller.signal)
+          .then(async (r) => r.status === 503 && refused.push(await r.json()))
+          .catch(() => {});
+      }
+      await expect.poll(() => refused).toHaveLength(4);
+      expect(new Set(refused.map((body) => JSON.stringify(body)))).toEqual(new Set([JSON.stringify({ error: 'server busy, please try again.  maximum pending requests exceeded' })]));
+      expect(sim.stats()).toMatchObject({ rejected: 4, modelLoads: 1 });
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it('never refuses requests for a loaded model: they wait for a slot without bound', async () => {
+    const sim = await startSimulator({ slots: 1, maxQueue: 0, tokensPerSecond: 20, modelLoadMs: 0 });
+    const controller = new AbortController();
+    try {
+      chat(sim.url, controller.signal).catch(() => {});
+      await expect.poll(() => sim.stats()).toMatchObject({ active: 1, loadedModels: [model] });
+      for (let i = 0; i < 12; i++) chat(sim.url, controller.signal).catch(() => {});
+      await expect.poll(() => sim.stats()).toMatchObject({ active: 1, queued: 12, rejected: 0 });
     } finally {
       controller.abort();
     }
@@ -152,7 +168,7 @@ describe('simulator: Ollama API', () => {
     const ollama = new Ollama({ host: sim.url });
     await expect(ollama.chat({ model: 'mistral:7b', messages: codePrompt })).rejects.toMatchObject({
       status_code: 404,
-      error: 'model "mistral:7b" not found, try pulling it first',
+      error: "model 'mistral:7b' not found",
     });
     await expect(ollama.chat({ model, messages: [{ role: 'user', content: 'x'.repeat(800) }] })).rejects.toMatchObject({
       status_code: 400,

@@ -94,16 +94,19 @@ function ollamaFraming(model: string, endpoint: 'chat' | 'generate'): Framing {
   const head = `{"model":${jsonString(model)},"created_at":"`;
   const [open, close] = endpoint === 'chat' ? ['","message":{"role":"assistant","content":', '},"done":false}\n'] : ['","response":', ',"done":false}\n'];
   const content = (text: string) => (endpoint === 'chat' ? { message: { role: 'assistant', content: text } } : { response: text });
-  const summary = (o: Outcome) => ({
-    done: true,
-    done_reason: o.doneReason,
-    total_duration: ns(o.totalMs),
-    load_duration: ns(o.loadMs),
-    prompt_eval_count: o.promptTokens,
-    prompt_eval_duration: ns(o.promptMs),
-    eval_count: o.completionTokens,
-    eval_duration: ns(o.evalMs),
-  });
+  // Ollama's metrics are omitempty: a zero is left out, not sent.
+  const metrics = (o: Outcome) =>
+    Object.fromEntries(
+      Object.entries({
+        total_duration: ns(o.totalMs),
+        load_duration: ns(o.loadMs),
+        prompt_eval_count: o.promptTokens,
+        prompt_eval_duration: ns(o.promptMs),
+        eval_count: o.completionTokens,
+        eval_duration: ns(o.evalMs),
+      }).filter(([, value]) => value !== 0),
+    );
+  const summary = (o: Outcome) => ({ done: true, done_reason: o.doneReason, ...metrics(o) });
   return {
     streamContentType: 'application/x-ndjson',
     tokens(tokens, from, to) {
@@ -121,7 +124,7 @@ function ollamaFraming(model: string, endpoint: 'chat' | 'generate'): Framing {
 function ollamaFailure(failure: Failure): { status: number; body: unknown } {
   switch (failure.kind) {
     case 'unknown_model':
-      return { status: 404, body: { error: `model "${failure.model}" not found, try pulling it first` } };
+      return { status: 404, body: { error: `model '${failure.model}' not found` } };
     case 'context_overflow':
       return {
         status: 400,

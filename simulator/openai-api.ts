@@ -112,7 +112,8 @@ function openaiFailure(failure: Failure): { status: number; body: unknown } {
         ),
       };
     case 'busy':
-      return { status: 503, body: apiError('server busy, please try again.  maximum pending requests exceeded', 'server_error', null) };
+      // Only Ollama's /v1 says this (OpenAI has no such queue), in Ollama's envelope.
+      return { status: 503, body: apiError('server busy, please try again.  maximum pending requests exceeded', 'api_error', null) };
     case 'server_error':
       return { status: 500, body: apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null) };
   }

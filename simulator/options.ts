@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   timeToFirstTokenMs: number;
   /** OLLAMA_NUM_PARALLEL: requests generating at the same time. */
   slots: number;
-  /** OLLAMA_MAX_QUEUE: requests waiting for a slot; more are refused with 503. */
+  /** OLLAMA_MAX_QUEUE: requests waiting for their model to load; more are refused with 503. */
   maxQueue: number;
   /** Charged when a request needs a model that is not loaded. */
   modelLoadMs: number;

@@ -7,14 +7,16 @@ const chat = (url: string, signal?: AbortSignal) =>
 
 describe('simulator: request log', () => {
   it('records when each request arrived, got a slot and ended, at /_sim/requests', async () => {
-    const sim = await startSimulator({ slots: 1, maxQueue: 1, outputTokens: 10, tokensPerSecond: 20, timeToFirstTokenMs: 0, modelLoadMs: 0 });
+    const sim = await startSimulator({ slots: 1, maxQueue: 0, outputTokens: 10, tokensPerSecond: 20, timeToFirstTokenMs: 0, modelLoadMs: 2_000 });
     const before = performance.timeOrigin + performance.now();
-    // One slot and one queue place: the second request waits for the first, the third is refused.
+    // No queue for loads: a request arriving while the first loads the model is refused; once it
+    // is loaded, the next one waits for the slot.
     const first = chat(sim.url).then((r) => r.text());
     await waitFor(() => sim.stats().active, (n) => n === 1);
+    expect((await chat(sim.url)).status).toBe(503);
+    await waitFor(() => sim.stats().loadedModels, (loaded) => loaded.includes(model));
     const second = chat(sim.url).then((r) => r.text());
     await waitFor(() => sim.stats().queued, (n) => n === 1);
-    expect((await chat(sim.url)).status).toBe(503);
     await Promise.all([first, second]);
     const left = new AbortController();
     const leaving = chat(sim.url, left.signal).then((r) => r.text());

@@ -6,8 +6,9 @@ export interface SlotTicket {
 }
 
 /**
- * OLLAMA_NUM_PARALLEL and OLLAMA_MAX_QUEUE: at most `slots` requests generate, at most `maxQueue`
- * wait in FIFO order, anything beyond is refused at arrival.
+ * OLLAMA_NUM_PARALLEL: at most `slots` requests generate, the others wait in FIFO order without
+ * bound, as requests for a loaded model wait for a runner's slot in Ollama (its OLLAMA_MAX_QUEUE
+ * limits only requests waiting for a model load; see SimulatorCore).
  */
 export class SlotPool {
   #active = 0;
@@ -17,7 +18,7 @@ export class SlotPool {
   #countedAt: number;
 
   constructor(
-    private readonly limits: () => { slots: number; maxQueue: number },
+    private readonly limits: () => { slots: number },
     private readonly now: () => number = () => performance.now(),
   ) {
     this.#countedAt = now();
@@ -43,10 +44,7 @@ export class SlotPool {
     return this.#waiting.length;
   }
 
-  /** null when every slot is busy and the queue is full. */
-  request(): SlotTicket | null {
-    const { slots, maxQueue } = this.limits();
-    if (this.#active >= slots && this.#waiting.length >= maxQueue) return null;
+  request(): SlotTicket {
     let state: 'waiting' | 'granted' | 'released' = 'waiting';
     let grant!: () => void;
     const granted = new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ export interface SimSettings {
   instances: number;
   /** OLLAMA_NUM_PARALLEL of each instance. */
   slots: number;
-  /** OLLAMA_MAX_QUEUE of each instance: requests past slots + queue get a 503. */
+  /** OLLAMA_MAX_QUEUE of each instance: requests arriving while their model loads, past one + queue, get a 503. */
   queue: number;
   tokensPerSecond: number;
   /** Tokens in every answer. */

@@ -7,12 +7,13 @@ import { summarizeOutcomes } from './outcomes';
 import { startProcessMonitor } from './process-monitor';
 
 describe('bench suite: direct calls', () => {
-  it('complete within the slots and the queue, and name the 503 of a full queue and a refused connection', async () => {
-    const sim = await startSimulator({ slots: 1, maxQueue: 1, outputTokens: 20, tokensPerSecond: 200 });
+  it('complete within the slots and the load queue, and name the 503 of a full queue and a refused connection', async () => {
+    // Ollama refuses only requests that arrive while their model loads: a long load makes the burst one.
+    const sim = await startSimulator({ slots: 1, maxQueue: 1, outputTokens: 20, tokensPerSecond: 200, modelLoadMs: 2_000 });
     const refusing = await closedUrl();
     const cap = startCap(20_000);
     try {
-      // Users 0, 2 and 4 go to the simulator (one slot, one queued, one refused); 1, 3 and 5 to a closed port.
+      // Users 0, 2 and 4 go to the simulator (one loaded for, one queued, one refused); 1, 3 and 5 to a closed port.
       const run = runBaseline([sim.url, refusing], [0, 0, 0, 0, 0, 0], performance.now(), cap);
       await run.done;
       const summary = summarizeOutcomes(run.outcomes);

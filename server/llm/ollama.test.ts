@@ -133,7 +133,8 @@ describe('Ollama backend', () => {
   });
 
   it('classifies busy, server errors, hangs and unreachable instances as retryable', async () => {
-    const sim = await startSimulator({ slots: 1, maxQueue: 0, tokensPerSecond: 20 });
+    // Ollama refuses only while a model loads: the second request arrives during the first's long load.
+    const sim = await startSimulator({ slots: 1, maxQueue: 0, tokensPerSecond: 20, modelLoadMs: 60_000 });
     const backend = createOllamaBackend({ id: 'local', url: sim.url });
     const controller = new AbortController();
     const running = backend.streamChat({ model, messages: codePrompt, signal: controller.signal }, () => {});

@@ -25,6 +25,8 @@ export interface TinyModel {
   pieces: string[];
   /** Ends with EOS (done_reason "stop"); otherwise repeats the sentence until num_predict. */
   stops: boolean;
+  /** A default `num_predict` in the Modelfile, for callers that send none (the job path). */
+  numPredict?: number;
 }
 
 export const tinyStop: TinyModel = {
@@ -70,7 +72,8 @@ export function writeTinyModel(dir: string, model: TinyModel): string {
   // One thread: a model this small gains nothing from two, and llama.cpp's threads spin at a
   // barrier per op, which on a busy machine costs a time slice each. Measured on two cores at
   // load 15: 3–6 tokens/s with the default two threads, 3,000–4,500 with one.
-  fs.writeFileSync(modelfile, `FROM ./${model.file}.gguf\nTEMPLATE """${tinyTemplate}"""\nPARAMETER num_thread 1\n`);
+  const numPredict = model.numPredict ? `PARAMETER num_predict ${model.numPredict}\n` : '';
+  fs.writeFileSync(modelfile, `FROM ./${model.file}.gguf\nTEMPLATE """${tinyTemplate}"""\nPARAMETER num_thread 1\n${numPredict}`);
   return modelfile;
 }
 
