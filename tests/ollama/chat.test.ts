@@ -70,7 +70,7 @@ describe('a real Ollama serving the tiny models', () => {
       const { result, pieces } = await collect(backend, { model: tinyStop.name, messages: user(prompt) });
       expect(result.text).toBe(answerOf(tinyStop));
       expect(pieces.join('')).toBe(result.text);
-      expect(result).toMatchObject({ completionTokens: 7, costUsd: 0, model: tinyStop.name });
+      expect(result).toMatchObject({ completionTokens: 7, model: tinyStop.name });
       expect(result.promptTokens).toBeGreaterThan(0);
     }
   });
