@@ -20,9 +20,11 @@ interface Props {
 /** A labelled control with its error (or else its hint) beside it, linked for screen readers. */
 export function Field({ id, label, hint, error, children }: Props) {
   const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
+  // The label names the control by `htmlFor`, not by wrapping it: the hint and the error describe
+  // the control (aria-describedby) and must not become part of its name.
   return (
-    <label className="field">
-      <span>{label}</span>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
       {children({ id, 'aria-invalid': !!error, 'aria-describedby': describedBy })}
       {error ? (
         <span className="error" id={`${id}-error`}>
@@ -35,6 +37,6 @@ export function Field({ id, label, hint, error, children }: Props) {
           </span>
         )
       )}
-    </label>
+    </div>
   );
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStackEnv } from '../../server/env';
+import { findGo, goInstall, isExecutable, which } from './go-install';
 import { repoRoot } from './paths';
 import { freePort, waitForPort } from './ports';
 import { sleep, Supervisor, type Child } from './supervisor';
@@ -41,7 +42,7 @@ export async function findOllama(): Promise<string> {
     return configured;
   }
   if (isExecutable(localBinary) && readStamp() === OLLAMA_VERSION) return localBinary;
-  const go = which('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo();
   if (!go) {
     throw new OllamaMissingError(
       `Ollama ${OLLAMA_VERSION} was not found and Go is not installed to build it. Install Go >= 1.24 (https://go.dev/dl/) ` +
@@ -93,30 +94,10 @@ function run(command: string, args: string[], input: string): Promise<boolean> {
 async function buildWithGo(go: string): Promise<void> {
   console.log(`building Ollama ${OLLAMA_VERSION} (CPU) with go install (several minutes the first time)…`);
   const started = Date.now();
-  fs.mkdirSync(toolsBin, { recursive: true });
   fs.rmSync(versionStamp, { force: true });
-  const args = ['install', `-ldflags=-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION.slice(1)}`, OLLAMA_MODULE];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(go, args, {
-      cwd: repoRoot,
-      // cgo for llama.cpp and ggml; the include dir supplies miniaudio.h.
-      env: { ...process.env, GOBIN: toolsBin, CGO_ENABLED: '1', CGO_CPPFLAGS: `-I${stubIncludeDir}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffer = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffer += chunk;
-        const lines = buffer.split('\n');
-        buffer = lines.pop() ?? '';
-        for (const line of lines) if (line) console.log(`[go] ${line}`);
-      });
-      stream.on('end', () => buffer && console.log(`[go] ${buffer}`));
-    }
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
+  const args = [`-ldflags=-X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION.slice(1)}`, OLLAMA_MODULE];
+  // cgo for llama.cpp and ggml; the include dir supplies miniaudio.h.
+  const code = await goInstall(go, args, toolsBin, { CGO_ENABLED: '1', CGO_CPPFLAGS: `-I${stubIncludeDir}` });
   if (code !== 0 || !isExecutable(localBinary)) {
     throw new OllamaMissingError(
       `go install ${OLLAMA_MODULE} failed (exit code ${code}); see the [go] lines above. It needs a C++ compiler and, on ` +
@@ -126,25 +107,6 @@ async function buildWithGo(go: string): Promise<void> {
   fs.writeFileSync(versionStamp, `${OLLAMA_VERSION}\n`);
   const megabytes = fs.statSync(localBinary).size / 1e6;
   console.log(`built ${path.relative(repoRoot, localBinary)} (${megabytes.toFixed(0)} MB) in ${Math.round((Date.now() - started) / 1000)}s`);
-}
-
-function which(command: string): string | undefined {
-  // PATH is the OS's lookup list, not Switchyard configuration, so it is not part of env.ts.
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadStackEnv } from '../../server/env';
+import { findGo, goInstall, isExecutable, which } from './go-install';
 import { repoRoot } from './paths';
 import { freePort, waitForPort } from './ports';
 import { sleep, Supervisor } from './supervisor';
@@ -32,7 +32,7 @@ export async function findTemporalCli(): Promise<string> {
   if (onPath) return onPath;
   const local = path.join(toolsBin, 'temporal');
   if (isExecutable(local)) return local;
-  const go = which('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo();
   if (!go) {
     throw new TemporalCliMissingError(
       'The Temporal CLI was not found and Go is not installed to build it. Install one of: the Temporal CLI ' +
@@ -47,28 +47,8 @@ export async function findTemporalCli(): Promise<string> {
 async function buildWithGo(go: string, target: string): Promise<void> {
   console.log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (a few minutes the first time)…`);
   const started = Date.now();
-  fs.mkdirSync(toolsBin, { recursive: true });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
-      cwd: repoRoot,
-      // CGO off: the CLI's SQLite is pure Go, and a fresh machine may have no C compiler.
-      env: { ...process.env, GOBIN: toolsBin, CGO_ENABLED: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffer = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffer += chunk;
-        const lines = buffer.split('\n');
-        buffer = lines.pop() ?? '';
-        for (const line of lines) if (line) console.log(`[go] ${line}`);
-      });
-      stream.on('end', () => buffer && console.log(`[go] ${buffer}`));
-    }
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
+  // CGO off: the CLI's SQLite is pure Go, and a fresh machine may have no C compiler.
+  const code = await goInstall(go, [TEMPORAL_CLI_MODULE], toolsBin, { CGO_ENABLED: '0' });
   if (code !== 0 || !isExecutable(target)) {
     throw new TemporalCliMissingError(
       `go install ${TEMPORAL_CLI_MODULE} failed (exit code ${code}); see the [go] lines above. ` +
@@ -76,25 +56,6 @@ async function buildWithGo(go: string, target: string): Promise<void> {
     );
   }
   console.log(`built ${path.relative(repoRoot, target)} in ${Math.round((Date.now() - started) / 1000)}s`);
-}
-
-function which(command: string): string | undefined {
-  // PATH is the OS's lookup list, not Switchyard configuration, so it is not part of env.ts.
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 export interface TemporalDevServerOptions {
