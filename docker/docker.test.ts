@@ -34,6 +34,7 @@ const operatorEnv: Record<string, string> = {
   POSTGRES_PASSWORD: 'app-db-password',
   TEMPORAL_DB_PASSWORD: 'temporal-db-password',
   SESSION_SECRET: 's'.repeat(40),
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
 };
 
 /** Compose's interpolation of ${NAME}, ${NAME:-default} and ${NAME:?error} with operatorEnv. */
@@ -131,7 +132,7 @@ describe('docker/compose.yaml', () => {
     for (const name of appServices) {
       const env = services[name]!.environment ?? {};
       for (const key of Object.keys(env)) expect(names, `${name}: ${key} is not read by server/env.ts`).toContain(key);
-      for (const required of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'OLLAMA_URL', 'SESSION_SECRET']) {
+      for (const required of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'OLLAMA_URL', 'SESSION_SECRET', 'ENCRYPTION_KEYS']) {
         expect(env, `${name} sets ${required}`).toHaveProperty(required);
       }
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)]));
@@ -140,7 +141,7 @@ describe('docker/compose.yaml', () => {
   });
 
   it('requires the secrets instead of defaulting them', () => {
-    for (const name of ['SESSION_SECRET', 'POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD']) {
+    for (const name of ['SESSION_SECRET', 'ENCRYPTION_KEYS', 'POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD']) {
       expect(composeText).toMatch(new RegExp(`\\$\\{${name}:\\?`));
       expect(composeText).not.toMatch(new RegExp(`\\$\\{${name}:-`));
     }

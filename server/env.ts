@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyList } from './crypto/keyring';
 import type { ResourceConfig } from '../workflows/resources';
 
 /**
@@ -25,6 +26,20 @@ const serverSchema = z.object({
   /** Connections per process; a worker streaming many jobs saves each one's output every second. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * Keys sealing secrets at rest and Temporal payloads (server/crypto/keyring.ts): `id:base64`
+   * entries, comma-separated, 32 bytes each, the first encrypting. Required in production.
+   */
+  ENCRYPTION_KEYS: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseKeyList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .optional(),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('switchyard'),
@@ -74,7 +89,10 @@ const serverSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
-export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string };
+export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string; ENCRYPTION_KEYS: string };
+
+/** Development and tests only: a fixed key, so sealed rows and histories survive restarts. */
+const DEVELOPMENT_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32, 'switchyard-development-key').toString('base64')}`;
 
 const stackSchema = z.object({
   DATABASE_URL: serverSchema.shape.DATABASE_URL.optional(),
@@ -89,6 +107,7 @@ const stackSchema = z.object({
   OLLAMA_BIN: z.string().optional(),
   HOST: serverSchema.shape.HOST,
   SESSION_SECRET: serverSchema.shape.SESSION_SECRET,
+  ENCRYPTION_KEYS: serverSchema.shape.ENCRYPTION_KEYS,
   /** Set by the Playwright global setup for its workers: the web URL of the stack under test. */
   E2E_BASE_URL: httpUrl.optional(),
   /**
@@ -122,13 +141,16 @@ export function loadServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
   if (env.SCALE_DOWN_QUEUE_DEPTH >= env.SCALE_UP_QUEUE_DEPTH) {
     throw new ConfigError(`Configuration error: SCALE_DOWN_QUEUE_DEPTH is invalid (must be below SCALE_UP_QUEUE_DEPTH=${env.SCALE_UP_QUEUE_DEPTH}).`);
   }
-  if (!env.SESSION_SECRET) {
-    if (env.NODE_ENV === 'production') {
-      throw new ConfigError('Configuration error: SESSION_SECRET is missing (required in production).');
+  for (const required of ['SESSION_SECRET', 'ENCRYPTION_KEYS'] as const) {
+    if (!env[required] && env.NODE_ENV === 'production') {
+      throw new ConfigError(`Configuration error: ${required} is missing (required in production).`);
     }
-    return { ...env, SESSION_SECRET: 'switchyard-development-session-secret-not-for-production' };
   }
-  return env as ServerEnv;
+  return {
+    ...env,
+    SESSION_SECRET: env.SESSION_SECRET ?? 'switchyard-development-session-secret-not-for-production',
+    ENCRYPTION_KEYS: env.ENCRYPTION_KEYS ?? DEVELOPMENT_ENCRYPTION_KEYS,
+  };
 }
 
 /** The resource manager's settings, from the env. */

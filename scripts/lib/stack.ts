@@ -166,7 +166,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (failures.length) throw failures[0]!.reason;
     const [db, server, ollamaUrls] = [await database, await temporal, await ollama];
 
-    const sessionSecret = prod ? (env.SESSION_SECRET ?? persistentSecret(dataDir)) : env.SESSION_SECRET;
+    const sessionSecret = prod ? (env.SESSION_SECRET ?? persistentSecret(dataDir, 'session-secret', () => randomBytes(32).toString('hex'))) : env.SESSION_SECRET;
+    const encryptionKeys = prod
+      ? (env.ENCRYPTION_KEYS ?? persistentSecret(dataDir, 'encryption-keys', () => `local:${randomBytes(32).toString('base64')}`))
+      : env.ENCRYPTION_KEYS;
     const webUrl = options.web === false ? undefined : `http://${displayHost(env.HOST, test)}:${ports.web}`;
     const serverEnv: Record<string, string | undefined> = {
       NODE_ENV: prod ? 'production' : test ? 'test' : 'development',
@@ -179,6 +182,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TEMPORAL_UI_URL: server.uiUrl,
       OLLAMA_URL: ollamaUrls.join(','),
       SESSION_SECRET: sessionSecret,
+      ENCRYPTION_KEYS: encryptionKeys,
       ...options.env,
     };
     const node = (entry: string, source: string) =>
@@ -355,10 +359,13 @@ function makeTempDataDir(): string {
   return dir;
 }
 
-/** `npm start` without SESSION_SECRET: one random secret kept in the data dir, so sessions survive restarts. */
-function persistentSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'session-secret');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+/**
+ * `npm start` without SESSION_SECRET or ENCRYPTION_KEYS: one random value kept in the data dir, so
+ * sessions and sealed data survive restarts.
+ */
+function persistentSecret(dataDir: string, name: string, generate: () => string): string {
+  const file = path.join(dataDir, name);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, generate(), { mode: 0o600 });
   return fs.readFileSync(file, 'utf8').trim();
 }
 

@@ -33,3 +33,23 @@ describe('resource manager configuration', () => {
     expect(() => loadServerEnv({ ...base, ...vars })).toThrow(new ConfigError(message));
   });
 });
+
+describe('secrets', () => {
+  const key = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+  const production = { ...base, NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), ENCRYPTION_KEYS: key } as const;
+
+  it('production requires the session secret and the encryption keys; development supplies fixed ones', () => {
+    expect(loadServerEnv(production).ENCRYPTION_KEYS).toBe(key);
+    expect(() => loadServerEnv({ ...production, ENCRYPTION_KEYS: undefined })).toThrow(
+      new ConfigError('Configuration error: ENCRYPTION_KEYS is missing (required in production).'),
+    );
+    expect(() => loadServerEnv({ ...production, SESSION_SECRET: undefined })).toThrow(/SESSION_SECRET is missing/);
+    expect(loadServerEnv(base).ENCRYPTION_KEYS).toMatch(/^dev:/);
+  });
+
+  it('refuses a key list that is not id:base64 of 32 bytes', () => {
+    expect(() => loadServerEnv({ ...base, ENCRYPTION_KEYS: 'k1:c2hvcnQ=' })).toThrow(
+      new ConfigError('Configuration error: ENCRYPTION_KEYS is invalid (key "k1" must be 32 bytes of base64 (openssl rand -base64 32)).'),
+    );
+  });
+});
