@@ -70,6 +70,7 @@ const tierSelect = {
 const backendSelect = {
   id: true,
   kind: true,
+  name: true,
   url: true,
   pool: true,
   slots: true,

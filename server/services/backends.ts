@@ -25,10 +25,15 @@ export async function registerBackends(prisma: PrismaClient, registrations: Back
       .catch(() => null);
     await prisma.backend.upsert({
       where: { id: backend.id },
-      create: { id: backend.id, kind: backend.kind, url, pool, slots, prefetch, models: models ?? [] },
+      create: { id: backend.id, kind: backend.kind, name: defaultBackendName(url), url, pool, slots, prefetch, models: models ?? [] },
       update: models ? { models } : {},
     });
   }
+}
+
+/** What a backend is called until an admin names it: its URL's host and port. */
+export function defaultBackendName(url: string): string {
+  return new URL(url).host;
 }
 
 /**

@@ -169,7 +169,7 @@ beforeAll(async () => {
       finishedAt: new Date(),
     },
   });
-  await stack.prisma.backend.create({ data: { id: `matrix-${randomUUID()}`, kind: 'ollama', url: 'http://127.0.0.1:9', pool: MATRIX_POOL } });
+  await stack.prisma.backend.create({ data: { id: `matrix-${randomUUID()}`, kind: 'ollama', name: 'parked', url: 'http://127.0.0.1:9', pool: MATRIX_POOL } });
   fx = {
     teamId: team.id,
     projectId: project.id,

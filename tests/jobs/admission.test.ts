@@ -24,7 +24,7 @@ const { temporal, stack } = useJobStack({
 
 beforeAll(async () => {
   // Pool "parked": a backend that serves the model but is down, so jobs admitted there wait.
-  await stack.prisma.backend.create({ data: { id: 'parked', kind: 'ollama', url: 'http://127.0.0.1:9', pool: 'parked', models: ['qwen2.5-coder:7b'] } });
+  await stack.prisma.backend.create({ data: { id: 'parked', kind: 'ollama', name: 'parked', url: 'http://127.0.0.1:9', pool: 'parked', models: ['qwen2.5-coder:7b'] } });
   await stack.configureScheduler();
   await stack.scheduler().signal(backendHealthSignal, { backendId: 'parked', healthy: false });
 });
