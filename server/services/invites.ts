@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
-import { NotFoundError } from '../errors';
-import type { TeamService } from './teams';
+import { ForbiddenError, NotFoundError } from '../errors';
+import { lockTeam, type TeamService } from './teams';
 
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -56,6 +56,11 @@ export function createInviteService({ prisma, teams, now = () => new Date() }: {
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now().getTime() + INVITE_TTL_MS);
       return prisma.$transaction(async (tx) => {
+        // Read the role again under the team's lock: a demotion that commits first revokes the
+        // demoted owner's invites, and this one must not slip in after it.
+        await lockTeam(tx, teamId);
+        const membership = await tx.membership.findUnique({ where: { userId_teamId: { userId: user.id, teamId } }, select: { role: true } });
+        if (membership?.role !== 'owner') throw new ForbiddenError('Only a team owner can invite people.');
         const invite = await tx.invite.create({
           data: { teamId, tokenHash: hashToken(token), createdById: user.id, expiresAt },
           select: inviteSelect,

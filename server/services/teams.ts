@@ -45,8 +45,11 @@ export function slugify(name: string): string {
 
 type Tx = Prisma.TransactionClient;
 
-/** Membership changes of one team run one at a time, so "keep one owner" cannot be raced past. */
-async function lockTeam(tx: Tx, teamId: string): Promise<void> {
+/**
+ * Membership changes of one team run one at a time, so "keep one owner" cannot be raced past, and
+ * an invite cannot be created by an owner in the middle of being demoted.
+ */
+export async function lockTeam(tx: Tx, teamId: string): Promise<void> {
   await tx.$queryRaw`SELECT 1 FROM "Team" WHERE "id" = ${teamId}::uuid FOR UPDATE`;
 }
 
@@ -68,6 +71,17 @@ export function createTeamService(prisma: PrismaClient) {
 
   async function requireOwner(userId: string, teamId: string, verb: string): Promise<void> {
     if ((await requireMembership(userId, teamId)) !== 'owner') throw new ForbiddenError(`Only a team owner can ${verb}.`);
+  }
+
+  /**
+   * Inside a locked transaction: an invite speaks for the owner who made it, so it dies when they
+   * stop being an owner (demoted, removed, left).
+   */
+  async function revokeInvitesOf(tx: Tx, actorId: string, teamId: string, ownerId: string, reason: string): Promise<void> {
+    const open = await tx.invite.findMany({ where: { teamId, createdById: ownerId, revokedAt: null, usedAt: null }, select: { id: true } });
+    if (open.length === 0) return;
+    await tx.invite.updateMany({ where: { id: { in: open.map((i) => i.id) } }, data: { revokedAt: new Date() } });
+    for (const { id } of open) await audit(tx, actorId, teamId, 'invite.revoke', 'invite', id, { reason });
   }
 
   /** Inside a locked transaction: refuses a change that would leave the team without an owner. */
@@ -163,6 +177,7 @@ export function createTeamService(prisma: PrismaClient) {
         if (target.role === role) return { userId: memberId, role };
         if (target.role === 'owner') {
           await keepAnOwner(tx, teamId, memberId, 'A team needs at least one owner: make someone else an owner first.');
+          await revokeInvitesOf(tx, user.id, teamId, memberId, 'member.role');
         }
         await tx.membership.update({ where: { userId_teamId: { userId: memberId, teamId } }, data: { role } });
         await audit(tx, user.id, teamId, 'member.role', 'user', memberId, { from: target.role, to: role });
@@ -179,6 +194,7 @@ export function createTeamService(prisma: PrismaClient) {
         if (target.role === 'owner') {
           await keepAnOwner(tx, teamId, memberId, 'A team needs at least one owner: this is the last one.');
         }
+        await revokeInvitesOf(tx, user.id, teamId, memberId, 'member.remove');
         await tx.membership.delete({ where: { userId_teamId: { userId: memberId, teamId } } });
         await audit(tx, user.id, teamId, 'member.remove', 'user', memberId, { role: target.role });
         return { userId: memberId };
@@ -198,6 +214,7 @@ export function createTeamService(prisma: PrismaClient) {
         if (role === 'owner') {
           await keepAnOwner(tx, teamId, user.id, 'You are the last owner: make someone else an owner before leaving.');
         }
+        await revokeInvitesOf(tx, user.id, teamId, user.id, 'member.leave');
         await tx.membership.delete({ where: { userId_teamId: { userId: user.id, teamId } } });
         await audit(tx, user.id, teamId, 'member.leave', 'user', user.id, { role });
         return { teamId };

@@ -248,6 +248,61 @@ describe('roles, removal and leaving', () => {
   });
 });
 
+describe('invites of an owner who stops being one', () => {
+  /** A team with two owners, `ana` holding two open links and one used one. */
+  async function anaWithLinks() {
+    const owner = await newUser('Owner');
+    const ana = await newUser('Ana');
+    const team = await owner.caller.teams.create({ name: 'Links' });
+    await ana.caller.invites.accept({ token: (await owner.caller.invites.create({ teamId: team.id })).token });
+    await owner.caller.teams.changeRole({ teamId: team.id, userId: ana.user.id, role: 'owner' });
+    const used = await ana.caller.invites.create({ teamId: team.id });
+    await (await newUser('Cy')).caller.invites.accept({ token: used.token });
+    const links = [await ana.caller.invites.create({ teamId: team.id }), await ana.caller.invites.create({ teamId: team.id })];
+    const ownersLink = await owner.caller.invites.create({ teamId: team.id });
+    return { owner, ana, team, links, ownersLink };
+  }
+
+  /** The links a newcomer is refused with "revoked", and that the owner's own link still works. */
+  async function expectRevoked(setup: Awaited<ReturnType<typeof anaWithLinks>>) {
+    const { owner, team, links, ownersLink } = setup;
+    const newcomer = await newUser('Dee');
+    for (const { token } of links) await expectTrpcError(newcomer.caller.invites.accept({ token }), 'NOT_FOUND', /was revoked/);
+    expect((await owner.caller.invites.list({ teamId: team.id })).map((i) => i.id)).toEqual([ownersLink.id]);
+    const revokes = (await audits(team.id)).filter((e) => e.action === 'invite.revoke');
+    expect(revokes.map((e) => [e.actorId, e.targetId]).sort()).toEqual(links.map((l) => [revokes[0]!.actorId, l.id]).sort());
+    expect(await newcomer.caller.invites.accept({ token: ownersLink.token })).toEqual({ teamId: team.id, joined: true });
+  }
+
+  it('revokes them when the owner is made a member', async () => {
+    const setup = await anaWithLinks();
+    await setup.owner.caller.teams.changeRole({ teamId: setup.team.id, userId: setup.ana.user.id, role: 'member' });
+    await expectRevoked(setup);
+  });
+
+  it('revokes them when the owner is removed', async () => {
+    const setup = await anaWithLinks();
+    await setup.owner.caller.teams.removeMember({ teamId: setup.team.id, userId: setup.ana.user.id });
+    await expectRevoked(setup);
+  });
+
+  it('revokes them when the owner leaves', async () => {
+    const setup = await anaWithLinks();
+    await setup.ana.caller.teams.leave({ teamId: setup.team.id });
+    await expectRevoked(setup);
+  });
+
+  it('lets no invite be created by an owner once their demotion has committed, however the two race', async () => {
+    const { owner, ana, team } = await anaWithLinks();
+    const results = await Promise.allSettled([
+      owner.caller.teams.changeRole({ teamId: team.id, userId: ana.user.id, role: 'member' }),
+      ...Array.from({ length: 5 }, () => ana.caller.invites.create({ teamId: team.id })),
+    ]);
+    expect(results[0]!.status).toBe('fulfilled');
+    expect(await stack.prisma.invite.count({ where: { teamId: team.id, createdById: ana.user.id, revokedAt: null, usedAt: null } })).toBe(0);
+  });
+});
+
 describe('presence', () => {
   function nextPresence(socket: TestSocket, predicate: (e: PresenceEvent) => boolean): Promise<PresenceEvent> {
     return new Promise((resolve, reject) => {
