@@ -1,4 +1,4 @@
-const defaultKeepAliveMs = 5 * 60_000;
+export const defaultKeepAliveMs = 5 * 60_000;
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

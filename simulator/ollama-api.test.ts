@@ -117,6 +117,55 @@ describe('simulator: Ollama API', () => {
     expect(sim.stats()).toMatchObject({ modelLoads: 2, loadedModels: ['llama3.1:8b'] });
   });
 
+  it('lists loaded models in /api/ps with Ollama’s keys, latest expiry first, their memory size above the file size', async () => {
+    const sim = await startSimulator({ modelLoadMs: 0, outputTokens: 3 });
+    const ollama = new Ollama({ host: sim.url });
+    await ollama.chat({ model: 'llama3.1:8b', messages: codePrompt, keep_alive: '1m' });
+    await ollama.chat({ model, messages: codePrompt, keep_alive: '1h' });
+    const ps = (await (await fetch(`${sim.url}/api/ps`)).json()) as { models: Array<Record<string, unknown>> };
+    expect(ps.models.map((m) => m.name)).toEqual([model, 'llama3.1:8b']);
+    expect(Object.keys(ps.models[0]!)).toEqual(['name', 'model', 'size', 'digest', 'details', 'expires_at', 'size_vram', 'context_length']);
+    const tags = (await (await fetch(`${sim.url}/api/tags`)).json()) as { models: Array<Record<string, unknown>> };
+    expect(Object.keys(tags.models[0]!)).toEqual(['name', 'model', 'modified_at', 'size', 'digest', 'details']);
+    const fileSize = tags.models.find((m) => m.name === model)!.size as number;
+    expect(ps.models[0]!.size as number).toBeGreaterThan(fileSize);
+  });
+
+  it('evicts as Ollama does past maxLoadedModels: the idle model with the shortest keep_alive, not the least recently used', async () => {
+    const sim = await startSimulator({ modelLoadMs: 0, outputTokens: 3, maxLoadedModels: 2 });
+    const ollama = new Ollama({ host: sim.url });
+    await ollama.chat({ model, messages: codePrompt, keep_alive: '1h' });
+    await ollama.chat({ model: 'llama3.1:8b', messages: codePrompt, keep_alive: '5m' });
+    await ollama.chat({ model: 'qwen2.5-coder:32b', messages: codePrompt });
+    expect((await ollama.ps()).models.map((m) => m.name).sort()).toEqual(['qwen2.5-coder:32b', model]);
+  });
+
+  it('pulls a registry model with streamed progress, after which it is listed and served; a present model is a cache hit', async () => {
+    const sim = await startSimulator({ registry: [{ name: 'mistral:7b', contextWindow: 32768, sizeBytes: 4_100_000_000 }], pullMs: 100 });
+    const lines = await ndjson(`${sim.url}/api/pull`, { model: 'mistral:7b' });
+    expect(lines[0]).toEqual({ status: 'pulling manifest' });
+    const progress = lines.filter((line) => typeof line.digest === 'string');
+    expect(progress.length).toBeGreaterThan(2);
+    expect(progress.every((line) => line.total === 4_100_000_000 && String(line.status).startsWith('pulling '))).toBe(true);
+    expect(progress.at(-1)!.completed).toBe(4_100_000_000);
+    expect(lines.slice(-3).map((line) => line.status)).toEqual(['verifying sha256 digest', 'writing manifest', 'success']);
+    const ollama = new Ollama({ host: sim.url });
+    expect((await ollama.list()).models.map((m) => m.name)).toContain('mistral:7b');
+    expect((await ollama.chat({ model: 'mistral:7b', messages: codePrompt })).done).toBe(true);
+    const again = await ndjson(`${sim.url}/api/pull`, { model: 'mistral:7b' });
+    expect(again.filter((line) => typeof line.digest === 'string')).toHaveLength(1);
+  });
+
+  it('fails a pull of a model the registry lacks as Ollama does: an error line when streaming, a 500 otherwise, 400 for a bad name', async () => {
+    const sim = await startSimulator();
+    expect(await ndjson(`${sim.url}/api/pull`, { model: 'nope:1b' })).toEqual([{ status: 'pulling manifest' }, { error: 'pull model manifest: file does not exist' }]);
+    const whole = await fetch(`${sim.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: 'nope:1b', stream: false }) });
+    expect(whole.status).toBe(500);
+    expect(await whole.json()).toEqual({ error: 'pull model manifest: file does not exist' });
+    const bad = await fetch(`${sim.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: 'Bad Name!!' }) });
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'invalid model name' }]);
+  });
+
   it('refuses with Ollama’s 503 only requests arriving while their model loads, beyond the queue', async () => {
     const sim = await startSimulator({ slots: 1, maxQueue: 1, tokensPerSecond: 20, modelLoadMs: 2_000 });
     const controller = new AbortController();

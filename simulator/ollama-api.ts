@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Failure, Framing, Outcome, SimulatorCore } from './core';
 import { jsonString, sendJson } from './http';
+import { details, digestOf, fileSizeOf, memorySizeOf } from './model-files';
+import { pull } from './pull';
 
 /** Ollama's native API (/api/*), framed byte for byte like Ollama 0.12: NDJSON, durations in ns. */
 
@@ -48,23 +50,33 @@ export const ollamaRoutes: Record<string, Handler> = {
     await core.generate(req, res, { model: b.model, messages, stream: b.stream, maxTokens: numPredict(b.options), keepAlive: b.keep_alive }, ollamaFraming(b.model, 'generate'));
   },
   'GET /api/tags': (core, _req, res) => {
-    sendJson(res, 200, { models: core.options.models.map((m) => describe(m.name)) });
+    sendJson(res, 200, { models: core.options.models.map((m) => ({ name: m.name, model: m.name, modified_at: modifiedAt, size: fileSizeOf(m), digest: digestOf(m.name), details: details(m.name) })) });
   },
   'GET /api/ps': (core, _req, res) => {
-    const models = core.residency.list().map((m) => ({
-      ...describe(m.name),
-      expires_at: new Date(Number.isFinite(m.expiresAt) ? m.expiresAt : Date.UTC(2318, 0, 1)).toISOString(),
-      size_vram: sizeOf(m.name),
-      context_length: core.findModel(m.name)?.contextWindow ?? 4096,
-    }));
+    // Ollama's keys, in its order; `size` is the runner's memory (weights, KV cache, graph), not the file.
+    const models = core.residency.list().map((loaded) => {
+      const m = core.findModel(loaded.name) ?? { name: loaded.name, contextWindow: 4096 };
+      const size = memorySizeOf(m);
+      return {
+        name: m.name,
+        model: m.name,
+        size,
+        digest: digestOf(m.name),
+        details: details(m.name),
+        expires_at: new Date(Number.isFinite(loaded.expiresAt) ? loaded.expiresAt : Date.UTC(2318, 0, 1)).toISOString(),
+        size_vram: size,
+        context_length: m.contextWindow,
+      };
+    });
     sendJson(res, 200, { models });
   },
+  'POST /api/pull': (core, _req, res, body) => pull(core, res, body),
   'POST /api/show': (core, _req, res, body) => {
     const parsed = showBody.safeParse(body);
     const name = parsed.success ? (parsed.data.model ?? parsed.data.name ?? '') : '';
     const model = core.findModel(name);
     if (!model) return sendJson(res, 404, { error: `model '${name}' not found` });
-    const family = familyOf(model.name);
+    const family = details(model.name).family;
     sendJson(res, 200, {
       license: '',
       modelfile: `FROM ${model.name}`,
@@ -140,34 +152,3 @@ function ollamaFailure(failure: Failure): { status: number; body: unknown } {
 const ns = (ms: number) => Math.round(ms * 1e6);
 const modifiedAt = '2025-01-15T10:00:00.000Z';
 
-function familyOf(name: string): string {
-  const base = name.split(':')[0] ?? name;
-  if (base.startsWith('qwen')) return 'qwen2';
-  if (base.startsWith('llama') || base.startsWith('codellama')) return 'llama';
-  return base.replace(/[^a-z0-9]+/gi, '').toLowerCase() || 'llama';
-}
-
-function parameterSize(name: string): string {
-  const tag = /:(\d+(?:\.\d+)?)b\b/i.exec(name)?.[1];
-  return tag ? `${tag}B` : '7B';
-}
-
-/** Bytes of a Q4_K_M model: roughly 0.6 bytes per parameter. */
-function sizeOf(name: string): number {
-  return Math.round(Number.parseFloat(parameterSize(name)) * 0.6e9);
-}
-
-function details(name: string) {
-  const family = familyOf(name);
-  return { parent_model: '', format: 'gguf', family, families: [family], parameter_size: parameterSize(name), quantization_level: 'Q4_K_M' };
-}
-
-function describe(name: string) {
-  return { name, model: name, modified_at: modifiedAt, size: sizeOf(name), digest: digestOf(name), details: details(name) };
-}
-
-function digestOf(name: string): string {
-  let hex = '';
-  for (let i = 0; hex.length < 64; i++) hex += ((name.charCodeAt(i % name.length) * 2654435761 + i) >>> 0).toString(16).padStart(8, '0');
-  return hex.slice(0, 64);
-}

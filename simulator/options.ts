@@ -9,6 +9,8 @@ export interface SimModel {
    * it answers until its context window is full, unless num_predict / max_tokens stops it sooner.
    */
   endless?: boolean;
+  /** Bytes of its files (/api/tags `size`); a loaded runner takes a fifth more. Default: from the name's parameter count. */
+  sizeBytes?: number;
 }
 
 /**
@@ -35,6 +37,10 @@ export interface SimulatorOptions {
   modelLoadMs: number;
   /** OLLAMA_MAX_LOADED_MODELS. */
   maxLoadedModels: number;
+  /** What `/api/pull` can fetch (a stand-in for registry.ollama.ai); a pulled model joins `models`. */
+  registry: SimModel[];
+  /** How long a pull of a registry model streams its progress. */
+  pullMs: number;
   seed: number;
   /**
    * Length of every answer the model ends by itself; num_predict / max_tokens cut it shorter
@@ -95,24 +101,30 @@ export const defaultOptions: SimulatorOptions = {
   maxQueue: 512,
   modelLoadMs: 1500,
   maxLoadedModels: 3,
+  registry: [],
+  pullMs: 2000,
   seed: 42,
   outputTokens: 120,
 };
+
+const simModelSchema = z
+  .object({ name: z.string().min(1), contextWindow: z.number().int().positive(), endless: z.boolean().optional(), sizeBytes: z.number().int().positive().optional() })
+  .strict();
 
 const optionsSchema = z
   .object({
     server: z.enum(['ollama', 'openai']),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
-    models: z
-      .array(z.object({ name: z.string().min(1), contextWindow: z.number().int().positive(), endless: z.boolean().optional() }).strict())
-      .min(1),
+    models: z.array(simModelSchema).min(1),
     tokensPerSecond: z.number().positive(),
     timeToFirstTokenMs: z.number().min(0),
     slots: z.number().int().positive(),
     maxQueue: z.number().int().min(0),
     modelLoadMs: z.number().min(0),
     maxLoadedModels: z.number().int().positive(),
+    registry: z.array(simModelSchema),
+    pullMs: z.number().min(0),
     seed: z.number().int(),
     outputTokens: z.number().int().positive(),
   })

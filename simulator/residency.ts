@@ -1,3 +1,5 @@
+import { defaultKeepAliveMs } from './keep-alive';
+
 export interface LoadedModel {
   name: string;
   /** Infinity when kept loaded forever (keep_alive < 0). */
@@ -6,7 +8,8 @@ export interface LoadedModel {
 
 interface Entry extends LoadedModel {
   inUse: number;
-  lastUsed: number;
+  /** The keep_alive of its last request (Ollama's sessionDuration), Infinity = forever. */
+  keepAliveMs: number;
 }
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -14,8 +17,10 @@ export type Sleep = (ms: number) => Promise<void>;
 /**
  * Which models sit in (simulated) GPU memory. Loading costs time once per model; concurrent
  * requests for a model being loaded wait for that one load. Idle models expire after their
- * keep-alive; past maxLoadedModels the least recently used idle model is evicted. When every
- * loaded model is busy the simulator over-commits instead of queueing, which real Ollama would do.
+ * keep-alive; past maxLoadedModels an idle model is evicted by Ollama 0.17's rule (sched.go
+ * `findRunnerToUnload`): the one with the shortest keep_alive, ties by name (Ollama: by model file
+ * path, which a client cannot see). When every loaded model is busy the simulator over-commits
+ * instead of waiting for one to go idle, as real Ollama would.
  */
 export class ModelResidency {
   readonly #loaded = new Map<string, Entry>();
@@ -36,9 +41,7 @@ export class ModelResidency {
       const pending = this.#loading.get(name) ?? this.#load(name, loadMs, maxLoaded);
       await pending;
     }
-    const entry = this.#loaded.get(name)!;
-    entry.inUse++;
-    entry.lastUsed = Date.now();
+    this.#loaded.get(name)!.inUse++;
     return performance.now() - started;
   }
 
@@ -46,14 +49,15 @@ export class ModelResidency {
     const entry = this.#loaded.get(name);
     if (!entry) return;
     entry.inUse = Math.max(0, entry.inUse - 1);
-    entry.lastUsed = Date.now();
-    entry.expiresAt = keepAliveMs < 0 ? Infinity : entry.lastUsed + keepAliveMs;
+    entry.keepAliveMs = keepAliveMs < 0 ? Infinity : keepAliveMs;
+    entry.expiresAt = Date.now() + entry.keepAliveMs;
     this.#dropExpired();
   }
 
+  /** As /api/ps lists them: latest expiry first. */
   list(): LoadedModel[] {
     this.#dropExpired();
-    return [...this.#loaded.values()].map(({ name, expiresAt }) => ({ name, expiresAt }));
+    return [...this.#loaded.values()].map(({ name, expiresAt }) => ({ name, expiresAt })).sort((a, b) => b.expiresAt - a.expiresAt);
   }
 
   #load(name: string, loadMs: number, maxLoaded: number): Promise<void> {
@@ -61,8 +65,8 @@ export class ModelResidency {
     const pending = this.sleep(loadMs)
       .then(() => {
         this.#evictFor(maxLoaded);
-        const now = Date.now();
-        this.#loaded.set(name, { name, expiresAt: Infinity, inUse: 0, lastUsed: now });
+        // Listed while in use with the default keep-alive's expiry, as Ollama lists a runner it just loaded.
+        this.#loaded.set(name, { name, expiresAt: Date.now() + defaultKeepAliveMs, inUse: 0, keepAliveMs: defaultKeepAliveMs });
       })
       .finally(() => this.#loading.delete(name));
     this.#loading.set(name, pending);
@@ -70,7 +74,9 @@ export class ModelResidency {
   }
 
   #evictFor(maxLoaded: number): void {
-    const idle = [...this.#loaded.values()].filter((e) => e.inUse === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    const idle = [...this.#loaded.values()]
+      .filter((e) => e.inUse === 0)
+      .sort((a, b) => a.keepAliveMs - b.keepAliveMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     while (this.#loaded.size >= maxLoaded) {
       const victim = idle.shift();
       if (!victim) return;

@@ -105,3 +105,38 @@ describe('the simulator answers as the real Ollama does', () => {
     }
   });
 });
+
+describe('the simulator reports residency and pulls as the real Ollama does', () => {
+  const getJson = async (url: string) => (await (await fetch(url)).json()) as { models: Array<Record<string, unknown>> };
+
+  it('lists present models (/api/tags) and loaded ones (/api/ps) with the same keys, in the same order', async () => {
+    for (const [, url] of both) await postJson(`${url}/api/chat`, { model: tinyStop.name, messages: user('Say something'), stream: false });
+    const [realTags, simTags, realPs, simPs] = await Promise.all([getJson(`${ollama.url}/api/tags`), getJson(`${sim.url}/api/tags`), getJson(`${ollama.url}/api/ps`), getJson(`${sim.url}/api/ps`)]);
+    expect(Object.keys(simTags.models[0]!)).toEqual(Object.keys(realTags.models[0]!));
+    expect(Object.keys(simTags.models[0]!.details as object)).toEqual(Object.keys(realTags.models[0]!.details as object));
+    const loaded = (ps: { models: Array<Record<string, unknown>> }) => ps.models.find((m) => m.name === tinyStop.name)!;
+    expect(Object.keys(loaded(simPs))).toEqual(Object.keys(loaded(realPs)));
+    for (const ps of [realPs, simPs]) {
+      expect(loaded(ps)).toMatchObject({ model: tinyStop.name, size: expect.any(Number), expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+      expect(Date.parse(loaded(ps).expires_at as string)).toBeGreaterThan(Date.now());
+    }
+  });
+
+  // The real server cannot reach registry.ollama.ai here: its failure is what the two can share.
+  it('fails a pull with the same shapes: an error line after "pulling manifest" when streaming, a 500 when not, a 400 for a bad name', async () => {
+    for (const [name, url] of both) {
+      const streamed = await postJson(`${url}/api/pull`, { model: 'qwen2.5-coder:7b-not-here' });
+      expect(streamed.status, name).toBe(200);
+      expect(streamed.headers.get('content-type'), name).toBe('application/x-ndjson');
+      const lines = await ndjson(streamed);
+      expect(lines.map((line) => Object.keys(line)), name).toEqual([['status'], ['error']]);
+      expect(lines[0], name).toEqual({ status: 'pulling manifest' });
+      expect(lines[1]!.error, name).toMatch(/^pull model manifest: /);
+      const whole = await postJson(`${url}/api/pull`, { model: 'qwen2.5-coder:7b-not-here', stream: false });
+      expect([whole.status, whole.headers.get('content-type')], name).toEqual([500, 'application/json']);
+      expect(((await whole.json()) as { error: string }).error, name).toMatch(/^pull model manifest: /);
+      const bad = await postJson(`${url}/api/pull`, { model: 'Bad Name!!' });
+      expect([bad.status, await bad.json()], name).toEqual([400, { error: 'invalid model name' }]);
+    }
+  });
+});
