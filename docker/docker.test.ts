@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadServerEnv } from '../server/env.ts';
 import { relativeImports } from '../tests/support/import-graph.ts';
+import { OLLAMA_VERSION } from '../scripts/lib/ollama-server.ts';
+import { ollamaVersion as simulatedOllamaVersion } from '../simulator/ollama-api.ts';
 
 // Static checks of the deployment files: there is no Docker engine where the tests run.
 
@@ -186,6 +188,18 @@ describe('docker/compose.yaml', () => {
     expect(services.web!.depends_on!.migrate!.condition).toBe('service_completed_successfully');
     expect(services.worker!.depends_on!.migrate!.condition).toBe('service_completed_successfully');
     expect(services.migrate!.depends_on!.postgres!.condition).toBe('service_healthy');
+  });
+
+  it('pins Ollama to the version the real-Ollama tests run, past CVE-2026-7482 (fixed in 0.17.1)', () => {
+    const rank = (version: string) => version.split('.').reduce((sum, part) => sum * 1_000 + Number(part), 0);
+    const tested = OLLAMA_VERSION.replace(/^v/, '');
+    for (const name of ['ollama-1', 'ollama-2']) {
+      const tag = /^ollama\/ollama:(\d+\.\d+\.\d+)$/.exec(services[name]!.image ?? '')?.[1];
+      expect(tag, `${name} pins ollama/ollama to an exact x.y.z`).toBeDefined();
+      expect(rank(tag!), `${name}: ollama/ollama:${tag} is affected by CVE-2026-7482`).toBeGreaterThanOrEqual(rank('0.17.1'));
+      expect(tag, `${name} runs the Ollama the tests run`).toBe(tested);
+    }
+    expect(simulatedOllamaVersion, 'the simulator reports the version it is held to').toBe(tested);
   });
 
   it('has healthchecks on the long-running infrastructure', () => {

@@ -5,9 +5,10 @@ import { jsonString, sendJson } from './http';
 import { details, digestOf, fileSizeOf, memorySizeOf } from './model-files';
 import { pull } from './pull';
 
-/** Ollama's native API (/api/*), framed byte for byte like Ollama 0.12: NDJSON, durations in ns. */
+/** Ollama's native API (/api/*), framed byte for byte like Ollama 0.17: NDJSON, durations in ns. */
 
-export const ollamaVersion = '0.12.6';
+/** The version compose deploys and the real-Ollama tests build (docker/docker.test.ts holds them equal). */
+export const ollamaVersion = '0.17.4';
 
 const options = z.object({ num_predict: z.number().int().optional() }).loose().optional();
 const keepAlive = z.union([z.string(), z.number()]).optional();
