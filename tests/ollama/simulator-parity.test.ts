@@ -42,6 +42,12 @@ async function onBoth(path: string, body: unknown) {
 }
 
 describe('the simulator answers as the real Ollama does', () => {
+  it('reports the same version', async () => {
+    const [real, simulated] = await Promise.all(both.map(async ([, url]) => (await fetch(`${url}/api/version`)).json()));
+    expect(real).toEqual({ version: '0.17.4' });
+    expect(simulated).toEqual(real);
+  });
+
   it('refuses an unknown model with the same 404 and body on the native API', async () => {
     for (const [path, body] of [
       ['/api/chat', { model: 'nope', messages: user('hi') }],
