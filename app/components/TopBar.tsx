@@ -11,6 +11,7 @@ export function TopBar({ user }: { user: { name: string; email: string; isAdmin:
         <NavLink to="/projects">Projects</NavLink>
         <NavLink to="/teams">Teams</NavLink>
         <NavLink to="/queue">Queue</NavLink>
+        <NavLink to="/settings/keys">API keys</NavLink>
         {user.isAdmin && <NavLink to="/admin">Admin</NavLink>}
       </nav>
       <div className="topbar-user">

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { createSessionStore } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
 import { createAdminService } from './admin';
+import { createApiKeyService } from './api-keys';
 import { createAuthService } from './auth';
 import { createCatalogService } from './catalog';
 import { createJobService } from './jobs';
@@ -34,6 +35,7 @@ export function createServices(deps: ServiceDeps) {
     projects,
     teams,
     invites: createInviteService({ prisma, teams }),
+    apiKeys: createApiKeyService({ prisma, teams, secret: deps.sessionSecret }),
     queue: createQueueService({ prisma, temporal }),
     resources: createResourceService({ temporal }),
     admin,

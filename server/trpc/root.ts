@@ -1,5 +1,6 @@
 import { createCallerFactory, router } from './init';
 import { adminRouter } from './routers/admin';
+import { apiKeysRouter } from './routers/api-keys';
 import { invitesRouter } from './routers/invites';
 import { jobsRouter } from './routers/jobs';
 import { projectsRouter } from './routers/projects';
@@ -15,6 +16,7 @@ export const appRouter = router({
   queue: queueRouter,
   resources: resourcesRouter,
   admin: adminRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -32,6 +32,8 @@ interface Fixture {
   ownerId: string;
   /** A fresh open invite of T, per call (some cells use one up). */
   invite(): Promise<{ id: string; token: string }>;
+  /** A fresh API key of T's owner, per call (revoke uses one up). */
+  apiKey(): Promise<{ id: string }>;
 }
 
 interface Row {
@@ -82,6 +84,12 @@ const procedures: Record<string, Row> = {
   // The token is the permission: whoever holds a valid one may see the team's name and join.
   'invites.preview': row(async (fx) => ({ token: (await fx.invite()).token }), [U, 'OK', 'OK', 'OK', 'OK']),
   'invites.accept': row(async (fx) => ({ token: (await fx.invite()).token }), [U, 'OK', 'OK', 'OK', 'OK']),
+
+  // Any member may make a key for T; the list is the caller's own keys and, for owners, T's; the
+  // owner's key is invisible to a plain member, so its revoke is not found.
+  'apiKeys.create': row((fx) => ({ teamId: fx.teamId, name: 'matrix' }), [U, NF, 'OK', 'OK', NF]),
+  'apiKeys.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
+  'apiKeys.revoke': row(async (fx) => ({ id: (await fx.apiKey()).id }), [U, NF, NF, 'OK', NF]),
 
   // Everyone signed in sees the pools' counts; only T's members get T's jobs (and T named).
   'queue.get': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
@@ -176,8 +184,11 @@ beforeAll(async () => {
     jobId: job.id,
     ownerId: owner.user.id,
     invite: () => stack.services.invites.create(owner.user, team.id),
+    apiKey: () => stack.services.apiKeys.create(owner.user, { teamId: team.id, name: 'matrix' }),
   };
   await resetMemberships();
+  // The member's list names T through this key.
+  await stack.services.apiKeys.create(member.user, { teamId: team.id, name: 'member key' });
   expect(admin.user.isAdmin).toBe(true);
 });
 
