@@ -85,8 +85,17 @@ const serverSchema = z.object({
     .regex(/^(\d+|[\w.:/]+(,\s*[\w.:/]+)*)$/, 'must be a hop count or comma-separated proxy addresses')
     .transform((value) => (/^\d+$/.test(value) ? Number(value) : value))
     .optional(),
-  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  /**
+   * GET /metrics requires `Authorization: Bearer <token>`. Unset, /metrics is open in development
+   * and refused (403) in production: the metrics name backends and load.
+   */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The address people reach the app at (`https://switchyard.example.com`). Its host is the only
+   * Origin accepted on state-changing requests and socket handshakes (unset: the request's Host);
+   * https makes session cookies Secure and sends HSTS even behind a TLS-terminating proxy.
+   */
+  PUBLIC_URL: httpUrl.optional(),
 });
 
 export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string; ENCRYPTION_KEYS: string };

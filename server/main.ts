@@ -31,7 +31,19 @@ const vite = production
       v.createServer({ server: { middlewareMode: true, hmr: { server: httpServer } }, appType: 'custom' }),
     );
 const build = production ? await import(path.resolve('build/server/index.js')) : undefined;
-httpServer.on('request', createApp({ services, vite, build, clientAssetsDir: path.resolve('build/client'), metricsToken: env.METRICS_TOKEN, trustProxy: env.TRUST_PROXY }));
+httpServer.on(
+  'request',
+  createApp({
+    services,
+    vite,
+    build,
+    clientAssetsDir: path.resolve('build/client'),
+    metricsToken: env.METRICS_TOKEN,
+    production,
+    trustProxy: env.TRUST_PROXY,
+    publicUrl: env.PUBLIC_URL,
+  }),
+);
 const realtime = await createRealtimeServer(httpServer, {
   services,
   databaseUrl: env.DATABASE_URL,

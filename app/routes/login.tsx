@@ -30,9 +30,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   try {
     const { token, expiresAt } = await context.services.auth.signIn(parsed.data.email, parsed.data.password);
-    const secure = new URL(request.url).protocol === 'https:';
     return redirect(safeRedirect(parsed.data.redirectTo), {
-      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, secure) },
+      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, context.secureCookies) },
     });
   } catch (error) {
     if (isError(error, UnauthorizedError) || isError(error, LimitError)) {

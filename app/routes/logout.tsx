@@ -3,8 +3,7 @@ import { clearedSessionCookie, readSessionToken } from '../../server/auth/sessio
 
 export async function action({ request, context }: ActionFunctionArgs) {
   await context.services.auth.signOut(readSessionToken(request.headers.get('cookie')));
-  const secure = new URL(request.url).protocol === 'https:';
-  return redirect('/login', { headers: { 'Set-Cookie': clearedSessionCookie(secure) } });
+  return redirect('/login', { headers: { 'Set-Cookie': clearedSessionCookie(context.secureCookies) } });
 }
 
 export const loader = () => redirect('/');

@@ -25,9 +25,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error.issues), formError: null, values }, { status: 400 });
   try {
     const { token, expiresAt } = await context.services.auth.signUp(parsed.data, { ip: context.clientIp });
-    const secure = new URL(request.url).protocol === 'https:';
     return redirect(safeRedirect(String(form.redirectTo ?? '')), {
-      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, secure) },
+      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, context.secureCookies) },
     });
   } catch (error) {
     if (isError(error, ValidationError)) {

@@ -1,15 +1,15 @@
 import { createRequestHandler } from '@remix-run/express';
 import type { ServerBuild } from '@remix-run/node';
-import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import compression from 'compression';
 import express from 'express';
 import type { ViteDevServer } from 'vite';
-import { readSessionToken } from '../auth/session';
 import type { Services } from '../services';
-import { appRouter } from '../trpc/root';
+import { capBodies, DEFAULT_BODY_LIMIT } from './body-limit';
 import { requireSameOrigin } from './origin-check';
 import { checkHealth } from './health';
 import { metricsHandler } from './metrics';
+import { securityHeaders } from './security-headers';
+import { trpcHandler } from './trpc';
 
 export interface AppOptions {
   services: Services;
@@ -18,36 +18,32 @@ export interface AppOptions {
   /** Production: the output of `remix vite:build`. */
   build?: ServerBuild;
   clientAssetsDir?: string;
-  /** Required as a bearer token by /metrics when set. */
-  metricsToken?: string;
+  /** Required as a bearer token by /metrics when set; production without one refuses /metrics. */
+  metricsToken?: string | undefined;
+  production: boolean;
   /** Express's `trust proxy` (TRUST_PROXY): which forwarded client addresses to believe. */
-  trustProxy?: number | string;
+  trustProxy?: number | string | undefined;
+  /** PUBLIC_URL: the only origin state-changing requests may come from; https makes cookies Secure. */
+  publicUrl?: string | undefined;
 }
 
-export function createApp({ services, vite, build, clientAssetsDir, metricsToken, trustProxy }: AppOptions) {
+export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl }: AppOptions) {
   const app = express();
+  const configuredHttps = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   app.disable('x-powered-by');
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+  app.use(securityHeaders({ development: vite !== undefined, https: configuredHttps }));
   app.use(compression());
-  app.use(requireSameOrigin);
+  app.use(requireSameOrigin(publicUrl === undefined ? undefined : new URL(publicUrl).host));
 
   app.get('/healthz', async (_req, res) => {
     const health = await checkHealth(services);
     res.status(health.ok ? 200 : 503).json(health);
   });
 
-  app.get('/metrics', metricsHandler(services, metricsToken));
+  app.get('/metrics', metricsHandler(services, { token: metricsToken, production }));
 
-  app.use(
-    '/trpc',
-    createExpressMiddleware({
-      router: appRouter,
-      createContext: async ({ req }) => ({
-        services,
-        user: await services.sessions.getUser(readSessionToken(req.headers.cookie)),
-      }),
-    }),
-  );
+  app.use('/trpc', trpcHandler(services));
 
   if (vite) {
     app.use(vite.middlewares);
@@ -64,9 +60,15 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
   // proxies whose X-Forwarded-For to believe.
   app.all(
     '*',
+    capBodies(DEFAULT_BODY_LIMIT),
     createRequestHandler({
       build: remixBuild,
-      getLoadContext: (req) => ({ services, clientIp: req.ip ?? 'unknown' }),
+      getLoadContext: (req, res) => ({
+        services,
+        clientIp: req.ip ?? 'unknown',
+        cspNonce: String(res.locals.cspNonce),
+        secureCookies: configuredHttps || req.secure,
+      }),
     }),
   );
   return app;

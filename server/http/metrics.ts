@@ -56,10 +56,21 @@ function formatLabels(labels: Labels): string {
   return `{${entries.map(([key, value]) => `${key}="${escape(value)}"`).join(',')}}`;
 }
 
-/** GET /metrics; with a token configured, only for `Authorization: Bearer <token>`. */
-export function metricsHandler(services: Pick<Services, 'resources'>, token: string | undefined): RequestHandler {
+/**
+ * GET /metrics; with a token configured, only for `Authorization: Bearer <token>`. Without one it
+ * is open in development and refused in production, where backends' names and load are not for
+ * whoever reaches the port.
+ */
+export function metricsHandler(
+  services: Pick<Services, 'resources'>,
+  { token, production }: { token: string | undefined; production: boolean },
+): RequestHandler {
   return async (req, res, next) => {
     res.type('text/plain; version=0.0.4; charset=utf-8');
+    if (!token && production) {
+      res.status(403).send('# set METRICS_TOKEN to read metrics in production\n');
+      return;
+    }
     if (token && !sameSecret(req.headers.authorization ?? '', `Bearer ${token}`)) {
       res.status(401).send('# a bearer token is required\n');
       return;

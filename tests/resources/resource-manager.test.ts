@@ -132,7 +132,7 @@ describe('the resource manager', () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     await expect(demo.caller.resources.status()).rejects.toThrow(TRPCError);
 
-    const app = express().get('/metrics', metricsHandler(stack.services, 'a-metrics-token-of-some-length'));
+    const app = express().get('/metrics', metricsHandler(stack.services, { token: 'a-metrics-token-of-some-length', production: true }));
     const server = app.listen(0, '127.0.0.1');
     try {
       await new Promise((resolve) => server.once('listening', resolve));

@@ -1,16 +1,23 @@
 import { z } from 'zod';
 import { JobStatus } from '../../generated/prisma/enums';
 import { PRIORITIES, type PriorityName } from '../../services/jobs';
+import { modelName, wellFormed } from '../../services/text-input';
 import { adminProcedure, protectedProcedure, router } from '../init';
 
 const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
 
+/** The longest requirements a job may have; sets the body limit of `jobs.submit` (server/http/trpc.ts). */
+export const MAX_REQUIREMENTS_CHARS = 100_000;
+
 export const submitJobInput = z.object({
   projectId: z.uuid(),
-  requirements: z.string().trim().min(1, 'Describe what to build.').max(100_000),
-  model: z.string().min(1).max(200).optional(),
+  requirements: wellFormed(
+    z.string().trim().min(1, 'Describe what to build.').max(MAX_REQUIREMENTS_CHARS, `Keep the requirements under ${MAX_REQUIREMENTS_CHARS.toLocaleString('en-US')} characters.`),
+    'The requirements',
+  ),
+  model: modelName('The model').optional(),
   priority: priority.default('normal'),
-  clientKey: z.string().min(8).max(100),
+  clientKey: z.string().regex(/^[\w-]{8,100}$/, 'The client key must be 8–100 letters, digits, _ or -.'),
   reviewTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
 });
 
