@@ -8,6 +8,7 @@ import { loadSchedulerSetup } from '../temporal/scheduler';
 import { effectivePrefetch } from './backends';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
+import { modelName, wellFormed } from './text-input';
 
 export const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
 const distinct = (list: string[]) => new Set(list).size === list.length;
@@ -20,9 +21,9 @@ export const tierSettings = z.object({
   maxQueuedPerUser: whole('Max queued').min(0, 'Max queued must be 0 (no limit) or more.').max(10_000, 'Max queued must be at most 10,000.'),
   tokenBudget: whole('Token budget').min(0, 'Token budget must be 0 (unlimited) or more.').max(2_147_483_647, 'Token budget is too large.'),
   budgetPeriodSeconds: whole('Budget period').min(60, 'Budget period must be at least 60 seconds.').max(366 * 86_400, 'Budget period must be at most a year.'),
-  allowedModels: z.array(z.string().trim().min(1).max(200)).max(100).refine(distinct, 'Name each model once.'),
+  allowedModels: z.array(modelName('A model')).max(100).refine(distinct, 'Name each model once.'),
   poolPreference: z
-    .array(z.string().trim().min(1).max(100))
+    .array(wellFormed(z.string().trim().min(1, 'A pool name is empty.').max(100, 'Keep pool names under 100 characters.'), 'A pool name'))
     .min(1, 'Name at least one pool.')
     .max(20)
     .refine(distinct, 'Name each pool once.'),

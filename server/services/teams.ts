@@ -4,12 +4,13 @@ import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { TeamRole } from '../generated/prisma/enums';
 import type { SessionUser } from '../auth/session';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { wellFormed } from './text-input';
 
 /** Inputs shared by the tRPC procedures and the Remix actions that call them. */
-export const teamNameInput = z.string().trim().min(2, 'Name the team (at least 2 characters).').max(60, 'Keep the name under 60 characters.');
+export const teamNameInput = wellFormed(z.string().trim().min(2, 'Name the team (at least 2 characters).').max(60, 'Keep the name under 60 characters.'), 'The team name');
 export const projectInput = z.object({
-  name: z.string().trim().min(1, 'Name the project.').max(80, 'Keep the name under 80 characters.'),
-  description: z.string().trim().max(500, 'Keep the description under 500 characters.').default(''),
+  name: wellFormed(z.string().trim().min(1, 'Name the project.').max(80, 'Keep the name under 80 characters.'), 'The project name'),
+  description: wellFormed(z.string().trim().max(500, 'Keep the description under 500 characters.'), 'The description').default(''),
 });
 export const teamRoles = ['owner', 'member'] as const satisfies readonly TeamRole[];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendChange, tierName, tierSettings } from '../../services/admin';
 import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
+import { wellFormed } from '../../services/text-input';
 import { adminProcedure, router } from '../init';
 
 /** Tiers, the model catalogue and backends, for global admins; dead letters are `jobs.deadLetters`. */
@@ -56,7 +57,7 @@ export const adminRouter = router({
   updateBackend: adminProcedure
     .input(
       backendChange
-        .extend({ backendId: z.string().min(1).max(200) })
+        .extend({ backendId: wellFormed(z.string().min(1).max(200), 'The backend id') })
         .refine((input) => input.enabled !== undefined || input.slots !== undefined || input.prefetch !== undefined, 'Nothing to change.'),
     )
     .mutation(({ ctx, input: { backendId, ...change } }) => ctx.services.admin.updateBackend(ctx.user, backendId, change)),
