@@ -99,7 +99,7 @@ describe('docker/compose.yaml', () => {
 
   it('runs what `npm run build` produces and what the image contains', () => {
     const build = readFileSync(join(root, 'scripts/build.ts'), 'utf8');
-    expect(build).toMatch(/entryPoints:\s*\{\s*main:\s*'server\/main\.ts',\s*worker:\s*'server\/worker\.ts'\s*\}/);
+    expect(build).toMatch(/entryPoints:\s*\{\s*main:\s*'server\/main\.ts',\s*worker:\s*'server\/worker\.ts',\s*'bootstrap-admin':\s*'scripts\/bootstrap-admin\.ts'\s*\}/);
     expect(build).toMatch(/outdir:\s*'dist\/server'/);
     expect(services.web!.command).toContain('dist/server/main.js');
     expect(services.worker!.command).toContain('dist/server/worker.js');

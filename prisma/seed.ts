@@ -4,9 +4,12 @@ import { createPrisma } from '../server/db/client.ts';
 import type { Prisma } from '../server/generated/prisma/client.ts';
 
 /**
- * Development and demo data. Idempotent: every row is upserted by its natural key and existing rows
- * are left as they are, so running it again (each `npm run dev` does) neither duplicates anything
- * nor undoes what an admin changed since (tier limits, passwords, memberships).
+ * Reference data every install needs (the model catalogue, the tiers a team is created on) and,
+ * in development and tests only, demo data (two known accounts, a team, a project). Production
+ * gets no account at all: its first admin comes from `npm run admin:bootstrap`. Idempotent: every
+ * row is upserted by its natural key and existing rows are left as they are, so running it again
+ * (each `npm run dev` does) neither duplicates anything nor undoes what an admin changed since
+ * (tier limits, passwords, roles, memberships).
  */
 
 /**
@@ -111,17 +114,24 @@ export const seedUsers = {
 export const seedTeam = { name: 'Demo Team', slug: 'demo', tier: 'premium' } as const;
 export const seedProject = { name: 'Demo Project', description: 'A place to try Switchyard' } as const;
 
-export async function seedDatabase(databaseUrl: string): Promise<void> {
+export interface SeedOptions {
+  /** The demo accounts, team and project: development and tests only, never production. */
+  demo: boolean;
+}
+
+export async function seedDatabase(databaseUrl: string, { demo }: SeedOptions): Promise<void> {
   const prisma = createPrisma(databaseUrl);
   try {
     // Hash outside the transaction (argon2 is deliberately slow), and only for users still missing.
-    const existing = new Set(
-      (await prisma.user.findMany({ where: { email: { in: Object.values(seedUsers).map((u) => u.email) } }, select: { email: true } }))
-        .map((u) => u.email),
-    );
     const hashes = new Map<string, string>();
-    for (const user of Object.values(seedUsers)) {
-      if (!existing.has(user.email)) hashes.set(user.email, await hashPassword(user.password));
+    if (demo) {
+      const existing = new Set(
+        (await prisma.user.findMany({ where: { email: { in: Object.values(seedUsers).map((u) => u.email) } }, select: { email: true } }))
+          .map((u) => u.email),
+      );
+      for (const user of Object.values(seedUsers)) {
+        if (!existing.has(user.email)) hashes.set(user.email, await hashPassword(user.password));
+      }
     }
 
     // Generous limits: Prisma's 5 s default expires the transaction on a busy machine, and what
@@ -135,54 +145,19 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
         const { id } = await tx.tier.upsert({ where: { name: tier.name }, create: tier, update: {}, select: { id: true } });
         tiers.set(tier.name, id);
       }
-
-      const users: Record<keyof typeof seedUsers, string> = { admin: '', demo: '' };
-      for (const [key, user] of Object.entries(seedUsers) as [keyof typeof seedUsers, (typeof seedUsers)[keyof typeof seedUsers]][]) {
-        const passwordHash = hashes.get(user.email);
-        const { id } = passwordHash
-          ? await tx.user.upsert({
-              where: { email: user.email },
-              create: { email: user.email, name: user.name, isAdmin: user.isAdmin, passwordHash },
-              update: {},
-              select: { id: true },
-            })
-          : await tx.user.update({ where: { email: user.email }, data: { isAdmin: user.isAdmin }, select: { id: true } });
-        users[key] = id;
-      }
-
-      const team = await tx.team.upsert({
-        where: { slug: seedTeam.slug },
-        create: { name: seedTeam.name, slug: seedTeam.slug, tierId: tiers.get(seedTeam.tier)! },
-        update: {},
-        select: { id: true },
-      });
-      for (const [userId, role] of [
-        [users.demo, 'owner'],
-        [users.admin, 'member'],
-      ] as const) {
-        await tx.membership.upsert({
-          where: { userId_teamId: { userId, teamId: team.id } },
-          create: { userId, teamId: team.id, role },
-          update: {},
-        });
-      }
-      const project = await tx.project.upsert({
-        where: { teamId_name: { teamId: team.id, name: seedProject.name } },
-        create: { teamId: team.id, ...seedProject },
-        update: {},
-        select: { id: true },
-      });
+      const applied = { models: seedCatalog.map((m) => m.name), tiers: seedTiers.map((t) => t.name) };
+      const demoData = demo ? await seedDemo(tx, tiers, hashes) : undefined;
 
       const seeded = await tx.auditLog.findFirst({ where: { action: 'seed.applied' }, select: { id: true } });
       if (!seeded) {
         await tx.auditLog.create({
           data: {
             actorId: null,
-            teamId: team.id,
+            teamId: demoData?.teamId,
             action: 'seed.applied',
             targetType: 'database',
             targetId: 'seed',
-            data: { models: seedCatalog.map((m) => m.name), tiers: seedTiers.map((t) => t.name), users: Object.values(seedUsers).map((u) => u.email), team: seedTeam.slug, projectId: project.id },
+            data: demoData ? { ...applied, users: demoData.users, team: seedTeam.slug, projectId: demoData.projectId } : applied,
           },
         });
       }
@@ -190,6 +165,50 @@ export async function seedDatabase(databaseUrl: string): Promise<void> {
   } finally {
     await prisma.$disconnect();
   }
+}
+
+/**
+ * The demo accounts, team and project. An existing account is left as it is: an admin who demoted
+ * or re-passworded it is not overruled at the next start.
+ */
+async function seedDemo(tx: Prisma.TransactionClient, tiers: Map<string, string>, hashes: Map<string, string>) {
+  const users: Record<keyof typeof seedUsers, string> = { admin: '', demo: '' };
+  for (const [key, user] of Object.entries(seedUsers) as [keyof typeof seedUsers, (typeof seedUsers)[keyof typeof seedUsers]][]) {
+    const passwordHash = hashes.get(user.email);
+    const { id } = passwordHash
+      ? await tx.user.upsert({
+          where: { email: user.email },
+          create: { email: user.email, name: user.name, isAdmin: user.isAdmin, passwordHash },
+          update: {},
+          select: { id: true },
+        })
+      : await tx.user.findUniqueOrThrow({ where: { email: user.email }, select: { id: true } });
+    users[key] = id;
+  }
+
+  const team = await tx.team.upsert({
+    where: { slug: seedTeam.slug },
+    create: { name: seedTeam.name, slug: seedTeam.slug, tierId: tiers.get(seedTeam.tier)! },
+    update: {},
+    select: { id: true },
+  });
+  for (const [userId, role] of [
+    [users.demo, 'owner'],
+    [users.admin, 'member'],
+  ] as const) {
+    await tx.membership.upsert({
+      where: { userId_teamId: { userId, teamId: team.id } },
+      create: { userId, teamId: team.id, role },
+      update: {},
+    });
+  }
+  const project = await tx.project.upsert({
+    where: { teamId_name: { teamId: team.id, name: seedProject.name } },
+    create: { teamId: team.id, ...seedProject },
+    update: {},
+    select: { id: true },
+  });
+  return { users: Object.values(seedUsers).map((u) => u.email), teamId: team.id, projectId: project.id };
 }
 
 async function main(): Promise<void> {
@@ -202,9 +221,12 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  await seedDatabase(env.DATABASE_URL);
-  console.log(`Seeded ${new URL(env.DATABASE_URL).pathname.slice(1)}: models ${seedCatalog.map((m) => m.name).join(', ')}, tiers ${seedTiers.map((t) => t.name).join('/')}, ` +
-    `users ${Object.values(seedUsers).map((u) => u.email).join(', ')}, team "${seedTeam.name}", project "${seedProject.name}".`);
+  const demo = env.NODE_ENV !== 'production';
+  await seedDatabase(env.DATABASE_URL, { demo });
+  const demoLine = demo
+    ? `users ${Object.values(seedUsers).map((u) => u.email).join(', ')}, team "${seedTeam.name}", project "${seedProject.name}"`
+    : 'no accounts (NODE_ENV=production; create the first admin with `npm run admin:bootstrap -- --email you@example.com`)';
+  console.log(`Seeded ${new URL(env.DATABASE_URL).pathname.slice(1)}: models ${seedCatalog.map((m) => m.name).join(', ')}, tiers ${seedTiers.map((t) => t.name).join('/')}, ${demoLine}.`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

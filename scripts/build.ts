@@ -36,7 +36,8 @@ try {
   await step('server entries (esbuild)', async () => {
     await build({
       absWorkingDir: repoRoot,
-      entryPoints: { main: 'server/main.ts', worker: 'server/worker.ts' },
+      // The first admin's bootstrap too: the production image has no tsx sources to run it from.
+      entryPoints: { main: 'server/main.ts', worker: 'server/worker.ts', 'bootstrap-admin': 'scripts/bootstrap-admin.ts' },
       outdir: 'dist/server',
       bundle: true,
       platform: 'node',

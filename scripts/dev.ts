@@ -28,7 +28,9 @@ try {
     `  Temporal     ${stack.temporalAddress}`,
     `  database     ${stack.databaseUrl}`,
     `  LLM backends ${stack.ollamaUrls.join(', ')}`,
-    '  sign in as demo@switchyard.dev / demo-password (admin@switchyard.dev / admin-password)',
+    stack.demoData
+      ? '  sign in as demo@switchyard.dev / demo-password (admin@switchyard.dev / admin-password)'
+      : '  no demo accounts in production: create the first admin with `npm run admin:bootstrap -- --email you@example.com`',
     '  Ctrl-C stops everything.',
   ];
   stack.supervisor.log('stack', lines.join('\n'));

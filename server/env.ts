@@ -104,6 +104,8 @@ export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string;
 const DEVELOPMENT_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32, 'switchyard-development-key').toString('base64')}`;
 
 const stackSchema = z.object({
+  /** `npm run db:seed` adds the demo accounts unless this is production. */
+  NODE_ENV: serverSchema.shape.NODE_ENV,
   DATABASE_URL: serverSchema.shape.DATABASE_URL.optional(),
   OLLAMA_URL: z.string().optional(),
   PORT: port.default(3000),
@@ -124,6 +126,8 @@ const stackSchema = z.object({
    * they produce into (tests/support/histories.ts). Unset, tests record nothing.
    */
   RECORD_HISTORIES: z.string().min(1).optional(),
+  /** `npm run admin:bootstrap`: the first admin's password, when not typed on standard input. */
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1).optional(),
 });
 
 export type StackEnv = z.infer<typeof stackSchema>;

@@ -77,7 +77,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     await child.stop();
     if (ownSupervisor) await supervisor.stop();
   };
-  const base = `postgresql://postgres@127.0.0.1:${options.port}`;
+  const base = embeddedServerUrl(options.port);
   const url = `${base}/${options.database ?? DEFAULT_DATABASE}`;
   try {
     await child.waitForLine(/database system is ready to accept connections/, { timeoutMs: 30_000 });
@@ -87,6 +87,13 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     throw error;
   }
   return { url, adminUrl: `${base}/postgres`, embedded: true, stop };
+}
+
+const embeddedServerUrl = (port: number) => `postgresql://postgres@127.0.0.1:${port}`;
+
+/** The application database of the embedded PostgreSQL a local stack runs on `port` (PG_PORT). */
+export function embeddedDatabaseUrl(port: number): string {
+  return `${embeddedServerUrl(port)}/${DEFAULT_DATABASE}`;
 }
 
 export function withDatabase(databaseUrl: string, database: string): string {

@@ -17,8 +17,9 @@ import { dropDatabase } from '../../server/db/scratch-database';
  * PostgreSQL (+ migrations and seed) ∥ Temporal dev server ∥ LLM simulator, then worker ∥ web.
  * Independent parts start in parallel; each process waits only for what it needs.
  *
- * - dev:  sources through tsx, fixed ports from the stack env, data kept in .data/.
- * - prod: the build in dist/ with NODE_ENV=production, otherwise like dev.
+ * - dev:  sources through tsx, fixed ports from the stack env, data kept in .data/, demo accounts.
+ * - prod: the build in dist/ with NODE_ENV=production, no account seeded (`npm run admin:bootstrap`
+ *         makes the first admin), otherwise like dev.
  * - test: free ports, a throwaway data dir, Temporal headless and in memory, always the simulator.
  */
 
@@ -46,6 +47,8 @@ export interface StackOptions {
   handleSignals?: boolean;
   /** Read configuration from here instead of the process environment (tests). */
   stackEnv?: StackEnv;
+  /** Seed the demo accounts, team and project (default: in dev and test, never in prod). */
+  demoData?: boolean;
 }
 
 export interface StackPorts {
@@ -58,6 +61,8 @@ export interface StackPorts {
 
 export interface Stack {
   mode: StackMode;
+  /** Whether the demo accounts were seeded. */
+  demoData: boolean;
   webUrl: string | undefined;
   databaseUrl: string;
   temporalAddress: string;
@@ -137,7 +142,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       const migrated = await applyMigrations(db.url);
       if (migrated.length) supervisor.log('db', `applied ${migrated.length} migration(s): ${migrated.join(', ')}`);
-      await seedDatabase(db.url);
+      await seedDatabase(db.url, { demo: options.demoData ?? !prod });
       done();
       return db;
     })();
@@ -219,6 +224,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       mode,
+      demoData: options.demoData ?? !prod,
       webUrl,
       databaseUrl: db.url,
       temporalAddress: server.address,

@@ -20,8 +20,8 @@ afterAll(async () => {
 
 describe('seedDatabase', () => {
   it('creates the demo data, and a second run changes nothing', async () => {
-    await seedDatabase(db.url);
-    await seedDatabase(db.url);
+    await seedDatabase(db.url, { demo: true });
+    await seedDatabase(db.url, { demo: true });
 
     const tiers = await prisma.tier.findMany({ orderBy: { weight: 'asc' } });
     expect(tiers.map((t) => [t.name, t.weight, t.basePriority, t.maxRunningPerUser, t.maxQueuedPerUser, t.tokenBudget])).toEqual([
@@ -67,9 +67,30 @@ describe('seedDatabase', () => {
   it('leaves what an admin changed since', async () => {
     await prisma.tier.update({ where: { name: 'free' }, data: { maxQueuedPerUser: 7 } });
     await prisma.catalogModel.update({ where: { name: 'llama3.1:8b' }, data: { maxOutputTokens: 100 } });
-    await seedDatabase(db.url);
+    await prisma.user.update({ where: { email: seedUsers.admin.email }, data: { isAdmin: false } });
+    await seedDatabase(db.url, { demo: true });
     expect((await prisma.tier.findUniqueOrThrow({ where: { name: 'free' } })).maxQueuedPerUser).toBe(7);
     expect((await prisma.catalogModel.findUniqueOrThrow({ where: { name: 'llama3.1:8b' } })).maxOutputTokens).toBe(100);
+    // An admin who was demoted stays demoted: the seed never re-promotes a known email.
+    expect((await prisma.user.findUniqueOrThrow({ where: { email: seedUsers.admin.email } })).isAdmin).toBe(false);
+  });
+
+  it('gives production the catalogue and the tiers but no account, however often it runs', async () => {
+    const fresh = await createTestDatabase();
+    const client = createPrisma(fresh.url);
+    try {
+      await seedDatabase(fresh.url, { demo: false });
+      await seedDatabase(fresh.url, { demo: false });
+      expect(await client.user.count()).toBe(0);
+      expect(await client.team.count()).toBe(0);
+      expect((await client.tier.findMany({ orderBy: { weight: 'asc' } })).map((t) => t.name)).toEqual(['free', 'premium', 'enterprise']);
+      expect(await client.catalogModel.count()).toBe(3);
+      const applied = await client.auditLog.findMany({ where: { action: 'seed.applied' }, select: { data: true, teamId: true } });
+      expect(applied).toEqual([{ teamId: null, data: { models: expect.any(Array), tiers: ['free', 'premium', 'enterprise'] } }]);
+    } finally {
+      await client.$disconnect();
+      await fresh.drop();
+    }
   });
 });
 

@@ -43,7 +43,7 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
   };
   if (options.seed) {
     const { seedDatabase } = await import('../../prisma/seed');
-    await seedDatabase(database.url);
+    await seedDatabase(database.url, { demo: true });
   }
   return database;
 }
