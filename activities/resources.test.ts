@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import type { PrismaClient } from '../server/generated/prisma/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScaleRecommendation } from '../workflows/resources';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
@@ -25,8 +26,8 @@ const recommendation: ScaleRecommendation = {
 };
 
 function runHook(scaleHook: ScaleHookConfig | undefined) {
-  // The hook needs neither Temporal nor a backend.
-  const activities = createResourceActivities({ temporal: {} as Client, backends: new Map(), ...(scaleHook ? { scaleHook } : {}) });
+  // The hook needs neither Temporal, the database nor a backend.
+  const activities = createResourceActivities({ prisma: {} as PrismaClient, temporal: {} as Client, backends: new Map(), ...(scaleHook ? { scaleHook } : {}) });
   return new MockActivityEnvironment().run(activities.runScaleHook, recommendation);
 }
 

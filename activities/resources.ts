@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import { catalogEntrySelect } from '../server/services/catalog-mapping';
+import { recordResidency, residencyReport } from '../server/services/residency';
+import type { ResidencyReport } from '../workflows/scheduler/core';
 import type { ResourceSample, ScaleRecommendation } from '../workflows/resources';
 import { statusQuery } from '../workflows/scheduler/api';
 import type { BackendRegistry } from './generate';
@@ -12,6 +16,7 @@ export interface ScaleHookConfig {
 }
 
 export interface ResourceActivityDeps {
+  prisma: PrismaClient;
   temporal: Client;
   backends: BackendRegistry;
   scaleHook?: ScaleHookConfig;
@@ -20,8 +25,32 @@ export interface ResourceActivityDeps {
 /** Kept of a failing hook's stderr for the log and the status. */
 const STDERR_TAIL = 500;
 
-export function createResourceActivities({ temporal, backends, scaleHook }: ResourceActivityDeps) {
+export function createResourceActivities({ prisma, temporal, backends, scaleHook }: ResourceActivityDeps) {
   return {
+    /**
+     * Reads /api/tags and /api/ps of every enabled Ollama backend this worker can reach, stores
+     * each read and returns it in the scheduler's terms. A backend that does not answer is left
+     * out (its health probe reports it); its last read stays stored.
+     */
+    async readResidency(): Promise<ResidencyReport[]> {
+      const [rows, entries] = await Promise.all([
+        prisma.backend.findMany({ where: { kind: 'ollama', enabled: true }, select: { id: true }, orderBy: { id: 'asc' } }),
+        prisma.catalogModel.findMany({ select: catalogEntrySelect }),
+      ]);
+      const reports = await Promise.all(
+        rows.map(async ({ id }) => {
+          const read = await backends.get(id)?.readResidency?.().catch((error: unknown) => {
+            log.warn('residency read failed', { backendId: id, error: error instanceof Error ? error.message : String(error) });
+            return undefined;
+          });
+          if (!read) return null;
+          await recordResidency(prisma, id, read, new Date());
+          return residencyReport(id, read, entries);
+        }),
+      );
+      return reports.filter((report) => report !== null);
+    },
+
     /**
      * The scheduler's view of its pools and backends, and a health probe of every backend this
      * worker can reach (the others are left to workers that can).

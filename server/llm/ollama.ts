@@ -2,7 +2,7 @@ import { Ollama, type ChatResponse, type Message } from 'ollama';
 import { BackendError, classifyError, unknownModelError, type CallPhase } from './errors';
 import { ModelDirectory } from './models';
 import { sameOllamaModel } from './model-names';
-import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
+import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo, PullProgress, ResidencyRead } from './types';
 import { parseBackendUrl } from './url';
 import { probeHealth } from './health';
 
@@ -91,6 +91,32 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
 
   const health = (): Promise<HealthReport> => probeHealth(listLoaded);
 
+  async function readResidency(): Promise<ResidencyRead> {
+    try {
+      const client = probe();
+      const [tags, ps] = await Promise.all([client.list(), client.ps()]);
+      return {
+        present: tags.models.map((m) => ({ name: m.name, sizeBytes: m.size })),
+        loaded: ps.models.map((m) => ({ name: m.name, sizeBytes: m.size, expiresAt: expiry(m.expires_at as unknown) })),
+      };
+    } catch (err) {
+      throw classifyError(err);
+    }
+  }
+
+  async function pull(model: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<void> {
+    try {
+      // No probe timeout: a pull of several gigabytes takes minutes; the caller's signal ends it.
+      const stream = await clientFor(signal ?? new AbortController().signal).pull({ model, stream: true });
+      for await (const part of stream) {
+        onProgress({ status: part.status, ...(part.total ? { total: part.total } : {}), ...(part.completed ? { completed: part.completed } : {}) });
+      }
+      directory.invalidate();
+    } catch (err) {
+      throw classifyError(err);
+    }
+  }
+
   return {
     id: options.id,
     kind: 'ollama',
@@ -104,7 +130,15 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
     },
     listLoaded,
     health,
+    readResidency,
+    pull,
   };
+}
+
+/** Ollama's far-future expiry (keep_alive < 0) and a missing one both mean: no expiry. */
+function expiry(value: unknown): Date | null {
+  const at = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  return at && Number.isFinite(at.getTime()) && at.getUTCFullYear() < 2200 ? at : null;
 }
 
 /** /api/tags has no context window; /api/show has it as "<architecture>.context_length". */

@@ -42,6 +42,20 @@ export interface HealthReport {
   loadedModels: string[];
 }
 
+/** What an Ollama backend holds: models present on its disk (/api/tags) and loaded in memory (/api/ps). */
+export interface ResidencyRead {
+  present: Array<{ name: string; sizeBytes: number }>;
+  /** Latest expiry first, as Ollama lists them. */
+  loaded: Array<{ name: string; sizeBytes: number; expiresAt: Date | null }>;
+}
+
+/** One progress object of an Ollama pull (fields it left out are absent). */
+export interface PullProgress {
+  status: string;
+  total?: number;
+  completed?: number;
+}
+
 export interface LlmBackend {
   readonly id: string;
   readonly kind: 'ollama' | 'openai';
@@ -55,4 +69,8 @@ export interface LlmBackend {
   listLoaded(): Promise<string[]>;
   /** Never rejects. */
   health(): Promise<HealthReport>;
+  /** Ollama only. Rejects with a BackendError. */
+  readResidency?(): Promise<ResidencyRead>;
+  /** Ollama only: pulls a model, reporting each progress object; rejects with a BackendError. */
+  pull?(model: string, onProgress: (progress: PullProgress) => void, signal?: AbortSignal): Promise<void>;
 }

@@ -49,8 +49,9 @@ export function toSchedulerBackend(backend: Backend, catalog: readonly CatalogEn
     prefetch: effectivePrefetch(backend),
     models: servedNames(backend, catalog),
     rpmLimit: backend.rpmLimit ?? 0,
-    // Ollama keeps up to three models resident by default (OLLAMA_MAX_LOADED_MODELS).
-    maxLoadedModels: backend.kind === 'ollama' ? 3 : Math.max(1, backend.models.length),
+    // Unset: Ollama's default OLLAMA_MAX_LOADED_MODELS, 3. What is loaded is read (docs/residency.md).
+    maxLoadedModels: backend.kind === 'ollama' ? (backend.maxLoadedModels ?? 3) : Math.max(1, backend.models.length),
+    memoryBudgetMb: backend.memoryBudgetMb ?? 0,
   };
 }
 

@@ -13,11 +13,11 @@ import {
 import type { Activities } from '../../activities';
 import { createResourceState, decide, resourceStatus, type ResourceState } from '.';
 import { configureResourcesSignal, resourceStatusQuery, type ResourceManagerInput } from './api';
-import { backendHealthSignal, routingSignal, schedulerWorkflowId } from '../scheduler/api';
+import { backendHealthSignal, residencySignal, routingSignal, schedulerWorkflowId } from '../scheduler/api';
 
 // A sample is a status query and a few health probes (each bounded by its adapter's probe timeout);
 // a stuck one is abandoned for the next tick rather than retried.
-const { sampleResources } = proxyActivities<Activities>({
+const { sampleResources, readResidency } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -34,7 +34,8 @@ const DEFAULT_MAX_HISTORY_EVENTS = 2_000;
 /**
  * The seed's resourceManagementWorkflow, one per task queue: every sample interval it probes the
  * backends and reads the scheduler's load, then (decide.ts) tells the scheduler which backends are
- * down and which pools are under pressure, and emits scale recommendations to the scale hook.
+ * down and which pools are under pressure, and emits scale recommendations to the scale hook. It
+ * also reads what each Ollama backend has on disk and in memory and hands that to the scheduler.
  * It compares with what the scheduler reports rather than with its own last word, so a signal
  * lost to a restart is repeated on the next tick.
  */
@@ -55,6 +56,9 @@ export async function resourceManagerWorkflow(input: ResourceManagerInput): Prom
       const decision = decide(state, sample, config, Date.now());
       for (const change of decision.health) await scheduler.signal(backendHealthSignal, change);
       if (decision.routing) await scheduler.signal(routingSignal, { pressuredPools: decision.routing });
+      // Every tick: the scheduler ignores a read that changes nothing, and a lost one is repeated.
+      const residency = await readResidency();
+      if (residency.length > 0) await scheduler.signal(residencySignal, residency);
       for (const recommendation of decision.recommendations) {
         log.info('scale recommendation', { ...recommendation });
         const outcome = await runScaleHook(recommendation);

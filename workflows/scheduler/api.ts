@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { BackendInit, CarriedState, EnqueueRequest, Grant, JobPosition, QueueSnapshot, SchedulerConfig, TierPolicy } from './core';
+import type { BackendInit, CarriedState, EnqueueRequest, Grant, JobPosition, QueueSnapshot, ResidencyReport, SchedulerConfig, TierPolicy } from './core';
 import type { PoolLoad } from '../resources/types';
 
 /** A job asking for capacity brings its tier as read from the database with it. */
@@ -50,7 +50,7 @@ export interface SchedulerStatus {
   /** Job ids holding a slot. */
   leases: string[];
   /** `running`: slots busy; `queued`: pipelined leases waiting in the backend's own queue, at most `prefetch`. */
-  backends: { id: string; pool: string; slots: number; prefetch: number; running: number; queued: number; up: boolean; healthy: boolean }[];
+  backends: { id: string; pool: string; slots: number; prefetch: number; running: number; queued: number; up: boolean; healthy: boolean; loadedModels: string[] }[];
   pools: PoolLoad[];
   pressuredPools: string[];
 }
@@ -80,6 +80,8 @@ export const backendHealthSignal = defineSignal<[{ backendId: string; healthy: b
  * cloud fallback and prefer only those pools are opened to cloud at once (workflows/resources/routing.ts).
  */
 export const routingSignal = defineSignal<[{ pressuredPools: string[] }]>('routing');
+/** The resource loop's read of each Ollama backend's /api/tags and /api/ps (core/residency.ts). */
+export const residencySignal = defineSignal<[ResidencyReport[]]>('residency');
 
 /** What the scheduler tells a job: its grant, or why it will never get one. */
 export type JobMessage = { jobId: string; grant: Grant } | { jobId: string; refusal: string };

@@ -11,6 +11,7 @@ import {
 import type { Activities } from '../../activities';
 import { applyPressure, poolLoad } from '../resources';
 import {
+  applyResidency,
   busySlots,
   createSchedulerState,
   dispatch,
@@ -43,6 +44,7 @@ import {
   configureSignal,
   messagesSignal,
   positionQuery,
+  residencySignal,
   snapshotQuery,
   routingSignal,
   statusQuery,
@@ -185,6 +187,9 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     markBackendHealth(state, backendId, healthy);
     dirty = true;
   });
+  setHandler(residencySignal, (reports) => {
+    for (const report of reports) dirty = applyResidency(state, report) || dirty;
+  });
   setHandler(routingSignal, (routing) => {
     pressuredPools = routing.pressuredPools;
     applyPressure(state, pressuredPools, Date.now());
@@ -202,6 +207,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       queued: pipelinedCount(b),
       up: isBackendUp(b, Date.now()),
       healthy: b.healthy,
+      loadedModels: [...b.loadedModels],
     })),
     pools: poolLoad(state, currentPlan().positions, Date.now()),
     pressuredPools,

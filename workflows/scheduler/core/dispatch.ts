@@ -1,5 +1,6 @@
 import { forecast } from './forecast';
-import { Planner, touchLoaded } from './planner';
+import { Planner } from './planner';
+import { loadModel, residencyOf } from './residency';
 import { usageDecayPerGrant } from './state';
 import type { Grant, SchedulerState } from './types';
 
@@ -42,7 +43,7 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
     const backend = state.backends[planner.backends[pick.backend]!.id]!;
     const route = state.tiers[job.tier]!.poolPreference.includes(backend.pool) ? 'preferred' : 'fallback';
     backend.running++;
-    if (backend.kind === 'ollama') touchLoaded(backend.loadedModels, job.model, backend.maxLoadedModels);
+    if (backend.kind === 'ollama') loadModel(residencyOf(backend), job.model);
     if (backend.rpmLimit > 0) backend.recentGrants.push(now);
     state.leases[job.jobId] = {
       leaseId: job.jobId,

@@ -28,6 +28,7 @@ export {
   type ReleaseOutcome,
 } from './state';
 export { dispatch, nextWakeAt, type DispatchResult } from './dispatch';
+export { applyResidency, fitsBeside, loadModel, memoryBudgetMb, residencyOf, switchCost, type Residency, type ResidencyReport } from './residency';
 export { estimateWait, forecast, orderWaiting, positions, snapshots, type Forecast, type PoolSnapshot } from './forecast';
 export {
   SNAPSHOT_FORMAT,

@@ -1,4 +1,5 @@
 import { effectivePriority, expectedServiceMs, isBackendUp, nativePriority, usageDecayPerGrant } from './state';
+import { loadModel, residencyOf, switchCost as residencySwitchCost, type Residency } from './residency';
 import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, TierPolicy, WaitingJob } from './types';
 
 /**
@@ -36,8 +37,8 @@ interface PlanBackend {
   slots: number;
   prefetch: number;
   running: number;
-  loaded: string[];
-  maxLoaded: number;
+  /** A copy: the plan loads models as it grants. */
+  residency: Residency;
   healthy: boolean;
   cooldownUntil: number;
   rpmLimit: number;
@@ -150,8 +151,7 @@ export class Planner {
         slots: backend.slots,
         prefetch: backend.kind === 'ollama' ? backend.prefetch : 0,
         running: backend.running,
-        loaded: [...backend.loadedModels],
-        maxLoaded: backend.maxLoadedModels,
+        residency: { ...residencyOf(backend), loaded: [...backend.loadedModels] },
         healthy: backend.healthy,
         cooldownUntil: backend.cooldownUntil,
         rpmLimit: backend.rpmLimit,
@@ -544,7 +544,7 @@ export class Planner {
     this.nativeCount.set(pj.native, sameNative);
     if (sameNative === 0 && pj.native === this.ceiling) this.lowerCeiling();
     backend.running++;
-    if (backend.kind === 'ollama') touchLoaded(backend.loaded, pj.cls.model, backend.maxLoaded);
+    if (backend.kind === 'ollama') loadModel(backend.residency, pj.cls.model);
     if (backend.rpmLimit > 0) backend.grants.push(at);
     this.userRunning[pj.user]! += 1;
     const decay = this.decay;
@@ -609,19 +609,9 @@ function mergeBySeq(a: PlanJob[], b: PlanJob[]): PlanJob[] {
 }
 
 function switchCost(backend: PlanBackend, model: string): number {
-  if (backend.kind !== 'ollama' || backend.loaded.includes(model)) return 0;
-  return backend.loaded.length < backend.maxLoaded ? 1 : 2;
+  return backend.kind === 'ollama' ? residencySwitchCost(backend.residency, model) : 0;
 }
 
 function compareTeams(a: PlanTeam, b: PlanTeam): number {
   return a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-export function touchLoaded(loaded: string[], model: string, maxLoaded: number): void {
-  // Already the most recent (every grant of a backend's usual model): nothing to move.
-  if (loaded[0] === model && loaded.length <= Math.max(1, maxLoaded)) return;
-  const at = loaded.indexOf(model);
-  if (at >= 0) loaded.splice(at, 1);
-  loaded.unshift(model);
-  if (loaded.length > Math.max(1, maxLoaded)) loaded.length = Math.max(1, maxLoaded);
 }

@@ -62,7 +62,7 @@ export function setTiers(state: SchedulerState, tiers: TierPolicy[]): void {
 
 /** What an admin or the backend registry knows about a backend; runtime fields are kept. */
 export type BackendInit = Pick<BackendState, 'id' | 'kind' | 'pool' | 'slots' | 'models'> &
-  Partial<Pick<BackendState, 'loadedModels' | 'maxLoadedModels' | 'healthy' | 'rpmLimit' | 'prefetch'>>;
+  Partial<Pick<BackendState, 'loadedModels' | 'maxLoadedModels' | 'memoryBudgetMb' | 'healthy' | 'rpmLimit' | 'prefetch'>>;
 
 export function upsertBackend(state: SchedulerState, init: BackendInit): BackendState {
   const previous = state.backends[init.id];
@@ -76,6 +76,10 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
     models: [...init.models],
     loadedModels: init.loadedModels ? [...init.loadedModels] : (previous?.loadedModels ?? []),
     maxLoadedModels: init.maxLoadedModels ?? previous?.maxLoadedModels ?? 1,
+    memoryBudgetMb: init.memoryBudgetMb ?? previous?.memoryBudgetMb ?? 0,
+    // What the resource loop read outlives a config edit; the next read refreshes it.
+    peakLoadedMb: previous?.peakLoadedMb ?? 0,
+    modelSizesMb: previous?.modelSizesMb ?? {},
     healthy: init.healthy ?? previous?.healthy ?? true,
     cooldownUntil: previous?.cooldownUntil ?? 0,
     cooldownLevel: previous?.cooldownLevel ?? 0,

@@ -46,10 +46,19 @@ export interface BackendState {
    */
   prefetch: number;
   models: string[];
-  /** Models resident in memory, most recently used first (ollama). */
+  /**
+   * Models resident in memory, most recently used first (ollama): read from the backend's /api/ps
+   * by the resource loop, and in between predicted from grants (core/residency.ts).
+   */
   loadedModels: string[];
-  /** How many models the backend keeps resident; the oldest is evicted past it. */
+  /** How many models the backend keeps resident (OLLAMA_MAX_LOADED_MODELS). */
   maxLoadedModels: number;
+  /** Memory its loaded models may take together, set by an admin; 0 = unset (see `peakLoadedMb`). */
+  memoryBudgetMb: number;
+  /** The largest total the backend was read holding at once: its budget while none is set. */
+  peakLoadedMb: number;
+  /** Memory each model takes loaded, by catalogue name, as last read. */
+  modelSizesMb: Record<string, number>;
   /** Set by health checks (`markBackendHealth`); an admin disabling a backend also sets false. */
   healthy: boolean;
   /** No grants before this time (circuit breaker). 0 = not cooling down. */
