@@ -101,7 +101,7 @@ async function run(): Promise<void> {
     await temporal.close();
     await prisma.$disconnect();
   };
-  const services = createServices({ prisma, temporal, sessionSecret, defaultModel: MODELS[0]!, temporalUiUrl: '' });
+  const services = createServices({ prisma, temporal, sessionSecret, defaultModel: MODELS[0]!, temporalUiUrl: '', maxTeamsPerUser: 0 });
   const scheduler = (await temporal.get()).workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
   const usersPerTeam = config.users / config.teams;

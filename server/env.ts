@@ -18,6 +18,8 @@ const urlList = z
   .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
   .pipe(z.array(httpUrl));
 
+export const DEFAULT_MAX_TEAMS_PER_USER = 5;
+
 const serverSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -59,6 +61,11 @@ const serverSchema = z.object({
   OPENAI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   OPENAI_API_KEY: z.string().optional(),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
+  /**
+   * Teams one person may own (admins: any number). Each team has its own token budget, so without
+   * a bound anyone could multiply theirs by creating teams. 0: no limit.
+   */
+  MAX_TEAMS_PER_USER: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_MAX_TEAMS_PER_USER),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Backends are probed, and the scheduler's load sampled, this often (the resource manager's tick). */
   RESOURCE_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

@@ -20,6 +20,7 @@ const services = createServices({
   sessionSecret: env.SESSION_SECRET,
   defaultModel: env.DEFAULT_MODEL,
   temporalUiUrl: env.TEMPORAL_UI_URL,
+  maxTeamsPerUser: env.MAX_TEAMS_PER_USER,
 });
 
 const httpServer = createServer();

@@ -18,6 +18,8 @@ export interface ServiceDeps {
   sessionSecret: string;
   defaultModel: string;
   temporalUiUrl: string;
+  /** Teams one non-admin may own; 0: no limit (env MAX_TEAMS_PER_USER). */
+  maxTeamsPerUser: number;
 }
 
 /** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
@@ -25,7 +27,7 @@ export function createServices(deps: ServiceDeps) {
   const { prisma, temporal } = deps;
   const sessions = createSessionStore(prisma, deps.sessionSecret);
   const projects = createProjectService(prisma);
-  const teams = createTeamService(prisma);
+  const teams = createTeamService(prisma, { maxTeamsPerUser: deps.maxTeamsPerUser });
   const admin = createAdminService({ prisma, temporal });
   return {
     prisma,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { TeamRole } from '../generated/prisma/enums';
 import type { SessionUser } from '../auth/session';
-import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { ForbiddenError, LimitError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { wellFormed } from './text-input';
 
 /** Inputs shared by the tRPC procedures and the Remix actions that call them. */
@@ -54,7 +54,7 @@ export async function lockTeam(tx: Tx, teamId: string): Promise<void> {
   await tx.$queryRaw`SELECT 1 FROM "Team" WHERE "id" = ${teamId}::uuid FOR UPDATE`;
 }
 
-export function createTeamService(prisma: PrismaClient) {
+export function createTeamService(prisma: PrismaClient, { maxTeamsPerUser }: { maxTeamsPerUser: number }) {
   // Told after a membership ends (removed, left), so live connections can drop the team's rooms.
   const membershipEnded = new Set<(userId: string, teamId: string) => void>();
   const ended = (userId: string, teamId: string) => {
@@ -83,6 +83,21 @@ export function createTeamService(prisma: PrismaClient) {
     if (open.length === 0) return;
     await tx.invite.updateMany({ where: { id: { in: open.map((i) => i.id) } }, data: { revokedAt: new Date() } });
     for (const { id } of open) await audit(tx, actorId, teamId, 'invite.revoke', 'invite', id, { reason });
+  }
+
+  /**
+   * Inside the creating transaction: refuses a team past the owner's allowance. Counted under a lock
+   * per user, so a burst of creates cannot all see the same count.
+   */
+  async function requireTeamAllowance(tx: Tx, user: SessionUser): Promise<void> {
+    if (user.isAdmin || maxTeamsPerUser === 0) return;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`switchyard:teams-of:${user.id}`}))`;
+    const owned = await tx.membership.count({ where: { userId: user.id, role: 'owner' } });
+    if (owned >= maxTeamsPerUser) {
+      throw new LimitError(
+        `You already own ${owned} teams, the most one person may own here. Use one of them, or hand one to another owner and leave it, to create another.`,
+      );
+    }
   }
 
   /** Inside a locked transaction: refuses a change that would leave the team without an owner. */
@@ -119,6 +134,7 @@ export function createTeamService(prisma: PrismaClient) {
         const slug = attempt === 0 ? base : `${base}-${randomBytes(3).toString('hex')}`;
         try {
           return await prisma.$transaction(async (tx) => {
+            await requireTeamAllowance(tx, user);
             const team = await tx.team.create({
               data: { name, slug, tierId: tier.id, memberships: { create: { userId: user.id, role: 'owner' } } },
               select: { id: true, name: true, slug: true },

@@ -3,6 +3,7 @@ import { useTestDatabase } from '../support/db';
 import { startAppStack, type AppSocket as TestSocket, type AppStack } from '../support/app-stack';
 import { isError, ValidationError } from '../../server/errors';
 import type { PresenceEvent } from '../../server/realtime/events';
+import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
 import { createCaller } from '../../server/trpc/root';
 import { expectTrpcError } from '../support/trpc';
 
@@ -79,6 +80,26 @@ describe('teams', () => {
     expect(team.members).toEqual([expect.objectContaining({ id: ana.user.id, role: 'owner' })]);
     expect((await ana.caller.teams.list()).map((t) => t.id).sort()).toEqual([a.id, b.id].sort());
     expect((await audits(a.id)).map((e) => e.action)).toEqual(['team.create']);
+  });
+
+  it('lets one person own at most MAX_TEAMS_PER_USER teams, however fast they ask; admins are not limited', async () => {
+    expect(DEFAULT_MAX_TEAMS_PER_USER).toBe(5);
+    const cy = await newUser('Cy');
+    // A burst: the count is taken under a lock per user, so exactly five get through.
+    const burst = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => cy.caller.teams.create({ name: `Budget ${i}` })));
+    expect(burst.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    const refused = await expectTrpcError(cy.caller.teams.create({ name: 'One more' }), 'TOO_MANY_REQUESTS');
+    expect(refused.message).toBe('You already own 5 teams, the most one person may own here. Use one of them, or hand one to another owner and leave it, to create another.');
+    expect(await stack.prisma.membership.count({ where: { userId: cy.user.id } })).toBe(5);
+
+    // Being a member of other teams does not count; owning does.
+    const dee = await newUser('Dee');
+    const theirs = await dee.caller.teams.create({ name: 'Dee’s' });
+    await cy.caller.invites.accept({ token: (await dee.caller.invites.create({ teamId: theirs.id })).token });
+    await expectTrpcError(cy.caller.teams.create({ name: 'Still one more' }), 'TOO_MANY_REQUESTS');
+
+    const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    for (let i = 0; i < 6; i++) await admin.caller.teams.create({ name: `Admin team ${i}` });
   });
 
   it('refuses a blank team name on the field, creating nothing', async () => {

@@ -106,6 +106,13 @@ describe('admission by what the backends serve', () => {
     expect(isError(unserved.cause, ValidationError) && unserved.cause.field).toBe('model');
     const unknown = await expectTrpcError(lab.submit('tiny-stop:q8'), 'BAD_REQUEST');
     expect(unknown.message).toBe('There is no model tiny-stop:q8 in the catalogue; the lab tier can use qwen2.5-coder:7b, tiny, tiny-stop.');
+    // A tier allowing "every model" ([]) means every catalogue model: the cloud's own names (what
+    // the catalogue maps to, or the priciest the key could reach) are not models users may name.
+    expect((await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'lab' } })).allowedModels).toEqual([]);
+    for (const cloudName of ['gpt-4o', 'gpt-4o-mini', 'o1-pro']) {
+      const refused = await expectTrpcError(lab.submit(cloudName), 'BAD_REQUEST');
+      expect(refused.message).toBe(`There is no model ${cloudName} in the catalogue; the lab tier can use qwen2.5-coder:7b, tiny, tiny-stop.`);
+    }
     expect(await stack.prisma.job.count()).toBe(rows);
 
     // The next admitted job's workflow is visible, and it is the only one added.

@@ -187,6 +187,7 @@ describe('bad input changes nothing', () => {
       sessionSecret: 'test-session-secret-of-at-least-32-chars',
       defaultModel: 'qwen2.5-coder:7b',
       temporalUiUrl: 'http://localhost:8233',
+      maxTeamsPerUser: 0,
     });
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const caller = createCaller({ services, user: demo.user });

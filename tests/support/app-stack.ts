@@ -5,6 +5,7 @@ import { SESSION_COOKIE, type SessionUser } from '../../server/auth/session';
 import { createPrisma } from '../../server/db/client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
 import { createRealtimeServer } from '../../server/realtime/io';
+import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
 import { createServices } from '../../server/services';
 import { createTemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
@@ -21,11 +22,14 @@ export async function startAppStack({
   databaseUrl,
   taskQueue = uniqueTaskQueue('app'),
   temporal: temporalServer = { address: temporalAddress(), namespace: temporalNamespace() },
+  maxTeamsPerUser = DEFAULT_MAX_TEAMS_PER_USER,
 }: {
   databaseUrl: string;
   taskQueue?: string;
   /** Another Temporal server than the run's shared one (tests that restart their own). */
   temporal?: { address: string; namespace: string };
+  /** Teams one non-admin may own (production's default unless a test says otherwise). */
+  maxTeamsPerUser?: number;
 }) {
   const prisma = createPrisma(databaseUrl);
   const temporal = createTemporalProvider({ ...temporalServer, taskQueue });
@@ -35,6 +39,7 @@ export async function startAppStack({
     sessionSecret: 'test-session-secret-of-at-least-32-chars',
     defaultModel: 'qwen2.5-coder:7b',
     temporalUiUrl: 'http://localhost:8233',
+    maxTeamsPerUser,
   });
   const httpServer = createServer();
   const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });
