@@ -3,6 +3,15 @@ import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { isError, ValidationError } from '../../server/errors';
 
+/** A posted form's fields. A body that is not a form is the sender's mistake (400), not a failure of ours. */
+export async function readForm(request: Request): Promise<FormData> {
+  try {
+    return await request.formData();
+  } catch {
+    throw data('The form could not be read. Send it from its page.', { status: 400 });
+  }
+}
+
 export interface FormErrors {
   fieldErrors: Record<string, string>;
   formError: string | null;

@@ -2,7 +2,7 @@ import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } f
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { CatalogModelForm } from '~/components/CatalogModelForm';
 import { catalogFormValues, catalogFormValuesOf, catalogSettingsOf } from '~/lib/catalog-form';
-import { deleteForm, requireFound, saveForm } from '~/lib/forms.server';
+import { deleteForm, requireFound, saveForm, readForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 
@@ -15,7 +15,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get('intent') === 'delete') return deleteForm(() => caller.admin.deleteModel({ modelId: params.modelId! }), '/admin/models', 'model');
   const values = catalogFormValues(form);
   return saveForm(values, async () => {

@@ -2,7 +2,7 @@ import { type ActionFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useActionData, useNavigation } from '@remix-run/react';
 import { CatalogModelForm } from '~/components/CatalogModelForm';
 import { catalogFormValues, catalogSettingsOf, type CatalogFormValues } from '~/lib/catalog-form';
-import { saveForm } from '~/lib/forms.server';
+import { saveForm, readForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 
@@ -22,7 +22,7 @@ const blank: CatalogFormValues = {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const values = catalogFormValues(await request.formData());
+  const values = catalogFormValues(await readForm(request));
   return saveForm(values, async () => {
     const { model, scheduler } = await caller.admin.createModel({ name: values.name, ...catalogSettingsOf(values) });
     return { model: { id: model.id, name: model.name }, notice: schedulerNoticeText(scheduler) };

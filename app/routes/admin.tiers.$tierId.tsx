@@ -1,7 +1,7 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TierForm } from '~/components/TierForm';
-import { deleteForm, requireFound, saveForm } from '~/lib/forms.server';
+import { deleteForm, requireFound, saveForm, readForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 import { tierFormValues, tierFormValuesOf, tierSettingsOf } from '~/lib/tier-form';
@@ -15,7 +15,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get('intent') === 'delete') return deleteForm(() => caller.admin.deleteTier({ tierId: params.tierId! }), '/admin', 'tier');
   const values = tierFormValues(form);
   return saveForm(values, async () => {

@@ -1,7 +1,7 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TierForm } from '~/components/TierForm';
-import { saveForm } from '~/lib/forms.server';
+import { saveForm, readForm } from '~/lib/forms.server';
 import { schedulerNoticeText } from '~/lib/scheduler-notice';
 import { requireCaller } from '~/lib/session.server';
 import { tierFormValues, tierSettingsOf, type TierFormValues } from '~/lib/tier-form';
@@ -33,7 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const values = tierFormValues(await request.formData());
+  const values = tierFormValues(await readForm(request));
   return saveForm(values, async () => {
     const { tier, scheduler } = await caller.admin.createTier({ name: values.name, ...tierSettingsOf(values) });
     return { tier: { id: tier.id, name: tier.name }, notice: schedulerNoticeText(scheduler) };

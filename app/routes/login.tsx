@@ -8,6 +8,7 @@ import { getUser } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
 import { SubmitButton } from '~/components/SubmitButton';
 import { Field } from '~/components/Field';
+import { readForm } from '~/lib/forms.server';
 
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
 
@@ -23,7 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const parsed = credentials.safeParse(Object.fromEntries(await request.formData()));
+  const parsed = credentials.safeParse(Object.fromEntries(await readForm(request)));
   if (!parsed.success) {
     const fieldErrors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message]));
     return data({ fieldErrors, formError: null }, { status: 400 });

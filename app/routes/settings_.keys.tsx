@@ -1,7 +1,7 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { useState } from 'react';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { formErrorsFrom, readForm } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
 import { Field } from '~/components/Field';
 import { FormError } from '~/components/FormError';
@@ -21,7 +21,7 @@ type Intent = 'create' | 'revoke';
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const form = await request.formData();
+  const form = await readForm(request);
   const field = (name: string) => String(form.get(name) ?? '');
   const intent = field('intent') as Intent;
   try {

@@ -3,7 +3,7 @@ import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remi
 import { sessionCookie } from '../../server/auth/session';
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import { MIN_PASSWORD_LENGTH, signUpInput } from '../../server/auth/signup-input';
-import { fieldErrorsOf } from '~/lib/forms.server';
+import { fieldErrorsOf, readForm } from '~/lib/forms.server';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
@@ -18,7 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = Object.fromEntries(await request.formData());
+  const form = Object.fromEntries(await readForm(request));
   const parsed = signUpInput.safeParse(form);
   // What was typed comes back (never the password), so a refusal costs no retyping.
   const values = { name: String(form.name ?? ''), email: String(form.email ?? '') };

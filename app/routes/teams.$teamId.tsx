@@ -2,7 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { TRPCError } from '@trpc/server';
 import { useState, type FormEvent } from 'react';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { formErrorsFrom, readForm } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
 import { SubmitButton } from '~/components/SubmitButton';
@@ -31,7 +31,7 @@ type Intent = 'createProject' | 'createInvite' | 'revokeInvite' | 'changeRole' |
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
   const teamId = params.teamId!;
-  const form = await request.formData();
+  const form = await readForm(request);
   const field = (name: string) => String(form.get(name) ?? '');
   const intent = field('intent') as Intent;
   // Which row a per-member or per-invite refusal belongs to.

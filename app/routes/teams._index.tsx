@@ -1,6 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { formErrorsFrom } from '~/lib/forms.server';
+import { formErrorsFrom, readForm } from '~/lib/forms.server';
 import { requireCaller } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
 import { SubmitButton } from '~/components/SubmitButton';
@@ -15,7 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const form = await request.formData();
+  const form = await readForm(request);
   try {
     const team = await caller.teams.create({ name: String(form.get('name') ?? '') });
     return redirect(`/teams/${team.id}`);

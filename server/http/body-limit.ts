@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /** Forms, sign-in, every tRPC call but a job's submission: a page of text is far below this. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -27,14 +27,29 @@ export function bodyRefusal(headers: IncomingHttpHeaders, limit: number): BodyRe
   return null;
 }
 
+/** How long the rest of a refused body may keep arriving (dropped as it comes) before the connection is cut. */
+const LINGER_MS = 5_000;
+
 /**
- * Refuses a body over `limit` before any of it is read. The connection is closed with the answer,
- * so a client still sending megabytes is cut off instead of being read to the end.
+ * Call before answering a refusal. Node drops the unread rest of the body after the answer (it is
+ * never held); closing at once instead would reset the connection while the client still sends,
+ * and it might never see the answer. A client still sending after LINGER_MS is cut off.
  */
+export function dropRestOfBody(req: Request, res: Response): void {
+  res.once('finish', () => {
+    if (req.complete) return;
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+  });
+}
+
+/** Refuses a body over `limit` before any of it is read. */
 export function capBodies(limit: number): RequestHandler {
   return (req, res, next) => {
     const refusal = bodyRefusal(req.headers, limit);
     if (!refusal) return next();
-    res.set('Connection', 'close').status(refusal.status).type('text/plain').send(refusal.message);
+    dropRestOfBody(req, res);
+    res.status(refusal.status).type('text/plain').send(refusal.message);
   };
 }

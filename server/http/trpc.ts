@@ -1,12 +1,12 @@
 import { getTRPCErrorShape, transformTRPCResponse, TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { readSessionToken } from '../auth/session';
 import type { Services } from '../services';
 import { MAX_REQUIREMENTS_CHARS } from '../trpc/routers/jobs';
 import { appRouter } from '../trpc/root';
-import { bodyRefusal, DEFAULT_BODY_LIMIT } from './body-limit';
+import { bodyRefusal, DEFAULT_BODY_LIMIT, dropRestOfBody } from './body-limit';
 
 /** Enough for a page's worth of queries at once; a batch of a thousand would query Temporal a thousand times. */
 export const MAX_BATCH_CALLS = 20;
@@ -26,10 +26,11 @@ function callsOf(path: string): string[] {
 }
 
 /** A refusal in tRPC's own response shape (through the app's error formatter), so clients show its message. */
-function refuse(res: Response, error: TRPCError): void {
+function refuse(req: Request, res: Response, error: TRPCError): void {
   const config = appRouter._def._config;
   const shape = getTRPCErrorShape({ config, error, type: 'unknown', path: undefined, input: undefined, ctx: undefined });
-  res.set('Connection', 'close').status(getHTTPStatusCodeFromError(error)).json(transformTRPCResponse(config, { error: shape }));
+  dropRestOfBody(req, res);
+  res.status(getHTTPStatusCodeFromError(error)).json(transformTRPCResponse(config, { error: shape }));
 }
 
 /**
@@ -41,6 +42,10 @@ export function trpcHandler(services: Services): RequestHandler {
   const handle = createExpressMiddleware({
     router: appRouter,
     maxBatchSize: MAX_BATCH_CALLS,
+    // The client was told only that something went wrong (error-shape.ts); the log gets the cause.
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`trpc ${path ?? '?'}:`, error.cause ?? error);
+    },
     createContext: async ({ req }) => ({
       services,
       user: await services.sessions.getUser(readSessionToken(req.headers.cookie)),
@@ -49,10 +54,10 @@ export function trpcHandler(services: Services): RequestHandler {
   return (req, res, next) => {
     const calls = callsOf(req.path);
     if (calls.length > MAX_BATCH_CALLS) {
-      return refuse(res, new TRPCError({ code: 'BAD_REQUEST', message: `Too many calls in one batch: at most ${MAX_BATCH_CALLS}.` }));
+      return refuse(req, res, new TRPCError({ code: 'BAD_REQUEST', message: `Too many calls in one batch: at most ${MAX_BATCH_CALLS}.` }));
     }
     const refusal = bodyRefusal(req.headers, calls.includes('jobs.submit') ? SUBMIT_BODY_LIMIT : DEFAULT_BODY_LIMIT);
-    if (refusal) return refuse(res, new TRPCError({ code: refusal.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', message: refusal.message }));
+    if (refusal) return refuse(req, res, new TRPCError({ code: refusal.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', message: refusal.message }));
     handle(req, res, next);
   };
 }

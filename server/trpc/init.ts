@@ -1,6 +1,5 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import superjson from 'superjson';
-import { ZodError } from 'zod';
 import type { SessionUser } from '../auth/session';
 import {
   ForbiddenError,
@@ -12,6 +11,7 @@ import {
   ValidationError,
 } from '../errors';
 import type { Services } from '../services';
+import { describeError } from './error-shape';
 
 /** The HTTP-free part of the context: what tests and Remix loaders build directly. */
 export interface Context {
@@ -21,22 +21,11 @@ export interface Context {
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Clients get a sentence (and one per field), never a stack or internals (error-shape.ts).
   errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    return {
-      ...shape,
-      data: {
-        ...shape.data,
-        // Field-level messages for forms: from zod input parsing or a service's ValidationError.
-        fieldErrors:
-          cause instanceof ZodError
-            ? Object.fromEntries(cause.issues.map((issue) => [issue.path.join('.'), issue.message]))
-            : isError(cause, ValidationError) && cause.field
-              ? { [cause.field]: cause.message }
-              : null,
-        retryAt: isError(cause, LimitError) ? (cause.retryAt?.toISOString() ?? null) : null,
-      },
-    };
+    const { message, fieldErrors, retryAt } = describeError(error);
+    const { code, httpStatus, path } = shape.data;
+    return { message, code: shape.code, data: { code, httpStatus, path, fieldErrors, retryAt } };
   },
 });
 
