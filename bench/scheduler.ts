@@ -27,6 +27,7 @@ import {
 import { percentile, round } from './lib/stats';
 import { parseBenchArgs } from './lib/args';
 import { runCapped } from './lib/time-cap';
+import { runResidencyBench } from './lib/residency-bench';
 
 /**
  * The scheduler under a backlog, on the whole stack: simulated backends (--instances × --slots,
@@ -48,7 +49,15 @@ import { runCapped } from './lib/time-cap';
  *
  * --mode prod (default) runs the production build on free ports (see bench/lib/stack.ts); test
  * runs the sources.
+ *
+ *   npm run bench:scheduler -- --residency [...]   guessed against read residency, no stack (see bench/lib/residency-bench.ts)
  */
+
+// --residency: the pure core alone on a simulated clock (bench/lib/residency-bench.ts), no stack.
+if (process.argv.includes('--residency')) {
+  runResidencyBench(process.argv.slice(2));
+  process.exit(0);
+}
 
 const { mode, config } = parseBenchArgs(
   { jobs: 2000, users: 200, teams: 20, instances: 4, slots: 2, prefetch: 2, tokens: 120, tps: 50, 'max-seconds': 1200 },
