@@ -223,9 +223,13 @@ export class SimulatorCore {
         });
         loaded();
         try {
-          const promptMs = options.timeToFirstTokenMs * faults.slowdownFactor;
+          // The pace in force when generation starts, not when the request arrived: a request
+          // that waited in the queue runs at the speed the server has now.
+          const pace = this.options;
+          const slowdown = this.faults.slowdownFactor;
+          const promptMs = pace.timeToFirstTokenMs * slowdown;
           await sleep(promptMs, undefined, { signal: client.signal });
-          const intervalMs = (1000 / options.tokensPerSecond) * faults.slowdownFactor;
+          const intervalMs = (1000 / pace.tokensPerSecond) * slowdown;
           const cutAt = this.#cutPoint(tokens.length);
           const evalStart = performance.now();
           const sent = await this.#emit(res, input.stream, framing, tokens, Math.min(tokens.length, cutAt ?? Infinity), intervalMs, client);

@@ -212,6 +212,22 @@ describe('simulator: Ollama API', () => {
     }
   });
 
+  it('paces a queued request at the speed in force when it starts, not when it arrived', async () => {
+    // 20 tokens at 0.5 tokens/s would take 40 s; sped up while it waits, it finishes at once.
+    const sim = await startSimulator({ slots: 1, tokensPerSecond: 0.5, timeToFirstTokenMs: 0, modelLoadMs: 0, outputTokens: 20 });
+    const controller = new AbortController();
+    const first = chat(sim.url, controller.signal).catch(() => {});
+    await expect.poll(() => sim.stats().active).toBe(1);
+    const second = fetch(`${sim.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model, messages: codePrompt, stream: false }) });
+    await expect.poll(() => sim.stats().queued).toBe(1);
+    sim.configure({ tokensPerSecond: 1000 });
+    controller.abort();
+    await first;
+    const answer = (await (await second).json()) as { eval_count: number; eval_duration: number };
+    expect(answer.eval_count).toBe(20);
+    expect(answer.eval_duration).toBeLessThan(5e9);
+  });
+
   it('refuses unknown models and prompts beyond the context window in Ollama’s shape', async () => {
     const sim = await startSimulator({ models: [{ name: model, contextWindow: 100 }] });
     const ollama = new Ollama({ host: sim.url });

@@ -29,7 +29,8 @@ let y: Simulator;
 
 beforeAll(async () => {
   // One slot each: a slot granted twice shows as two requests overlapping on one backend (peakRequests).
-  const options = { slots: 1, tokensPerSecond: 20, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 40 };
+  // Ten seconds per answer: "two streaming, four waiting" lasts long enough to be seen on a busy machine.
+  const options = { slots: 1, tokensPerSecond: 20, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 200 };
   [x, y] = await Promise.all([createSimulator(options), createSimulator(options)]);
 });
 

@@ -84,5 +84,5 @@ describe('pipelining (prefetch 1 beyond 1 slot)', () => {
     const served = sim.requests().slice(-jobs.length);
     expect(served.map((r) => r.slotAt!)).toEqual([...served.map((r) => r.slotAt!)].sort((a, b) => a - b));
     await until(async () => (await stack.scheduler().query(statusQuery)).leases.length === 0, 'every lease to be released');
-  }, 120_000);
+  }, 60_000);
 });
