@@ -32,7 +32,11 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
   const trpc = useTRPC();
   // No polling: the job room says when the status changes, the team room where the job stands in
   // the queue, and every (re)join refetches what a dropped socket may have missed.
+  // The row paints the panel at once; what only the workflows know (stage, place) follows on its
+  // own, asked with a short deadline, and never holds the panel back.
   const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
+  const active = job.data ? ACTIVE.has(job.data.status) : false;
+  const live = useQuery({ ...trpc.jobs.live.queryOptions({ jobId }), enabled: active });
   // The pushed place, with the scheduler version it came with; the fetched one until the first event.
   const [pushed, setPushed] = useState<{ version: number; place: Place | null } | null>(null);
   const [streamed, setStreamed] = useState('');
@@ -62,7 +66,10 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
           if (merged === null) void job.refetch();
           return merged ?? current;
         }),
-      'job:update': () => void job.refetch(),
+      'job:update': () => {
+        void job.refetch();
+        void live.refetch();
+      },
     },
     () => void job.refetch(),
   );
@@ -85,8 +92,8 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
       </div>
     );
   }
-  const { status, result, error, progress } = job.data;
-  const active = ACTIVE.has(status);
+  const { status, result, error } = job.data;
+  const progress = active ? live.data?.progress : null;
   const notes = (result?.review as { notes?: string[] } | null)?.notes ?? [];
 
   return (
@@ -149,7 +156,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
         <section aria-label="Output">
           <h3>{active ? 'Generating…' : 'Output'}</h3>
           <pre className="code stream" data-testid="job-output" data-streamed={streamed.length} aria-live="polite" aria-busy={active}>
-            {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : job.data.queue, job.data.model) : '')}
+            {streamed || (status === 'queued' ? queueText(pushed ? pushed.place : (live.data?.queue ?? null), job.data.model) : '')}
           </pre>
         </section>
       )}

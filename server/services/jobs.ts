@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
 import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
@@ -53,6 +53,9 @@ export const jobDetailSelect = {
 
 const ACTIVE = ['queued', 'running'] as const;
 
+/** How long `live` waits for a workflow to answer a query before it answers without it. */
+export const LIVE_QUERY_DEADLINE_MS = 2_000;
+
 export interface QueuePosition {
   /** Jobs that start before this one if nothing new arrives (0 = next). */
   position: number;
@@ -104,27 +107,29 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     }
   }
 
-  /** The running workflow's own view of its stage; null while Temporal cannot answer. */
-  async function liveProgress(workflowId: string): Promise<JobProgress | null> {
+  /**
+   * A workflow query that gives up after LIVE_QUERY_DEADLINE_MS: a query waits for a worker to run
+   * the workflow's task, so a busy, evicted or dead worker would otherwise hold the caller for the
+   * server's 10+ s. Null when Temporal did not answer in time.
+   */
+  async function boundedQuery<T>(query: (client: Client) => Promise<T>): Promise<T | null> {
     try {
-      return await (await temporal.get()).workflow.getHandle(workflowId).query(progressQuery);
+      const client = await temporal.get();
+      return await client.withDeadline(Date.now() + LIVE_QUERY_DEADLINE_MS, () => query(client));
     } catch {
       return null;
     }
   }
 
-  /** A waiting job's place in the scheduler's plan; null when it is not waiting. */
-  async function queuePosition(jobId: string): Promise<QueuePosition | null> {
-    try {
-      const client = await temporal.get();
-      const entry = await client.workflow
-        .getHandle(schedulerWorkflowId(temporal.config.taskQueue))
-        .query(positionQuery, jobId);
-      return entry && { position: entry.position, etaMs: entry.etaMs, blocked: entry.blocked };
-    } catch {
-      return null;
-    }
-  }
+  /** The running workflow's own view of its stage; null while Temporal cannot answer. */
+  const liveProgress = (workflowId: string): Promise<JobProgress | null> =>
+    boundedQuery((client) => client.workflow.getHandle(workflowId).query(progressQuery));
+
+  /** A waiting job's place in the scheduler's plan; null when it is not waiting or Temporal cannot answer. */
+  const queuePosition = async (jobId: string): Promise<QueuePosition | null> => {
+    const entry = await boundedQuery((client) => client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(positionQuery, jobId));
+    return entry ? { position: entry.position, etaMs: entry.etaMs, blocked: entry.blocked } : null;
+  };
 
   const admission = createAdmission({ prisma, startsIn: async (jobId) => (await queuePosition(jobId))?.etaMs ?? null });
 
@@ -218,21 +223,30 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       return { items, nextCursor: rows.length > page.limit ? items.at(-1)!.id : null };
     },
 
+    /**
+     * The job as the database has it, and nothing else: a page paints from this at once. What
+     * only the workflow knows arrives separately (`live`, and the rooms' pushed events).
+     */
     async get(user: SessionUser, jobId: string) {
       const job = await prisma.job.findFirst({ where: visibleJob(user.id, jobId), select: jobDetailSelect });
       if (!job) throw new NotFoundError('job');
       const { namespace } = temporal.config;
       const run = job.runId ? `/${job.runId}` : '';
+      return { ...job, temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history` };
+    },
+
+    /**
+     * What only the workflows know of an active job — its stage, its place in the queue — each
+     * asked with a short deadline, null when not answered in time (the page keeps what it shows).
+     */
+    async live(user: SessionUser, jobId: string): Promise<{ progress: JobProgress | null; queue: QueuePosition | null }> {
+      const job = await prisma.job.findFirst({ where: visibleJob(user.id, jobId), select: { id: true, status: true, workflowId: true } });
+      if (!job) throw new NotFoundError('job');
       const [progress, queue] = await Promise.all([
         (ACTIVE as readonly string[]).includes(job.status) ? liveProgress(job.workflowId) : null,
         job.status === 'queued' ? queuePosition(job.id) : null,
       ]);
-      return {
-        ...job,
-        temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history`,
-        progress,
-        queue,
-      };
+      return { progress, queue };
     },
 
     async cancel(user: SessionUser, jobId: string) {

@@ -59,6 +59,7 @@ const procedures: Record<string, Row> = {
   'jobs.submit': row((fx) => ({ projectId: fx.projectId, requirements: 'x', model: 'no-such-model', clientKey: randomUUID(), priority: 'normal' }), [U, NF, BR, BR, NF]),
   'jobs.list': row((fx) => ({ projectId: fx.projectId, limit: 5 }), [U, NF, 'OK', 'OK', NF]),
   'jobs.get': row((fx) => ({ jobId: fx.jobId }), [U, NF, 'OK', 'OK', NF]),
+  'jobs.live': row((fx) => ({ jobId: fx.jobId }), [U, NF, 'OK', 'OK', NF]),
   // J is finished and authored by the owner: a plain member may not touch it; owner and admin get past the check.
   'jobs.cancel': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),
   'jobs.retry': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),

@@ -132,7 +132,7 @@ describe('admission by what the backends serve', () => {
 
     await lab.admin.admin.updateBackend({ backendId: backendId!, enabled: false });
     const blocked = await until(async () => {
-      const { queue } = await lab.admin.jobs.get({ jobId: waiting.id });
+      const { queue } = await lab.admin.jobs.live({ jobId: waiting.id });
       return queue?.blocked && queue;
     }, 'the waiting job to show as blocked');
     expect(blocked).toMatchObject({ blocked: 'no-backend-for-model', etaMs: null });

@@ -139,8 +139,8 @@ describe('priority with aging, and the guaranteed minimum', () => {
     const low = await submit(patient, 'aging-low', 'low');
     const normal = await Promise.all([0, 1, 2, 3, 4].map((i) => submit(busy, `aging-normal-${i}`)));
     // At first the low job is behind every normal one; aged to the top level it is next (first in, and its team has no usage).
-    expect((await patient.caller.jobs.get({ jobId: low.id })).queue?.position).toBe(5);
-    await until(async () => (await patient.caller.jobs.get({ jobId: low.id })).queue?.position === 0, 'aging to lift the low job', 30_000);
+    expect((await patient.caller.jobs.live({ jobId: low.id })).queue?.position).toBe(5);
+    await until(async () => (await patient.caller.jobs.live({ jobId: low.id })).queue?.position === 0, 'aging to lift the low job', 30_000);
     local.configure({ tokensPerSecond: 400 });
     const ids = [low.id, ...normal.map((job) => job.id)];
     const rows = await until(async () => {

@@ -25,7 +25,7 @@ describe('the scheduler workflow', () => {
     // A long job holds the only slot while the others queue behind it; then the six positions are exactly 0..5.
     const { demo, jobs, positions, release } = await backlogBehindBlocker(stack, sim, teams, 'order-job', '0,1,2,3,4,5');
     // The web shows the same position on the job.
-    expect((await demo.caller.jobs.get({ jobId: jobs[1]! })).queue?.position).toBe(positions[1]);
+    expect((await demo.caller.jobs.live({ jobId: jobs[1]! })).queue?.position).toBe(positions[1]);
 
     await release();
     const predicted = [...jobs].sort((a, b) => positions[jobs.indexOf(a)]! - positions[jobs.indexOf(b)]!);

@@ -39,6 +39,10 @@ export const jobsRouter = router({
     .input(z.object({ jobId: z.uuid() }))
     .query(({ ctx, input }) => ctx.services.jobs.get(ctx.user, input.jobId)),
 
+  live: protectedProcedure
+    .input(z.object({ jobId: z.uuid() }))
+    .query(({ ctx, input }) => ctx.services.jobs.live(ctx.user, input.jobId)),
+
   cancel: protectedProcedure
     .input(z.object({ jobId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.jobs.cancel(ctx.user, input.jobId)),
