@@ -2,7 +2,9 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { isError, LimitError, UnauthorizedError } from '../../server/errors';
-import { sessionCookie } from '../../server/auth/session';
+import { readDeviceToken } from '../../server/auth/session';
+import { MAX_EMAIL_LENGTH } from '../../server/services/auth';
+import { signedInHeaders } from '~/lib/session.server';
 import { safeRedirect } from '~/lib/redirect';
 import { getUser } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
@@ -13,8 +15,8 @@ import { readForm } from '~/lib/forms.server';
 export const meta: MetaFunction = () => [{ title: 'Sign in · Switchyard' }];
 
 const credentials = z.object({
-  email: z.email('Enter your email address.'),
-  password: z.string().min(1, 'Enter your password.'),
+  email: z.string().trim().max(MAX_EMAIL_LENGTH, `Use at most ${MAX_EMAIL_LENGTH} characters.`).pipe(z.email('Enter your email address.')),
+  password: z.string().min(1, 'Enter your password.').max(1_000, 'Wrong email or password.'),
   redirectTo: z.string().default('/projects'),
 });
 
@@ -30,10 +32,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ fieldErrors, formError: null }, { status: 400 });
   }
   try {
-    const { token, expiresAt } = await context.services.auth.signIn(parsed.data.email, parsed.data.password);
-    return redirect(safeRedirect(parsed.data.redirectTo), {
-      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, context.secureCookies) },
+    const started = await context.services.auth.signIn(parsed.data.email, parsed.data.password, {
+      ip: context.clientIp,
+      device: readDeviceToken(request.headers.get('cookie')),
     });
+    return redirect(safeRedirect(parsed.data.redirectTo), { headers: signedInHeaders(started, context) });
   } catch (error) {
     if (isError(error, UnauthorizedError) || isError(error, LimitError)) {
       return data({ fieldErrors: {}, formError: error.message }, { status: isError(error, LimitError) ? 429 : 401 });

@@ -1,11 +1,10 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
-import { sessionCookie } from '../../server/auth/session';
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import { MIN_PASSWORD_LENGTH, signUpInput } from '../../server/auth/signup-input';
 import { fieldErrorsOf, readForm } from '~/lib/forms.server';
 import { safeRedirect } from '~/lib/redirect';
-import { getUser } from '~/lib/session.server';
+import { getUser, signedInHeaders } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
 import { SubmitButton } from '~/components/SubmitButton';
 import { Field } from '~/components/Field';
@@ -24,10 +23,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const values = { name: String(form.name ?? ''), email: String(form.email ?? '') };
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error.issues), formError: null, values }, { status: 400 });
   try {
-    const { token, expiresAt } = await context.services.auth.signUp(parsed.data, { ip: context.clientIp });
-    return redirect(safeRedirect(String(form.redirectTo ?? '')), {
-      headers: { 'Set-Cookie': sessionCookie(token, expiresAt, context.secureCookies) },
-    });
+    const started = await context.services.auth.signUp(parsed.data, { ip: context.clientIp });
+    return redirect(safeRedirect(String(form.redirectTo ?? '')), { headers: signedInHeaders(started, context) });
   } catch (error) {
     if (isError(error, ValidationError)) {
       return data({ fieldErrors: { [error.field ?? 'email']: error.message }, formError: null, values }, { status: 400 });

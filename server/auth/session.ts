@@ -1,9 +1,12 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse, serialize } from 'cookie';
 import type { PrismaClient } from '../generated/prisma/client';
 
 export const SESSION_COOKIE = 'sy_session';
+/** Marks a browser that has signed in to an account before: its owner passes that account's sign-in lockout. */
+export const DEVICE_COOKIE = 'sy_device';
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+const DEVICE_TTL_MS = 365 * 24 * 3600 * 1000;
 
 export const sessionUserSelect = { id: true, email: true, name: true, isAdmin: true } as const;
 export interface SessionUser {
@@ -19,8 +22,37 @@ export interface SessionUser {
  */
 export function createSessionStore(prisma: PrismaClient, secret: string) {
   const idOf = (token: string) => createHmac('sha256', secret).update(token).digest('hex');
+  const deviceMac = (body: string) => createHmac('sha256', secret).update(`device:${body}`).digest('base64url');
+
+  /** The session's stored id (what sockets are grouped by), its expiry and its user; null when it is gone or expired. */
+  async function get(token: string | undefined): Promise<{ id: string; expiresAt: Date; user: SessionUser } | null> {
+    if (!token) return null;
+    const session = await prisma.session.findUnique({
+      where: { id: idOf(token) },
+      select: { id: true, expiresAt: true, user: { select: sessionUserSelect } },
+    });
+    if (!session || session.expiresAt.getTime() < Date.now()) return null;
+    return session;
+  }
 
   return {
+    get,
+    idOf,
+
+    /** A device token for `userId`'s browser, signed so it cannot be made up for another account. */
+    deviceToken(userId: string): { token: string; expiresAt: Date } {
+      const body = `${userId}.${randomBytes(16).toString('base64url')}`;
+      return { token: `${body}.${deviceMac(body)}`, expiresAt: new Date(Date.now() + DEVICE_TTL_MS) };
+    },
+
+    isKnownDevice(token: string | undefined, userId: string): boolean {
+      const parts = token?.split('.');
+      if (parts?.length !== 3 || parts[0] !== userId) return false;
+      const expected = Buffer.from(deviceMac(`${parts[0]}.${parts[1]}`));
+      const given = Buffer.from(parts[2]!);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+
     async create(userId: string): Promise<{ token: string; expiresAt: Date }> {
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
@@ -29,17 +61,23 @@ export function createSessionStore(prisma: PrismaClient, secret: string) {
     },
 
     async getUser(token: string | undefined): Promise<SessionUser | null> {
-      if (!token) return null;
-      const session = await prisma.session.findUnique({
-        where: { id: idOf(token) },
-        select: { expiresAt: true, user: { select: sessionUserSelect } },
-      });
-      if (!session || session.expiresAt.getTime() < Date.now()) return null;
-      return session.user;
+      return (await get(token))?.user ?? null;
     },
 
-    async destroy(token: string | undefined): Promise<void> {
-      if (token) await prisma.session.deleteMany({ where: { id: idOf(token) } });
+    /** Ends the session; its id, or null when there was none. */
+    async destroy(token: string | undefined): Promise<string | null> {
+      if (!token) return null;
+      const { count } = await prisma.session.deleteMany({ where: { id: idOf(token) } });
+      return count > 0 ? idOf(token) : null;
+    },
+
+    /** Ends every session of `userId` but the one of `keepToken`; their ids. */
+    async destroyOthers(userId: string, keepToken: string | undefined): Promise<string[]> {
+      const keep = keepToken ? idOf(keepToken) : '';
+      const others = await prisma.session.findMany({ where: { userId, id: { not: keep } }, select: { id: true } });
+      const ids = others.map((s) => s.id);
+      await prisma.session.deleteMany({ where: { id: { in: ids } } });
+      return ids;
     },
   };
 }
@@ -48,6 +86,14 @@ export type SessionStore = ReturnType<typeof createSessionStore>;
 
 export function readSessionToken(cookieHeader: string | null | undefined): string | undefined {
   return cookieHeader ? parse(cookieHeader)[SESSION_COOKIE] : undefined;
+}
+
+export function readDeviceToken(cookieHeader: string | null | undefined): string | undefined {
+  return cookieHeader ? parse(cookieHeader)[DEVICE_COOKIE] : undefined;
+}
+
+export function deviceCookie(token: string, expiresAt: Date, secure: boolean): string {
+  return serialize(DEVICE_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', expires: expiresAt });
 }
 
 export function sessionCookie(token: string, expiresAt: Date, secure: boolean): string {

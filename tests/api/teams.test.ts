@@ -38,7 +38,7 @@ describe('sign-up', () => {
     const row = await stack.prisma.user.findUniqueOrThrow({ where: { email: 'ana@example.com' } });
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
     expect(await stack.prisma.membership.count({ where: { userId: row.id } })).toBe(0);
-    await expect(stack.services.auth.signIn('ana@example.com', 'correct horse battery')).resolves.toHaveProperty('token');
+    await expect(stack.services.auth.signIn('ana@example.com', 'correct horse battery', { ip: '127.0.0.1' })).resolves.toHaveProperty('token');
   });
 
   it.each([

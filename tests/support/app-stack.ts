@@ -56,7 +56,7 @@ export async function startAppStack({
     caller: (user: SessionUser | null) => createCaller({ services, user }),
 
     async signIn(email: string, password: string) {
-      const { token } = await services.auth.signIn(email, password);
+      const { token } = await services.auth.signIn(email, password, { ip: '127.0.0.1' });
       const user = (await services.sessions.getUser(token))!;
       return { user, token, caller: createCaller({ services, user }) };
     },
