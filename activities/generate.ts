@@ -8,14 +8,17 @@ import type { CatalogLookup } from '../server/services/catalog-lookup';
 import { TextBatcher } from './batcher';
 import type { GenerateInput, GenerateOutput } from './types';
 
-/** The backends a worker can call, by the ids the scheduler grants. */
+/**
+ * The backends a worker can call, by the ids the scheduler grants: live, following the stored
+ * configuration (server/llm/live-registry.ts), hence asynchronous.
+ */
 export interface BackendRegistry {
-  get(backendId: string): LlmBackend | undefined;
+  get(backendId: string): Promise<LlmBackend | undefined>;
 }
 
-/** The granted backend; a grant for one this worker does not know is a configuration fault. */
-export function requireBackend(backends: BackendRegistry, backendId: string): LlmBackend {
-  const backend = backends.get(backendId);
+/** The granted backend; one removed since the grant fails this attempt, and the job queues again. */
+export async function requireBackend(backends: BackendRegistry, backendId: string): Promise<LlmBackend> {
+  const backend = await backends.get(backendId);
   if (!backend) throw ApplicationFailure.retryable(`this worker has no backend ${backendId}`, 'BackendUnavailable');
   return backend;
 }
@@ -59,7 +62,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
   return {
     async generate(input: GenerateInput): Promise<GenerateOutput> {
       const ctx = Context.current();
-      const backend = requireBackend(backends, input.backendId);
+      const backend = await requireBackend(backends, input.backendId);
       const { entry, concrete } = await requireServed(catalog, input.model, backend);
       // A retry continues from the last heartbeat checkpoint, or — on a new grant, after another
       // backend failed — from the output saved so far, instead of starting over.

@@ -39,7 +39,7 @@ export function createResourceActivities({ prisma, temporal, backends, scaleHook
       ]);
       const reports = await Promise.all(
         rows.map(async ({ id }) => {
-          const read = await backends.get(id)?.readResidency?.().catch((error: unknown) => {
+          const read = await (await backends.get(id))?.readResidency?.().catch((error: unknown) => {
             log.warn('residency read failed', { backendId: id, error: error instanceof Error ? error.message : String(error) });
             return undefined;
           });
@@ -57,20 +57,16 @@ export function createResourceActivities({ prisma, temporal, backends, scaleHook
      */
     async sampleResources(schedulerWorkflowId: string): Promise<ResourceSample> {
       const status = await temporal.workflow.getHandle(schedulerWorkflowId).query(statusQuery);
-      const probes = await Promise.all(
-        status.backends.flatMap((backend) => {
-          const adapter = backends.get(backend.id);
-          if (!adapter) return [];
-          return [
-            adapter.health().then((report) => ({
-              backendId: backend.id,
-              ok: report.ok,
-              latencyMs: Math.round(report.latencyMs),
-              ...(report.error ? { error: report.error } : {}),
-            })),
-          ];
-        }),
-      );
+      const probes = (
+        await Promise.all(
+          status.backends.map(async (backend) => {
+            const adapter = await backends.get(backend.id);
+            if (!adapter) return [];
+            const report = await adapter.health();
+            return [{ backendId: backend.id, ok: report.ok, latencyMs: Math.round(report.latencyMs), ...(report.error ? { error: report.error } : {}) }];
+          }),
+        )
+      ).flat();
       return {
         pools: status.pools,
         backends: status.backends.map(({ id, pool, healthy }) => ({ id, pool, healthy })),

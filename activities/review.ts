@@ -31,7 +31,7 @@ export function createReviewActivities({ backends, catalog }: { backends: Backen
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
       const ctx = Context.current();
-      const backend = requireBackend(backends, input.backendId);
+      const backend = await requireBackend(backends, input.backendId);
       const { concrete } = await requireServed(catalog, input.model, backend);
       const result = await backend.streamChat(
         {

@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createKeyring, parseKeyList } from '../server/crypto/keyring';
 import { createPrisma } from '../server/db/client';
+import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../server/net/allowlist';
 import type { RequestRecord } from '../simulator';
 import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
@@ -110,7 +112,16 @@ async function run(): Promise<void> {
     await temporal.close();
     await prisma.$disconnect();
   };
-  const services = createServices({ prisma, temporal, sessionSecret, defaultModel: MODELS[0]!, temporalUiUrl: '', maxTeamsPerUser: 0 });
+  const services = createServices({
+    prisma,
+    temporal,
+    sessionSecret,
+    defaultModel: MODELS[0]!,
+    temporalUiUrl: '',
+    maxTeamsPerUser: 0,
+    keyring: createKeyring(parseKeyList(`bench:${randomBytes(32).toString('base64')}`)),
+    backendUrls: createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST),
+  });
   const scheduler = (await temporal.get()).workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
   const usersPerTeam = config.users / config.teams;

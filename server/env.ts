@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseKeyList } from './crypto/keyring';
+import { DEFAULT_BACKEND_URL_ALLOWLIST, parseAllowlist } from './net/allowlist';
 import type { ResourceConfig } from '../workflows/resources';
 
 /**
@@ -60,6 +61,24 @@ const serverSchema = z.object({
   /** Concurrent requests Switchyard sends to the cloud endpoint. */
   OPENAI_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   OPENAI_API_KEY: z.string().optional(),
+  /**
+   * Hosts (`*.` for subdomains), addresses and CIDRs admins may point backends at; link-local and
+   * metadata addresses only when listed by address (server/net/allowlist.ts, docs/backends.md).
+   */
+  BACKEND_URL_ALLOWLIST: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseAllowlist(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .default(DEFAULT_BACKEND_URL_ALLOWLIST),
+  /** How often every worker reads the backend rows and rebuilds the clients that changed. */
+  BACKEND_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
+  /** When set, new instances register themselves at POST /api/backends/register with this bearer token. */
+  BACKEND_REGISTRATION_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
   /**
    * Teams one person may own (admins: any number). Each team has its own token budget, so without

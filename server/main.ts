@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { createKeyring, parseKeyList } from './crypto/keyring';
 import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv } from './env';
 import { createApp } from './http/app';
+import { createUrlAllowlist } from './net/allowlist';
 import { createRealtimeServer } from './realtime/io';
 import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
@@ -21,6 +23,8 @@ const services = createServices({
   defaultModel: env.DEFAULT_MODEL,
   temporalUiUrl: env.TEMPORAL_UI_URL,
   maxTeamsPerUser: env.MAX_TEAMS_PER_USER,
+  keyring: createKeyring(parseKeyList(env.ENCRYPTION_KEYS)),
+  backendUrls: createUrlAllowlist(env.BACKEND_URL_ALLOWLIST),
 });
 
 const httpServer = createServer();

@@ -5,12 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createActivities } from '../activities';
+import { createKeyring, parseKeyList } from './crypto/keyring';
 import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv, resourceConfig } from './env';
-import { createBackends } from './llm/config';
+import { envBackends } from './llm/config';
+import { createLiveRegistry } from './llm/live-registry';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './temporal/resource-manager';
-import { registerBackends } from './services/backends';
+import { bootstrapBackends } from './services/backends';
 import { createCatalogLookup } from './services/catalog-lookup';
 import { ensureScheduler } from './temporal/scheduler';
 import { createJobWorkers } from './temporal/workers';
@@ -37,20 +39,23 @@ async function connect(): Promise<NativeConnection> {
 const connection = await connect();
 const prisma = getPrisma(env);
 const publisher = await createPublisher({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL });
-const configured = createBackends({
-  ollamaUrls: env.OLLAMA_URL,
-  ...(env.OPENAI_API_KEY ? { openai: { baseURL: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY } } : {}),
-});
-// createBackends keeps the configuration's order: the Ollama URLs, then the cloud endpoint.
-await registerBackends(
+const keyring = createKeyring(parseKeyList(env.ENCRYPTION_KEYS));
+// The environment's backends seed a fresh install; the stored rows are the configuration after that.
+await bootstrapBackends(
   prisma,
-  configured.map((backend, i) =>
-    backend.kind === 'ollama'
-      ? { backend, url: env.OLLAMA_URL[i]!, pool: 'local', slots: env.OLLAMA_SLOTS, prefetch: env.OLLAMA_PREFETCH }
-      : { backend, url: env.OPENAI_BASE_URL, pool: 'cloud', slots: env.OPENAI_MAX_CONCURRENCY },
-  ),
+  keyring,
+  envBackends({
+    ollamaUrls: env.OLLAMA_URL,
+    ollama: { slots: env.OLLAMA_SLOTS, ...(env.OLLAMA_PREFETCH === undefined ? {} : { prefetch: env.OLLAMA_PREFETCH }) },
+    ...(env.OPENAI_API_KEY ? { openai: { baseURL: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY, slots: env.OPENAI_MAX_CONCURRENCY } } : {}),
+  }),
 );
-const backends = new Map(configured.map((backend) => [backend.id, backend]));
+const backends = await createLiveRegistry({
+  prisma,
+  keyring,
+  refreshMs: env.BACKEND_REFRESH_MS,
+  onError: (error) => console.warn(`worker: reading the backends failed (${(error as Error).message}); the clients it had stay in use`),
+});
 const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
@@ -81,6 +86,7 @@ console.log(`worker ready (task queues ${env.TEMPORAL_TASK_QUEUE} and ${schedule
 try {
   await workers.run();
 } finally {
+  backends.close();
   await connection.close();
   await client.connection.close();
   await publisher.close();

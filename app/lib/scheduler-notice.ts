@@ -1,4 +1,4 @@
-import type { SchedulerNotice } from '../../server/services/admin';
+import type { SchedulerNotice } from '../../workflows/scheduler/api';
 
 /** What an admin is told after a change, by whether the running scheduler took it. */
 export function schedulerNoticeText(notice: SchedulerNotice): { text: string; ok: boolean } {

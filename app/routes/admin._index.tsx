@@ -11,7 +11,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const [{ tiers }, teams, backends, deadLetters] = await Promise.all([
     caller.admin.tiers(),
     caller.admin.teams(),
-    caller.admin.backends(),
+    caller.backends.list(),
     caller.jobs.deadLetters({ limit: 50 }),
   ]);
   return { tiers, teams, backends, deadLetters };
@@ -34,7 +34,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       }
       case 'setSlots': {
         const number = (name: string) => (field(name).trim() === '' ? Number.NaN : Number(field(name)));
-        const { scheduler } = await caller.admin.updateBackend({
+        const { scheduler } = await caller.backends.update({
           backendId: target,
           slots: number('slots'),
           // Cloud rows have no prefetch field.
@@ -43,7 +43,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
       }
       case 'setEnabled': {
-        const { scheduler } = await caller.admin.updateBackend({ backendId: target, enabled: field('enabled') === 'true' });
+        const { scheduler } = await caller.backends.update({ backendId: target, enabled: field('enabled') === 'true' });
         return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
       }
       case 'retry':

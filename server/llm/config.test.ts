@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBackends, parseBackendUrl } from './config';
+import { envBackends, parseBackendUrl } from './config';
 import { knownContextWindow } from './cloud-models';
 
 describe('parseBackendUrl', () => {
@@ -23,22 +23,24 @@ describe('parseBackendUrl', () => {
   });
 });
 
-describe('createBackends', () => {
-  it('builds one backend per Ollama URL plus the cloud endpoint, with stable ids', () => {
-    const backends = createBackends({
+describe('envBackends', () => {
+  it('names one backend per Ollama URL in the pool local plus the cloud endpoint in cloud, with stable ids', () => {
+    const backends = envBackends({
       ollamaUrls: ['http://127.0.0.1:11434', 'http://127.0.0.1:11435/'],
-      openai: { baseURL: 'https://api.openai.com/v1', apiKey: 'sk-test' },
+      ollama: { slots: 4 },
+      openai: { baseURL: 'https://api.openai.com/v1', apiKey: 'sk-test', slots: 8 },
     });
-    expect(backends.map((b) => [b.id, b.kind])).toEqual([
-      ['ollama@127.0.0.1:11434', 'ollama'],
-      ['ollama@127.0.0.1:11435', 'ollama'],
-      ['openai@api.openai.com', 'openai'],
+    expect(backends.map((b) => [b.id, b.kind, b.url, b.pool])).toEqual([
+      ['ollama@127.0.0.1:11434', 'ollama', 'http://127.0.0.1:11434', 'local'],
+      ['ollama@127.0.0.1:11435', 'ollama', 'http://127.0.0.1:11435', 'local'],
+      ['openai@api.openai.com', 'openai', 'https://api.openai.com/v1', 'cloud'],
     ]);
   });
 
   it('refuses the same instance twice and bad URLs', () => {
-    expect(() => createBackends({ ollamaUrls: ['http://127.0.0.1:11434', 'http://127.0.0.1:11434/'] })).toThrow(/same instance twice/);
-    expect(() => createBackends({ ollamaUrls: ['file:///tmp/x'] })).toThrow(/http or https/);
+    const ollama = { slots: 4 };
+    expect(() => envBackends({ ollamaUrls: ['http://127.0.0.1:11434', 'http://127.0.0.1:11434/'], ollama })).toThrow(/same instance twice/);
+    expect(() => envBackends({ ollamaUrls: ['file:///tmp/x'], ollama })).toThrow(/http or https/);
   });
 });
 

@@ -1,16 +1,12 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { configureSignal, schedulerWorkflowId, statusQuery, type SchedulerStatus } from '../../workflows/scheduler/api';
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { loadSchedulerSetup } from '../temporal/scheduler';
-import { effectivePrefetch } from './backends';
+import { tellScheduler as tellTheScheduler } from '../temporal/scheduler';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
-import { modelName, wellFormed } from './text-input';
+import { modelName, wellFormed, whole } from './text-input';
 
-export const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
 const distinct = (list: string[]) => new Set(list).size === list.length;
 
 /** What an admin sets on a tier. The name is not among them: jobs and the scheduler refer to tiers by name. */
@@ -40,14 +36,6 @@ export const tierName = z
   .trim()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Use 1–40 lower-case letters, digits and dashes, starting with a letter or digit.');
 
-export const backendChange = z.object({
-  enabled: z.boolean().optional(),
-  slots: whole('Slots').min(1, 'Slots must be between 1 and 256.').max(256, 'Slots must be between 1 and 256.').optional(),
-  /** Requests queued at the backend beyond its slots (pipelining); Ollama only. */
-  prefetch: whole('Prefetch').min(0, 'Prefetch must be between 0 and 512.').max(512, 'Prefetch must be between 0 and 512.').optional(),
-});
-export type BackendChange = z.infer<typeof backendChange>;
-
 const tierSelect = {
   id: true,
   name: true,
@@ -68,20 +56,6 @@ const tierSelect = {
   _count: { select: { teams: true } },
 } satisfies Prisma.TierSelect & Record<keyof TierSettings, true>;
 
-const backendSelect = {
-  id: true,
-  kind: true,
-  name: true,
-  url: true,
-  pool: true,
-  slots: true,
-  prefetch: true,
-  models: true,
-  enabled: true,
-  rpmLimit: true,
-  updatedAt: true,
-} satisfies Prisma.BackendSelect;
-
 const teamSelect = {
   id: true,
   name: true,
@@ -90,38 +64,16 @@ const teamSelect = {
   _count: { select: { memberships: true } },
 } satisfies Prisma.TeamSelect;
 
-/** Whether the running scheduler took the change; it reads the database whenever it (re)starts anyway. */
-export type SchedulerNotice = 'updated' | 'not-running' | 'unreachable';
-
 interface AdminDeps {
   prisma: PrismaClient;
   temporal: TemporalProvider;
 }
 
-/** Tiers and backends, for global admins. Every change is audited and handed to the scheduler. */
+/** Tiers and teams' tiers, for global admins. Every change is audited and handed to the scheduler. */
 export function createAdminService({ prisma, temporal }: AdminDeps) {
+  const tellScheduler = () => tellTheScheduler(temporal, prisma);
   const audit = (actor: SessionUser, action: string, targetType: string, targetId: string, data: Prisma.InputJsonValue) =>
     prisma.auditLog.create({ data: { actorId: actor.id, action, targetType, targetId, data } });
-
-  async function tellScheduler(): Promise<SchedulerNotice> {
-    try {
-      const client = await temporal.get();
-      await client.workflow
-        .getHandle(schedulerWorkflowId(temporal.config.taskQueue))
-        .signal(configureSignal, await loadSchedulerSetup(prisma));
-      return 'updated';
-    } catch (error) {
-      return error instanceof WorkflowNotFoundError ? 'not-running' : 'unreachable';
-    }
-  }
-
-  async function schedulerStatus(): Promise<SchedulerStatus | null> {
-    try {
-      return await (await temporal.get()).workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(statusQuery);
-    } catch {
-      return null;
-    }
-  }
 
   /**
    * Models and pools a tier may name: the catalogue's models, and the pools backends are in or
@@ -222,28 +174,6 @@ export function createAdminService({ prisma, temporal }: AdminDeps) {
       const moved = await prisma.team.update({ where: { id: teamId }, data: { tierId }, select: teamSelect });
       await audit(actor, 'team.tier', 'team', teamId, { before: team.tier.name, after: tier.name });
       return moved;
-    },
-
-    /** Backends as stored, with what the scheduler sees of them now (null while it cannot answer). */
-    async listBackends() {
-      const [backends, status] = await Promise.all([
-        prisma.backend.findMany({ select: backendSelect, orderBy: [{ pool: 'asc' }, { id: 'asc' }] }),
-        schedulerStatus(),
-      ]);
-      const live = new Map(status?.backends.map((b) => [b.id, { running: b.running, queued: b.queued, up: b.up }]));
-      return backends.map((backend) => ({ ...backend, prefetch: effectivePrefetch(backend), live: live.get(backend.id) ?? null }));
-    },
-
-    async updateBackend(actor: SessionUser, backendId: string, change: BackendChange) {
-      const before = await prisma.backend.findUnique({ where: { id: backendId }, select: backendSelect });
-      if (!before) throw new NotFoundError('backend');
-      if (change.prefetch !== undefined && change.prefetch > 0 && before.kind !== 'ollama') {
-        throw new ValidationError('Only Ollama backends queue requests: a cloud endpoint’s prefetch stays 0.', 'prefetch');
-      }
-      const backend = await prisma.backend.update({ where: { id: backendId }, data: change, select: backendSelect });
-      const audited = (row: typeof before) => ({ enabled: row.enabled, slots: row.slots, prefetch: effectivePrefetch(row) });
-      await audit(actor, 'backend.update', 'backend', backendId, { before: audited(before), after: audited(backend) });
-      return { backend, scheduler: await tellScheduler() };
     },
   };
 }

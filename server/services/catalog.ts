@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient, type Tier } from '../generated/prisma/client';
-import { whole, type SchedulerNotice } from './admin';
+import type { SchedulerNotice } from '../../workflows/scheduler/api';
 import { loadServing } from './backends';
 import { findCatalogEntry, usableEntries } from './catalog-mapping';
-import { modelName, plainText } from './text-input';
+import { modelName, plainText, whole } from './text-input';
 
 const price = (what: string) =>
   z

@@ -1,9 +1,13 @@
+import type { Keyring } from '../crypto/keyring';
 import type { PrismaClient } from '../generated/prisma/client';
+import type { UrlAllowlist } from '../net/allowlist';
 import { createSessionStore } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
+import { readSchedulerStatus } from '../temporal/scheduler';
 import { createAdminService } from './admin';
 import { createApiKeyService } from './api-keys';
 import { createAuthService } from './auth';
+import { createBackendService } from './backends';
 import { createCatalogService } from './catalog';
 import { createJobService } from './jobs';
 import { createInviteService } from './invites';
@@ -20,6 +24,10 @@ export interface ServiceDeps {
   temporalUiUrl: string;
   /** Teams one non-admin may own; 0: no limit (env MAX_TEAMS_PER_USER). */
   maxTeamsPerUser: number;
+  /** Seals cloud API keys at rest. */
+  keyring: Keyring;
+  /** Where admins may point backends (BACKEND_URL_ALLOWLIST). */
+  backendUrls: UrlAllowlist;
 }
 
 /** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
@@ -41,6 +49,13 @@ export function createServices(deps: ServiceDeps) {
     queue: createQueueService({ prisma, temporal }),
     resources: createResourceService({ temporal }),
     admin,
+    backends: createBackendService({
+      prisma,
+      keyring: deps.keyring,
+      allowlist: deps.backendUrls,
+      tellScheduler: admin.tellScheduler,
+      schedulerStatus: () => readSchedulerStatus(temporal),
+    }),
     catalog: createCatalogService({ prisma, defaultModel: deps.defaultModel, tellScheduler: admin.tellScheduler }),
     jobs: createJobService({
       prisma,

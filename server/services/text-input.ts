@@ -19,6 +19,8 @@ export function wellFormed(schema: z.ZodString, label: string): z.ZodString {
     .refine((text) => !CONTROL.test(text), `${label} must not contain control characters.`)
     .refine((text) => !LONE_SURROGATE.test(text), `${label} is not valid text (it holds a broken character).`);
 }
+/** A whole number a person types, with its label in the message. */
+export const whole = (what: string) => z.number({ error: `${what} must be a whole number.` }).int(`${what} must be a whole number.`);
 
 /** Free text a person types (descriptions): trimmed, bounded, printable, well-formed. */
 export function plainText(label: string, max: number) {

@@ -1,9 +1,19 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client';
 import { loadServing } from '../services/backends';
 import { toTierPolicy } from '../services/tier-policy';
 import type { schedulerWorkflow } from '../../workflows/scheduler/workflow';
-import { configureSignal, schedulerTaskQueue, schedulerWorkflowId, type SchedulerInput, type SchedulerSetup } from '../../workflows/scheduler/api';
+import type { TemporalProvider } from './client';
+import {
+  configureSignal,
+  schedulerTaskQueue,
+  schedulerWorkflowId,
+  statusQuery,
+  type SchedulerInput,
+  type SchedulerNotice,
+  type SchedulerSetup,
+  type SchedulerStatus,
+} from '../../workflows/scheduler/api';
 
 /** Tiers and enabled backends as the scheduler sees them (backends serve catalogue names). */
 export async function loadSchedulerSetup(prisma: PrismaClient): Promise<SchedulerSetup> {
@@ -29,4 +39,28 @@ export async function ensureScheduler(
     signal: configureSignal,
     signalArgs: [setup],
   });
+}
+
+/**
+ * Hands the running scheduler the tiers, catalogue and backends as stored now. Every change to
+ * any of them calls this at once, so a new backend takes a waiting job without a restart and a
+ * drained one gets no further grant.
+ */
+export async function tellScheduler(temporal: TemporalProvider, prisma: PrismaClient): Promise<SchedulerNotice> {
+  try {
+    const client = await temporal.get();
+    await client.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).signal(configureSignal, await loadSchedulerSetup(prisma));
+    return 'updated';
+  } catch (error) {
+    return error instanceof WorkflowNotFoundError ? 'not-running' : 'unreachable';
+  }
+}
+
+/** What the scheduler sees now; null while it cannot answer (pages paint from the database meanwhile). */
+export async function readSchedulerStatus(temporal: TemporalProvider): Promise<SchedulerStatus | null> {
+  try {
+    return await (await temporal.get()).workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(statusQuery);
+  } catch {
+    return null;
+  }
 }

@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from './init';
 import { adminRouter } from './routers/admin';
 import { apiKeysRouter } from './routers/api-keys';
+import { backendsRouter } from './routers/backends';
 import { invitesRouter } from './routers/invites';
 import { jobsRouter } from './routers/jobs';
 import { projectsRouter } from './routers/projects';
@@ -17,6 +18,7 @@ export const appRouter = router({
   resources: resourcesRouter,
   admin: adminRouter,
   apiKeys: apiKeysRouter,
+  backends: backendsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -111,9 +111,15 @@ const procedures: Record<string, Row> = {
   'admin.updateModel': row(async () => ({ ...seededModelSettings, modelId: await seededModelId() }), [U, FB, FB, FB, 'OK']),
   // Seeded tiers name it: refused on content.
   'admin.deleteModel': row(async () => ({ modelId: await seededModelId() }), [U, FB, FB, FB, BR]),
-  'admin.backends': row(() => undefined, [U, FB, FB, FB, 'OK']),
-  // No backend is registered in this stack: the admin gets past the check and finds nothing.
-  'admin.updateBackend': row(() => ({ backendId: 'ollama@127.0.0.1:1', slots: 2 }), [U, FB, FB, FB, NF]),
+  'backends.list': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  // No backend has this id: the admin gets past the check and finds nothing.
+  'backends.get': row(() => ({ backendId: 'ollama@127.0.0.1:1' }), [U, FB, FB, FB, NF]),
+  'backends.update': row(() => ({ backendId: 'ollama@127.0.0.1:1', slots: 2 }), [U, FB, FB, FB, NF]),
+  'backends.drain': row(() => ({ backendId: 'ollama@127.0.0.1:1' }), [U, FB, FB, FB, NF]),
+  'backends.undrain': row(() => ({ backendId: 'ollama@127.0.0.1:1' }), [U, FB, FB, FB, NF]),
+  'backends.delete': row(() => ({ backendId: 'ollama@127.0.0.1:1' }), [U, FB, FB, FB, NF]),
+  // A host outside the allow-list: the admin gets past the check and is refused on content.
+  'backends.create': row(() => ({ kind: 'ollama', url: 'http://8.8.8.8:11434', pool: 'local', slots: 1 }), [U, FB, FB, FB, BR]),
 };
 
 const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;

@@ -130,7 +130,7 @@ describe('admission by what the backends serve', () => {
     const waiting = await lab.submit('tiny-stop');
     await stack.untilScheduled(waiting.id);
 
-    await lab.admin.admin.updateBackend({ backendId: backendId!, enabled: false });
+    await lab.admin.backends.update({ backendId: backendId!, enabled: false });
     const blocked = await until(async () => {
       const { queue } = await lab.admin.jobs.live({ jobId: waiting.id });
       return queue?.blocked && queue;
@@ -141,7 +141,7 @@ describe('admission by what the backends serve', () => {
       return teamQueues.flatMap((team) => team.waiting).some((job) => job.jobId === waiting.id && job.blocked === 'no-backend-for-model');
     }, 'the queue to show it blocked');
 
-    await lab.admin.admin.updateBackend({ backendId: backendId!, enabled: true });
+    await lab.admin.backends.update({ backendId: backendId!, enabled: true });
     await lab.admin.jobs.cancel({ jobId: holder.id });
     sim.configure({ tokensPerSecond: 400 });
     expect(await finished(waiting.id)).toMatchObject({ status: 'completed', backendId });

@@ -179,6 +179,7 @@ describe('bad input changes nothing', () => {
 
   it('answers SERVICE_UNAVAILABLE and keeps no row when Temporal is unreachable', async () => {
     const { createServices } = await import('../../server/services');
+    const { testBackendUrls, testKeyring } = await import('../support/app-stack');
     const { createTemporalProvider } = await import('../../server/temporal/client');
     const { createCaller } = await import('../../server/trpc/root');
     const services = createServices({
@@ -188,6 +189,8 @@ describe('bad input changes nothing', () => {
       defaultModel: 'qwen2.5-coder:7b',
       temporalUiUrl: 'http://localhost:8233',
       maxTeamsPerUser: 0,
+      keyring: testKeyring,
+      backendUrls: testBackendUrls,
     });
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const caller = createCaller({ services, user: demo.user });

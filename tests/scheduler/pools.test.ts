@@ -9,7 +9,8 @@ import { until } from '../support/until';
 
 /**
  * Pools as the seeded tiers use them: enterprise prefers a `dedicated` pool, then `local`; premium
- * runs on `local` only. One Ollama backend of one slot in each pool, and no cloud.
+ * runs on `local` only. One Ollama backend of one slot in each pool, and no cloud: the local one
+ * from the environment, the dedicated one added by an admin while everything runs.
  */
 
 const db = useTestDatabase({ seed: true });
@@ -21,14 +22,7 @@ let stack: JobStack;
 beforeAll(async () => {
   const options = { slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 };
   [local, dedicated] = [await createSimulator(options), await createSimulator(options)];
-  stack = await startJobStack({
-    databaseUrl: db.url,
-    temporal,
-    ollamaUrls: [local.url, dedicated.url],
-    ollamaPools: ['local', 'dedicated'],
-    slots: 1,
-    leaseCheckMs: 1_000,
-  });
+  stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], slots: 1, leaseCheckMs: 1_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -40,7 +34,7 @@ const row = (id: string) => stack.prisma.job.findUniqueOrThrow({ where: { id }, 
 
 describe('pools by tier', () => {
   it('runs an enterprise team’s jobs on the dedicated pool while premium jobs wait for the local one', async () => {
-    const [localId, dedicatedId] = stack.backendIds;
+    const [localId] = stack.backendIds;
     const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const demoProject = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
@@ -48,6 +42,8 @@ describe('pools by tier', () => {
       demo.caller.jobs.submit({ projectId: demoProject, requirements, clientKey: randomUUID(), priority: 'normal' });
 
     const { caller: admin } = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    const { backend } = await admin.backends.create({ kind: 'ollama', name: 'GPU box', url: dedicated.url, pool: 'dedicated', slots: 1 });
+    const dedicatedId = backend.id;
     const team = await admin.teams.create({ name: 'Enterprise team' });
     const project = await admin.teams.createProject({ teamId: team.id, name: 'Enterprise project' });
     const enterpriseTier = await stack.prisma.tier.findUniqueOrThrow({ where: { name: 'enterprise' } });

@@ -2,14 +2,21 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { SESSION_COOKIE, type SessionUser } from '../../server/auth/session';
+import { createKeyring, parseKeyList } from '../../server/crypto/keyring';
 import { createPrisma } from '../../server/db/client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
 import { createRealtimeServer } from '../../server/realtime/io';
 import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
+import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../../server/net/allowlist';
 import { createServices } from '../../server/services';
 import { createTemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
 import { temporalAddress, temporalNamespace, uniqueTaskQueue } from './temporal';
+
+/** The keyring the test stacks seal cloud keys with: the web side and the workers share it, as in production. */
+export const testKeyring = createKeyring(parseKeyList(`test:${Buffer.alloc(32, 'switchyard-tests').toString('base64')}`));
+/** The default allow-list: loopback (where the simulators listen) and private ranges. */
+export const testBackendUrls = createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST);
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -40,6 +47,8 @@ export async function startAppStack({
     defaultModel: 'qwen2.5-coder:7b',
     temporalUiUrl: 'http://localhost:8233',
     maxTeamsPerUser,
+    keyring: testKeyring,
+    backendUrls: testBackendUrls,
   });
   const httpServer = createServer();
   const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });

@@ -1,13 +1,14 @@
 import { createActivities } from '../../activities';
-import { createBackends } from '../../server/llm/config';
+import { envBackends } from '../../server/llm/config';
+import { createLiveRegistry } from '../../server/llm/live-registry';
 import { createPublisher } from '../../server/realtime/publisher';
-import { registerBackends } from '../../server/services/backends';
+import { bootstrapBackends } from '../../server/services/backends';
 import { createCatalogLookup } from '../../server/services/catalog-lookup';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator';
-import { startAppStack, type AppSocket } from './app-stack';
+import { startAppStack, testKeyring, type AppSocket } from './app-stack';
 import { useTestDatabase } from './db';
 import { deferred, perFile } from './per-file';
 import { uniqueTaskQueue, useTemporal, workflowBundle, type TestTemporal } from './temporal';
@@ -39,6 +40,8 @@ export interface JobStackOptions {
   schedulerHistoryLimit?: number;
   /** How long the worker keeps the catalogue it read (production: 5 s); tests that edit it and submit at once pass 0. */
   catalogCacheMs?: number;
+  /** How often the worker reads the backend rows (production: BACKEND_REFRESH_MS, 3 s). */
+  backendRefreshMs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
 }
@@ -59,19 +62,14 @@ export async function startJobStack(options: JobStackOptions) {
   const { prisma, taskQueue } = app;
   const publisher = await createPublisher({ databaseUrl });
   const cloudURL = options.cloudUrl && `${options.cloudUrl}/v1`;
-  const configured = createBackends({
+  const configured = envBackends({
     ollamaUrls: options.ollamaUrls,
-    ...(cloudURL ? { openai: { baseURL: cloudURL, apiKey: 'simulator' } } : {}),
-  });
-  await registerBackends(
-    prisma,
-    configured.map((backend, i) =>
-      backend.kind === 'openai'
-        ? { backend, url: cloudURL!, pool: 'cloud', slots: 8 }
-        : { backend, url: options.ollamaUrls[i]!, pool: options.ollamaPools?.[i] ?? 'local', slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
-    ),
-  );
-  const backends = new Map(configured.map((backend) => [backend.id, backend]));
+    ollama: { slots: options.slots ?? 4, prefetch: options.prefetch ?? 0 },
+    ...(cloudURL ? { openai: { baseURL: cloudURL, apiKey: 'simulator', slots: 8 } } : {}),
+  }).map((backend, i) => (backend.kind === 'ollama' ? { ...backend, pool: options.ollamaPools?.[i] ?? 'local' } : backend));
+  await bootstrapBackends(prisma, testKeyring, configured);
+  // Workers follow the stored backends as production's do, a little faster than its default.
+  const backends = await createLiveRegistry({ prisma, keyring: testKeyring, refreshMs: options.backendRefreshMs ?? 1_000 });
   const configureScheduler = () =>
     ensureScheduler(temporal.client, prisma, taskQueue, {
       leaseCheckMs: options.leaseCheckMs,
@@ -130,6 +128,7 @@ export async function startJobStack(options: JobStackOptions) {
     async stop() {
       worker?.shutdown();
       await running;
+      backends.close();
       await publisher.close();
       await app.stop();
     },

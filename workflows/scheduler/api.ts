@@ -45,6 +45,9 @@ export interface SchedulerInput {
   messagesHeld?: boolean;
 }
 
+/** Whether the running scheduler took a change; it reads the database whenever it (re)starts anyway. */
+export type SchedulerNotice = 'updated' | 'not-running' | 'unreachable';
+
 export interface SchedulerStatus {
   waiting: number;
   /** Job ids holding a slot. */

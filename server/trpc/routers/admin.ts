@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { backendChange, tierName, tierSettings } from '../../services/admin';
+import { tierName, tierSettings } from '../../services/admin';
 import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
-import { wellFormed } from '../../services/text-input';
 import { adminProcedure, router } from '../init';
 
-/** Tiers, the model catalogue and backends, for global admins; dead letters are `jobs.deadLetters`. */
+/** Tiers and the model catalogue, for global admins; backends are `backends.*`, dead letters `jobs.deadLetters`. */
 export const adminRouter = router({
   tiers: adminProcedure.query(async ({ ctx }) => {
     const [tiers, options] = await Promise.all([ctx.services.admin.listTiers(), ctx.services.admin.options()]);
@@ -52,13 +51,4 @@ export const adminRouter = router({
     .input(z.object({ modelId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.catalog.remove(ctx.user, input.modelId)),
 
-  backends: adminProcedure.query(({ ctx }) => ctx.services.admin.listBackends()),
-
-  updateBackend: adminProcedure
-    .input(
-      backendChange
-        .extend({ backendId: wellFormed(z.string().min(1).max(200), 'The backend id') })
-        .refine((input) => input.enabled !== undefined || input.slots !== undefined || input.prefetch !== undefined, 'Nothing to change.'),
-    )
-    .mutation(({ ctx, input: { backendId, ...change } }) => ctx.services.admin.updateBackend(ctx.user, backendId, change)),
 });

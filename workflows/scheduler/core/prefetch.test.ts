@@ -11,6 +11,7 @@ import {
   queueSnapshot,
   recordServiceTime,
   release,
+  removeBackend,
   upsertBackend,
   type SchedulerState,
   type TierPolicy,
@@ -31,6 +32,20 @@ function submit(state: SchedulerState, jobId: string, fields: { model?: string; 
 }
 
 const held = (state: SchedulerState, backendId: string) => Object.values(state.leases).filter((l) => l.backendId === backendId);
+
+describe('backends leaving and coming back', () => {
+  it('a drained backend keeps its running leases; back again, it counts them and grants only its free slots', () => {
+    const state = createSchedulerState({ tiers: [tier('std')], backends: [ollama('o1', 2, ['m1'])], now: T0 });
+    for (let i = 0; i < 4; i++) submit(state, `j${i}`);
+    expect(dispatch(state, T0).grants.map((g) => g.jobId)).toEqual(['j0', 'j1']);
+    removeBackend(state, 'o1');
+    expect(dispatch(state, T0 + 1).grants).toEqual([]);
+    release(state, 'j0', T0 + 2, { serviceMs: 2 });
+    upsertBackend(state, ollama('o1', 2, ['m1']));
+    expect(state.backends.o1!.running).toBe(1);
+    expect(dispatch(state, T0 + 3).grants.map((g) => g.jobId)).toEqual(['j2']);
+  });
+});
 
 describe('pipelining (prefetch)', () => {
   it('grants up to prefetch leases beyond the slots, marks them not started, and keeps slots busy truthful', () => {

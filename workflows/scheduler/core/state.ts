@@ -84,8 +84,9 @@ export function upsertBackend(state: SchedulerState, init: BackendInit): Backend
     cooldownUntil: previous?.cooldownUntil ?? 0,
     cooldownLevel: previous?.cooldownLevel ?? 0,
     recentFailures: previous?.recentFailures ?? [],
-    // Leases outlive a config edit: a backend shrunk below its running count just gets no grants.
-    running: previous?.running ?? 0,
+    // Leases outlive a config edit: a backend shrunk below its running count just gets no grants,
+    // and one drained or disabled and back again counts the leases it kept meanwhile.
+    running: previous?.running ?? Object.values(state.leases).filter((lease) => lease.backendId === init.id).length,
     rpmLimit: init.rpmLimit ?? previous?.rpmLimit ?? 0,
     recentGrants: previous?.recentGrants ?? [],
   };
