@@ -3,6 +3,7 @@ import { createServices } from '../../server/services';
 import { LIVE_QUERY_DEADLINE_MS } from '../../server/services/jobs';
 import { createTemporalProvider, type TemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
+import { testBackendUrls, testKeyring } from '../support/app-stack';
 import { useJobStack } from '../support/job-stack';
 import { until } from '../support/until';
 
@@ -28,6 +29,8 @@ function countingServices() {
     defaultModel: 'qwen2.5-coder:7b',
     temporalUiUrl: 'http://localhost:8233',
     maxTeamsPerUser: 0,
+    keyring: testKeyring,
+    backendUrls: testBackendUrls,
   });
   return { services, counted, close: () => real.close() };
 }
