@@ -113,7 +113,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
           return { text, servedModel: concrete, backendId: backend.id, promptTokens: 0, completionTokens: tokens, costUsd: catalogCost(entry, 0, tokens), truncated: true };
         }
         const result = await backend.streamChat(
-          { model: concrete, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom, maxTokens: remaining },
+          { model: concrete, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom, maxTokens: remaining, ...input.sampling },
           (piece) => {
             text += piece;
             tokens++;

@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
-import type { FinishJobInput, NotifyInput, PreparedJob, SaveResultInput } from './types';
+import type { FinishJobInput, NotifyInput, PreparedChat, PreparedJob, SaveChatInput, SaveResultInput } from './types';
+import { storedChat } from '../server/services/chat-request';
 import { toTierPolicy } from '../server/services/tier-policy';
 import { outputCap } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
@@ -14,36 +15,42 @@ const SYSTEM_PROMPT =
 
 /** Activities that read and write job records; all idempotent, since Temporal may retry them. */
 export function createRecordActivities({ prisma, publisher, catalog }: { prisma: PrismaClient; publisher: Publisher; catalog: CatalogLookup }) {
+  /** Records which run works on the job (a retry is a new run of the same workflow id) and reads it. */
+  async function claimJob(jobId: string) {
+    const runId = Context.current().info.workflowExecution?.runId;
+    const job = await prisma.job
+      .update({
+        where: { id: jobId },
+        data: { runId },
+        select: {
+          id: true,
+          projectId: true,
+          teamId: true,
+          userId: true,
+          priority: true,
+          model: true,
+          requirements: true,
+          chat: true,
+          team: { select: { tier: true } },
+        },
+      })
+      .catch((error: unknown) => {
+        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+          throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
+        }
+        throw error;
+      });
+    const entry = await catalog.find(job.model);
+    if (!entry) throw ApplicationFailure.nonRetryable(`the model ${job.model} is no longer in the catalogue`, 'InvalidJob');
+    return { job, entry };
+  }
+
   return {
     async prepareJob(jobId: string): Promise<PreparedJob> {
-      // Records which run works on the job (a retry is a new run of the same workflow id).
-      const runId = Context.current().info.workflowExecution?.runId;
-      const job = await prisma.job
-        .update({
-          where: { id: jobId },
-          data: { runId },
-          select: {
-            id: true,
-            projectId: true,
-            teamId: true,
-            userId: true,
-            priority: true,
-            model: true,
-            requirements: true,
-            team: { select: { tier: true } },
-          },
-        })
-        .catch((error: unknown) => {
-          if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
-            throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
-          }
-          throw error;
-        });
+      const { job, entry } = await claimJob(jobId);
       if (!job.requirements.trim()) {
         throw ApplicationFailure.nonRetryable('the requirements are empty', 'InvalidJob');
       }
-      const entry = await catalog.find(job.model);
-      if (!entry) throw ApplicationFailure.nonRetryable(`the model ${job.model} is no longer in the catalogue`, 'InvalidJob');
       return {
         jobId: job.id,
         projectId: job.projectId,
@@ -60,6 +67,46 @@ export function createRecordActivities({ prisma, publisher, catalog }: { prisma:
           { role: 'user', content: job.requirements },
         ],
       };
+    },
+
+    async prepareChat(jobId: string): Promise<PreparedChat> {
+      const { job, entry } = await claimJob(jobId);
+      const chat = storedChat.safeParse(job.chat);
+      if (!chat.success) throw ApplicationFailure.nonRetryable(`job ${jobId} has no chat request`, 'InvalidJob');
+      const { messages, maxTokens, temperature, stop } = chat.data;
+      const cap = outputCap(entry, job.team.tier.maxOutputTokens);
+      return {
+        jobId: job.id,
+        projectId: job.projectId,
+        teamId: job.teamId,
+        userId: job.userId,
+        tier: toTierPolicy(job.team.tier),
+        priority: job.priority,
+        model: job.model,
+        outputCap: maxTokens ? Math.min(maxTokens, cap) : cap,
+        messages,
+        sampling: { ...(temperature !== undefined ? { temperature } : {}), ...(stop ? { stop } : {}) },
+      };
+    },
+
+    /** A chat answer is the job's output: no result row, no code extracted. */
+    async saveChat(input: SaveChatInput): Promise<void> {
+      await prisma.job.update({
+        where: { id: input.jobId },
+        data: {
+          status: 'completed',
+          output: input.text,
+          servedModel: input.servedModel,
+          backendId: input.backendId,
+          promptTokens: input.promptTokens,
+          completionTokens: input.completionTokens,
+          costUsd: input.costUsd,
+          finishedAt: new Date(),
+          error: null,
+        },
+      });
+      const update = { jobId: input.jobId, projectId: input.projectId, status: 'completed' as const };
+      publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },
 
     async saveResult(input: SaveResultInput): Promise<string> {

@@ -33,6 +33,13 @@ export interface GenerateInput {
   messages: ChatMessage[];
   /** The backend of the job's grant. */
   backendId: string;
+  /** An API request's sampling options (chat jobs). */
+  sampling?: Sampling;
+}
+
+export interface Sampling {
+  temperature?: number;
+  stop?: string[];
 }
 
 export interface GenerateOutput {
@@ -47,6 +54,23 @@ export interface GenerateOutput {
   /** The answer stopped at the output cap (or the model's context), not where the model ended it. */
   truncated: boolean;
 }
+
+/** A chat job as its workflow needs it (see workflows/chat.ts). */
+export interface PreparedChat {
+  jobId: string;
+  projectId: string;
+  teamId: string;
+  userId: string;
+  tier: TierPolicy;
+  priority: number;
+  model: string;
+  /** The request's max tokens, lowered to the catalogue entry's and the tier's caps. */
+  outputCap: number;
+  messages: ChatMessage[];
+  sampling: Sampling;
+}
+
+export type SaveChatInput = GenerateOutput & { jobId: string; projectId: string };
 
 export interface ReviewInput {
   jobId: string;

@@ -32,6 +32,22 @@ export interface JobOutcome {
   resultId?: string;
 }
 
+export interface ChatWorkflowInput {
+  jobId: string;
+}
+
+/** A chat job's answer, as the API returns it. */
+export interface ChatOutcome {
+  jobId: string;
+  status: 'completed';
+  text: string;
+  servedModel: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Stopped by the token limit, not by the model. */
+  truncated: boolean;
+}
+
 export const progressQuery = defineQuery<JobProgress>('progress');
 
 export function jobWorkflowId(jobId: string): string {

@@ -1,3 +1,4 @@
+export { chatWorkflow } from './chat';
 export { codeGenerationWorkflow } from './code-generation';
 export { resourceManagerWorkflow } from './resources/workflow';
 export { schedulerWorkflow } from './scheduler/workflow';

@@ -43,7 +43,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
         messages,
         stream: true,
         keep_alive: req.keepAlive ?? options.keepAlive,
-        ...(req.maxTokens ? { options: { num_predict: req.maxTokens } } : {}),
+        ...optionsOf(req),
       });
       phase = 'stream';
       for await (const part of stream) {
@@ -139,6 +139,16 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
 function expiry(value: unknown): Date | null {
   const at = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
   return at && Number.isFinite(at.getTime()) && at.getUTCFullYear() < 2200 ? at : null;
+}
+
+/** Ollama's `options` for what the request sets; none at all when it sets nothing. */
+function optionsOf(req: ChatRequest): { options?: { num_predict?: number; temperature?: number; stop?: string[] } } {
+  const options = {
+    ...(req.maxTokens ? { num_predict: req.maxTokens } : {}),
+    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+    ...(req.stop?.length ? { stop: req.stop } : {}),
+  };
+  return Object.keys(options).length > 0 ? { options } : {};
 }
 
 /** /api/tags has no context window; /api/show has it as "<architecture>.context_length". */

@@ -65,6 +65,8 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
           stream: true,
           stream_options: { include_usage: true },
           ...(req.maxTokens ? { max_tokens: req.maxTokens } : {}),
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          ...(req.stop?.length ? { stop: req.stop } : {}),
         },
         { signal },
       );

@@ -15,6 +15,10 @@ export interface ChatRequest {
   maxTokens?: number;
   /** Ollama keep_alive, e.g. "30m"; ignored by cloud backends. */
   keepAlive?: string;
+  /** Sampling options of an API request; the backend's defaults when absent. */
+  temperature?: number;
+  /** Sequences that end the answer (not included in it). */
+  stop?: string[];
 }
 
 export interface ChatResult {

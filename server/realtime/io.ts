@@ -24,6 +24,7 @@ export async function createRealtimeServer(
   const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
   const stopWatching = watchMembershipEnds(io, services, presence.changed);
   const broadcaster = createQueueBroadcaster(io, services.queue, {
+    feed: services.feed,
     onError: (error) => console.warn(`queue broadcaster: ${error instanceof Error ? error.message : String(error)}`),
   });
 
@@ -32,6 +33,7 @@ export async function createRealtimeServer(
     for (const { rooms, event, payload } of emits) {
       (io.local.to(rooms).emit as (e: string, p: unknown) => boolean)(event, payload);
     }
+    services.feed.deliverRelay(emits);
   });
 
   io.use(async (socket, next) => {

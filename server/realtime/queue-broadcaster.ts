@@ -1,6 +1,7 @@
 import type { QueueSnapshot } from '../../workflows/scheduler/core';
 import type { QueueService } from '../services/queue';
 import type { JobDetails } from '../services/queue-view';
+import type { LocalFeed } from './local-feed';
 import type { IoServer } from './types';
 
 export interface QueueBroadcasterOptions {
@@ -9,6 +10,8 @@ export interface QueueBroadcasterOptions {
   /** Wait after a failed fetch (scheduler not started, Temporal down). */
   retryMs?: number;
   onError?: (error: unknown) => void;
+  /** Listeners in this process (the HTTP API's waiting requests) that watch teams without a socket. */
+  feed?: LocalFeed;
 }
 
 const isQueueRoom = (room: string) => room.startsWith('queue:') || room.startsWith('team:');
@@ -26,7 +29,7 @@ const isQueueRoom = (room: string) => room.startsWith('queue:') || room.startsWi
  * per web process (and cost a NOTIFY per message for nothing).
  */
 export function createQueueBroadcaster(io: IoServer, queue: QueueService, options: QueueBroadcasterOptions = {}) {
-  const { intervalMs = 250, retryMs = 2_000, onError } = options;
+  const { intervalMs = 250, retryMs = 2_000, onError, feed } = options;
   const adapter = io.of('/').adapter;
   const watched = new Set<string>();
   let known: number | null = null;
@@ -49,9 +52,13 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
   adapter.on('create-room', onCreate);
   adapter.on('delete-room', onDelete);
   for (const room of adapter.rooms.keys()) if (isQueueRoom(room)) watched.add(room);
+  const stopWaking = feed?.onWatch(() => {
+    if (!timer && !running) schedule(0);
+  });
+  const feedTeams = () => new Set(feed?.watchedTeams() ?? []);
 
   function schedule(delayMs: number): void {
-    if (stopped || watched.size === 0) return;
+    if (stopped || (watched.size === 0 && feedTeams().size === 0)) return;
     timer = setTimeout(() => {
       timer = undefined;
       const started = Date.now();
@@ -69,7 +76,7 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
   }
 
   async function tick(): Promise<void> {
-    const teamIds = [...watched].filter((room) => room.startsWith('team:')).map((room) => room.slice('team:'.length));
+    const teamIds = [...new Set([...[...watched].filter((room) => room.startsWith('team:')).map((room) => room.slice('team:'.length)), ...feedTeams()])];
     const snap = await queue.snapshot(teamIds, known);
     lastError = '';
     if (!snap || stopped) return;
@@ -83,7 +90,8 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
       const room = `queue:${pool.pool}`;
       if (watched.has(room)) io.local.to(room).emit('queue:pool', queue.poolEvent(snap, pool));
     }
-    const teams = [...new Set([...Object.keys(snap.teams), ...teamsWithJobs])].filter((id) => watched.has(`team:${id}`));
+    const local = feedTeams();
+    const teams = [...new Set([...Object.keys(snap.teams), ...teamsWithJobs])].filter((id) => watched.has(`team:${id}`) || local.has(id));
     const refs = queue.teamRefs(snap, teams);
     // Job details only change with the job: fetch the ones not seen before, forget the gone ones.
     const missing = refs.filter((ref) => !details.has(ref.jobId));
@@ -94,7 +102,11 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
       if (info) next.set(jobId, info);
     }
     details = next;
-    for (const teamId of teams) io.local.to(`team:${teamId}`).emit('queue:team', queue.teamEvent(snap, teamId, details));
+    for (const teamId of teams) {
+      const event = queue.teamEvent(snap, teamId, details);
+      if (watched.has(`team:${teamId}`)) io.local.to(`team:${teamId}`).emit('queue:team', event);
+      if (local.has(teamId)) feed!.deliverTeamQueue(event);
+    }
     teamsWithJobs = new Set(Object.keys(snap.teams));
   }
 
@@ -102,6 +114,7 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(timer);
+      stopWaking?.();
       adapter.off('create-room', onCreate);
       adapter.off('delete-room', onDelete);
       await running?.catch(() => undefined);

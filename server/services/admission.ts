@@ -41,6 +41,8 @@ export interface AdmissionRequest {
   /** As submitted; the job records the catalogue name it refers to. */
   model: string;
   requirements: string;
+  /** Characters the prompt-size rule counts, when not the requirements' (a chat's whole conversation). */
+  promptChars?: number;
 }
 
 export interface AdmissionSteps<T> {
@@ -101,12 +103,11 @@ async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'bac
 }
 
 export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionDeps) {
-  function checkRequest({ team: { tier }, requirements }: AdmissionRequest): void {
-    if (requirements.length > tier.maxPromptChars) {
-      throw new ValidationError(
-        `Requirements are ${count(requirements.length)} characters; the ${tier.name} tier allows ${count(tier.maxPromptChars)}.`,
-        'requirements',
-      );
+  function checkRequest({ team: { tier }, requirements, promptChars }: AdmissionRequest): void {
+    const chars = promptChars ?? requirements.length;
+    if (chars > tier.maxPromptChars) {
+      const what = promptChars === undefined ? 'Requirements are' : 'The messages are';
+      throw new ValidationError(`${what} ${count(chars)} characters; the ${tier.name} tier allows ${count(tier.maxPromptChars)}.`, promptChars === undefined ? 'requirements' : 'messages');
     }
   }
 

@@ -2,10 +2,12 @@ import type { Keyring } from '../crypto/keyring';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { UrlAllowlist } from '../net/allowlist';
 import { createSessionStore } from '../auth/session';
+import { createLocalFeed } from '../realtime/local-feed';
 import type { TemporalProvider } from '../temporal/client';
 import { readSchedulerStatus } from '../temporal/scheduler';
 import { createAdminService } from './admin';
 import { createApiKeyService } from './api-keys';
+import { createApiModels } from './api-models';
 import { createAuthService } from './auth';
 import { createBackendService } from './backends';
 import { createCatalogService } from './catalog';
@@ -37,16 +39,20 @@ export function createServices(deps: ServiceDeps) {
   const projects = createProjectService(prisma);
   const teams = createTeamService(prisma, { maxTeamsPerUser: deps.maxTeamsPerUser });
   const admin = createAdminService({ prisma, temporal });
+  const queue = createQueueService({ prisma, temporal });
   return {
     prisma,
     temporal,
     sessions,
+    /** Live job tokens and queue positions for listeners in this process (the HTTP API). */
+    feed: createLocalFeed(),
     auth: createAuthService({ prisma, sessions }),
     projects,
     teams,
     invites: createInviteService({ prisma, teams }),
     apiKeys: createApiKeyService({ prisma, teams, secret: deps.sessionSecret }),
-    queue: createQueueService({ prisma, temporal }),
+    queue,
+    apiModels: createApiModels({ prisma, queue }),
     resources: createResourceService({ temporal }),
     admin,
     backends: createBackendService({

@@ -1,14 +1,16 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { jobWorkflowId, progressQuery, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
+import { jobWorkflowId, progressQuery, type ChatOutcome, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
 import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
-import type { codeGenerationWorkflow } from '../../workflows';
+import type { chatWorkflow, codeGenerationWorkflow } from '../../workflows';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { JobStatus } from '../generated/prisma/enums';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
 import { createAdmission } from './admission';
+import type { ApiCaller } from './api-keys';
+import { chatChars, chatTitle, type ChatRequest } from './chat-request';
 import type { ProjectService } from './projects';
 
 export const PRIORITIES = { low: -10, normal: 0, high: 10 } as const;
@@ -35,6 +37,8 @@ export const jobSummarySelect = {
   startedAt: true,
   finishedAt: true,
   user: { select: { id: true, name: true } },
+  kind: true,
+  apiKey: { select: { name: true } },
 } satisfies Prisma.JobSelect;
 
 export const jobDetailSelect = {
@@ -92,11 +96,11 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
    * Starts the job's workflow, which asks the scheduler for its slot from its first workflow task
    * (see `requestCapacity` in activities/scheduler.ts).
    */
-  async function startWorkflow(input: JobWorkflowInput): Promise<void> {
+  async function startWorkflow(input: JobWorkflowInput, type: 'codeGenerationWorkflow' | 'chatWorkflow' = 'codeGenerationWorkflow'): Promise<void> {
     const client = await connect();
     try {
       // The workflow records its run id on the job itself (prepareJob), sparing a write here.
-      await client.workflow.start<typeof codeGenerationWorkflow>('codeGenerationWorkflow', {
+      await client.workflow.start<typeof codeGenerationWorkflow | typeof chatWorkflow>(type, {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
         args: [input],
@@ -142,6 +146,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       where: user.isAdmin ? { id: jobId } : visibleJob(user.id, jobId),
       select: {
         id: true,
+        kind: true,
         status: true,
         userId: true,
         teamId: true,
@@ -205,6 +210,57 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       return job;
     },
 
+    /**
+     * An API request: admitted by the same rules as a submit from the web (the conversation counts
+     * as the requirements), filed in the key's project, and run by the chat workflow. `jobId` is
+     * the caller's, so it can listen for the job's tokens before the job exists.
+     */
+    async submitChat(caller: ApiCaller, jobId: string, model: string, chat: ChatRequest): Promise<{ id: string }> {
+      const requirements = chatTitle(chat);
+      const { job } = await admission.admit(
+        { userId: caller.user.id, team: caller.team, model, requirements, promptChars: chatChars(chat) },
+        {
+          create: (tx, admitted) =>
+            tx.job.create({
+              data: {
+                id: jobId,
+                kind: 'chat',
+                teamId: caller.team.id,
+                projectId: caller.key.projectId,
+                userId: caller.user.id,
+                apiKeyId: caller.key.id,
+                clientKey: jobId,
+                requirements,
+                chat: chat as unknown as Prisma.InputJsonObject,
+                model: admitted.model,
+                priority: PRIORITIES.normal,
+                workflowId: jobWorkflowId(jobId),
+              },
+              select: { id: true },
+            }),
+        },
+      );
+      try {
+        await startWorkflow({ jobId }, 'chatWorkflow');
+      } catch (error) {
+        await prisma.job.delete({ where: { id: jobId } });
+        throw error;
+      }
+      return job;
+    },
+
+    /** A chat job's answer, once its workflow ends; rejects as the job failed or was cancelled. */
+    async chatResult(jobId: string): Promise<ChatOutcome> {
+      const client = await connect();
+      return client.workflow.getHandle<typeof chatWorkflow>(jobWorkflowId(jobId)).result();
+    },
+
+    /** Cancels a chat job whose client went away: no one is left to authorise, the connection was the request. */
+    async abandon(jobId: string): Promise<void> {
+      const client = await connect();
+      await client.workflow.getHandle(jobWorkflowId(jobId)).cancel();
+    },
+
     /** `status`: only jobs in that state (the project's history of results is its completed jobs). */
     async list(
       user: SessionUser,
@@ -263,6 +319,8 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     /** Runs a finished job again as a new run of the same workflow id: Temporal keeps both histories. */
     async retry(user: SessionUser, jobId: string) {
       const job = await requireActionable(user, jobId, 'retry');
+      // Its client is gone; whoever wants the answer sends the request again.
+      if (job.kind === 'chat') throw new ValidationError('An API request cannot be retried; send it again.');
       if (!(RETRYABLE as readonly string[]).includes(job.status)) {
         throw new ValidationError(`Only failed, dead-lettered or cancelled jobs can be retried; this one is ${job.status}.`);
       }

@@ -1,0 +1,113 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { GenerateInput, GenerateOutput } from '../activities/types';
+import type { Capacity } from './scheduler/job-capacity';
+import type { CapacityRequest } from './scheduler/api';
+import type { Grant } from './scheduler/core';
+
+/** The steps every kind of job shares: its bookkeeping, and generation on granted capacity. */
+
+// Bookkeeping is a few milliseconds of database work and idempotent: run it as local activities,
+// inside the workflow task, which saves a server round trip per step; retry patiently.
+export const records = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
+
+// The model call heartbeats with every piece of text; a 5 s heartbeat timeout notices a dead
+// worker quickly, and waiting for the cancellation to complete keeps the partial output. One retry
+// stays on the granted backend (a worker crash, a cut stream); after that the job is re-queued
+// for another backend.
+const model = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '5 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumAttempts: 2,
+    nonRetryableErrorTypes: ['InvalidJob', 'BackendRejected'],
+  },
+});
+
+/** Grants a job may use before it is dead-lettered. */
+const MAX_GRANTS = 3;
+/** Failure types that say "this backend", not "this request". */
+const RETRY_ELSEWHERE = ['BackendUnavailable', 'GenerationError'];
+
+export interface Generated {
+  grant: Grant;
+  generated: GenerateOutput;
+  serviceMs: number;
+}
+
+/**
+ * Waits for a grant and generates on it. A backend that fails a job's generation (after its
+ * retries on that backend) gives the slot back as failed; the job queues again for another
+ * backend and resumes its text. Returns holding the last grant: the caller releases it.
+ */
+export async function generateOnGrant(
+  capacity: Capacity,
+  request: Omit<CapacityRequest, 'jobId' | 'avoid' | 'tier'>,
+  input: Omit<GenerateInput, 'backendId'>,
+  enter: (stage: 'waiting' | 'generating') => void,
+): Promise<Generated> {
+  const avoid: string[] = [];
+  for (let grants = 1; ; grants++) {
+    enter('waiting');
+    const grant = await capacity.acquire(request, avoid);
+    enter('generating');
+    const started = Date.now();
+    try {
+      const generated = await model.generate({ ...input, backendId: grant.backendId });
+      return { grant, generated, serviceMs: Date.now() - started };
+    } catch (error) {
+      if (grants >= MAX_GRANTS || !backendFailed(error)) throw error;
+      await capacity.release({ ok: false });
+      avoid.push(grant.backendId);
+    }
+  }
+}
+
+/** A job's way out on any error: the slot goes back, and the job's row records how it ended. */
+export async function endFailed(capacity: Capacity, jobId: string, error: unknown): Promise<never> {
+  await capacity.release({ ok: !backendFailed(error) });
+  const status = isCancellation(error) ? 'cancelled' : retriesExhausted(error) ? 'dead_letter' : 'failed';
+  // The workflow may itself be cancelled; recording the outcome must still happen.
+  await CancellationScope.nonCancellable(() => records.finishJob({ jobId, status, error: status === 'cancelled' ? null : describe(error) }));
+  throw error;
+}
+
+/** The model call failed for the backend's sake (not the request's) and its retries are spent. */
+function backendFailed(error: unknown): boolean {
+  return (
+    retriesExhausted(error) &&
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    RETRY_ELSEWHERE.includes(error.cause.type ?? '')
+  );
+}
+
+function retriesExhausted(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    (error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED || error.retryState === RetryState.TIMEOUT)
+  );
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
+  }
+  return String(error);
+}
