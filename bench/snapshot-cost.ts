@@ -47,7 +47,7 @@ function build(): { state: SchedulerState; teams: string[]; details: JobDetails;
     const userId = users[team]![Math.floor(i / config.teams) % config.users]!;
     const result = enqueue(state, { jobId, teamId: teams[team]!, userId, tier: team % 4 === 0 ? 'premium' : 'free', model: MODEL }, T0 + i * 20);
     if (!result.ok) throw new Error(result.reason);
-    const info: QueueJobInfo = { userName: `User ${i % config.users}`, projectId: cuid(), projectName: `Project ${team}`, title: `reverse a string (${i})` };
+    const info: QueueJobInfo = { userName: `User ${i % config.users}`, projectId: cuid(), projectName: `Project ${team}`, title: `reverse a string (${i})`, apiKeyName: null };
     details.set(jobId, { userId, info });
   }
   const now = T0 + total * 20;

@@ -7,6 +7,8 @@ interface JobSummary {
   model: string;
   createdAt: Date | string;
   user: { name: string };
+  /** The API key a chat job came through. */
+  apiKey: { name: string } | null;
 }
 
 interface Props {
@@ -33,7 +35,8 @@ export function JobList({ jobs, selectedJobId, onSelect }: Props) {
               >
                 <span className="job-title">{job.requirements}</span>
                 <span className="job-meta">
-                  <StatusBadge status={job.status} /> {job.user.name} · {job.model} ·{' '}
+                  <StatusBadge status={job.status} /> {job.user.name}
+                  {job.apiKey && ` via API key ${job.apiKey.name}`} · {job.model} ·{' '}
                   <time dateTime={new Date(job.createdAt).toISOString()}>{new Date(job.createdAt).toLocaleTimeString()}</time>
                 </span>
               </button>

@@ -102,7 +102,8 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
         <div>
           <h2>{job.data.requirements}</h2>
           <p className="muted">
-            {job.data.user.name} · {job.data.model}
+            {job.data.user.name}
+            {job.data.apiKey && ` via API key ${job.data.apiKey.name}`} · {job.data.model}
             {job.data.servedModel && job.data.servedModel !== job.data.model && ` served as ${job.data.servedModel}`}
             {job.data.backendId && ` on ${job.data.backendId}`}
             {job.data.completionTokens > 0 && ` · ${job.data.completionTokens} tokens`}

@@ -28,8 +28,9 @@ function JobLabel({ job, jobId }: { job: OwnWaitingJob['job']; jobId: string }) 
 }
 
 function who(job: OwnWaitingJob['job'], mine: boolean): string {
-  if (mine) return 'you';
-  return job?.userName ?? 'a team-mate';
+  const via = job?.apiKeyName ? ` via API key ${job.apiKeyName}` : '';
+  if (mine) return `you${via}`;
+  return `${job?.userName ?? 'a team-mate'}${via}`;
 }
 
 export function QueuePool({ pool, waiting, running, history, userId }: Props) {

@@ -4,6 +4,7 @@ import compression from 'compression';
 import express from 'express';
 import type { ViteDevServer } from 'vite';
 import type { Services } from '../services';
+import { apiRouter } from './api';
 import { capBodies, DEFAULT_BODY_LIMIT } from './body-limit';
 import { requireSameOrigin } from './origin-check';
 import { checkHealth } from './health';
@@ -32,6 +33,7 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
   const configuredHttps = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   app.disable('x-powered-by');
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+  app.use(apiRouter(services));
   app.use(securityHeaders({ development: vite !== undefined, https: configuredHttps }));
   app.use(compression());
   app.use(requireSameOrigin(publicUrl === undefined ? undefined : new URL(publicUrl).host));

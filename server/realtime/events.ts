@@ -36,8 +36,10 @@ export interface QueueJobInfo {
   userName: string;
   projectId: string;
   projectName: string;
-  /** The start of the requirements. */
+  /** The start of the requirements (of a chat: its last user message). */
   title: string;
+  /** The API key the job came through; null for the web form's jobs. */
+  apiKeyName: string | null;
 }
 
 interface QueueEventStamp {

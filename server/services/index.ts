@@ -52,7 +52,7 @@ export function createServices(deps: ServiceDeps) {
     invites: createInviteService({ prisma, teams }),
     apiKeys: createApiKeyService({ prisma, teams, secret: deps.sessionSecret }),
     queue,
-    apiModels: createApiModels({ prisma, queue }),
+    apiModels: createApiModels(prisma),
     resources: createResourceService({ temporal }),
     admin,
     backends: createBackendService({

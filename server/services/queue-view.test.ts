@@ -16,7 +16,7 @@ function snapshot(): QueueSnapshot {
   return JSON.parse(JSON.stringify(queueSnapshot(state, forecast(state, T0 + 20), 4))) as QueueSnapshot;
 }
 
-const info = (jobId: string) => ({ userName: `author of ${jobId}`, projectId: `p-${jobId}`, projectName: 'P', title: jobId });
+const info = (jobId: string) => ({ userName: `author of ${jobId}`, projectId: `p-${jobId}`, projectName: 'P', title: jobId, apiKeyName: null });
 const details: JobDetails = new Map(['j1', 'j3', 'j4'].map((jobId) => [jobId, { userId: `user of ${jobId}`, info: info(jobId) }]));
 
 describe('team events from the wire snapshot', () => {

@@ -15,6 +15,7 @@ const queueJobSelect = {
   requirements: true,
   user: { select: { name: true } },
   project: { select: { id: true, name: true } },
+  apiKey: { select: { name: true } },
 } satisfies Prisma.JobSelect;
 
 /**
@@ -63,6 +64,7 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
           projectId: row.project.id,
           projectName: row.project.name,
           title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+          apiKeyName: row.apiKey?.name ?? null,
         },
       });
     }

@@ -39,11 +39,3 @@ export function modelName(label: string): z.ZodString {
     .max(200, `${label} must be at most 200 characters.`)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/, `${label} may use letters, digits and . _ : / @ + - only, starting with a letter or digit.`);
 }
-
-/** Text stored as given (a chat message: any layout, control characters included), refusing only what PostgreSQL cannot store. */
-export function storableText(label: string) {
-  return z
-    .string()
-    .refine((text) => !text.includes('\u0000'), `${label} must not contain NUL characters.`)
-    .refine((text) => !LONE_SURROGATE.test(text), `${label} is not valid text (a lone UTF-16 surrogate).`);
-}

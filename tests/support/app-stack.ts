@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
+import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { SESSION_COOKIE, type SessionUser } from '../../server/auth/session';
 import { createKeyring, parseKeyList } from '../../server/crypto/keyring';
 import { createPrisma } from '../../server/db/client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
+import { apiRouter } from '../../server/http/api';
 import { createRealtimeServer } from '../../server/realtime/io';
 import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
 import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../../server/net/allowlist';
@@ -50,7 +52,8 @@ export async function startAppStack({
     keyring: testKeyring,
     backendUrls: testBackendUrls,
   });
-  const httpServer = createServer();
+  // The compatible APIs as server/http/app.ts mounts them; the rest of the app is not needed here.
+  const httpServer = createServer(express().use(apiRouter(services)));
   const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;

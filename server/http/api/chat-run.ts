@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ChatOutcome } from '../../../workflows/definitions';
 import type { ApiCaller } from '../../services/api-keys';
 import type { ChatRequest } from '../../services/chat-request';
@@ -18,7 +17,6 @@ export interface ChatListeners {
 }
 
 export interface ChatRun {
-  jobId: string;
   /** The answer once the job ends; what onText has not had yet is sent through it first. Rejects as the job failed. */
   finish(): Promise<ChatOutcome>;
   /** The client went away: cancel the job, which gives its slot back. */
@@ -32,8 +30,11 @@ export interface ChatRun {
  * arrives out of order (a gap) is left to `finish`, which sends whatever the stored answer has beyond
  * what was streamed.
  */
-export async function startChat(services: Services, caller: ApiCaller, model: string, chat: ChatRequest, listeners: ChatListeners): Promise<ChatRun> {
-  const jobId = randomUUID();
+export async function startChat(
+  services: Services,
+  { caller, jobId, model, chat }: { caller: ApiCaller; jobId: string; model: string; chat: ChatRequest },
+  listeners: ChatListeners,
+): Promise<ChatRun> {
   let sent = 0;
   let generating = false;
   const send = (text: string) => {
@@ -64,7 +65,6 @@ export async function startChat(services: Services, caller: ApiCaller, model: st
     throw error;
   }
   return {
-    jobId,
     async finish() {
       try {
         const outcome = await services.jobs.chatResult(jobId);
