@@ -17,7 +17,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { tiers, teams, backends, deadLetters };
 }
 
-type Intent = 'setTier' | 'setSlots' | 'setEnabled' | 'retry';
+type Intent = 'setTier' | 'setSlots' | 'setEnabled' | 'drain' | 'undrain' | 'retry';
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
@@ -45,6 +45,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
       case 'setEnabled': {
         const { scheduler } = await caller.backends.update({ backendId: target, enabled: field('enabled') === 'true' });
         return { ok: true as const, target, message: schedulerNoticeText(scheduler) };
+      }
+      case 'drain':
+      case 'undrain': {
+        const { backend, scheduler } = await caller.backends[intent]({ backendId: target });
+        const said = intent === 'drain' ? `${backend.name} takes no new jobs; what runs there finishes.` : `${backend.name} takes jobs again.`;
+        const notice = schedulerNoticeText(scheduler);
+        return { ok: true as const, target, message: { ok: notice.ok, text: `${said} ${notice.text}` } };
       }
       case 'retry':
         await caller.jobs.retry({ jobId: target });
@@ -196,21 +203,27 @@ function Teams({ teams, tiers, result }: { teams: Data['teams']; tiers: Data['ti
 function Backends({ backends, result }: { backends: Data['backends']; result: ActionResult }) {
   return (
     <section className="card" aria-labelledby="backends-heading">
-      <h2 id="backends-heading">Backends</h2>
+      <div className="row spread">
+        <h2 id="backends-heading">Backends</h2>
+        <Link to="/admin/backends/new">New backend</Link>
+      </div>
       {backends.length === 0 ? (
-        <p className="empty">No backend is registered yet; workers register theirs when they start.</p>
+        <p className="empty">No backend yet: add one, or start a worker with OLLAMA_URL set.</p>
       ) : (
         <ul className="member-list">
           {backends.map((backend) => (
             <li key={backend.id} className="member">
               <div className="member-who">
                 <span className="member-name">
-                  {backend.id} <span className="badge">{backend.pool}</span>{' '}
-                  {!backend.enabled ? <span className="badge">disabled</span> : backend.live && !backend.live.up && <span className="badge">down</span>}
+                  <Link to={`/admin/backends/${encodeURIComponent(backend.id)}`} aria-label={`Edit backend ${backend.name}`}>
+                    {backend.name}
+                  </Link>{' '}
+                  <span className="badge">{backend.pool}</span>{' '}
+                  {backend.state !== 'serving' ? <span className="badge">{backend.state}</span> : backend.live && !backend.live.up && <span className="badge">down</span>}
                 </span>
                 <span className="muted member-email">
                   {backend.kind} · {backend.models.join(', ') || 'no models reported'}
-                  {backend.live && ` · ${backend.live.running} of ${backend.slots} slots busy`}
+                  {backend.live ? ` · ${backend.live.running} of ${backend.slots} slots busy` : backend.runningJobs > 0 && ` · ${backend.runningJobs} running`}
                   {backend.live && backend.live.queued > 0 && `, ${backend.live.queued} queued`}
                 </span>
               </div>
@@ -228,7 +241,7 @@ function Backends({ backends, result }: { backends: Data['backends']; result: Ac
                       <input id={`prefetch-${backend.id}`} name="prefetch" type="number" min={0} max={512} defaultValue={backend.prefetch} key={`p${backend.prefetch}`} className="slots-input" />
                     </>
                   )}
-                  <button type="submit" className="secondary" aria-label={`Save slots of ${backend.id}`}>
+                  <button type="submit" className="secondary" aria-label={`Save slots of ${backend.name}`}>
                     Save
                   </button>
                 </Form>
@@ -236,8 +249,15 @@ function Backends({ backends, result }: { backends: Data['backends']; result: Ac
                   <input type="hidden" name="intent" value="setEnabled" />
                   <input type="hidden" name="backendId" value={backend.id} />
                   <input type="hidden" name="enabled" value={String(!backend.enabled)} />
-                  <button type="submit" className={backend.enabled ? 'danger' : 'secondary'} aria-label={`${backend.enabled ? 'Disable' : 'Enable'} ${backend.id}`}>
+                  <button type="submit" className={backend.enabled ? 'danger' : 'secondary'} aria-label={`${backend.enabled ? 'Disable' : 'Enable'} ${backend.name}`}>
                     {backend.enabled ? 'Disable' : 'Enable'}
+                  </button>
+                </Form>
+                <Form method="post">
+                  <input type="hidden" name="intent" value={backend.draining ? 'undrain' : 'drain'} />
+                  <input type="hidden" name="backendId" value={backend.id} />
+                  <button type="submit" className="secondary" aria-label={`${backend.draining ? 'Undrain' : 'Drain'} ${backend.name}`}>
+                    {backend.draining ? 'Undrain' : 'Drain'}
                   </button>
                 </Form>
               </div>
