@@ -53,6 +53,7 @@ const realtime = await createRealtimeServer(httpServer, {
   services,
   databaseUrl: env.DATABASE_URL,
   redisUrl: env.REDIS_URL,
+  publicUrl: env.PUBLIC_URL,
 });
 
 httpServer.on('error', (error: NodeJS.ErrnoException) => {

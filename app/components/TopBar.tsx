@@ -12,6 +12,9 @@ export function TopBar({ user }: { user: { name: string; email: string; isAdmin:
         <NavLink to="/teams">Teams</NavLink>
         <NavLink to="/queue">Queue</NavLink>
         <NavLink to="/settings/keys">API keys</NavLink>
+        <NavLink to="/settings" end>
+          Account
+        </NavLink>
         {user.isAdmin && <NavLink to="/admin">Admin</NavLink>}
       </nav>
       <div className="topbar-user">

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { readSessionToken } from '../auth/session';
+import { fromOwnPage } from '../http/origin-check';
 import type { Services } from '../services';
 import { attachAdapter } from './adapter';
 import { roomName } from './events';
@@ -9,20 +10,36 @@ import { createPresence } from './presence';
 import { createQueueBroadcaster } from './queue-broadcaster';
 import { RELAY_EVENT } from './relay';
 import { canJoin, roomRequest } from './rooms';
+import { disconnectAtExpiry, disconnectEndedSessions, sessionRoom } from './session-sockets';
 import type { IoServer } from './types';
-
 
 export async function createRealtimeServer(
   httpServer: HttpServer,
-  { services, databaseUrl, redisUrl }: { services: Services; databaseUrl: string; redisUrl?: string | undefined },
+  {
+    services,
+    databaseUrl,
+    redisUrl,
+    publicUrl,
+  }: {
+    services: Services;
+    databaseUrl: string;
+    redisUrl?: string | undefined;
+    /** PUBLIC_URL: the only Origin a handshake may come from (unset: the request's Host). */
+    publicUrl?: string | undefined;
+  },
 ) {
+  const publicHost = publicUrl === undefined ? undefined : new URL(publicUrl).host;
   const io: IoServer = new Server(httpServer, {
     path: '/socket.io',
     serveClient: false,
+    // A page of another site (even a same-site one, which gets the session cookie) cannot open a
+    // socket as its visitor. A handshake naming no origin is not from a browser's page.
+    allowRequest: (req, callback) => callback(null, fromOwnPage(req.headers, publicHost) !== false),
   });
   const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
   const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
   const stopWatching = watchMembershipEnds(io, services, presence.changed);
+  const stopDisconnecting = disconnectEndedSessions(io, services.auth);
   const broadcaster = createQueueBroadcaster(io, services.queue, {
     feed: services.feed,
     onError: (error) => console.warn(`queue broadcaster: ${error instanceof Error ? error.message : String(error)}`),
@@ -38,9 +55,11 @@ export async function createRealtimeServer(
 
   io.use(async (socket, next) => {
     try {
-      const user = await services.sessions.getUser(readSessionToken(socket.request.headers.cookie));
-      if (!user) return next(new Error('unauthorized'));
-      socket.data.user = user;
+      const session = await services.sessions.get(readSessionToken(socket.request.headers.cookie));
+      if (!session) return next(new Error('unauthorized'));
+      socket.data.user = session.user;
+      socket.data.sessionId = session.id;
+      disconnectAtExpiry(socket, session.expiresAt);
       next();
     } catch {
       next(new Error('unavailable'));
@@ -48,12 +67,17 @@ export async function createRealtimeServer(
   });
 
   io.on('connection', (socket) => {
-    void socket.join(userRoom(socket.data.user.id));
+    void socket.join([userRoom(socket.data.user.id), sessionRoom(socket.data.sessionId)]);
     socket.on('join', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = roomRequest.safeParse(raw);
       // Malformed, unknown and forbidden rooms answer alike: nothing is learnt about other teams.
       if (!parsed.success) return reply({ ok: false, error: 'not found' });
+      try {
+        services.rates.joins.take(socket.data.user.id);
+      } catch (error) {
+        return reply({ ok: false, error: (error as Error).message });
+      }
       try {
         if (!(await canJoin(services.prisma, socket.data.user, parsed.data))) {
           return reply({ ok: false, error: 'not found' });
@@ -87,6 +111,7 @@ export async function createRealtimeServer(
     io,
     async close() {
       stopWatching();
+      stopDisconnecting();
       await broadcaster.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await adapter.close();

@@ -5,6 +5,8 @@ import type { InterServerEvents } from './relay';
 
 export interface SocketData {
   user: SessionUser;
+  /** The stored id of the session the socket was opened with: it is disconnected when that ends. */
+  sessionId: string;
 }
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

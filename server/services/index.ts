@@ -17,6 +17,7 @@ import { createProjectService } from './projects';
 import { createQueueService } from './queue';
 import { createResourceService } from './resources';
 import { createTeamService } from './teams';
+import { createUserRate } from './user-rate';
 
 export interface ServiceDeps {
   prisma: PrismaClient;
@@ -54,6 +55,13 @@ export function createServices(deps: ServiceDeps) {
     queue,
     apiModels: createApiModels(prisma),
     resources: createResourceService({ temporal }),
+    /** Per-user rates of what loads the scheduler workflow and the database for everyone (docs/security.md). */
+    rates: {
+      // jobs.live and queue.get: each a Temporal query, mostly to the one scheduler workflow.
+      workflowQueries: createUserRate({ burst: 30, perSecond: 2 }, 'live job and queue requests'),
+      // Socket.IO joins: each a membership check in the database.
+      joins: createUserRate({ burst: 60, perSecond: 5 }, 'room joins'),
+    },
     admin,
     backends: createBackendService({
       prisma,

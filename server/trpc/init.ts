@@ -63,3 +63,9 @@ export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (!ctx.user.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Admins only.' });
   return next();
 });
+
+/** A signed-in procedure that queries a Temporal workflow: limited per user, so no one can load the scheduler for everyone. */
+export const workflowQueryProcedure = protectedProcedure.use(({ ctx, next }) => {
+  ctx.services.rates.workflowQueries.take(ctx.user.id);
+  return next();
+});

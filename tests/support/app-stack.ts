@@ -74,10 +74,10 @@ export async function startAppStack({
     },
 
     /** A real Socket.IO client, authenticated by the session cookie like a browser (none: anonymous). */
-    async connect(token?: string): Promise<AppSocket> {
+    async connect(token?: string, headers: Record<string, string> = {}): Promise<AppSocket> {
       const socket: AppSocket = connectClient(url, {
         transports: ['websocket'],
-        extraHeaders: token ? { cookie: `${SESSION_COOKIE}=${token}` } : {},
+        extraHeaders: { ...headers, ...(token ? { cookie: `${SESSION_COOKIE}=${token}` } : {}) },
         reconnection: false,
       });
       sockets.push(socket);

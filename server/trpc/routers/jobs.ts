@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { JobStatus } from '../../generated/prisma/enums';
 import { PRIORITIES, type PriorityName } from '../../services/jobs';
 import { modelName, wellFormed } from '../../services/text-input';
-import { adminProcedure, protectedProcedure, router } from '../init';
+import { adminProcedure, protectedProcedure, router, workflowQueryProcedure } from '../init';
 
 const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
 
@@ -39,7 +39,7 @@ export const jobsRouter = router({
     .input(z.object({ jobId: z.uuid() }))
     .query(({ ctx, input }) => ctx.services.jobs.get(ctx.user, input.jobId)),
 
-  live: protectedProcedure
+  live: workflowQueryProcedure
     .input(z.object({ jobId: z.uuid() }))
     .query(({ ctx, input }) => ctx.services.jobs.live(ctx.user, input.jobId)),
 

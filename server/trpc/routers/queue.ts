@@ -1,6 +1,6 @@
-import { protectedProcedure, router } from '../init';
+import { router, workflowQueryProcedure } from '../init';
 
 export const queueRouter = router({
   /** First paint of the queue view and the refetch after a reconnect; live updates come over Socket.IO. */
-  get: protectedProcedure.query(({ ctx }) => ctx.services.queue.get(ctx.user)),
+  get: workflowQueryProcedure.query(({ ctx }) => ctx.services.queue.get(ctx.user)),
 });
