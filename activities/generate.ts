@@ -5,6 +5,7 @@ import type { LlmBackend } from '../server/llm/types';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import { catalogCost, concreteModel, type CatalogEntry } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
+import type { JobMetrics } from '../server/metrics/jobs';
 import { TextBatcher } from './batcher';
 import type { GenerateInput, GenerateOutput } from './types';
 
@@ -50,6 +51,7 @@ export interface GenerationDeps {
   publisher: Publisher;
   backends: BackendRegistry;
   catalog: CatalogLookup;
+  metrics: JobMetrics;
   /** How often streamed text is pushed to the job's room. */
   flushIntervalMs?: number;
   /** How often partial output is written to the job row (kept on cancel or crash). */
@@ -57,7 +59,7 @@ export interface GenerationDeps {
 }
 
 export function createGenerationActivities(deps: GenerationDeps) {
-  const { prisma, publisher, backends, catalog, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
+  const { prisma, publisher, backends, catalog, metrics, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
 
   return {
     async generate(input: GenerateInput): Promise<GenerateOutput> {
@@ -69,14 +71,18 @@ export function createGenerationActivities(deps: GenerationDeps) {
       const resumed: Checkpoint = (ctx.info.heartbeatDetails as Checkpoint | undefined) ?? (await savedCheckpoint(prisma, input.jobId));
       const resumeFrom = resumed.text;
 
-      await prisma.$transaction([
+      const startedAt = new Date();
+      const [job, firstStart] = await prisma.$transaction([
         prisma.job.update({
           where: { id: input.jobId },
           data: { status: 'running', backendId: backend.id, servedModel: concrete, attempts: { increment: 1 }, output: resumeFrom },
+          select: { createdAt: true, team: { select: { slug: true, tier: { select: { name: true } } } } },
         }),
         // The first attempt's start is the job's start; retries keep it.
-        prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt: new Date() } }),
+        prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt } }),
       ]);
+      if (firstStart.count === 1) metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
+      const usage = { model: input.model, backend: backend.id, team: job.team.slug };
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
 
@@ -112,9 +118,13 @@ export function createGenerationActivities(deps: GenerationDeps) {
         if (remaining <= 0) {
           return { text, servedModel: concrete, backendId: backend.id, promptTokens: 0, completionTokens: tokens, costUsd: catalogCost(entry, 0, tokens), truncated: true };
         }
+        // Only an attempt's first request leaves right after its grant; a retry waited out a backoff.
+        const sentAt = Date.now();
+        if (ctx.info.attempt === 1) metrics.dispatched(input.grantedAt, sentAt);
         const result = await backend.streamChat(
           { model: concrete, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom, maxTokens: remaining, ...input.sampling },
           (piece) => {
+            if (tokens === resumed.tokens) metrics.firstToken({ backend: backend.id, model: input.model }, (Date.now() - sentAt) / 1000);
             text += piece;
             tokens++;
             batcher.push(piece);
@@ -122,6 +132,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
           },
         );
         batcher.flush();
+        metrics.tokensUsed({ ...usage, prompt: result.promptTokens, completion: result.completionTokens });
         const completionTokens = resumed.tokens + result.completionTokens;
         return {
           text: result.text,
@@ -133,6 +144,8 @@ export function createGenerationActivities(deps: GenerationDeps) {
           truncated: result.truncated,
         };
       } catch (error) {
+        // What the backend produced before failing was work done, even if a retry redoes some of it.
+        metrics.tokensUsed({ ...usage, prompt: 0, completion: tokens - resumed.tokens });
         batcher.flush();
         heartbeat();
         await persist();

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import type { Publisher } from '../server/realtime/events';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
+import type { JobMetrics } from '../server/metrics/jobs';
 import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createRecordActivities } from './records';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   backends: BackendRegistry;
   /** The model catalogue, read through a short cache (server/services/catalog-lookup.ts). */
   catalog: CatalogLookup;
+  /** Where jobs' starts, ends, tokens and latencies are counted (server/metrics/jobs.ts). */
+  metrics: JobMetrics;
   temporal: Client;
   startScheduler: SchedulerActivityDeps['startScheduler'];
   flushIntervalMs?: number;

@@ -6,6 +6,7 @@ import { storedChat } from '../server/services/chat-request';
 import { toTierPolicy } from '../server/services/tier-policy';
 import { outputCap } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
+import type { JobMetrics, JobOutcome } from '../server/metrics/jobs';
 import { assessRequirements } from './complexity';
 import { extractCode } from './extract-code';
 
@@ -13,8 +14,23 @@ const SYSTEM_PROMPT =
   'You are a senior software engineer. Answer with working, idiomatic code in one fenced code block, ' +
   'followed by a short explanation.';
 
+/** What a finished job is counted under. */
+const endedJobSelect = { model: true, createdAt: true, finishedAt: true, team: { select: { tier: { select: { name: true } } } } } satisfies Prisma.JobSelect;
+
+interface RecordDeps {
+  prisma: PrismaClient;
+  publisher: Publisher;
+  catalog: CatalogLookup;
+  metrics: JobMetrics;
+}
+
 /** Activities that read and write job records; all idempotent, since Temporal may retry them. */
-export function createRecordActivities({ prisma, publisher, catalog }: { prisma: PrismaClient; publisher: Publisher; catalog: CatalogLookup }) {
+export function createRecordActivities({ prisma, publisher, catalog, metrics }: RecordDeps) {
+  /** Counts a job whose row this call moved to its final status; a retried write finds it there and counts nothing. */
+  function countEnded(outcome: JobOutcome, job: Prisma.JobGetPayload<{ select: typeof endedJobSelect }>) {
+    metrics.jobEnded({ outcome, tier: job.team.tier.name, model: job.model, createdAt: job.createdAt, finishedAt: job.finishedAt ?? job.createdAt });
+  }
+
   /** Records which run works on the job (a retry is a new run of the same workflow id) and reads it. */
   async function claimJob(jobId: string) {
     const runId = Context.current().info.workflowExecution?.runId;
@@ -91,20 +107,24 @@ export function createRecordActivities({ prisma, publisher, catalog }: { prisma:
 
     /** A chat answer is the job's output: no result row, no code extracted. */
     async saveChat(input: SaveChatInput): Promise<void> {
-      await prisma.job.update({
-        where: { id: input.jobId },
-        data: {
-          status: 'completed',
-          output: input.text,
-          servedModel: input.servedModel,
-          backendId: input.backendId,
-          promptTokens: input.promptTokens,
-          completionTokens: input.completionTokens,
-          costUsd: input.costUsd,
-          finishedAt: new Date(),
-          error: null,
-        },
-      });
+      const [ended, job] = await prisma.$transaction([
+        prisma.job.updateMany({
+          where: { id: input.jobId, status: { not: 'completed' } },
+          data: {
+            status: 'completed',
+            output: input.text,
+            servedModel: input.servedModel,
+            backendId: input.backendId,
+            promptTokens: input.promptTokens,
+            completionTokens: input.completionTokens,
+            costUsd: input.costUsd,
+            finishedAt: new Date(),
+            error: null,
+          },
+        }),
+        prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: endedJobSelect }),
+      ]);
+      if (ended.count === 1) countEnded('completed', job);
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'completed' as const };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },
@@ -112,7 +132,7 @@ export function createRecordActivities({ prisma, publisher, catalog }: { prisma:
     async saveResult(input: SaveResultInput): Promise<string> {
       const { code, language } = extractCode(input.text);
       // One result per job however often this runs: the job id is unique on Result.
-      const [result] = await prisma.$transaction([
+      const [result, ended, job] = await prisma.$transaction([
         prisma.result.upsert({
           where: { jobId: input.jobId },
           create: {
@@ -126,8 +146,8 @@ export function createRecordActivities({ prisma, publisher, catalog }: { prisma:
           update: {},
           select: { id: true },
         }),
-        prisma.job.update({
-          where: { id: input.jobId },
+        prisma.job.updateMany({
+          where: { id: input.jobId, status: { not: 'completed' } },
           data: {
             status: 'completed',
             output: input.text,
@@ -140,16 +160,18 @@ export function createRecordActivities({ prisma, publisher, catalog }: { prisma:
             error: null,
           },
         }),
+        prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: endedJobSelect }),
       ]);
+      if (ended.count === 1) countEnded('completed', job);
       return result.id;
     },
 
     async finishJob({ jobId, status, error }: FinishJobInput): Promise<void> {
-      const job = await prisma.job.update({
-        where: { id: jobId },
-        data: { status, error, finishedAt: new Date() },
-        select: { projectId: true },
-      });
+      const [ended, job] = await prisma.$transaction([
+        prisma.job.updateMany({ where: { id: jobId, status: { not: status } }, data: { status, error, finishedAt: new Date() } }),
+        prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { projectId: true, ...endedJobSelect } }),
+      ]);
+      if (ended.count === 1) countEnded(status, job);
       const update = { jobId, projectId: job.projectId, status };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },

@@ -31,8 +31,10 @@ export interface GenerateInput {
   /** Completion tokens for the whole answer, across attempts. */
   outputCap: number;
   messages: ChatMessage[];
-  /** The backend of the job's grant. */
+  /** The backend of the job's grant, its pool, and when the scheduler made the grant (its clock, epoch ms). */
   backendId: string;
+  pool: string;
+  grantedAt: number;
   /** An API request's sampling options (chat jobs). */
   sampling?: Sampling;
 }

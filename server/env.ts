@@ -117,6 +117,11 @@ const serverSchema = z.object({
    */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
+   * A worker serves its own GET /metrics (jobs, tokens, latencies, process) on this port, bound to
+   * HOST, with METRICS_TOKEN's rule. Unset: no metrics server in the worker.
+   */
+  WORKER_METRICS_PORT: port.optional(),
+  /**
    * The address people reach the app at (`https://switchyard.example.com`). Its host is the only
    * Origin accepted on state-changing requests and socket handshakes (unset: the request's Host);
    * https makes session cookies Secure and sends HSTS even behind a TLS-terminating proxy.

@@ -14,6 +14,9 @@ import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './temporal/resource-manager';
 import { bootstrapBackends } from './services/backends';
 import { createCatalogLookup } from './services/catalog-lookup';
+import { createJobMetrics } from './metrics/jobs';
+import { createProcessRegistry } from './metrics/registry';
+import { serveMetrics } from './metrics/serve';
 import { ensureScheduler } from './temporal/scheduler';
 import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
@@ -56,6 +59,11 @@ const backends = await createLiveRegistry({
   refreshMs: env.BACKEND_REFRESH_MS,
   onError: (error) => console.warn(`worker: reading the backends failed (${(error as Error).message}); the clients it had stay in use`),
 });
+const metrics = createJobMetrics(createProcessRegistry());
+const metricsServer =
+  env.WORKER_METRICS_PORT === undefined
+    ? undefined
+    : await serveMetrics(metrics.registry, { host: env.HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN, production: env.NODE_ENV === 'production' });
 const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
@@ -74,6 +82,7 @@ const workers = await createJobWorkers({
     publisher,
     backends,
     catalog: createCatalogLookup(prisma),
+    metrics,
     temporal: client,
     startScheduler: (taskQueue) => ensureScheduler(client, prisma, taskQueue),
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
@@ -82,10 +91,13 @@ const workers = await createJobWorkers({
 });
 await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);
 await ensureResourceManager(client, env.TEMPORAL_TASK_QUEUE, resourceConfig(env));
-console.log(`worker ready (task queues ${env.TEMPORAL_TASK_QUEUE} and ${schedulerTaskQueue(env.TEMPORAL_TASK_QUEUE)})`);
+console.log(
+  `worker ready (task queues ${env.TEMPORAL_TASK_QUEUE} and ${schedulerTaskQueue(env.TEMPORAL_TASK_QUEUE)})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`,
+);
 try {
   await workers.run();
 } finally {
+  await metricsServer?.close();
   backends.close();
   await connection.close();
   await client.connection.close();

@@ -58,7 +58,7 @@ export interface Generated {
 export async function generateOnGrant(
   capacity: Capacity,
   request: Omit<CapacityRequest, 'jobId' | 'avoid' | 'tier'>,
-  input: Omit<GenerateInput, 'backendId'>,
+  input: Omit<GenerateInput, 'backendId' | 'pool' | 'grantedAt'>,
   enter: (stage: 'waiting' | 'generating') => void,
 ): Promise<Generated> {
   const avoid: string[] = [];
@@ -68,7 +68,7 @@ export async function generateOnGrant(
     enter('generating');
     const started = Date.now();
     try {
-      const generated = await model.generate({ ...input, backendId: grant.backendId });
+      const generated = await model.generate({ ...input, backendId: grant.backendId, pool: grant.pool, grantedAt: grant.grantedAt });
       return { grant, generated, serviceMs: Date.now() - started };
     } catch (error) {
       if (grants >= MAX_GRANTS || !backendFailed(error)) throw error;

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { metricsHandler } from './metrics';
 
 // Never reached: the refusals come first. A sample would be a resource manager's (resource-manager.test.ts).
-const services = { resources: { status: () => Promise.reject(new Error('status must not be read')) } };
+const unread = () => Promise.reject(new Error('status must not be read'));
+const services = { resources: { status: unread, schedulerStatus: unread } };
 
 async function get(options: Parameters<typeof metricsHandler>[1], headers: Record<string, string> = {}) {
   const server = express().get('/metrics', metricsHandler(services, options)).listen(0, '127.0.0.1');

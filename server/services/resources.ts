@@ -1,24 +1,38 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ResourceStatus } from '../../workflows/resources';
 import { resourceManagerWorkflowId, resourceStatusQuery } from '../../workflows/resources/api';
+import { schedulerWorkflowId, statusQuery, type SchedulerStatus } from '../../workflows/scheduler/api';
 import { UnavailableError } from '../errors';
 import type { TemporalProvider } from '../temporal/client';
 
 /** What the resource manager of this web process's task queue sees and recommends (admins, /metrics). */
 export function createResourceService({ temporal }: { temporal: TemporalProvider }) {
+  async function client() {
+    return temporal.get().catch(() => {
+      throw new UnavailableError('The job service (Temporal) is unreachable; try again in a moment.');
+    });
+  }
   return {
     async status(): Promise<ResourceStatus> {
-      const client = await temporal.get().catch(() => {
-        throw new UnavailableError('The job service (Temporal) is unreachable; try again in a moment.');
-      });
+      const temporalClient = await client();
       try {
-        return await client.workflow.getHandle(resourceManagerWorkflowId(temporal.config.taskQueue)).query(resourceStatusQuery);
+        return await temporalClient.workflow.getHandle(resourceManagerWorkflowId(temporal.config.taskQueue)).query(resourceStatusQuery);
       } catch (error) {
         throw new UnavailableError(
           error instanceof WorkflowNotFoundError
             ? 'The resource manager is not running; it starts with the first worker.'
             : 'The resource manager did not answer; try again in a moment.',
         );
+      }
+    },
+
+    /** The scheduler's slots and leases per backend, for /metrics (Prometheus waits on it, never a page). */
+    async schedulerStatus(): Promise<SchedulerStatus> {
+      const temporalClient = await client();
+      try {
+        return await temporalClient.workflow.getHandle(schedulerWorkflowId(temporal.config.taskQueue)).query(statusQuery);
+      } catch {
+        throw new UnavailableError('The scheduler did not answer; try again in a moment.');
       }
     },
   };

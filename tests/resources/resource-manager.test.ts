@@ -145,7 +145,14 @@ describe('the resource manager', () => {
       expect(text).toContain('# TYPE switchyard_pool_busy_slots gauge');
       expect(text).toMatch(/^switchyard_pool_slots\{pool="local"\} 2$/m);
       expect(text).toMatch(/^switchyard_pool_recommended_instances\{pool="local"\} 3$/m);
-      for (const id of stack.backendIds) expect(text).toContain(`switchyard_backend_up{backend="${id}",pool="local"} 1`);
+      for (const id of stack.backendIds) {
+        expect(text).toContain(`switchyard_backend_up{backend="${id}",pool="local"} 1`);
+        // The scheduler's view per backend, beside the resource manager's.
+        expect(text).toContain(`switchyard_backend_slots{backend="${id}",pool="local"} 1`);
+        expect(text).toMatch(new RegExp(`^switchyard_backend_busy_slots\\{backend="${id}",pool="local"\\} [01]$`, 'm'));
+      }
+      expect(text).toMatch(/^switchyard_status_up 1$/m);
+      expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

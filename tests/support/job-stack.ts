@@ -4,6 +4,8 @@ import { createLiveRegistry } from '../../server/llm/live-registry';
 import { createPublisher } from '../../server/realtime/publisher';
 import { bootstrapBackends } from '../../server/services/backends';
 import { createCatalogLookup } from '../../server/services/catalog-lookup';
+import { createJobMetrics } from '../../server/metrics/jobs';
+import { createProcessRegistry } from '../../server/metrics/registry';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
@@ -70,6 +72,8 @@ export async function startJobStack(options: JobStackOptions) {
   await bootstrapBackends(prisma, testKeyring, configured);
   // Workers follow the stored backends as production's do, a little faster than its default.
   const backends = await createLiveRegistry({ prisma, keyring: testKeyring, refreshMs: options.backendRefreshMs ?? 1_000 });
+  // One registry for the stack's worker, as a worker process has (tests read it through serveMetrics).
+  const metrics = createJobMetrics(createProcessRegistry());
   const configureScheduler = () =>
     ensureScheduler(temporal.client, prisma, taskQueue, {
       leaseCheckMs: options.leaseCheckMs,
@@ -91,6 +95,7 @@ export async function startJobStack(options: JobStackOptions) {
         publisher,
         backends,
         catalog: createCatalogLookup(prisma, options.catalogCacheMs),
+        metrics,
         temporal: temporal.client,
         startScheduler: configureScheduler,
       }),
@@ -107,6 +112,8 @@ export async function startJobStack(options: JobStackOptions) {
     configureScheduler,
     /** The stack's scheduler workflow. */
     scheduler: () => temporal.client.workflow.getHandle(schedulerWorkflowId(taskQueue)),
+    /** What the stack's worker counted (server/metrics/jobs.ts). */
+    metrics,
     /** The backend ids the scheduler grants, in the order of `ollamaUrls`, then the cloud one. */
     backendIds: configured.map((backend) => backend.id),
 
