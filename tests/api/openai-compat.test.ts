@@ -148,6 +148,7 @@ describe('OpenAI-compatible API: refusals', () => {
     ['a lone surrogate', `{"model":"${MODEL}","messages":[{"role":"user","content":"a\\ud800b"}]}`, 'messages[0].content', /not valid text/],
     ['a temperature out of range', JSON.stringify({ model: MODEL, messages: ask('x'), temperature: 7 }), 'temperature', /between 0 and 2/],
     ['no messages', JSON.stringify({ model: MODEL, messages: [] }), 'messages', /must not be empty/],
+    ['no model (a 400, not an unknown model’s 404)', JSON.stringify({ messages: ask('x') }), 'model', /model is required/],
   ])('refuses %s with 400 naming the field, and creates nothing', async (_case, body, param, message) => {
     const { key } = await keyed();
     const before = await jobCount();

@@ -1,15 +1,15 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { ValidationError } from '../../errors';
 import type { ChatRun } from './chat-run';
-import { paramOf } from './refusal';
+import { InvalidRequest, paramOf } from './refusal';
 
 /** A long conversation fits; the tier's prompt limit, counted in characters, is the real bound. */
 export const API_BODY_LIMIT = 4 * 1024 * 1024;
 
 export const JOB_ID_HEADER = 'x-switchyard-job-id';
 
-export const jsonBodies = express.json({ limit: API_BODY_LIMIT });
+// Whatever the Content-Type says, as Ollama's server does (curl -d sends form encoding).
+export const jsonBodies = express.json({ limit: API_BODY_LIMIT, type: () => true });
 
 /** The key of `Authorization: Bearer <key>`. */
 export function bearerKey(req: Request): string | undefined {
@@ -17,20 +17,20 @@ export function bearerKey(req: Request): string | undefined {
   return match?.[1];
 }
 
-/** The body as `schema` reads it, or a ValidationError naming the first field at fault. */
+/** The body as `schema` reads it, or an InvalidRequest naming the first field at fault. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new ValidationError(issue.message, paramOf(issue.path) || undefined);
+  throw new InvalidRequest(issue.message, paramOf(issue.path) || null);
 }
 
-/** Body-parser's refusals (bad JSON, too large) as ValidationErrors for the API's own error handler. */
+/** Body-parser's refusals (bad JSON, too large) for the API's own error handler. */
 export function bodyErrors(reply: (res: Response, error: unknown) => void): ErrorRequestHandler {
   return (error: { type?: string; status?: number }, _req, res, next) => {
-    if (error.type === 'entity.parse.failed') return reply(res, new ValidationError('The request body is not valid JSON.'));
-    if (error.type === 'entity.too.large') return res.status(413).json({ error: 'The request body is too large.' });
-    if (error.status && error.status < 500) return reply(res, new ValidationError('The request body cannot be read.'));
+    if (error.type === 'entity.parse.failed') return reply(res, new InvalidRequest('The request body is not valid JSON.'));
+    if (error.type === 'entity.too.large') return reply(res, new InvalidRequest(`The request body is too large: at most ${API_BODY_LIMIT / 1024 / 1024} MB.`, null, 413));
+    if (error.status && error.status < 500) return reply(res, new InvalidRequest('The request body cannot be read.'));
     next(error);
   };
 }

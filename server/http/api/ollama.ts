@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import { NotFoundError, ValidationError } from '../../errors';
+import { NotFoundError } from '../../errors';
 import type { Services } from '../../services';
 import type { ApiModel } from '../../services/api-models';
 import type { ChatRequest } from '../../services/chat-request';
@@ -8,7 +8,7 @@ import type { ChatOutcome } from '../../../workflows/definitions';
 import { startChat } from './chat-run';
 import { bearerKey, bindToConnection, bodyErrors, JOB_ID_HEADER, jsonBodies, parseBody } from './common';
 import { chatFromOllama, ollamaChatBody, ollamaGenerateBody } from './input';
-import { refusalOf } from './refusal';
+import { InvalidRequest, refusalOf } from './refusal';
 
 /** The Ollama release whose wire this API follows (tests/ollama/wire-facts.md); clients gate features on it. */
 export const OLLAMA_WIRE_VERSION = '0.17.4';
@@ -124,7 +124,7 @@ export function ollamaRouter(services: Services) {
       res,
       () => {
         const body = parseBody(ollamaGenerateBody, req.body);
-        if (!body.prompt) throw new ValidationError('prompt is required (Switchyard loads models itself).', 'prompt');
+        if (!body.prompt) throw new InvalidRequest('prompt is required (Switchyard loads models itself).', 'prompt');
         const messages: ChatRequest['messages'] = [...(body.system ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user', content: body.prompt }];
         return { model: body.model, stream: body.stream !== false, chat: chatFromOllama(messages, body.options) };
       },

@@ -15,8 +15,23 @@ export interface Refusal {
   retryAfter: number | null;
 }
 
+/**
+ * A body the API cannot read as a request (bad JSON, a field of the wrong type): always a 400,
+ * even for the model field, which is a 404 only when admission finds no such model.
+ */
+export class InvalidRequest extends Error {
+  constructor(
+    message: string,
+    readonly param: string | null = null,
+    readonly status: 400 | 413 = 400,
+  ) {
+    super(message);
+  }
+}
+
 export function refusalOf(error: unknown, now = Date.now()): Refusal {
   const base = { param: null, retryAfter: null };
+  if (error instanceof InvalidRequest) return { ...base, status: error.status, kind: 'invalid', message: error.message, param: error.param };
   if (isError(error, UnauthorizedError)) return { ...base, status: 401, kind: 'unauthorized', message: error.message };
   if (isError(error, ValidationError)) {
     if (error.field === 'model') return { ...base, status: 404, kind: 'model', message: error.message, param: 'model' };
