@@ -4,6 +4,7 @@ import type { Publisher } from '../server/realtime/events';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { JobMetrics } from '../server/metrics/jobs';
 import { createGenerationActivities, type BackendRegistry } from './generate';
+import { createPullActivities } from './pull';
 import { createRecordActivities } from './records';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
 import { createReviewActivities } from './review';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createSchedulerActivities(deps),
     ...createResourceActivities(deps),
+    ...createPullActivities(deps),
   };
 }
 

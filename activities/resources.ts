@@ -3,7 +3,7 @@ import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../server/generated/prisma/client';
 import { catalogEntrySelect } from '../server/services/catalog-mapping';
-import { recordResidency, residencyReport } from '../server/services/residency';
+import { recordResidency, residencyReport } from '../server/services/residency-read';
 import type { ResidencyReport } from '../workflows/scheduler/core';
 import type { ResourceSample, ScaleRecommendation } from '../workflows/resources';
 import { statusQuery } from '../workflows/scheduler/api';

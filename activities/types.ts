@@ -104,3 +104,9 @@ export interface FinishJobInput {
   status: 'cancelled' | 'failed' | 'dead_letter';
   error: string | null;
 }
+
+export interface PullModelInput {
+  backendId: string;
+  /** The concrete Ollama model, e.g. "qwen2.5-coder:7b". */
+  model: string;
+}

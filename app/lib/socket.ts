@@ -5,7 +5,7 @@ import type { ClientToServerEvents, RoomRequest, ServerToClientEvents } from '..
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: ClientSocket | undefined;
 
-const EVENTS = ['job:tokens', 'job:update', 'presence', 'queue:pool', 'queue:team'] as const satisfies readonly (keyof ServerToClientEvents)[];
+const EVENTS = ['job:tokens', 'job:update', 'presence', 'queue:pool', 'queue:team', 'admin:pull'] as const satisfies readonly (keyof ServerToClientEvents)[];
 // Several components may want one room (the project page and its presence line); leave when the last one goes.
 const roomUsers = new Map<string, number>();
 

@@ -95,6 +95,9 @@ export default function AdminPage() {
       <p>
         <Link to="/admin/models">Model catalogue</Link>: what users choose, and what each kind of backend serves it as.
       </p>
+      <p>
+        <Link to="/admin/residency">Residency</Link>: which models each Ollama backend has on disk and in memory; pull missing ones.
+      </p>
       <Tiers tiers={tiers} />
       <Teams teams={teams} tiers={tiers} result={result} />
       <Backends backends={backends} result={result} />

@@ -60,7 +60,25 @@ export interface QueueTeamEvent extends QueueEventStamp {
   running: (RunningJobView & { job: QueueJobInfo | null })[];
 }
 
-export type RoomRequest = { kind: 'project' | 'job' | 'team' | 'queue'; id: string };
+/** Progress of an admin's model pull on one Ollama backend (its /api/pull), sent to `admin:residency`. */
+export interface PullProgressEvent {
+  backendId: string;
+  /** The concrete model pulled, as Ollama names it. */
+  model: string;
+  /** Ollama's status line ("pulling manifest", "pulling 25fbf6aabbcc", "success"). */
+  status: string;
+  /** Bytes of the layer being pulled, when Ollama says. */
+  total: number | null;
+  completed: number | null;
+  done: boolean;
+  /** Why the pull failed, in Ollama's words; null while it runs or once it succeeded. */
+  error: string | null;
+}
+
+export type RoomRequest = { kind: 'project' | 'job' | 'team' | 'queue' | 'admin'; id: string };
+
+/** Admins' room for residency: pull progress. */
+export const residencyRoom: RoomRequest = { kind: 'admin', id: 'residency' };
 
 export type JoinAck = { ok: true } | { ok: false; error: string };
 
@@ -70,6 +88,7 @@ export interface ServerToClientEvents {
   presence: (event: PresenceEvent) => void;
   'queue:pool': (event: QueuePoolEvent) => void;
   'queue:team': (event: QueueTeamEvent) => void;
+  'admin:pull': (event: PullProgressEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -9,6 +9,7 @@ export const poolName = z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/);
 export const roomRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.enum(['project', 'job', 'team']), id: z.uuid() }),
   z.object({ kind: z.literal('queue'), id: poolName }),
+  z.object({ kind: z.literal('admin'), id: z.literal('residency') }),
 ]);
 
 /**
@@ -27,5 +28,8 @@ export async function canJoin(prisma: PrismaClient, user: SessionUser, room: Roo
     // Counts and backends only, the same for everyone signed in; the pool must exist.
     case 'queue':
       return (await prisma.backend.count({ where: { pool: room.id } })) > 0;
+    // Read again, not from the session: an admin demoted since signing in is refused.
+    case 'admin':
+      return (await prisma.user.count({ where: { id: user.id, isAdmin: true } })) > 0;
   }
 }

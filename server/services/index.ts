@@ -15,6 +15,7 @@ import { createJobService } from './jobs';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
 import { createQueueService } from './queue';
+import { createResidencyService } from './residency';
 import { createResourceService } from './resources';
 import { createTeamService } from './teams';
 import { createUserRate } from './user-rate';
@@ -62,6 +63,7 @@ export function createServices(deps: ServiceDeps) {
       // Socket.IO joins: each a membership check in the database.
       joins: createUserRate({ burst: 60, perSecond: 5 }, 'room joins'),
     },
+    residency: createResidencyService({ prisma, temporal, tellScheduler: admin.tellScheduler }),
     admin,
     backends: createBackendService({
       prisma,

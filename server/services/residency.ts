@@ -1,55 +1,15 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
-import type { ResidencyRead } from '../llm/types';
+import type { SessionUser } from '../auth/session';
+import { NotFoundError, ValidationError } from '../errors';
+import type { TemporalProvider } from '../temporal/client';
 import { sameOllamaModel } from '../llm/model-names';
-import type { ResidencyReport } from '../../workflows/scheduler/core';
-import { servedNames, type CatalogEntry } from './catalog-mapping';
+import type { SchedulerNotice } from '../../workflows/scheduler/api';
+import type { PullModelInput } from '../../activities/types';
+import type { pullModelWorkflow } from '../../workflows/pull-model';
 
-/**
- * Residency read from Ollama (docs/residency.md): what the resource loop stores of each read and
- * what it tells the scheduler, and what the admin page shows of it.
- */
-
-/**
- * A model not loaded is known by its files (/api/tags); loaded, it takes about a fifth more (KV
- * cache and compute graph). Used only until the model is read loaded, when /api/ps gives its size.
- */
-export const LOAD_OVERHEAD = 1.2;
-
-const MB = 1024 * 1024;
-
-/**
- * Replaces what is stored of a backend's residency with this read, and its served models with
- * what it has on disk (a model pulled or removed outside Switchyard is noticed here).
- */
-export async function recordResidency(prisma: PrismaClient, backendId: string, read: ResidencyRead, seenAt: Date): Promise<void> {
-  const rows = new Map<string, Prisma.BackendResidencyCreateManyInput>();
-  for (const { name, sizeBytes } of read.present) {
-    rows.set(name, { backendId, model: name, present: true, loaded: false, sizeBytes: BigInt(sizeBytes), expiresAt: null, seenAt });
-  }
-  for (const { name, sizeBytes, expiresAt } of read.loaded) {
-    rows.set(name, { backendId, model: name, present: rows.has(name), loaded: true, sizeBytes: BigInt(sizeBytes), expiresAt, seenAt });
-  }
-  const present = read.present.map((m) => m.name);
-  await prisma.$transaction([
-    prisma.backendResidency.deleteMany({ where: { backendId } }),
-    prisma.backendResidency.createMany({ data: [...rows.values()] }),
-    prisma.backend.updateMany({ where: { id: backendId, NOT: { models: { equals: present } } }, data: { models: present } }),
-  ]);
-}
-
-/** The read in the scheduler's terms: catalogue names, sizes in MB. */
-export function residencyReport(backendId: string, read: ResidencyRead, entries: readonly CatalogEntry[]): ResidencyReport {
-  const namesOf = (concrete: string) => entries.filter((entry) => entry.ollamaModel !== null && sameOllamaModel(entry.ollamaModel, concrete)).map((entry) => entry.name);
-  const sizesMb: Record<string, number> = {};
-  for (const { name, sizeBytes } of read.present) for (const entry of namesOf(name)) sizesMb[entry] = Math.round((sizeBytes * LOAD_OVERHEAD) / MB);
-  for (const { name, sizeBytes } of read.loaded) for (const entry of namesOf(name)) sizesMb[entry] = Math.round(sizeBytes / MB);
-  return {
-    backendId,
-    models: servedNames({ kind: 'ollama', models: read.present.map((m) => m.name) }, entries),
-    loaded: [...new Set(read.loaded.flatMap((m) => namesOf(m.name)))],
-    sizesMb,
-  };
-}
+/** Residency read from Ollama (docs/residency.md), for admins: what each backend holds, pulls, limits. */
 
 export interface BackendResidencyView {
   id: string;
@@ -58,6 +18,8 @@ export interface BackendResidencyView {
   url: string;
   memoryBudgetMb: number | null;
   maxLoadedModels: number | null;
+  /** Catalogue entries' Ollama models this backend does not have on disk (it could pull them). */
+  absent: string[];
   models: Array<{ model: string; present: boolean; loaded: boolean; sizeBytes: number; expiresAt: Date | null; seenAt: Date }>;
 }
 
@@ -94,10 +56,57 @@ export async function residencyView(prisma: PrismaClient): Promise<ResidencyView
     }
   }
   return {
-    backends: rows.map(({ residency, models: _models, ...row }) => ({
+    backends: rows.map(({ residency, models, ...row }) => ({
       ...row,
+      absent: [...new Set(entries.map((entry) => entry.ollamaModel!))].filter((model) => !models.some((present) => sameOllamaModel(present, model))),
       models: residency.map((r) => ({ ...r, sizeBytes: Number(r.sizeBytes) })),
     })),
     missing,
+  };
+}
+
+/** One pull per backend and model at a time: the id names both. */
+export const pullWorkflowId = ({ backendId, model }: PullModelInput) => `pull-${backendId}-${model}`;
+
+export const residencyLimits = z.object({
+  memoryBudgetMb: z.number({ error: 'Enter a whole number of megabytes, or leave it empty to learn it.' }).int().min(256).max(4_194_304).nullable(),
+  maxLoadedModels: z.number({ error: 'Enter a whole number of models, or leave it empty for 3.' }).int().min(1).max(64).nullable(),
+});
+
+export function createResidencyService({ prisma, temporal, tellScheduler }: { prisma: PrismaClient; temporal: TemporalProvider; tellScheduler: () => Promise<SchedulerNotice> }) {
+  return {
+    view: () => residencyView(prisma),
+
+    /** What an Ollama backend may hold (null: learned budget, Ollama's default count); audited, told to the scheduler. */
+    async setLimits(actor: SessionUser, backendId: string, limits: z.infer<typeof residencyLimits>) {
+      const before = await prisma.backend.findFirst({ where: { id: backendId, kind: 'ollama' }, select: { memoryBudgetMb: true, maxLoadedModels: true } });
+      if (!before) throw new NotFoundError('backend');
+      await prisma.$transaction([
+        prisma.backend.update({ where: { id: backendId }, data: limits }),
+        prisma.auditLog.create({ data: { actorId: actor.id, action: 'backend.residency', targetType: 'backend', targetId: backendId, data: { before, after: limits } } }),
+      ]);
+      return { scheduler: await tellScheduler() };
+    },
+
+    /**
+     * Starts pulling a catalogue entry's Ollama model onto an enabled Ollama backend; its progress
+     * reaches the admins' residency room. `started` false: that pull is already running.
+     */
+    async pull(actor: SessionUser, backendId: string, model: string): Promise<{ started: boolean }> {
+      const backend = await prisma.backend.findFirst({ where: { id: backendId, kind: 'ollama', enabled: true }, select: { id: true } });
+      if (!backend) throw new NotFoundError('backend');
+      const entry = await prisma.catalogModel.findFirst({ where: { ollamaModel: model }, select: { name: true } });
+      if (!entry) throw new ValidationError('Only a model the catalogue maps to Ollama can be pulled.', 'model');
+      const input: PullModelInput = { backendId, model };
+      try {
+        const client = await temporal.get();
+        await client.workflow.start<typeof pullModelWorkflow>('pullModelWorkflow', { workflowId: pullWorkflowId(input), taskQueue: temporal.config.taskQueue, args: [input] });
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
+        throw error;
+      }
+      await prisma.auditLog.create({ data: { actorId: actor.id, action: 'backend.pull', targetType: 'backend', targetId: backendId, data: { model, catalogue: entry.name } } });
+      return { started: true };
+    },
   };
 }

@@ -120,6 +120,9 @@ const procedures: Record<string, Row> = {
   'backends.delete': row(() => ({ backendId: 'ollama@127.0.0.1:1' }), [U, FB, FB, FB, NF]),
   // A host outside the allow-list: the admin gets past the check and is refused on content.
   'backends.create': row(() => ({ kind: 'ollama', url: 'http://8.8.8.8:11434', pool: 'local', slots: 1 }), [U, FB, FB, FB, BR]),
+  'admin.residency': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.setResidencyLimits': row(() => ({ backendId: 'ollama@127.0.0.1:1', memoryBudgetMb: 16_000, maxLoadedModels: null }), [U, FB, FB, FB, NF]),
+  'admin.pullModel': row(() => ({ backendId: 'ollama@127.0.0.1:1', model: 'qwen2.5-coder:7b' }), [U, FB, FB, FB, NF]),
 };
 
 const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
@@ -136,6 +139,8 @@ const rooms: Record<RoomKind, { id: (fx: Fixture) => string; expect: Record<Role
   job: { id: (fx) => fx.jobId, expect: { anonymous: 'no connection', outsider: 'not found', member: 'joined', owner: 'joined', admin: 'not found' } },
   // A pool's counts and backends, nothing of any team: open to everyone signed in.
   queue: { id: () => MATRIX_POOL, expect: { anonymous: 'no connection', outsider: 'joined', member: 'joined', owner: 'joined', admin: 'joined' } },
+  // Pull progress of backends: admins only.
+  admin: { id: () => 'residency', expect: { anonymous: 'no connection', outsider: 'not found', member: 'not found', owner: 'not found', admin: 'joined' } },
 };
 
 const db = useTestDatabase({ seed: true });

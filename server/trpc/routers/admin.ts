@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { tierName, tierSettings } from '../../services/admin';
 import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
+import { residencyLimits } from '../../services/residency';
+import { wellFormed } from '../../services/text-input';
 import { adminProcedure, router } from '../init';
 
 /** Tiers and the model catalogue, for global admins; backends are `backends.*`, dead letters `jobs.deadLetters`. */
@@ -51,4 +53,19 @@ export const adminRouter = router({
     .input(z.object({ modelId: z.uuid() }))
     .mutation(({ ctx, input }) => ctx.services.catalog.remove(ctx.user, input.modelId)),
 
+  /** What each Ollama backend has on disk and in memory, and the catalogue models a pool lacks. */
+  residency: adminProcedure.query(({ ctx }) => ctx.services.residency.view()),
+
+  pullModel: adminProcedure
+    .input(
+      z.object({
+        backendId: wellFormed(z.string().min(1).max(200), 'The backend id'),
+        model: wellFormed(z.string().min(1, 'Name the model to pull.').max(200), 'The model'),
+      }),
+    )
+    .mutation(({ ctx, input }) => ctx.services.residency.pull(ctx.user, input.backendId, input.model)),
+
+  setResidencyLimits: adminProcedure
+    .input(residencyLimits.extend({ backendId: wellFormed(z.string().min(1).max(200), 'The backend id') }))
+    .mutation(({ ctx, input: { backendId, ...limits } }) => ctx.services.residency.setLimits(ctx.user, backendId, limits)),
 });
