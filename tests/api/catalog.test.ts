@@ -56,7 +56,7 @@ describe('catalogue admin: bad input changes nothing', () => {
     const refusals: [() => Promise<unknown>, Record<string, string | RegExp>][] = [
       [() => caller.admin.createModel({ ...model, name: 'nul\u0000model' }), { name: /letters, digits/ }],
       [() => caller.admin.createModel({ ...model, name: 'fine:1b', description: 'a\u0000b' }), { description: 'Description must not contain control characters.' }],
-      [() => caller.admin.createModel({ ...model, name: 'fine:1b', description: 'half \uD83D pair' }), { description: 'Description is not valid text.' }],
+      [() => caller.admin.createModel({ ...model, name: 'fine:1b', description: 'half \uD83D pair' }), { description: 'Description is not valid text (it holds a broken character).' }],
       [() => caller.admin.createModel({ ...model, name: 'fine:1b', ollamaModel: 'mistral\u0000:7b' }), { ollamaModel: /letters, digits/ }],
       [() => caller.admin.createModel({ ...model, name: 'fine:1b', openaiModel: '\uDC00gpt' }), { openaiModel: /letters, digits/ }],
       [() => caller.admin.createModel({ ...model, name: 'fine:1b', ollamaModel: null, openaiModel: null }), { ollamaModel: /at least one kind of backend/ }],
@@ -66,7 +66,7 @@ describe('catalogue admin: bad input changes nothing', () => {
       // Taken, exactly or as Ollama would read the name.
       [() => caller.admin.createModel({ ...model, name: 'qwen2.5-coder:7b' }), { name: 'qwen2.5-coder:7b is already in the catalogue.' }],
       [() => caller.admin.createModel({ ...model, name: 'Qwen2.5-Coder:7B' }), { name: 'Qwen2.5-Coder:7B is already in the catalogue as qwen2.5-coder:7b.' }],
-      [() => caller.admin.updateModel({ ...model, modelId: qwen.id, description: 'x\uDFFF' }), { description: 'Description is not valid text.' }],
+      [() => caller.admin.updateModel({ ...model, modelId: qwen.id, description: 'x\uDFFF' }), { description: 'Description is not valid text (it holds a broken character).' }],
       [() => caller.admin.updateModel({ ...model, modelId: qwen.id, ollamaModel: null }), { ollamaModel: /at least one kind of backend/ }],
     ];
     for (const [call, fields] of refusals) {
