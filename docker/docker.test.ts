@@ -63,7 +63,7 @@ function hostOf(url: string): string {
 describe('docker/compose.yaml', () => {
   it('has the expected services, each with an image or a build', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['migrate', 'ollama-1', 'ollama-2', 'postgres', 'temporal', 'temporal-postgres', 'temporal-ui', 'web', 'worker'].sort(),
+      ['grafana', 'migrate', 'ollama-1', 'ollama-2', 'postgres', 'prometheus', 'temporal', 'temporal-postgres', 'temporal-ui', 'web', 'worker'].sort(),
     );
     for (const [name, service] of Object.entries(services)) {
       expect(service.image ?? service.build, `service ${name} has neither image nor build`).toBeTruthy();
