@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Ollama } from 'ollama';
 import { repoRoot } from '../scripts/lib/paths';
 import { createTemporalProvider } from '../server/temporal/client';
+import { payloadDataConverter } from '../server/temporal/codec';
 import { jobWorkflowId } from '../workflows/definitions';
 import { schedulerWorkflowId } from '../workflows/scheduler/api';
 import { parseBenchMode } from './lib/args';
@@ -178,7 +179,7 @@ try {
   console.log(`CPU per job (ms): ${Object.entries(cpuMsPerJob).map(([role, ms]) => `${role} ${ms}`).join(', ')}`);
 
   // What Temporal recorded for those jobs: a sample of their histories, and the scheduler's.
-  const temporal = await createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue }).get();
+  const temporal = await createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue, dataConverter: payloadDataConverter(stack.encryptionKeys) }).get();
   const histories = await countHistories(temporal, {
     jobWorkflowIds: instantJobIds.slice(-20).map(jobWorkflowId),
     schedulerWorkflowId: schedulerWorkflowId(stack.taskQueue),

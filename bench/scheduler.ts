@@ -10,6 +10,7 @@ import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../server/net
 import type { RequestRecord } from '../simulator';
 import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
+import { payloadDataConverter } from '../server/temporal/codec';
 import { repoRoot } from '../scripts/lib/paths';
 import type { Stack } from '../scripts/lib/stack';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerMessage } from '../workflows/scheduler/api';
@@ -107,7 +108,7 @@ async function run(): Promise<void> {
   });
   const sessionSecret = randomBytes(32).toString('hex');
   const prisma = createPrisma(stack.databaseUrl);
-  const temporal = createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue });
+  const temporal = createTemporalProvider({ address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue: stack.taskQueue, dataConverter: payloadDataConverter(stack.encryptionKeys) });
   closeServices = async () => {
     await temporal.close();
     await prisma.$disconnect();
@@ -299,7 +300,7 @@ async function run(): Promise<void> {
  * and its reaction time — a job's release signal recorded → the next grant recorded.
  */
 async function readSchedulerHistory(workflowId: string, from: number, to: number) {
-  const client = await createTemporalProvider({ address: stack!.temporalAddress, namespace: stack!.temporalNamespace, taskQueue: stack!.taskQueue }).get();
+  const client = await createTemporalProvider({ address: stack!.temporalAddress, namespace: stack!.temporalNamespace, taskQueue: stack!.taskQueue, dataConverter: payloadDataConverter(stack!.encryptionKeys) }).get();
   try {
     const executions = [];
     for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions.push(execution);

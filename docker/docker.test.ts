@@ -202,6 +202,27 @@ describe('docker/compose.yaml', () => {
     expect(simulatedOllamaVersion, 'the simulator reports the version it is held to').toBe(tested);
   });
 
+  it('serves the Temporal UI on loopback only, read-only, decoding payloads through the web process', () => {
+    const ui = services['temporal-ui']!;
+    expect(ui.ports).toEqual(['127.0.0.1:8080:8080']);
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) {
+        if (name !== 'web') expect(port, `${name} publishes ${port} beyond loopback`).toMatch(/^127\.0\.0\.1:/);
+      }
+    }
+    const env = Object.fromEntries(Object.entries(ui.environment!).map(([k, v]) => [k, interpolate(v)]));
+    expect(env.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    expect(env.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
+    // The endpoint is the web process's codec route, and the app allows the UI's own origin.
+    const endpoint = new URL(env.TEMPORAL_CODEC_ENDPOINT!);
+    expect(endpoint.pathname).toBe('/api/temporal-codec');
+    expect(endpoint.port).toBe(String(services.web!.environment!.PORT));
+    const app = readFileSync(join(root, 'server/http/app.ts'), 'utf8');
+    expect(app).toContain("app.use('/api/temporal-codec', temporalCodecHandler(");
+    const webEnv = Object.fromEntries(Object.entries(services.web!.environment!).map(([k, v]) => [k, interpolate(v)]));
+    expect(new URL(webEnv.TEMPORAL_UI_URL!).port).toBe(ui.ports![0]!.split(':')[1]);
+  });
+
   it('has healthchecks on the long-running infrastructure', () => {
     for (const name of ['postgres', 'temporal-postgres', 'temporal', 'web', 'ollama-1', 'ollama-2']) {
       expect(services[name]!.healthcheck?.test, name).toBeDefined();

@@ -132,7 +132,7 @@ const serverSchema = z.object({
 export type ServerEnv = z.infer<typeof serverSchema> & { SESSION_SECRET: string; ENCRYPTION_KEYS: string };
 
 /** Development and tests only: a fixed key, so sealed rows and histories survive restarts. */
-const DEVELOPMENT_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32, 'switchyard-development-key').toString('base64')}`;
+export const DEVELOPMENT_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32, 'switchyard-development-key').toString('base64')}`;
 
 const stackSchema = z.object({
   /** `npm run db:seed` adds the demo accounts unless this is production. */

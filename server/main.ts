@@ -8,13 +8,16 @@ import { createUrlAllowlist } from './net/allowlist';
 import { createRealtimeServer } from './realtime/io';
 import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
+import { payloadCodec } from './temporal/codec';
 
 const env = loadOrExit(() => loadServerEnv());
 const prisma = getPrisma(env);
+const codec = payloadCodec(env.ENCRYPTION_KEYS);
 const temporal = createTemporalProvider({
   address: env.TEMPORAL_ADDRESS,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
+  dataConverter: { payloadCodecs: [codec] },
 });
 const services = createServices({
   prisma,
@@ -47,6 +50,7 @@ httpServer.on(
     production,
     trustProxy: env.TRUST_PROXY,
     publicUrl: env.PUBLIC_URL,
+    temporalCodec: { codec, uiUrl: env.TEMPORAL_UI_URL },
   }),
 );
 const realtime = await createRealtimeServer(httpServer, {

@@ -18,6 +18,7 @@ import { createJobMetrics } from './metrics/jobs';
 import { createProcessRegistry } from './metrics/registry';
 import { serveMetrics } from './metrics/serve';
 import { ensureScheduler } from './temporal/scheduler';
+import { payloadDataConverter } from './temporal/codec';
 import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
 
@@ -64,12 +65,15 @@ const metricsServer =
   env.WORKER_METRICS_PORT === undefined
     ? undefined
     : await serveMetrics(metrics.registry, { host: env.HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN, production: env.NODE_ENV === 'production' });
+const dataConverter = payloadDataConverter(env.ENCRYPTION_KEYS);
 const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
+  dataConverter,
 });
 const workers = await createJobWorkers({
   connection,
+  dataConverter,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   // Built once for both workers.

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../../server/db/migrate';
-import { loadStackEnv, type StackEnv } from '../../server/env';
+import { DEVELOPMENT_ENCRYPTION_KEYS, loadStackEnv, type StackEnv } from '../../server/env';
 import { seedDatabase } from '../../prisma/seed';
 import { repoRoot } from './paths';
 import { assertPortFree, freePort } from './ports';
@@ -63,6 +63,8 @@ export interface Stack {
   mode: StackMode;
   /** Whether the demo accounts were seeded. */
   demoData: boolean;
+  /** The ENCRYPTION_KEYS web and worker run with: a client of this stack's Temporal needs them to read payloads. */
+  encryptionKeys: string;
   webUrl: string | undefined;
   databaseUrl: string;
   temporalAddress: string;
@@ -225,6 +227,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       mode,
       demoData: options.demoData ?? !prod,
+      encryptionKeys: encryptionKeys ?? DEVELOPMENT_ENCRYPTION_KEYS,
       webUrl,
       databaseUrl: db.url,
       temporalAddress: server.address,

@@ -1,5 +1,6 @@
 import { createRequestHandler } from '@remix-run/express';
 import type { ServerBuild } from '@remix-run/node';
+import type { PayloadCodec } from '@temporalio/common';
 import compression from 'compression';
 import express from 'express';
 import type { ViteDevServer } from 'vite';
@@ -10,6 +11,7 @@ import { requireSameOrigin } from './origin-check';
 import { checkHealth } from './health';
 import { metricsHandler } from './metrics';
 import { securityHeaders } from './security-headers';
+import { temporalCodecHandler } from './temporal-codec';
 import { trpcHandler } from './trpc';
 
 export interface AppOptions {
@@ -26,9 +28,11 @@ export interface AppOptions {
   trustProxy?: number | string | undefined;
   /** PUBLIC_URL: the only origin state-changing requests may come from; https makes cookies Secure. */
   publicUrl?: string | undefined;
+  /** The codec server for the Temporal UI: the payload codec, and the UI's URL (TEMPORAL_UI_URL) whose origin may call it. */
+  temporalCodec: { codec: PayloadCodec; uiUrl: string };
 }
 
-export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl }: AppOptions) {
+export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl, temporalCodec }: AppOptions) {
   const app = express();
   const configuredHttps = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   app.disable('x-powered-by');
@@ -36,6 +40,8 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
   app.use(apiRouter(services));
   app.use(securityHeaders({ development: vite !== undefined, https: configuredHttps }));
   app.use(compression());
+  // Before the same-origin check: the Temporal UI calls it from its own origin, under its own CORS rule.
+  app.use('/api/temporal-codec', temporalCodecHandler({ sessions: services.sessions, codec: temporalCodec.codec, uiOrigin: new URL(temporalCodec.uiUrl).origin }));
   app.use(requireSameOrigin(publicUrl === undefined ? undefined : new URL(publicUrl).host));
 
   app.get('/healthz', async (_req, res) => {

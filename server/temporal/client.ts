@@ -1,9 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 
 export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** The payload codec (`payloadDataConverter`): prompts and outputs reach Temporal sealed. */
+  dataConverter: DataConverter;
 }
 
 /**
@@ -16,7 +19,7 @@ export function createTemporalProvider(config: TemporalConfig) {
     config,
     get(): Promise<Client> {
       pending ??= Connection.connect({ address: config.address, connectTimeout: '3 seconds' })
-        .then((connection) => new Client({ connection, namespace: config.namespace }))
+        .then((connection) => new Client({ connection, namespace: config.namespace, dataConverter: config.dataConverter }))
         .catch((error: unknown) => {
           pending = undefined;
           throw error;

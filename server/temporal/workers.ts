@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { schedulerTaskQueue } from '../../workflows/scheduler/api';
 import { workerTuning } from './worker-options';
@@ -8,7 +9,7 @@ import { workerTuning } from './worker-options';
  * a burst of jobs'. They share the activities: the scheduler's local activities hold and let go
  * of the very batcher through which this process's jobs signal it.
  */
-export async function createJobWorkers(options: WorkerOptions & { taskQueue: string }) {
+export async function createJobWorkers(options: WorkerOptions & { taskQueue: string; dataConverter: DataConverter }) {
   const jobs = await Worker.create({ ...workerTuning, ...options });
   const scheduler = await Worker.create({ ...workerTuning, ...options, taskQueue: schedulerTaskQueue(options.taskQueue) });
   const workers = [jobs, scheduler];

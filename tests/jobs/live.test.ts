@@ -5,6 +5,7 @@ import { createTemporalProvider, type TemporalProvider } from '../../server/temp
 import { createCaller } from '../../server/trpc/root';
 import { testBackendUrls, testKeyring } from '../support/app-stack';
 import { useJobStack } from '../support/job-stack';
+import { testDataConverter } from '../support/temporal';
 import { until } from '../support/until';
 
 /**
@@ -19,7 +20,7 @@ const { temporal, stack } = useJobStack({
 
 /** The stack's services over a real Temporal client that counts how often anyone reaches for it. */
 function countingServices() {
-  const real = createTemporalProvider({ address: temporal.connection.options.address, namespace: temporal.namespace, taskQueue: stack.taskQueue });
+  const real = createTemporalProvider({ address: temporal.connection.options.address, namespace: temporal.namespace, taskQueue: stack.taskQueue, dataConverter: testDataConverter });
   const counted = { calls: 0 };
   const provider: TemporalProvider = { ...real, get: () => (counted.calls++, real.get()), close: () => real.close() };
   const services = createServices({

@@ -3,6 +3,7 @@ import { useJobStack, type TestSocket } from '../support/job-stack';
 import { hashPassword } from '../../server/auth/password';
 import type { JobUpdateEvent } from '../../server/realtime/events';
 import { expectTrpcError } from '../support/trpc';
+import { testDataConverter } from '../support/temporal';
 import { until } from '../support/until';
 import { recordHistory } from '../support/histories';
 import { jobWorkflowId } from '../../workflows/definitions';
@@ -184,7 +185,7 @@ describe('bad input changes nothing', () => {
     const { createCaller } = await import('../../server/trpc/root');
     const services = createServices({
       prisma: stack.prisma,
-      temporal: createTemporalProvider({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'nowhere' }),
+      temporal: createTemporalProvider({ address: '127.0.0.1:1', namespace: 'default', taskQueue: 'nowhere', dataConverter: testDataConverter }),
       sessionSecret: 'test-session-secret-of-at-least-32-chars',
       defaultModel: 'qwen2.5-coder:7b',
       temporalUiUrl: 'http://localhost:8233',

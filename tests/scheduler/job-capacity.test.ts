@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchedulerActivities } from '../../activities/scheduler';
 import { repoRoot } from '../../scripts/lib/paths';
 import { useTestDatabase } from '../support/db';
-import { uniqueTaskQueue, useTemporal, workflowBundle } from '../support/temporal';
+import { testDataConverter, uniqueTaskQueue, useTemporal, workflowBundle } from '../support/temporal';
 import { until } from '../support/until';
 import { heardQuery, proceedSignal } from '../support/workflows/capacity-probe';
 import { jobWorkflowId } from '../../workflows/definitions';
@@ -32,6 +32,7 @@ async function probeWorker(taskQueue: string): Promise<Worker> {
   return Worker.create({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
+    dataConverter: testDataConverter,
     taskQueue,
     workflowBundle: await probeBundle(),
     activities: createSchedulerActivities({

@@ -13,7 +13,7 @@ import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../../server/
 import { createServices } from '../../server/services';
 import { createTemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
-import { temporalAddress, temporalNamespace, uniqueTaskQueue } from './temporal';
+import { temporalAddress, temporalNamespace, testDataConverter, uniqueTaskQueue } from './temporal';
 
 /** The keyring the test stacks seal cloud keys with: the web side and the workers share it, as in production. */
 export const testKeyring = createKeyring(parseKeyList(`test:${Buffer.alloc(32, 'switchyard-tests').toString('base64')}`));
@@ -41,7 +41,7 @@ export async function startAppStack({
   maxTeamsPerUser?: number;
 }) {
   const prisma = createPrisma(databaseUrl);
-  const temporal = createTemporalProvider({ ...temporalServer, taskQueue });
+  const temporal = createTemporalProvider({ ...temporalServer, taskQueue, dataConverter: testDataConverter });
   const services = createServices({
     prisma,
     temporal,

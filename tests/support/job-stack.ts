@@ -13,7 +13,7 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../../si
 import { startAppStack, testKeyring, type AppSocket } from './app-stack';
 import { useTestDatabase } from './db';
 import { deferred, perFile } from './per-file';
-import { uniqueTaskQueue, useTemporal, workflowBundle, type TestTemporal } from './temporal';
+import { testDataConverter, uniqueTaskQueue, useTemporal, workflowBundle, type TestTemporal } from './temporal';
 import { until } from './until';
 
 export type TestSocket = AppSocket;
@@ -88,6 +88,7 @@ export async function startJobStack(options: JobStackOptions) {
     worker = await createJobWorkers({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
+      dataConverter: testDataConverter,
       taskQueue,
       workflowBundle: await workflowBundle(),
       activities: createActivities({

@@ -2,9 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths';
+import { DEVELOPMENT_ENCRYPTION_KEYS } from '../../server/env';
+import { payloadCodec } from '../../server/temporal/codec';
 import './context';
 import { perFile } from './per-file';
 
@@ -22,7 +25,15 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
 }
 
+/**
+ * The payload codec of every test client, worker and replay: the development key, as the test
+ * stacks' processes use it, so histories recorded by any of them replay.
+ */
+export const testPayloadCodec: PayloadCodec = payloadCodec(DEVELOPMENT_ENCRYPTION_KEYS);
+export const testDataConverter: DataConverter = { payloadCodecs: [testPayloadCodec] };
+
 export interface TestTemporal {
+  /** With the payload codec, like the app's clients. */
   client: Client;
   connection: Connection;
   /** For `Worker.create({ connection })`. */
@@ -35,7 +46,7 @@ export interface TestTemporal {
 export async function connectTemporal(address = temporalAddress(), namespace = temporalNamespace()): Promise<TestTemporal> {
   const [connection, nativeConnection] = await Promise.all([Connection.connect({ address }), NativeConnection.connect({ address })]);
   return {
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, dataConverter: testDataConverter }),
     connection,
     nativeConnection,
     namespace,

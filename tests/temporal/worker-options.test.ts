@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/lib/paths';
-import { uniqueTaskQueue, useTemporal, workflowBundle } from '../support/temporal';
+import { testDataConverter, uniqueTaskQueue, useTemporal, workflowBundle } from '../support/temporal';
 import { workerTuning } from '../../server/temporal/worker-options';
 
 const temporal = useTemporal();
@@ -15,6 +15,7 @@ describe('worker tuning', () => {
     const worker = await Worker.create({
       connection: temporal.nativeConnection,
       namespace: temporal.namespace,
+      dataConverter: testDataConverter,
       taskQueue,
       workflowBundle: await workflowBundle(path.join(repoRoot, 'tests/support/workflows/slow-activation.ts')),
       ...workerTuning,
