@@ -8,11 +8,13 @@ import { createUrlAllowlist } from './net/allowlist';
 import { createRealtimeServer } from './realtime/io';
 import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
-import { payloadCodec } from './temporal/codec';
+import { createEncryptionCodec } from './temporal/codec';
 
 const env = loadOrExit(() => loadServerEnv());
 const prisma = getPrisma(env);
-const codec = payloadCodec(env.ENCRYPTION_KEYS);
+// One keyring seals secrets at rest and Temporal payloads.
+const keyring = createKeyring(parseKeyList(env.ENCRYPTION_KEYS));
+const codec = createEncryptionCodec(keyring);
 const temporal = createTemporalProvider({
   address: env.TEMPORAL_ADDRESS,
   namespace: env.TEMPORAL_NAMESPACE,
@@ -26,7 +28,7 @@ const services = createServices({
   defaultModel: env.DEFAULT_MODEL,
   temporalUiUrl: env.TEMPORAL_UI_URL,
   maxTeamsPerUser: env.MAX_TEAMS_PER_USER,
-  keyring: createKeyring(parseKeyList(env.ENCRYPTION_KEYS)),
+  keyring,
   backendUrls: createUrlAllowlist(env.BACKEND_URL_ALLOWLIST),
 });
 

@@ -18,7 +18,7 @@ import { createJobMetrics } from './metrics/jobs';
 import { createProcessRegistry } from './metrics/registry';
 import { serveMetrics } from './metrics/serve';
 import { ensureScheduler } from './temporal/scheduler';
-import { payloadDataConverter } from './temporal/codec';
+import { createEncryptionCodec } from './temporal/codec';
 import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
 
@@ -65,7 +65,7 @@ const metricsServer =
   env.WORKER_METRICS_PORT === undefined
     ? undefined
     : await serveMetrics(metrics.registry, { host: env.HOST, port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN, production: env.NODE_ENV === 'production' });
-const dataConverter = payloadDataConverter(env.ENCRYPTION_KEYS);
+const dataConverter = { payloadCodecs: [createEncryptionCodec(keyring)] };
 const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
