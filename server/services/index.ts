@@ -9,6 +9,7 @@ import { createAdminService } from './admin';
 import { createApiKeyService } from './api-keys';
 import { createApiModels } from './api-models';
 import { createAuthService } from './auth';
+import { createBackendNames } from './backend-names';
 import { createBackendService } from './backends';
 import { createCatalogService } from './catalog';
 import { createJobService } from './jobs';
@@ -41,7 +42,8 @@ export function createServices(deps: ServiceDeps) {
   const projects = createProjectService(prisma);
   const teams = createTeamService(prisma, { maxTeamsPerUser: deps.maxTeamsPerUser });
   const admin = createAdminService({ prisma, temporal });
-  const queue = createQueueService({ prisma, temporal });
+  const backendNames = createBackendNames(prisma);
+  const queue = createQueueService({ prisma, temporal, backendNames });
   return {
     prisma,
     temporal,
@@ -79,6 +81,7 @@ export function createServices(deps: ServiceDeps) {
       projects,
       defaultModel: deps.defaultModel,
       temporalUiUrl: deps.temporalUiUrl,
+      backendNames,
     }),
   };
 }

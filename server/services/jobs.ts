@@ -8,6 +8,7 @@ import type { JobStatus } from '../generated/prisma/enums';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
+import type { BackendNames } from './backend-names';
 import { createAdmission } from './admission';
 import type { ApiCaller } from './api-keys';
 import { chatChars, chatTitle, type ChatRequest } from './chat-request';
@@ -75,9 +76,10 @@ interface JobServiceDeps {
   projects: ProjectService;
   defaultModel: string;
   temporalUiUrl: string;
+  backendNames: BackendNames;
 }
 
-export function createJobService({ prisma, temporal, projects, defaultModel, temporalUiUrl }: JobServiceDeps) {
+export function createJobService({ prisma, temporal, projects, defaultModel, temporalUiUrl, backendNames }: JobServiceDeps) {
   const visibleJob = (userId: string, jobId: string) =>
     ({ id: jobId, team: { memberships: { some: { userId } } } }) satisfies Prisma.JobWhereInput;
 
@@ -288,7 +290,9 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       if (!job) throw new NotFoundError('job');
       const { namespace } = temporal.config;
       const run = job.runId ? `/${job.runId}` : '';
-      return { ...job, temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history` };
+      // Admins see which backend (its address) and the error as it was; others the backend's name.
+      const shown = user.isAdmin ? job : await backendNames.forUser(job);
+      return { ...shown, temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history` };
     },
 
     /**

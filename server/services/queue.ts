@@ -4,6 +4,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { SessionUser } from '../auth/session';
 import { appendSample, toSample, type PoolHistory } from '../realtime/queue-samples';
 import type { TemporalProvider } from '../temporal/client';
+import type { BackendNames } from './backend-names';
 import { poolEvent, teamEvent, teamRefs, type JobDetails, type TeamJobRef } from './queue-view';
 
 const TITLE_CHARS = 140;
@@ -23,12 +24,13 @@ const queueJobSelect = {
  * paint, and the refetch after a reconnect) and the web process's broadcaster, so both build the
  * same events; the pool history is this process's own window of samples.
  */
-export function createQueueService({ prisma, temporal }: { prisma: PrismaClient; temporal: TemporalProvider }) {
+export function createQueueService({ prisma, temporal, backendNames }: { prisma: PrismaClient; temporal: TemporalProvider; backendNames: BackendNames }) {
   const history: PoolHistory = {};
 
   /**
    * The scheduler's snapshot with the jobs of `teamIds` only (the teams the caller may be shown),
-   * or null when it has none newer than `known`.
+   * or null when it has none newer than `known`. Backends are named as users see them
+   * (backend-names.ts): the queue's views go to everyone signed in.
    */
   async function snapshot(teamIds: readonly string[], known: number | null = null): Promise<QueueSnapshot | null> {
     const client = await temporal.get();
@@ -36,7 +38,7 @@ export function createQueueService({ prisma, temporal }: { prisma: PrismaClient;
     if (snap && snap.format !== SNAPSHOT_FORMAT) {
       throw new Error(`the scheduler answered in snapshot format ${String(snap.format)}, this web process reads ${SNAPSHOT_FORMAT} (a deploy in progress?)`);
     }
-    return snap;
+    return snap && backendNames.named(snap);
   }
 
   function record(snap: QueueSnapshot): void {

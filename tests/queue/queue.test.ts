@@ -94,7 +94,9 @@ describe('the live queue', () => {
     // The pool event counts everyone's jobs and names none.
     const pool = await until(() => demoHeard.pool.findLast((e) => e.version >= mine.version), 'a pool event as new');
     expect(pool).toMatchObject({ pool: 'local', waiting: 5, running: 1 });
-    expect(pool.backends).toEqual([{ id: stack.backendIds[0], slots: 1, running: 1, queued: 0, up: true, loadedModels: expect.any(Array) }]);
+    // Named for people: its pool and an ordinal while it has no name of its own, never its address.
+    expect(pool.backends).toEqual([{ id: 'local #1', slots: 1, running: 1, queued: 0, up: true, loadedModels: expect.any(Array) }]);
+    expect(JSON.stringify(demoHeard)).not.toContain(stack.backendIds[0]);
 
     // The other team's sockets heard counts and their own jobs, never a demo job, user or project.
     const otherText = JSON.stringify(otherHeard);
@@ -124,7 +126,8 @@ describe('the live queue', () => {
     expect(overview.teamQueues.map((q) => q.teamId)).toEqual([demoTeam]);
     expect(overview.teamQueues[0]!.waiting.map((w) => [w.jobId, w.position])).toEqual(mine.waiting.map((w) => [w.jobId, w.position]));
     // This web process's samples of the pool, for the charts of a page opened now.
-    expect(overview.history.local?.at(-1)).toMatchObject({ backends: [{ id: stack.backendIds[0], slots: 1 }] });
+    expect(overview.history.local?.at(-1)).toMatchObject({ backends: [{ id: 'local #1', slots: 1 }] });
+    expect(JSON.stringify(overview)).not.toContain(stack.backendIds[0]);
     // Samples are taken every 2 s: wait for one from while the blocker runs.
     await until(
       async () => (await demo.caller.queue.get()).history.local?.some((sample) => sample.running === 1 && sample.backends[0]!.running === 1),
