@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SessionUser } from '../auth/session';
 import { NotFoundError, ValidationError } from '../errors';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import type { JobStatus } from '../generated/prisma/enums';
 import { tellScheduler as tellTheScheduler } from '../temporal/scheduler';
 import type { TemporalProvider } from '../temporal/client';
 import { DEFAULT_TIER } from './teams';
@@ -63,6 +64,52 @@ const teamSelect = {
   tier: { select: { id: true, name: true } },
   _count: { select: { memberships: true } },
 } satisfies Prisma.TeamSelect;
+
+/** One audit entry as admins read it: who (as they are named now), what, on what, when. */
+const auditSelect = {
+  id: true,
+  action: true,
+  targetType: true,
+  targetId: true,
+  data: true,
+  createdAt: true,
+  actor: { select: { email: true, name: true } },
+} satisfies Prisma.AuditLogSelect;
+
+/** Every team's jobs as admins list them: no output, no requirements beyond a title's worth. */
+const adminJobSelect = {
+  id: true,
+  status: true,
+  model: true,
+  priority: true,
+  requirements: true,
+  createdAt: true,
+  finishedAt: true,
+  backendId: true,
+  error: true,
+  team: { select: { id: true, name: true } },
+  project: { select: { id: true, name: true } },
+  user: { select: { email: true } },
+} satisfies Prisma.JobSelect;
+
+export interface AuditSearch {
+  /** Part of the actor's email or name (case-insensitive). */
+  who?: string | undefined;
+  /** The start of the action, e.g. `job.` or `job.cancel`. */
+  what?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** The last id of the previous page. */
+  cursor?: string | undefined;
+  limit: number;
+}
+
+export interface AdminJobSearch {
+  teamId?: string | undefined;
+  status?: JobStatus | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
 
 interface AdminDeps {
   prisma: PrismaClient;
@@ -174,6 +221,40 @@ export function createAdminService({ prisma, temporal }: AdminDeps) {
       const moved = await prisma.team.update({ where: { id: teamId }, data: { tierId }, select: teamSelect });
       await audit(actor, 'team.tier', 'team', teamId, { before: team.tier.name, after: tier.name });
       return moved;
+    },
+
+    /** The audit log, newest first, a page at a time (by id, which grows with time). */
+    async searchAudit({ who, what, from, to, cursor, limit }: AuditSearch) {
+      const rows = await prisma.auditLog.findMany({
+        where: {
+          ...(who ? { actor: { OR: [{ email: { contains: who, mode: 'insensitive' } }, { name: { contains: who, mode: 'insensitive' } }] } } : {}),
+          ...(what ? { action: { startsWith: what } } : {}),
+          ...(from || to ? { createdAt: { ...(from ? { gte: from } : {}), ...(to ? { lte: to } : {}) } } : {}),
+          ...(cursor ? { id: { lt: BigInt(cursor) } } : {}),
+        },
+        select: auditSelect,
+        orderBy: { id: 'desc' },
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit).map((row) => ({ ...row, id: row.id.toString() }));
+      return { entries: page, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
+    },
+
+    /**
+     * Any team's jobs, newest first. Reading other teams' work is an admin's power, so every
+     * page read is itself audited (who looked, at which team's jobs, how many).
+     */
+    async listJobs(actor: SessionUser, { teamId, status, cursor, limit }: AdminJobSearch) {
+      const rows = await prisma.job.findMany({
+        where: { ...(teamId ? { teamId } : {}), ...(status ? { status } : {}) },
+        select: adminJobSelect,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit).map(({ requirements, ...job }) => ({ ...job, title: requirements.slice(0, 120) }));
+      await audit(actor, 'admin.jobs.read', 'team', teamId ?? '*', { status: status ?? null, count: page.length });
+      return { jobs: page, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
     },
   };
 }

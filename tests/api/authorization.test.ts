@@ -102,6 +102,8 @@ const procedures: Record<string, Row> = {
   // The default tier cannot be deleted: the admin gets past the check and is refused on content.
   'admin.deleteTier': row(async () => ({ tierId: await freeTierId() }), [U, FB, FB, FB, BR]),
   'admin.teams': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.audit': row(() => ({ what: 'job.' }), [U, FB, FB, FB, 'OK']),
+  'admin.jobs': row((fx) => ({ teamId: fx.teamId }), [U, FB, FB, FB, 'OK']),
   // T is on the free tier already: the admin's move changes nothing.
   'admin.setTeamTier': row(async (fx) => ({ teamId: fx.teamId, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
   'admin.models': row(() => undefined, [U, FB, FB, FB, 'OK']),

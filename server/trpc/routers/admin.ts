@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobStatus } from '../../generated/prisma/enums';
 import { tierName, tierSettings } from '../../services/admin';
 import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
 import { residencyLimits } from '../../services/residency';
@@ -32,6 +33,32 @@ export const adminRouter = router({
     .mutation(({ ctx, input }) => ctx.services.admin.deleteTier(ctx.user, input.tierId)),
 
   teams: adminProcedure.query(({ ctx }) => ctx.services.admin.listTeams()),
+
+  /** The audit log searched by who, what and when; paged by the last id seen. */
+  audit: adminProcedure
+    .input(
+      z.object({
+        who: wellFormed(z.string().trim().max(200, 'Keep “who” under 200 characters.'), 'Who').optional(),
+        what: wellFormed(z.string().trim().max(100, 'Keep “what” under 100 characters.'), 'What').optional(),
+        from: z.coerce.date({ error: 'From must be a date.' }).optional(),
+        to: z.coerce.date({ error: 'To must be a date.' }).optional(),
+        cursor: z.string().regex(/^\d{1,19}$/, 'Not a page of the audit log.').optional(),
+        limit: z.number().int().min(1).max(100).default(50),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.services.admin.searchAudit(input)),
+
+  /** Every team's jobs (each read audited); cancel, retry and boost are `jobs.*`. */
+  jobs: adminProcedure
+    .input(
+      z.object({
+        teamId: z.uuid().optional(),
+        status: z.enum(JobStatus).optional(),
+        cursor: z.uuid().optional(),
+        limit: z.number().int().min(1).max(100).default(50),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.services.admin.listJobs(ctx.user, input)),
 
   setTeamTier: adminProcedure
     .input(z.object({ teamId: z.uuid(), tierId: z.uuid({ error: 'Choose a tier.' }) }))
