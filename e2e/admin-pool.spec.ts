@@ -4,9 +4,10 @@ import { expect, test, users } from './fixtures';
 /**
  * The pool as live configuration, in the browser: a new Ollama instance (a simulator this test
  * starts, serving a model of its own) is added by an admin into a pool of its own, a catalogue
- * model is mapped onto it and shows it served there, and the admin drains it; nothing restarts.
+ * model is mapped onto it and shows it served there, the residency page shows it loaded once the
+ * instance loads it, and the admin drains it; nothing restarts.
  */
-test('an admin adds a backend, maps a catalogue model onto it and drains it', async ({ page, signIn }) => {
+test('an admin adds a backend, maps a catalogue model onto it, sees it loaded and drains it', async ({ page, signIn }) => {
   const suffix = Math.random().toString(16).slice(2, 8);
   const served = `e2e-pool-${suffix}:1b`;
   const backendName = `GPU box ${suffix}`;
@@ -41,6 +42,16 @@ test('an admin adds a backend, maps a catalogue model onto it and drains it', as
     await expect(page.getByRole('status')).toContainText(`Model ${served} added.`);
     await page.getByRole('link', { name: 'Edit it' }).click();
     await expect(page.getByText(/^Served by /)).toContainText(`(${pool})`);
+
+    // Loaded on the instance (a request from outside Switchyard): the resource loop reads its
+    // /api/ps within a tick, and the residency page shows it loaded there.
+    await fetch(`${sim.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: served, messages: [{ role: 'user', content: 'hi' }], stream: false }) });
+    await page.goto('/admin/residency');
+    const models = page.getByRole('table', { name: `Models on ${backendName}` });
+    await expect(async () => {
+      await page.reload();
+      await expect(models.getByRole('row', { name: new RegExp(served) })).toContainText('loaded', { timeout: 1_000 });
+    }).toPass({ timeout: 60_000 });
 
     // Drained: nothing runs there, so it shows drained at once, and serves the model no more.
     await page.goto('/admin');
