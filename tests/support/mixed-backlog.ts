@@ -1,5 +1,6 @@
 import { hashPassword } from '../../server/auth/password';
 import type { Simulator } from '../../simulator';
+import { jobWorkflowId } from '../../workflows/definitions';
 import { positionQuery } from '../../workflows/scheduler/api';
 import type { JobStack } from './job-stack';
 import { perFile } from './per-file';
@@ -98,9 +99,20 @@ export async function backlogBehindBlocker(stack: JobStack, sim: Simulator, proj
   };
 }
 
-/** The jobs' ids in the order they started, once every one has completed. */
+/**
+ * The jobs' ids in the order the scheduler granted them their slots, once every one has completed:
+ * when each job's `grant` signal reached the server (its workflow history). (The rows' startedAt is written by
+ * each job's own activity, so two jobs granted back to back can record it in either order.)
+ */
 export async function startOrder(stack: JobStack, jobs: string[]): Promise<string[]> {
   await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete');
-  const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
-  return started.map((job) => job.id);
+  const granted = await Promise.all(
+    jobs.map(async (id) => {
+      const history = await stack.scheduler().client.getHandle(jobWorkflowId(id)).fetchHistory();
+      const grant = history.events!.find((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'grant');
+      if (!grant?.eventTime) throw new Error(`job ${id} completed without a grant signal`);
+      return { id, at: Number(grant.eventTime.seconds) * 1_000 + (grant.eventTime.nanos ?? 0) / 1e6 };
+    }),
+  );
+  return granted.sort((a, b) => a.at - b.at).map((g) => g.id);
 }
