@@ -7,7 +7,8 @@ import { TemporalCliMissingError } from './lib/temporal-cli';
 /**
  * `npm run dev`: the whole stack from sources, data kept in .data/.
  * `npm start` (`--prod`): the same around the production build (`npm run build` first).
- * Ctrl-C stops every process; a process that dies takes the stack down with it.
+ * Ctrl-C stops every process. A worker or web process that dies is started again with backoff
+ * (the log says so) while the rest keeps running; any other process that dies stops the stack.
  * `--data-dir DIR` keeps the data elsewhere than .data/ (a second stack beside a running one).
  */
 

@@ -25,6 +25,26 @@ import { dropDatabase } from '../../server/db/scratch-database';
 
 export type StackMode = 'dev' | 'prod' | 'test';
 
+export interface StackPolicy {
+  /** Seed the demo accounts, team and project. */
+  demoData: boolean;
+  /** Start a crashed worker or web process again with backoff instead of stopping the stack. */
+  restartCrashed: boolean;
+}
+
+/**
+ * What a mode does besides where its files and ports come from. Production seeds no account and
+ * keeps serving when a process dies (its jobs resume on the restarted worker); development restarts
+ * too, saying so; a test stack stops at the first crash so the failure is seen, unless a test
+ * takes production's policy.
+ */
+export function stackPolicy(mode: StackMode): StackPolicy {
+  return { demoData: mode !== 'prod', restartCrashed: mode !== 'test' };
+}
+
+/** Backoff of a restarted worker or web process: 1 s, doubling per crash, at most 30 s. */
+const RESTART_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
+
 export interface StackOptions {
   mode: StackMode;
   /** Where PostgreSQL, the Temporal SQLite file and secrets live. dev/prod: .data/; test: a temp dir removed at stop. */
@@ -47,8 +67,10 @@ export interface StackOptions {
   handleSignals?: boolean;
   /** Read configuration from here instead of the process environment (tests). */
   stackEnv?: StackEnv;
-  /** Seed the demo accounts, team and project (default: in dev and test, never in prod). */
+  /** Seed the demo accounts, team and project (default: the mode's `stackPolicy`). */
   demoData?: boolean;
+  /** Restart a crashed worker or web process (default: the mode's `stackPolicy`). */
+  restartCrashed?: boolean;
 }
 
 export interface StackPorts {
@@ -94,6 +116,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const { mode } = options;
   const test = mode === 'test';
   const prod = mode === 'prod';
+  const policy: StackPolicy = { ...stackPolicy(mode), ...pickDefined({ demoData: options.demoData, restartCrashed: options.restartCrashed }) };
+  const restart = policy.restartCrashed ? { restart: RESTART_BACKOFF } : {};
 
   if (prod) assertBuilt();
 
@@ -144,7 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       const migrated = await applyMigrations(db.url);
       if (migrated.length) supervisor.log('db', `applied ${migrated.length} migration(s): ${migrated.join(', ')}`);
-      await seedDatabase(db.url, { demo: options.demoData ?? !prod });
+      await seedDatabase(db.url, { demo: policy.demoData });
       done();
       return db;
     })();
@@ -207,6 +231,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         stopPhase: 2,
         // Above the worker's own shutdownGraceTime, so running activities can finish.
         stopTimeoutMs: 15_000,
+        ...restart,
       });
       starting.push(worker.waitForLine(/worker ready/, { timeoutMs: 120_000 }).then(done));
     }
@@ -219,6 +244,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         env: serverEnv,
         stopPhase: 2,
         stopTimeoutMs: 8_000,
+        ...restart,
       });
       starting.push(web.waitForLine(/web listening on http/, { timeoutMs: 120_000 }).then(done));
     }
@@ -226,7 +252,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     return {
       mode,
-      demoData: options.demoData ?? !prod,
+      demoData: policy.demoData,
       encryptionKeys: encryptionKeys ?? DEVELOPMENT_ENCRYPTION_KEYS,
       webUrl,
       databaseUrl: db.url,
@@ -381,4 +407,9 @@ function persistentSecret(dataDir: string, name: string, generate: () => string)
 function displayHost(host: string, test: boolean): string {
   if (test) return '127.0.0.1';
   return host === '127.0.0.1' || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
+/** The entries that are set: an option left undefined keeps the policy's value. */
+function pickDefined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -39,6 +39,51 @@ describe('Supervisor', () => {
     expect(long.running).toBe(false);
   });
 
+  it('restarts a restartable child that dies, with a doubling backoff, and leaves the others running', async () => {
+    const lines: string[] = [];
+    const supervisor = new Supervisor({ echo: false });
+    const log = supervisor.log.bind(supervisor);
+    supervisor.log = (name, line, color) => {
+      if (name === 'sup') lines.push(line);
+      log(name, line, color);
+    };
+    const steady = supervisor.spawn({ name: 'steady', command: 'sleep', args: ['60'], stopTimeoutMs: 300 });
+    // Dies twice quickly, then stays up: the third run is the one that lasts.
+    const marker = `${process.env.TMPDIR ?? '/tmp'}/restart-${process.pid}-${Date.now()}`;
+    const script = `n=$(cat ${marker} 2>/dev/null || echo 0); echo $((n+1)) > ${marker}; echo "run $((n+1))"; [ $n -ge 2 ] && exec sleep 60; exit 3`;
+    const first = supervisor.spawn({ name: 'flaky', command: 'sh', args: ['-c', script], restart: { initialMs: 200, maxMs: 5_000 }, stopTimeoutMs: 300 });
+    const started = Date.now();
+    await first.exited;
+    const deadline = Date.now() + 20_000;
+    while (!supervisor.child('flaky')?.recentOutput().includes('run 3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const elapsed = Date.now() - started;
+    const third = supervisor.child('flaky')!;
+    expect(third.recentOutput()).toContain('run 3');
+    expect(third.running).toBe(true);
+    expect(third.pid).not.toBe(first.pid);
+    // 200 ms, then 400 ms: the second wait is doubled.
+    expect(elapsed).toBeGreaterThanOrEqual(600);
+    expect(lines.filter((l) => l.startsWith('flaky exited unexpectedly'))).toEqual([
+      'flaky exited unexpectedly (code 3); restarting it in 0.2s (crash 1), the rest keeps running',
+      'flaky exited unexpectedly (code 3); restarting it in 0.4s (crash 2), the rest keeps running',
+    ]);
+    expect(steady.running).toBe(true);
+    expect(supervisor.failed).toBeUndefined();
+    expect(supervisor.processes().map((p) => p.name).sort()).toEqual(['flaky', 'steady']);
+    await supervisor.stop();
+    expect(third.running).toBe(false);
+    fs.rmSync(marker, { force: true });
+  });
+
+  it('starts nothing again once it is stopping', async () => {
+    const supervisor = new Supervisor({ echo: false });
+    const child = supervisor.spawn({ name: 'dies', command: 'sh', args: ['-c', 'exit 1'], restart: { initialMs: 300, maxMs: 1_000 } });
+    await child.exited;
+    await supervisor.stop();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(supervisor.child('dies')).toBe(child);
+  });
+
   it('rejects a readiness wait with the recent output when the child exits first', async () => {
     const supervisor = new Supervisor({ echo: false });
     const child = supervisor.spawn({ name: 'early', command: 'sh', args: ['-c', 'echo cannot connect; exit 1'], expectExit: true });

@@ -29,6 +29,12 @@ export interface ChildSpec {
   stopPhase?: number;
   /** Drop this child's output once it is being stopped (the Temporal dev server logs a warning per poller). */
   quietWhileStopping?: boolean;
+  /**
+   * Started again when it exits unexpectedly, after `initialMs` doubling per crash up to `maxMs`
+   * (back to `initialMs` once a run lasted `maxMs`), instead of stopping the stack: for stateless
+   * processes (web, worker) whose work survives them.
+   */
+  restart?: { initialMs: number; maxMs: number };
   /** A child that is expected to exit by itself (e.g. a one-shot command) does not stop the stack. */
   expectExit?: boolean;
 }
@@ -248,9 +254,35 @@ export class Supervisor {
     }
   }
 
-  /** Name and pid of every child started, e.g. for benchmarks that read their CPU time from /proc. */
+  /** Name and pid of every child running or last run under each name, e.g. for benchmarks that read their CPU time from /proc. */
   processes(): { name: string; pid: number | undefined }[] {
     return this.children.map((child) => ({ name: child.name, pid: child.pid }));
+  }
+
+  /** The child now running under `name` (after a restart, the new one). */
+  child(name: string): Child | undefined {
+    return this.children.find((child) => child.name === name);
+  }
+
+  private readonly crashes = new Map<string, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+
+  /** A restartable child died: start it again after its backoff, leaving the rest running. */
+  private scheduleRestart(child: Child, info: ExitInfo, startedAt: number): void {
+    const { spec } = child;
+    const policy = spec.restart!;
+    const lived = Date.now() - startedAt;
+    const crashes = lived >= policy.maxMs ? 1 : (this.crashes.get(spec.name) ?? 0) + 1;
+    this.crashes.set(spec.name, crashes);
+    const delay = Math.min(policy.maxMs, policy.initialMs * 2 ** (crashes - 1));
+    this.log('sup', `${spec.name} exited unexpectedly (${describeExit(info)}); restarting it in ${delay / 1000}s (crash ${crashes}), the rest keeps running`);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.stopPromise) return;
+      this.children.splice(this.children.indexOf(child), 1);
+      this.spawn(spec);
+    }, delay);
+    this.restartTimers.add(timer);
   }
 
   /** Why the stack stopped on its own (an unexpected exit), if it did. */
@@ -297,6 +329,7 @@ export class Supervisor {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const child = new Child(spec, proc, this.options.tailLines ?? 40);
+    const startedAt = Date.now();
     if (proc.pid !== undefined) {
       this.tellReaper(`add ${proc.pid} ${spec.stopSignal ?? 'SIGTERM'} ${spec.signalLeaderOnly ? 1 : 0}`);
       const pid = proc.pid;
@@ -319,6 +352,7 @@ export class Supervisor {
     pipeLines(proc.stderr!, onLine);
     void child.exited.then((info) => {
       if (this.stopPromise || spec.expectExit) return;
+      if (spec.restart) return this.scheduleRestart(child, info, startedAt);
       this.failure = `${spec.name} exited unexpectedly (${describeExit(info)})`;
       this.resolveCrashed(this.failure);
       this.log('sup', `${this.failure}; stopping everything`);
@@ -330,6 +364,7 @@ export class Supervisor {
   /** Stops every child (highest stopPhase first, equal phases in parallel). Idempotent. */
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
+      for (const timer of this.restartTimers) clearTimeout(timer);
       const phases = [...new Set(this.children.map((c) => c.spec.stopPhase ?? 0))].sort((a, b) => b - a);
       for (const phase of phases) {
         await Promise.all(this.children.filter((c) => (c.spec.stopPhase ?? 0) === phase).map((c) => c.stop()));

@@ -1,5 +1,6 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module without static named exports: Node's ESM loader offers only its default.
+import proto from '@temporalio/proto';
 import { createKeyring, parseKeyList, type Keyring } from '../crypto/keyring';
 
 /**
@@ -13,6 +14,7 @@ import { createKeyring, parseKeyList, type Keyring } from '../crypto/keyring';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
 
+const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const text = new TextEncoder();
 const untext = new TextDecoder();
 
@@ -20,7 +22,7 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
   return {
     async encode(payloads: Payload[]): Promise<Payload[]> {
       return payloads.map((payload) => {
-        const sealed = keyring.seal(temporal.api.common.v1.Payload.encode(payload).finish());
+        const sealed = keyring.seal(PayloadMessage.encode(payload).finish());
         return { metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: text.encode(sealed.keyId) }, data: sealed.data };
       });
     },
@@ -30,7 +32,7 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
         if (untext.decode(payload.metadata?.encoding ?? new Uint8Array()) !== ENCRYPTED_ENCODING) return payload;
         const keyId = untext.decode(payload.metadata?.[KEY_ID_METADATA] ?? new Uint8Array());
         const opened = keyring.open({ keyId, data: payload.data ?? new Uint8Array() });
-        return temporal.api.common.v1.Payload.decode(opened) as Payload;
+        return PayloadMessage.decode(opened) as Payload;
       });
     },
   };
