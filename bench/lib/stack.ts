@@ -26,7 +26,8 @@ export async function startBenchStack(mode: BenchMode, options: Omit<StackOption
       postgres: await freePort(),
       sim: await freePort(),
     };
-    const stack = await startStack({ ...options, mode: 'prod', dataDir, ports });
+    // A crash is a result to report, not something to hide behind a restart mid-measurement.
+    const stack = await startStack({ ...options, mode: 'prod', dataDir, ports, restartCrashed: false });
     return {
       ...stack,
       stop: async () => {
