@@ -114,3 +114,32 @@ describe('security headers', () => {
     expect((await fetch(`${web.url}/login`)).headers.get('content-security-policy')).not.toContain(nonce);
   });
 });
+
+describe('configured for https (PUBLIC_URL behind a TLS proxy)', () => {
+  const publicUrl = 'https://switchyard.example.test';
+  const secureWeb = useWebProcess(() => db.url, { PUBLIC_URL: publicUrl });
+
+  it('sends HSTS, marks the session cookie Secure, and accepts only the public origin', async () => {
+    const page = await fetch(`${secureWeb.url}/login`);
+    expect(page.headers.get('strict-transport-security')).toBe('max-age=31536000');
+
+    const prisma = createPrisma(db.url);
+    const email = `secure-${Date.now()}@example.com`;
+    await prisma.user.create({ data: { name: 'Secure', email, passwordHash: await hashPassword('secure-password-1') } });
+    await prisma.$disconnect();
+    // As the TLS proxy forwards it: plain http, the public host in X-Forwarded-Host.
+    const signIn = (origin: string) =>
+      fetch(`${secureWeb.url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin, 'x-forwarded-host': new URL(publicUrl).host },
+        body: new URLSearchParams({ email, password: 'secure-password-1' }),
+      });
+    expect((await signIn(secureWeb.url)).status).toBe(403);
+    const response = await signIn(publicUrl);
+    expect(response.status).toBe(302);
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.find((c) => c.startsWith('sy_session='))).toMatch(/; Secure/);
+    expect(cookies.find((c) => c.startsWith('sy_device='))).toMatch(/; Secure/);
+  });
+});
