@@ -62,6 +62,11 @@ export async function openTestData() {
       }
     },
 
+    /** The id of the job with these requirements (tests make them unique with the suffix). */
+    async jobIdOf(requirements: string) {
+      return (await prisma.job.findFirstOrThrow({ where: { requirements }, select: { id: true } })).id;
+    },
+
     async cleanup() {
       await prisma.team.deleteMany({ where: { id: { in: teams } } });
       await prisma.user.deleteMany({ where: { id: { in: users } } });

@@ -98,6 +98,12 @@ export default function AdminPage() {
       <p>
         <Link to="/admin/residency">Residency</Link>: which models each Ollama backend has on disk and in memory; pull missing ones.
       </p>
+      <p>
+        <Link to="/admin/jobs">Jobs of every team</Link>: cancel, retry or boost any team&apos;s job (each read is audited).
+      </p>
+      <p>
+        <Link to="/admin/audit">Audit log</Link>: who did what, and when.
+      </p>
       <Tiers tiers={tiers} />
       <Teams teams={teams} tiers={tiers} result={result} />
       <Backends backends={backends} result={result} />
