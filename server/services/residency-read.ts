@@ -31,10 +31,13 @@ export async function recordResidency(prisma: PrismaClient, backendId: string, r
     rows.set(name, { backendId, model: name, present: rows.has(name), loaded: true, sizeBytes: BigInt(sizeBytes), expiresAt, seenAt });
   }
   const present = read.present.map((m) => m.name);
+  const backend = await prisma.backend.findUnique({ where: { id: backendId }, select: { models: true } });
+  if (!backend) return;
+  const changed = backend.models.length !== present.length || backend.models.some((model, i) => model !== present[i]);
   await prisma.$transaction([
     prisma.backendResidency.deleteMany({ where: { backendId } }),
     prisma.backendResidency.createMany({ data: [...rows.values()] }),
-    prisma.backend.updateMany({ where: { id: backendId, NOT: { models: { equals: present } } }, data: { models: present } }),
+    ...(changed ? [prisma.backend.update({ where: { id: backendId }, data: { models: present } })] : []),
   ]);
 }
 
