@@ -181,7 +181,8 @@ export class BenchClient {
   async mutate<T>(path: string, input: unknown): Promise<T> {
     const response = await fetch(`${this.baseUrl}/trpc/${path}`, {
       method: 'POST',
-      headers: { cookie: this.cookie, 'content-type': 'application/json' },
+      // A signed-in state change must name its own origin (server/http/origin-check.ts), as browsers do.
+      headers: { cookie: this.cookie, 'content-type': 'application/json', origin: this.baseUrl },
       body: JSON.stringify({ json: input }),
     });
     const body = (await response.json()) as { result?: { data: { json: T } }; error?: { json: { message: string } } };

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Prisma } from '../../server/generated/prisma/client';
+import { jobWorkflowId } from '../../workflows/definitions';
 import { statusQuery } from '../../workflows/scheduler/api';
+import { recordHistory } from '../support/histories';
 import { useJobStack } from '../support/job-stack';
 import { until } from '../support/until';
 
@@ -11,7 +13,7 @@ import { until } from '../support/until';
  * path (real PostgreSQL, Temporal, scheduler, simulator). One slot: a request holding it makes the
  * next one wait, which is how the queued and the disconnect cases are built.
  */
-const { stack, sim } = useJobStack({
+const { stack, sim, temporal } = useJobStack({
   simulators: [{ slots: 1, tokensPerSecond: 20, timeToFirstTokenMs: 20, modelLoadMs: 0, outputTokens: 60 }],
   slots: 1,
   leaseCheckMs: 1_000,
@@ -89,6 +91,7 @@ describe('OpenAI-compatible API: answers', () => {
     expect(text).toBe(job.output);
     expect(finishes).toEqual(['stop']);
     expect(usage).toMatchObject({ completion_tokens: 60, prompt_tokens: job.promptTokens });
+    await recordHistory(temporal.client, 'chat-streamed', jobWorkflowId(jobId));
   });
 
   it('lists the models the key’s tier allows', async () => {

@@ -29,6 +29,7 @@ export const HISTORY_SCENARIOS = {
   'scheduler-after-storm': 'tests/scheduler/scheduler.test.ts',
   'scheduler-hand-over': 'tests/scheduler/continue-as-new.test.ts',
   'resource-manager': 'tests/resources/resource-manager.test.ts',
+  'chat-streamed': 'tests/api/openai-compat.test.ts',
 } as const;
 
 export type HistoryScenario = keyof typeof HISTORY_SCENARIOS;
