@@ -1,4 +1,4 @@
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../server/net
 import type { RequestRecord } from '../simulator';
 import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
-import { payloadDataConverter } from '../server/temporal/codec';
+import { payloadCodec, payloadDataConverter } from '../server/temporal/codec';
 import { repoRoot } from '../scripts/lib/paths';
 import type { Stack } from '../scripts/lib/stack';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerMessage } from '../workflows/scheduler/api';
@@ -321,9 +321,9 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
           if (taskStartedAt >= from && taskStartedAt <= to) taskMs.push(at - taskStartedAt);
           taskStartedAt = undefined;
         } else if (event.workflowExecutionSignaledEventAttributes) {
-          if (at >= from) for (let i = releasesIn(event); i > 0; i--) releases.push(at);
+          if (at >= from) for (let i = await releasesIn(event); i > 0; i--) releases.push(at);
         } else {
-          for (const jobId of grantsIn(event)) {
+          for (const jobId of await grantsIn(event)) {
             // A grant re-sent to a job that asked again is not a new dispatch.
             if (granted.has(jobId)) continue;
             granted.add(jobId);
@@ -344,20 +344,26 @@ async function readSchedulerHistory(workflowId: string, from: number, to: number
  * The jobs an event of the scheduler's history grants capacity to, in dispatch order: the result
  * of a `messageJobs` local activity.
  */
-function grantsIn(event: HistoryEvent): string[] {
+async function grantsIn(event: HistoryEvent): Promise<string[]> {
   const details = event.markerRecordedEventAttributes?.details;
   const [data] = details?.data?.payloads ?? [];
   const [result] = details?.result?.payloads ?? [];
-  if (!data || !result || defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data).activity_type !== 'messageJobs') return [];
-  return defaultPayloadConverter.fromPayload<{ granted: string[] }>(result).granted;
+  if (!data || !result || (await opened<{ activity_type?: string }>(data)).activity_type !== 'messageJobs') return [];
+  return (await opened<{ granted: string[] }>(result)).granted;
 }
 
 /** Leases a signal to the scheduler gives back: the `done`s of a batch of messages. */
-function releasesIn(event: HistoryEvent): number {
+async function releasesIn(event: HistoryEvent): Promise<number> {
   const signal = event.workflowExecutionSignaledEventAttributes;
   const [input] = signal?.input?.payloads ?? [];
   if (signal?.signalName !== 'messages' || !input) return 0;
-  return defaultPayloadConverter.fromPayload<SchedulerMessage[]>(input).filter((message) => 'done' in message).length;
+  return (await opened<SchedulerMessage[]>(input)).filter((message) => 'done' in message).length;
+}
+
+/** A history's payload as the workers saw it: a raw history holds them sealed (server/temporal/codec.ts). */
+async function opened<T>(payload: Payload): Promise<T> {
+  const [plain] = await payloadCodec(stack!.encryptionKeys).decode([payload]);
+  return defaultPayloadConverter.fromPayload<T>(plain!);
 }
 
 /**

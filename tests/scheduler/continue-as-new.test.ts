@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordHistory } from '../support/histories';
 import { useJobStack } from '../support/job-stack';
+import { testPayloadCodec } from '../support/temporal';
 import { until } from '../support/until';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal as temporalProto } from '@temporalio/proto';
@@ -49,7 +50,8 @@ describe('the scheduler continuing as new', () => {
     for (const run of runs) {
       const events = (await temporal.client.workflow.getHandle(workflowId, run.runId).fetchHistory()).events ?? [];
       const [input] = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-      const { messagesHeld } = input ? (defaultPayloadConverter.fromPayload(input) as SchedulerInput) : {};
+      // The raw history holds the input sealed, as the workers' codec wrote it.
+      const { messagesHeld } = input ? (defaultPayloadConverter.fromPayload((await testPayloadCodec.decode([input]))[0]!) as SchedulerInput) : {};
       if (messagesHeld && run.status.name === 'CONTINUED_AS_NEW') held.push(run.runId);
       refusedHandOvers += events.filter(
         (event) => event.workflowTaskFailedEventAttributes?.cause === temporalProto.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
