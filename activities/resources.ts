@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { PrismaClient } from '../server/generated/prisma/client';
+import type { Prisma, PrismaClient } from '../server/generated/prisma/client';
 import { catalogEntrySelect } from '../server/services/catalog-mapping';
 import { recordResidency, residencyReport } from '../server/services/residency-read';
 import type { ResidencyReport } from '../workflows/scheduler/core';
-import type { ResourceSample, ScaleRecommendation } from '../workflows/resources';
+import type { ResourceSample, ResourceStatus, ScaleRecommendation } from '../workflows/resources';
 import { statusQuery } from '../workflows/scheduler/api';
 import type { BackendRegistry } from './generate';
 
@@ -73,6 +73,16 @@ export function createResourceActivities({ prisma, temporal, backends, scaleHook
         pressuredPools: status.pressuredPools,
         probes,
       };
+    },
+
+    /**
+     * Stores the resource manager's status of this tick for pages to read (admins' page): a page
+     * never waits on a workflow query. One row per task queue, replaced each time.
+     */
+    async recordResourceStatus(status: ResourceStatus): Promise<void> {
+      const { taskQueue } = Context.current().info;
+      const json = status as unknown as Prisma.InputJsonObject;
+      await prisma.resourceSnapshot.upsert({ where: { taskQueue }, create: { taskQueue, status: json }, update: { status: json } });
     },
 
     /**

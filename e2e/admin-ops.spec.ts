@@ -37,6 +37,8 @@ test('an admin cancels another team’s running job from the jobs page and finds
 
     // The audit log, searched by who and what, has the cancel and the read that found the job.
     await admin!.goto('/admin');
+    // The resource manager's status, as it stored it on its last tick.
+    await expect(admin!.getByRole('region', { name: 'Resources' }).getByRole('table', { name: 'Pools' })).toContainText('local');
     await admin!.getByRole('link', { name: 'Audit log' }).click();
     await admin!.getByLabel('Who').fill('admin@switchyard');
     await admin!.getByLabel('What').fill('job.cancel');

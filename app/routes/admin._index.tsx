@@ -8,13 +8,15 @@ export const meta: MetaFunction = () => [{ title: 'Admin · Switchyard' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const [{ tiers }, teams, backends, deadLetters] = await Promise.all([
+  const [{ tiers }, teams, backends, deadLetters, resources] = await Promise.all([
     caller.admin.tiers(),
     caller.admin.teams(),
     caller.backends.list(),
     caller.jobs.deadLetters({ limit: 50 }),
+    // As the resource manager stored it on its last tick: the page never waits on the workflow.
+    caller.resources.snapshot(),
   ]);
-  return { tiers, teams, backends, deadLetters };
+  return { tiers, teams, backends, deadLetters, resources };
 }
 
 type Intent = 'setTier' | 'setSlots' | 'setEnabled' | 'drain' | 'undrain' | 'retry';
@@ -87,7 +89,7 @@ function Outcome({ result, target }: { result: ActionResult; target: string }) {
 }
 
 export default function AdminPage() {
-  const { tiers, teams, backends, deadLetters } = useLoaderData<typeof loader>();
+  const { tiers, teams, backends, deadLetters, resources } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <main className="page stack">
@@ -107,6 +109,7 @@ export default function AdminPage() {
       <Tiers tiers={tiers} />
       <Teams teams={teams} tiers={tiers} result={result} />
       <Backends backends={backends} result={result} />
+      <Resources snapshot={resources} />
       <DeadLetters jobs={deadLetters} result={result} />
     </main>
   );
@@ -115,6 +118,69 @@ export default function AdminPage() {
 // One fixed locale and UTC: the server renders this page, and the browser must hydrate the same text.
 const number = (n: number) => n.toLocaleString('en-US');
 const limit = (n: number) => (n === 0 ? 'no limit' : number(n));
+
+const clockTime = (at: number | string | Date) => `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** The resource manager's last stored status: load, health, routing pressure, recommendations, the hook's last result. */
+function Resources({ snapshot }: { snapshot: Data['resources'] }) {
+  return (
+    <section className="card stack" aria-labelledby="resources-heading">
+      <h2 id="resources-heading">Resources</h2>
+      {!snapshot ? (
+        <p className="empty">The resource manager has not reported yet; it starts with the first worker.</p>
+      ) : (
+        <>
+          <p className="muted">Sampled at {clockTime(snapshot.status.sampledAt)}.</p>
+          <div className="table-scroll">
+            <table className="data-table" aria-label="Pools">
+              <thead>
+                <tr>
+                  <th scope="col">Pool</th>
+                  <th scope="col">Busy / up slots</th>
+                  <th scope="col">Waiting</th>
+                  <th scope="col">Median wait</th>
+                  <th scope="col">Routing</th>
+                  <th scope="col">Recommendation</th>
+                </tr>
+              </thead>
+              <tbody>
+                {snapshot.status.pools.map((pool) => (
+                  <tr key={pool.pool}>
+                    <th scope="row">{pool.pool}</th>
+                    <td>
+                      {number(pool.busy)} / {number(pool.upSlots)}
+                    </td>
+                    <td>{number(pool.queueDepth)}</td>
+                    <td>{number(Math.round(pool.medianWaitMs / 1000))} s</td>
+                    <td>{pool.pressured ? <span className="warning">under pressure: fallback tiers go to cloud</span> : 'normal'}</td>
+                    <td>
+                      {pool.recommendation
+                        ? `${pool.recommendation.action === 'scale_out' ? 'scale out' : 'scale in'} to ${pool.recommendation.targetInstances} (${pool.recommendation.reason})`
+                        : 'none'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <ul aria-label="Backend health">
+            {snapshot.status.backends.map((backend) => (
+              <li key={backend.id} className={backend.healthy ? undefined : 'warning'}>
+                {backend.id} ({backend.pool}): {backend.healthy ? 'healthy' : `down after ${backend.failures} failed probes${backend.error ? `: ${backend.error}` : ''}`}
+              </li>
+            ))}
+          </ul>
+          <p>
+            Scale hook:{' '}
+            {snapshot.status.lastHook
+              ? `${snapshot.status.lastHook.ok ? 'succeeded' : `failed (${snapshot.status.lastHook.error})`} for ${snapshot.status.lastHook.pool} at ${clockTime(snapshot.status.lastHook.at)}`
+              : 'not run yet'}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
 
 function Tiers({ tiers }: { tiers: Data['tiers'] }) {
   return (

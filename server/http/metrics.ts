@@ -11,7 +11,7 @@ import type { Services } from '../services';
  * Access: see checkMetricsAccess.
  */
 export function metricsHandler(
-  services: Pick<Services, 'resources'>,
+  services: { resources: Pick<Services['resources'], 'status' | 'schedulerStatus'> },
   options: { token: string | undefined; production: boolean },
 ): RequestHandler {
   const registry = createProcessRegistry();

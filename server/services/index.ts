@@ -57,7 +57,7 @@ export function createServices(deps: ServiceDeps) {
     apiKeys: createApiKeyService({ prisma, teams, secret: deps.sessionSecret }),
     queue,
     apiModels: createApiModels(prisma),
-    resources: createResourceService({ temporal }),
+    resources: createResourceService({ prisma, temporal }),
     /** Per-user rates of what loads the scheduler workflow and the database for everyone (docs/security.md). */
     rates: {
       // jobs.live and queue.get: each a Temporal query, mostly to the one scheduler workflow.

@@ -69,6 +69,8 @@ const procedures: Record<string, Row> = {
 
   // Admins only; this stack runs no worker, so the admin gets past the check to "not running".
   'resources.status': row(() => undefined, [U, FB, FB, FB, 'SERVICE_UNAVAILABLE']),
+  // Read from the database: null before a resource manager stored one.
+  'resources.snapshot': row(() => undefined, [U, FB, FB, FB, 'OK']),
 
   'teams.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   'teams.create': row(() => ({ name: `Matrix ${randomUUID().slice(0, 8)}` }), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING']),

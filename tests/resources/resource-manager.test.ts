@@ -128,6 +128,13 @@ describe('the resource manager', () => {
       }),
     ]);
     expect(status.backends.map((x) => [x.id, x.healthy]).sort()).toEqual([...stack.backendIds].sort().map((id) => [id, true]));
+    // The admin page's copy: stored by the workflow each tick, read from the database.
+    const stored = await until(async () => {
+      const snapshot = await admin.caller.resources.snapshot();
+      return snapshot?.status.pools[0]?.recommendation && snapshot.status.backends.every((x) => x.healthy) && snapshot;
+    }, 'a stored status with the recommendation');
+    expect(stored.status.pools).toEqual([expect.objectContaining({ pool: 'local', instances: 2, recommendation: expect.objectContaining({ action: 'scale_out', targetInstances: 3 }) })]);
+    expect(stored.status.sampledAt).toBeGreaterThan(0);
 
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     await expect(demo.caller.resources.status()).rejects.toThrow(TRPCError);

@@ -17,7 +17,7 @@ import { backendHealthSignal, residencySignal, routingSignal, schedulerWorkflowI
 
 // A sample is a status query and a few health probes (each bounded by its adapter's probe timeout);
 // a stuck one is abandoned for the next tick rather than retried.
-const { sampleResources, readResidency } = proxyActivities<Activities>({
+const { sampleResources, readResidency, recordResourceStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -64,6 +64,8 @@ export async function resourceManagerWorkflow(input: ResourceManagerInput): Prom
         const outcome = await runScaleHook(recommendation);
         if (outcome) state.lastHook = { at: Date.now(), pool: recommendation.pool, ...outcome };
       }
+      // For the admin page, which reads it from the database instead of querying this workflow.
+      await recordResourceStatus(resourceStatus(state, config));
     } catch (error) {
       if (isCancellation(error)) throw error;
       // The scheduler not running yet, a worker lost mid-sample: the next tick samples afresh.
