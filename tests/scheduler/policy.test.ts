@@ -117,6 +117,27 @@ describe('sharing the slots between teams', () => {
     expect(Math.abs(shareOf(b.teamId, contended) - 0.5)).toBeLessThanOrEqual(0.1);
   }, 180_000);
 
+  it('gives a team on the web form and a team on the API equal shares: API requests queue like any job', async () => {
+    const [web, api, holder] = [await createMember('mixed-web', 'even'), await createMember('mixed-api', 'even'), await createMember('mixed-holder', 'even')];
+    const { key } = await stack.services.apiKeys.create(api.user, { teamId: api.teamId, name: 'policy' });
+    // The path /v1/chat/completions takes once the key is checked and the body read.
+    const caller = await stack.services.apiKeys.authenticate(key);
+    const order = await startOrder(holder, async () => {
+      const jobs = [];
+      for (let i = 0; i < 10; i++) jobs.push(await submit(web, `mixed-web-${i}`));
+      for (let i = 0; i < 10; i++) {
+        const id = crypto.randomUUID();
+        await stack.services.jobs.submitChat(caller, id, 'qwen2.5-coder:7b', { messages: [{ role: 'user', content: `policy chat ${i}` }] });
+        await stack.untilScheduled(id);
+        jobs.push({ id });
+      }
+      return jobs;
+    });
+    const contended = order.slice(0, 10);
+    expect(Math.abs(shareOf(web.teamId, contended) - 0.5)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(shareOf(api.teamId, contended) - 0.5)).toBeLessThanOrEqual(0.1);
+  }, 180_000);
+
   it('gives teams of weights 3 and 1 slots in the ratio 3:1', async () => {
     const [heavy, light, holder] = [await createMember('triple-h', 'triple'), await createMember('even-l', 'even'), await createMember('even-holder-2', 'even')];
     const order = await startOrder(holder, async () => {
