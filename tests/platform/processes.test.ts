@@ -1,42 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../scripts/lib/paths';
 import { freePort } from '../../scripts/lib/ports';
+import { startEntry, type EntryProcess } from '../support/web-process';
 
 /** The web and worker entry points as real processes, started with bad or unreachable settings. */
 
-const running: ChildProcess[] = [];
+const running: EntryProcess[] = [];
 
-function start(entry: 'server/main.ts' | 'server/worker.ts', env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, NODE_ENV: 'development', ...env },
-  });
-  running.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    child,
-    output: () => output,
-    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
-    async waitFor(pattern: RegExp, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(output)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`never printed ${pattern}:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
+function start(entry: 'server/main.ts' | 'server/worker.ts', env: Record<string, string>): EntryProcess {
+  const process = startEntry(entry, { NODE_ENV: 'development', ...env });
+  running.push(process);
+  return process;
 }
 
-afterEach(() => {
-  for (const child of running.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-  }
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((process) => process.stop()));
 });
 
 const unreachable = { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', TEMPORAL_ADDRESS: '127.0.0.1:1' };
@@ -71,7 +49,7 @@ describe('unreachable dependencies', () => {
   it('serves a clear degraded state, not a stack trace, while PostgreSQL and Temporal are down', async () => {
     const port = await freePort();
     const web = start('server/main.ts', { ...unreachable, PORT: String(port) });
-    await web.waitFor(/web listening on/);
+    await web.waitFor(/web listening on/, 30_000);
     const base = `http://127.0.0.1:${port}`;
 
     const health = await fetch(`${base}/healthz`);
