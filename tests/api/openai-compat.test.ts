@@ -6,6 +6,7 @@ import { jobWorkflowId } from '../../workflows/definitions';
 import { statusQuery } from '../../workflows/scheduler/api';
 import { recordHistory } from '../support/histories';
 import { useJobStack } from '../support/job-stack';
+import { expectTrpcError } from '../support/trpc';
 import { until } from '../support/until';
 
 /**
@@ -55,7 +56,7 @@ const jobCount = () => stack.prisma.job.count();
 
 describe('OpenAI-compatible API: answers', () => {
   it('answers a chat non-streamed, as a chat job of the key’s team with its answer stored', async () => {
-    const { team, keyId, client } = await keyed();
+    const { user, team, keyId, client } = await keyed();
     const { data, response } = await client.chat.completions.create({ model: MODEL, messages: ask('Say hello'), max_tokens: 25, temperature: 0.2 }).withResponse();
     const jobId = response.headers.get('x-switchyard-job-id')!;
     expect(data.object).toBe('chat.completion');
@@ -70,6 +71,8 @@ describe('OpenAI-compatible API: answers', () => {
     expect(job.chat).toEqual({ messages: ask('Say hello'), maxTokens: 25, temperature: 0.2 });
     // The request's max_tokens reached the backend.
     expect(sim.requests().at(-1)!.maxTokens).toBe(25);
+    // Its client is gone: an API request is sent again, not retried from the web.
+    await expectTrpcError(stack.caller(user).jobs.retry({ jobId }), 'BAD_REQUEST', 'An API request cannot be retried; send it again.');
   });
 
   it('streams a chat as SSE chunks that add up to the stored answer, with usage at the end when asked', async () => {
