@@ -6,7 +6,7 @@ import type { JobMetrics } from '../server/metrics/jobs';
 import { createGenerationActivities, type BackendRegistry } from './generate';
 import { createPullActivities } from './pull';
 import { createRecordActivities } from './records';
-import { createResourceActivities, type ScaleHookConfig } from './resources';
+import { createResourceActivities, type ResourceActivityDeps, type ScaleHookConfig } from './resources';
 import { createReviewActivities } from './review';
 import { createSchedulerActivities, type SchedulerActivityDeps } from './scheduler';
 
@@ -23,6 +23,8 @@ export interface ActivityDeps {
   flushIntervalMs?: number;
   /** SCALE_HOOK_COMMAND and its timeout; no hook when omitted. */
   scaleHook?: ScaleHookConfig;
+  /** The stored backends as the scale hook gets them (server/services/backends.ts, backendCatalogue). */
+  backendCatalogue: ResourceActivityDeps['backendCatalogue'];
 }
 
 /** Every activity, built from its dependencies so tests can pass real or substituted ones. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { PrismaClient } from '../server/generated/prisma/client';
+import type { CatalogueBackend } from '../server/services/backends';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScaleRecommendation } from '../workflows/resources';
 import { createResourceActivities, type ScaleHookConfig } from './resources';
@@ -25,17 +26,28 @@ const recommendation: ScaleRecommendation = {
   slots: 8,
 };
 
+const catalogue: CatalogueBackend[] = [
+  { id: 'ollama@ollama-0.ollama:11434', name: 'ollama-0', kind: 'ollama', url: 'http://ollama-0.ollama:11434', pool: 'local', slots: 4, state: 'serving', runningJobs: 3 },
+  { id: 'ollama@ollama-1.ollama:11434', name: 'ollama-1', kind: 'ollama', url: 'http://ollama-1.ollama:11434', pool: 'local', slots: 4, state: 'drained', runningJobs: 0 },
+];
+
 function runHook(scaleHook: ScaleHookConfig | undefined) {
   // The hook needs neither Temporal, the database nor a backend.
-  const activities = createResourceActivities({ prisma: {} as PrismaClient, temporal: {} as Client, backends: new Map(), ...(scaleHook ? { scaleHook } : {}) });
+  const activities = createResourceActivities({
+    prisma: {} as PrismaClient,
+    temporal: {} as Client,
+    backends: new Map(),
+    backendCatalogue: async () => catalogue,
+    ...(scaleHook ? { scaleHook } : {}),
+  });
   return new MockActivityEnvironment().run(activities.runScaleHook, recommendation);
 }
 
 describe('the scale hook', () => {
-  it('gets the recommendation as JSON on stdin', async () => {
+  it('gets the recommendation and the catalogue of backends as JSON on stdin', async () => {
     const file = path.join(dir, 'received.json');
     expect(await runHook({ command: `cat > ${file}`, timeoutMs: 10_000 })).toEqual({ ok: true, error: null });
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(recommendation);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ ...recommendation, backends: catalogue });
   });
 
   it('reports a failing command with its exit code and stderr instead of throwing', async () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Prisma, PrismaClient } from '../server/generated/prisma/client';
+import type { CatalogueBackend } from '../server/services/backends';
 import { catalogEntrySelect } from '../server/services/catalog-mapping';
 import { recordResidency, residencyReport } from '../server/services/residency-read';
 import type { ResidencyReport } from '../workflows/scheduler/core';
@@ -20,12 +21,14 @@ export interface ResourceActivityDeps {
   temporal: Client;
   backends: BackendRegistry;
   scaleHook?: ScaleHookConfig;
+  /** The stored backends with their state, handed to the scale hook with each recommendation. */
+  backendCatalogue: () => Promise<CatalogueBackend[]>;
 }
 
 /** Kept of a failing hook's stderr for the log and the status. */
 const STDERR_TAIL = 500;
 
-export function createResourceActivities({ prisma, temporal, backends, scaleHook }: ResourceActivityDeps) {
+export function createResourceActivities({ prisma, temporal, backends, scaleHook, backendCatalogue }: ResourceActivityDeps) {
   return {
     /**
      * Reads /api/tags and /api/ps of every enabled Ollama backend this worker can reach, stores
@@ -86,12 +89,13 @@ export function createResourceActivities({ prisma, temporal, backends, scaleHook
     },
 
     /**
-     * Hands a recommendation to SCALE_HOOK_COMMAND. null when none is configured. A failure (exit
-     * code, timeout, spawn error) is logged and returned, never thrown: the loop goes on.
+     * Hands a recommendation to SCALE_HOOK_COMMAND, with the stored backends (`backends`), so a
+     * hook scaling in knows which instance is drained and can go. null when none is configured. A
+     * failure (exit code, timeout, spawn error) is logged and returned, never thrown: the loop goes on.
      */
     async runScaleHook(recommendation: ScaleRecommendation): Promise<{ ok: boolean; error: string | null } | null> {
       if (!scaleHook) return null;
-      const error = await runHook(scaleHook, JSON.stringify(recommendation));
+      const error = await runHook(scaleHook, JSON.stringify({ ...recommendation, backends: await backendCatalogue() }));
       if (error) log.warn('scale hook failed', { command: scaleHook.command, error });
       return { ok: error === null, error };
     },

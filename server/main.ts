@@ -53,6 +53,7 @@ httpServer.on(
     trustProxy: env.TRUST_PROXY,
     publicUrl: env.PUBLIC_URL,
     temporalCodec: { codec, uiUrl: env.TEMPORAL_UI_URL },
+    backendRegistrationToken: env.BACKEND_REGISTRATION_TOKEN,
   }),
 );
 const realtime = await createRealtimeServer(httpServer, {

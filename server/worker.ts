@@ -12,7 +12,7 @@ import { envBackends } from './llm/config';
 import { createLiveRegistry } from './llm/live-registry';
 import { createPublisher } from './realtime/publisher';
 import { ensureResourceManager } from './temporal/resource-manager';
-import { bootstrapBackends } from './services/backends';
+import { backendCatalogue, bootstrapBackends } from './services/backends';
 import { createCatalogLookup } from './services/catalog-lookup';
 import { createJobMetrics } from './metrics/jobs';
 import { createProcessRegistry } from './metrics/registry';
@@ -89,6 +89,7 @@ const workers = await createJobWorkers({
     metrics,
     temporal: client,
     startScheduler: (taskQueue) => ensureScheduler(client, prisma, taskQueue),
+    backendCatalogue: () => backendCatalogue(prisma),
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
   }),
   shutdownGraceTime: '10 seconds',

@@ -26,18 +26,20 @@ export interface AppOptions {
   production: boolean;
   /** Express's `trust proxy` (TRUST_PROXY): which forwarded client addresses to believe. */
   trustProxy?: number | string | undefined;
+  /** BACKEND_REGISTRATION_TOKEN: enables POST /api/backends/register and /drain for bearers of it. */
+  backendRegistrationToken?: string | undefined;
   /** PUBLIC_URL: the only origin state-changing requests may come from; https makes cookies Secure. */
   publicUrl?: string | undefined;
   /** The codec server for the Temporal UI: the payload codec, and the UI's URL (TEMPORAL_UI_URL) whose origin may call it. */
   temporalCodec: { codec: PayloadCodec; uiUrl: string };
 }
 
-export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl, temporalCodec }: AppOptions) {
+export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl, temporalCodec, backendRegistrationToken }: AppOptions) {
   const app = express();
   const configuredHttps = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   app.disable('x-powered-by');
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
-  app.use(apiRouter(services));
+  app.use(apiRouter(services, { backendRegistrationToken }));
   app.use(securityHeaders({ development: vite !== undefined, https: configuredHttps }));
   app.use(compression());
   // Before the same-origin check: the Temporal UI calls it from its own origin, under its own CORS rule.

@@ -159,6 +159,36 @@ function stateOf(row: Pick<BackendRow, 'enabled' | 'draining'>, runningJobs: num
   return row.enabled ? 'serving' : 'disabled';
 }
 
+async function runningJobsBy(prisma: Pick<PrismaClient, 'job'>, backendIds: string[]): Promise<Map<string, number>> {
+  const groups = await prisma.job.groupBy({ by: ['backendId'], where: { status: 'running', backendId: { in: backendIds } }, _count: { _all: true } });
+  return new Map(groups.map((g) => [g.backendId!, g._count._all]));
+}
+
+/** A backend as the scale hook reads it on stdin (docs/backends.md, "Scale hooks"): no key, not even its last four characters. */
+export interface CatalogueBackend {
+  id: string;
+  name: string;
+  kind: Backend['kind'];
+  url: string;
+  pool: string;
+  slots: number;
+  state: BackendState;
+  runningJobs: number;
+}
+
+/** Every stored backend with its state, for the scale hook: what runs where, and what is drained and can go. */
+export async function backendCatalogue(prisma: Pick<PrismaClient, 'backend' | 'job'>): Promise<CatalogueBackend[]> {
+  const rows = await prisma.backend.findMany({
+    select: { id: true, name: true, kind: true, url: true, pool: true, slots: true, enabled: true, draining: true },
+    orderBy: [{ pool: 'asc' }, { url: 'asc' }],
+  });
+  const running = await runningJobsBy(prisma, rows.map((r) => r.id));
+  return rows.map(({ enabled, draining, ...row }) => {
+    const runningJobs = running.get(row.id) ?? 0;
+    return { ...row, state: stateOf({ enabled, draining }, runningJobs), runningJobs };
+  });
+}
+
 interface BackendServiceDeps {
   prisma: PrismaClient;
   keyring: Keyring;
@@ -212,13 +242,8 @@ export function createBackendService({ prisma, keyring, allowlist, tellScheduler
     throw error;
   };
 
-  async function runningJobsBy(backendIds: string[]): Promise<Map<string, number>> {
-    const groups = await prisma.job.groupBy({ by: ['backendId'], where: { status: 'running', backendId: { in: backendIds } }, _count: { _all: true } });
-    return new Map(groups.map((g) => [g.backendId!, g._count._all]));
-  }
-
   async function withState(rows: BackendRow[]) {
-    const [running, status] = await Promise.all([runningJobsBy(rows.map((r) => r.id)), schedulerStatus()]);
+    const [running, status] = await Promise.all([runningJobsBy(prisma, rows.map((r) => r.id)), schedulerStatus()]);
     const live = new Map(status?.backends.map((b) => [b.id, { running: b.running, queued: b.queued, up: b.up }]));
     return rows.map((row) => ({
       ...row,
@@ -260,7 +285,7 @@ export function createBackendService({ prisma, keyring, allowlist, tellScheduler
     return { backend, scheduler: await tellScheduler() };
   }
 
-  async function setDraining(actor: SessionUser, backendId: string, draining: boolean) {
+  async function setDraining(actor: BackendActor, backendId: string, draining: boolean) {
     const before = await requireBackend(backendId);
     if (before.draining === draining) return { backend: before, scheduler: await tellScheduler() };
     const backend = await prisma.backend.update({ where: { id: backendId }, data: { draining }, select: backendSelect });
@@ -319,11 +344,26 @@ export function createBackendService({ prisma, keyring, allowlist, tellScheduler
     /** Only once nothing runs on it (drain it first): a running job would lose its backend mid-answer. */
     async remove(actor: SessionUser, backendId: string) {
       const before = await requireBackend(backendId);
-      const running = (await runningJobsBy([backendId])).get(backendId) ?? 0;
+      const running = (await runningJobsBy(prisma, [backendId])).get(backendId) ?? 0;
       if (running > 0) throw new ValidationError(`${running} job${running === 1 ? '' : 's'} run on ${before.name}; drain it and remove it once it is drained.`);
       await prisma.backend.delete({ where: { id: backendId } });
       await audit(actor, 'backend.delete', backendId, { name: before.name, before: audited(before) });
       return { scheduler: await tellScheduler() };
+    },
+
+    /**
+     * An instance about to be removed (POST /api/backends/drain, the kubectl hook before scale-in):
+     * drained, and its state returned, so the caller removes it once `drained`; null when no
+     * backend has that URL (it never got a job: nothing to wait for).
+     */
+    async drainByUrl(rawUrl: string) {
+      const checked = await allowlist.check(rawUrl);
+      const known = checked.ok ? await prisma.backend.findUnique({ where: { url: checked.url }, select: { id: true } }) : null;
+      if (!known) return null;
+      await setDraining('registration', known.id, true);
+      const { apiKeySealed: _sealed, ...row } = await requireBackend(known.id);
+      const [backend] = await withState([row]);
+      return backend!;
     },
 
     /**

@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isError, ValidationError } from '../../server/errors';
 import { createSimulator, type Simulator } from '../../simulator';
-import { startAppStack, testKeyring, type AppStack } from '../support/app-stack';
+import { startAppStack, TEST_REGISTRATION_TOKEN, testKeyring, type AppStack } from '../support/app-stack';
 import { useTestDatabase } from '../support/db';
 import { expectTrpcError } from '../support/trpc';
 
@@ -137,5 +137,35 @@ describe('backends admin', () => {
     await caller.backends.delete({ backendId: id });
     expect(await stack.prisma.backend.findUnique({ where: { id } })).toBeNull();
     expect(await stack.prisma.auditLog.count({ where: { action: 'backend.delete', targetId: id } })).toBe(1);
+  });
+
+  it('lets an instance register and drain itself with the registration token, by the same rules', async () => {
+    const post = (path: string, body: unknown, token = TEST_REGISTRATION_TOKEN) =>
+      fetch(`${stack.url}/api/backends/${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const before = await state();
+    expect((await post('register', { url: ollama.url }, 'not-the-token')).status).toBe(401);
+    const foreign = await post('register', { url: 'http://8.8.8.8:11434' });
+    expect(foreign.status).toBe(400);
+    expect(await foreign.json()).toMatchObject({ field: 'url', error: expect.stringMatching(/not among the hosts/) });
+    expect((await post('register', { url: ollama.url, pool: 'Bad Pool' })).status).toBe(400);
+    expect((await fetch(`${stack.url}/api/backends/register`, { method: 'POST', headers: { authorization: `Bearer ${TEST_REGISTRATION_TOKEN}`, 'content-type': 'application/json' }, body: '{' })).status).toBe(400);
+    expect(await state()).toEqual(before);
+
+    const registered = await post('register', { url: ollama.url, pool: 'burst', slots: 2 });
+    expect(registered.status).toBe(200);
+    const { id } = (await registered.json()) as { id: string };
+    expect(await stack.prisma.backend.findUniqueOrThrow({ where: { id } })).toMatchObject({ pool: 'burst', slots: 2, draining: false });
+    // Registering again (a restarted instance) changes nothing; after a drain it brings the instance back.
+    expect((await post('register', { url: ollama.url, pool: 'burst', slots: 2 })).status).toBe(200);
+    expect(await (await post('drain', { url: ollama.url })).json()).toEqual({ id, name: expect.any(String), state: 'drained', runningJobs: 0 });
+    expect(await (await post('drain', { url: 'http://127.0.0.1:9' })).json()).toEqual({ state: 'unregistered' });
+    await post('register', { url: ollama.url });
+    expect(await stack.prisma.backend.findUniqueOrThrow({ where: { id } })).toMatchObject({ draining: false });
+    const audits = await stack.prisma.auditLog.findMany({ where: { targetId: id, actorId: null }, orderBy: { id: 'asc' } });
+    expect(audits.map((a) => [a.action, a.actorId])).toEqual([
+      ['backend.create', null],
+      ['backend.drain', null],
+      ['backend.register', null],
+    ]);
   });
 });

@@ -20,6 +20,9 @@ export const testKeyring = createKeyring(parseKeyList(`test:${Buffer.alloc(32, '
 /** The default allow-list: loopback (where the simulators listen) and private ranges. */
 export const testBackendUrls = createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST);
 
+/** BACKEND_REGISTRATION_TOKEN of the test stacks. */
+export const TEST_REGISTRATION_TOKEN = 'test-registration-token-0123456789';
+
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
@@ -52,8 +55,8 @@ export async function startAppStack({
     keyring: testKeyring,
     backendUrls: testBackendUrls,
   });
-  // The compatible APIs as server/http/app.ts mounts them; the rest of the app is not needed here.
-  const httpServer = createServer(express().use(apiRouter(services)));
+  // The compatible APIs and backend registration as server/http/app.ts mounts them; the rest of the app is not needed here.
+  const httpServer = createServer(express().use(apiRouter(services, { backendRegistrationToken: TEST_REGISTRATION_TOKEN })));
   const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;

@@ -2,7 +2,7 @@ import { createActivities } from '../../activities';
 import { envBackends } from '../../server/llm/config';
 import { createLiveRegistry } from '../../server/llm/live-registry';
 import { createPublisher } from '../../server/realtime/publisher';
-import { bootstrapBackends } from '../../server/services/backends';
+import { backendCatalogue, bootstrapBackends } from '../../server/services/backends';
 import { createCatalogLookup } from '../../server/services/catalog-lookup';
 import { createJobMetrics } from '../../server/metrics/jobs';
 import { createProcessRegistry } from '../../server/metrics/registry';
@@ -99,6 +99,7 @@ export async function startJobStack(options: JobStackOptions) {
         metrics,
         temporal: temporal.client,
         startScheduler: configureScheduler,
+        backendCatalogue: () => backendCatalogue(prisma),
       }),
     });
     running = worker.run();
