@@ -4,7 +4,7 @@ import { isError, ValidationError } from '../errors';
 import type { Services } from '../services';
 import { newBackendInput } from '../services/backends';
 import { bearerKey, parseBody } from './api/common';
-import { sameSecret } from './secret';
+import { sameSecret } from '../crypto/same-secret';
 
 /** What an instance registering itself need not say: an Ollama instance of four slots in the pool "local". */
 const REGISTRATION_DEFAULTS = { kind: 'ollama', pool: 'local', slots: 4 };

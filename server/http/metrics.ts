@@ -3,7 +3,6 @@ import { isError, UnavailableError } from '../errors';
 import { checkMetricsAccess, createProcessRegistry } from '../metrics/registry';
 import { createResourceGauges } from '../metrics/resources';
 import type { Services } from '../services';
-import { sameSecret } from './secret';
 
 /**
  * GET /metrics of the web process (Prometheus text): its process metrics, and the resource

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { sameSecret } from '../crypto/same-secret';
 
 /**
  * A registry of its own per process role (web, worker), never prom-client's global one: tests run
@@ -24,10 +24,4 @@ export function checkMetricsAccess(authorization: string | undefined, { token, p
   if (!token && production) return { ok: false, status: 403, body: '# set METRICS_TOKEN to read metrics in production\n' };
   if (token && !sameSecret(authorization ?? '', `Bearer ${token}`)) return { ok: false, status: 401, body: '# a bearer token is required\n' };
   return { ok: true };
-}
-
-/** Constant-time comparison (of digests, so lengths need not match). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
