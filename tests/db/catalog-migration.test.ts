@@ -57,6 +57,12 @@ describe(`migration ${CATALOG_MIGRATION}`, () => {
         entry('qwen2.5-coder:7b', 'qwen2.5-coder:7b', 'qwen2.5-coder:7b', 8192, 0.0025, 0.01),
         entry('tiny-stop', 'tiny-stop', null, 8192, 0, 0),
       ]);
+      // The later migration 20261206140000_live_backends names existing backends after their URL's host.
+      const backends = await client.query('SELECT "id", "name", "draining" FROM "Backend" ORDER BY "id"');
+      expect(backends.rows).toEqual([
+        { id: 'ollama@a', name: 'a:11434', draining: false },
+        { id: 'openai@b', name: 'b', draining: false },
+      ]);
       const tiers = await client.query('SELECT "name", "maxOutputTokens" FROM "Tier" ORDER BY "name"');
       expect(tiers.rows).toEqual([
         { name: 'all', maxOutputTokens: 0 },
