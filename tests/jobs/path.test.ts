@@ -66,7 +66,9 @@ describe('the job path', () => {
     const saved = await demo.caller.jobs.get({ jobId: job.id });
     expect(saved.status).toBe('completed');
     expect(saved.completionTokens).toBe(80);
-    expect(saved.backendId).toBe(stack.backendIds[0]);
+    expect((await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).backendId).toBe(stack.backendIds[0]);
+    // Its user sees the backend's name, never its internal address (server/services/backend-names.ts).
+    expect(saved.backendId).toMatch(/^local #\d$/);
     expect(saved.result?.language).toBe('ts');
     expect(saved.output).toContain(saved.result!.code);
     // The streamed pieces are contiguous and add up to the saved text.
