@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENCRYPTED_ENCODING } from '../../server/temporal/codec';
 import { CURRENT_VERSION, HISTORIES_ROOT, HISTORY_SCENARIOS, type RecordedHistory } from '../support/histories';
 import { testDataConverter, workflowBundle } from '../support/temporal';
 
@@ -30,6 +31,13 @@ describe('workflow replay', () => {
   it(`has a history of every scenario of ${CURRENT_VERSION}`, () => {
     const recorded = jsonIn(path.join(HISTORIES_ROOT, CURRENT_VERSION)).map((file) => file.replace(/\.json$/, ''));
     expect(recorded).toEqual(Object.keys(HISTORY_SCENARIOS).sort());
+  });
+
+  it(`holds ${CURRENT_VERSION}'s histories sealed by the payload codec, so replay opens them as workers do`, () => {
+    const sealed = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
+    for (const file of jsonIn(path.join(HISTORIES_ROOT, CURRENT_VERSION))) {
+      expect(fs.readFileSync(path.join(HISTORIES_ROOT, CURRENT_VERSION, file), 'utf8'), file).toContain(`"encoding":"${sealed}"`);
+    }
   });
 
   it.each(files)('replays %s without nondeterminism', async (file) => {
