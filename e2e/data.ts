@@ -62,6 +62,32 @@ export async function openTestData() {
       }
     },
 
+    /**
+     * A job row as a worker leaves it mid-run (running, some output), written straight to the
+     * database with no workflow behind it: what the page can know without asking Temporal.
+     */
+    async runningJob(team: { id: string; project: { id: string }; members: E2eUser[] }, requirements: string, output: string) {
+      const user = await prisma.user.findUniqueOrThrow({ where: { email: team.members[0]!.email }, select: { id: true } });
+      const id = crypto.randomUUID();
+      await prisma.job.create({
+        data: {
+          id,
+          teamId: team.id,
+          projectId: team.project.id,
+          userId: user.id,
+          clientKey: `e2e-${id}`,
+          requirements,
+          model: 'qwen2.5-coder:7b',
+          workflowId: `e2e-no-workflow-${id}`,
+          status: 'running',
+          output,
+          attempts: 1,
+          startedAt: new Date(),
+        },
+      });
+      return id;
+    },
+
     /** The id of the job with these requirements (tests make them unique with the suffix). */
     async jobIdOf(requirements: string) {
       return (await prisma.job.findFirstOrThrow({ where: { requirements }, select: { id: true } })).id;
