@@ -19,7 +19,7 @@ import { createQueueService } from './queue';
 import { createResidencyService } from './residency';
 import { createResourceService } from './resources';
 import { createTeamService } from './teams';
-import { createUserRate } from './user-rate';
+import { createUserRate, type RateRule } from './user-rate';
 
 export interface ServiceDeps {
   prisma: PrismaClient;
@@ -33,7 +33,21 @@ export interface ServiceDeps {
   keyring: Keyring;
   /** Where admins may point backends (BACKEND_URL_ALLOWLIST). */
   backendUrls: UrlAllowlist;
+  /** Per-user rates; production's (USER_RATES) unless given. */
+  userRates?: UserRates;
 }
+
+export interface UserRates {
+  /** jobs.live and queue.get: each a Temporal query, mostly to the one scheduler workflow. */
+  workflowQueries: RateRule;
+  /** Socket.IO joins: each a membership check in the database. */
+  joins: RateRule;
+}
+
+export const USER_RATES: UserRates = {
+  workflowQueries: { burst: 30, perSecond: 2 },
+  joins: { burst: 60, perSecond: 5 },
+};
 
 /** The domain services shared by tRPC procedures, Remix loaders and Socket.IO handlers. */
 export function createServices(deps: ServiceDeps) {
@@ -44,6 +58,7 @@ export function createServices(deps: ServiceDeps) {
   const admin = createAdminService({ prisma, temporal });
   const backendNames = createBackendNames(prisma);
   const queue = createQueueService({ prisma, temporal, backendNames });
+  const userRates = deps.userRates ?? USER_RATES;
   return {
     prisma,
     temporal,
@@ -60,10 +75,8 @@ export function createServices(deps: ServiceDeps) {
     resources: createResourceService({ prisma, temporal }),
     /** Per-user rates of what loads the scheduler workflow and the database for everyone (docs/security.md). */
     rates: {
-      // jobs.live and queue.get: each a Temporal query, mostly to the one scheduler workflow.
-      workflowQueries: createUserRate({ burst: 30, perSecond: 2 }, 'live job and queue requests'),
-      // Socket.IO joins: each a membership check in the database.
-      joins: createUserRate({ burst: 60, perSecond: 5 }, 'room joins'),
+      workflowQueries: createUserRate(userRates.workflowQueries, 'live job and queue requests'),
+      joins: createUserRate(userRates.joins, 'room joins'),
     },
     residency: createResidencyService({ prisma, temporal, tellScheduler: admin.tellScheduler }),
     admin,

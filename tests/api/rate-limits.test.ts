@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USER_RATES } from '../../server/services';
 import { startAppStack, type AppStack } from '../support/app-stack';
 import { useTestDatabase } from '../support/db';
 
@@ -10,7 +11,7 @@ const db = useTestDatabase();
 let stack: AppStack;
 
 beforeAll(async () => {
-  stack = await startAppStack({ databaseUrl: db.url });
+  stack = await startAppStack({ databaseUrl: db.url, userRates: USER_RATES });
 });
 
 afterAll(async () => {

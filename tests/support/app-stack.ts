@@ -10,7 +10,7 @@ import { apiRouter } from '../../server/http/api';
 import { createRealtimeServer } from '../../server/realtime/io';
 import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
 import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../../server/net/allowlist';
-import { createServices } from '../../server/services';
+import { createServices, type UserRates } from '../../server/services';
 import { createTemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
 import { temporalAddress, temporalNamespace, testDataConverter, uniqueTaskQueue } from './temporal';
@@ -19,6 +19,12 @@ import { temporalAddress, temporalNamespace, testDataConverter, uniqueTaskQueue 
 export const testKeyring = createKeyring(parseKeyList(`test:${Buffer.alloc(32, 'switchyard-tests').toString('base64')}`));
 /** The default allow-list: loopback (where the simulators listen) and private ranges. */
 export const testBackendUrls = createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST);
+
+/**
+ * Tests wait for conditions by polling (until.ts, every 50 ms), live views included; production's
+ * per-user rates would refuse that. tests/api/rate-limits.test.ts runs with production's.
+ */
+const POLLING_TEST_RATES: UserRates = { workflowQueries: { burst: 1_000, perSecond: 100 }, joins: { burst: 1_000, perSecond: 100 } };
 
 /** BACKEND_REGISTRATION_TOKEN of the test stacks. */
 export const TEST_REGISTRATION_TOKEN = 'test-registration-token-0123456789';
@@ -35,6 +41,7 @@ export async function startAppStack({
   taskQueue = uniqueTaskQueue('app'),
   temporal: temporalServer = { address: temporalAddress(), namespace: temporalNamespace() },
   maxTeamsPerUser = DEFAULT_MAX_TEAMS_PER_USER,
+  userRates = POLLING_TEST_RATES,
 }: {
   databaseUrl: string;
   taskQueue?: string;
@@ -42,6 +49,8 @@ export async function startAppStack({
   temporal?: { address: string; namespace: string };
   /** Teams one non-admin may own (production's default unless a test says otherwise). */
   maxTeamsPerUser?: number;
+  /** Per-user rates: generous by default, for tests that poll live views while they wait. */
+  userRates?: UserRates;
 }) {
   const prisma = createPrisma(databaseUrl);
   const temporal = createTemporalProvider({ ...temporalServer, taskQueue, dataConverter: testDataConverter });
@@ -54,6 +63,7 @@ export async function startAppStack({
     maxTeamsPerUser,
     keyring: testKeyring,
     backendUrls: testBackendUrls,
+    userRates,
   });
   // The compatible APIs and backend registration as server/http/app.ts mounts them; the rest of the app is not needed here.
   const httpServer = createServer(express().use(apiRouter(services, { backendRegistrationToken: TEST_REGISTRATION_TOKEN })));
