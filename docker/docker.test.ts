@@ -27,7 +27,7 @@ interface Service {
   deploy?: { replicas?: number };
   volumes?: string[];
 }
-const compose = parse(composeText, { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(composeText, { merge: true }) as { name: string; services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
 const appServices = ['migrate', 'web', 'worker'] as const;
 
@@ -63,7 +63,7 @@ function hostOf(url: string): string {
 describe('docker/compose.yaml', () => {
   it('has the expected services, each with an image or a build', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'migrate', 'ollama-1', 'ollama-2', 'postgres', 'prometheus', 'temporal', 'temporal-postgres', 'temporal-ui', 'web', 'worker'].sort(),
+      ['grafana', 'migrate', 'ollama', 'postgres', 'prometheus', 'temporal', 'temporal-postgres', 'temporal-ui', 'web', 'worker'].sort(),
     );
     for (const [name, service] of Object.entries(services)) {
       expect(service.image ?? service.build, `service ${name} has neither image nor build`).toBeTruthy();
@@ -160,7 +160,9 @@ describe('docker/compose.yaml', () => {
     expect(hostOf(env.TEMPORAL_ADDRESS!)).toBe('temporal');
     expect(env.TEMPORAL_ADDRESS!.endsWith(':7233')).toBe(true);
     const ollamaHosts = env.OLLAMA_URL!.split(',').map((u) => new URL(u.trim()));
-    expect(ollamaHosts.map((u) => u.hostname).sort()).toEqual(['ollama-1', 'ollama-2']);
+    // The ollama service's replicas by container name: <project>-ollama-<n>, one per replica.
+    const replicas = services.ollama!.deploy?.replicas ?? 1;
+    expect(ollamaHosts.map((u) => u.hostname).sort()).toEqual(Array.from({ length: replicas }, (_, i) => `${compose.name}-ollama-${i + 1}`));
     expect(ollamaHosts.every((u) => u.port === '11434')).toBe(true);
     expect(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
@@ -193,7 +195,7 @@ describe('docker/compose.yaml', () => {
   it('pins Ollama to the version the real-Ollama tests run, past CVE-2026-7482 (fixed in 0.17.1)', () => {
     const rank = (version: string) => version.split('.').reduce((sum, part) => sum * 1_000 + Number(part), 0);
     const tested = OLLAMA_VERSION.replace(/^v/, '');
-    for (const name of ['ollama-1', 'ollama-2']) {
+    for (const name of ['ollama']) {
       const tag = /^ollama\/ollama:(\d+\.\d+\.\d+)$/.exec(services[name]!.image ?? '')?.[1];
       expect(tag, `${name} pins ollama/ollama to an exact x.y.z`).toBeDefined();
       expect(rank(tag!), `${name}: ollama/ollama:${tag} is affected by CVE-2026-7482`).toBeGreaterThanOrEqual(rank('0.17.1'));
@@ -223,8 +225,16 @@ describe('docker/compose.yaml', () => {
     expect(new URL(webEnv.TEMPORAL_UI_URL!).port).toBe(ui.ports![0]!.split(':')[1]);
   });
 
+  it('runs Ollama as one service the compose scale hook can scale', () => {
+    const ollama = services.ollama! as Service & { container_name?: string };
+    expect(ollama.container_name, 'a fixed container name stops --scale').toBeUndefined();
+    expect(ollama.ports, 'a fixed host port stops --scale').toBeUndefined();
+    expect(ollama.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(join(root, 'docker/scale-hooks/compose.sh'), 'utf8')).toContain('service=${SCALE_SERVICE:-ollama}');
+  });
+
   it('has healthchecks on the long-running infrastructure', () => {
-    for (const name of ['postgres', 'temporal-postgres', 'temporal', 'web', 'ollama-1', 'ollama-2']) {
+    for (const name of ['postgres', 'temporal-postgres', 'temporal', 'web', 'ollama']) {
       expect(services[name]!.healthcheck?.test, name).toBeDefined();
     }
   });
