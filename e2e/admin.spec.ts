@@ -77,3 +77,21 @@ test('an admin moves a team to a new tier, cannot delete the tier while the team
     await data.cleanup();
   }
 });
+
+test('an admin changes how many teams one person may own, and clears it back to the default', async ({ page, signIn }) => {
+  await signIn(page, users.admin.email, users.admin.password);
+  await page.goto('/admin');
+  const teams = page.getByRole('region', { name: 'Teams' });
+  const limit = teams.getByLabel('Teams one person may own');
+  try {
+    await limit.fill('50');
+    await teams.getByRole('button', { name: 'Save' }).click();
+    await expect(teams.getByRole('status')).toHaveText('One person may own at most 50 teams from now on.');
+    await expect(limit).toHaveValue('50');
+  } finally {
+    await limit.fill('');
+    await teams.getByRole('button', { name: 'Save' }).click();
+  }
+  await expect(teams.getByRole('status')).toHaveText('One person may own at most 5 teams from now on.');
+  await expect(limit).toHaveValue('');
+});

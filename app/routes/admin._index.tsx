@@ -8,18 +8,19 @@ export const meta: MetaFunction = () => [{ title: 'Admin · Switchyard' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { caller } = await requireCaller(request, context);
-  const [{ tiers }, teams, backends, deadLetters, resources] = await Promise.all([
+  const [{ tiers }, teams, teamLimit, backends, deadLetters, resources] = await Promise.all([
     caller.admin.tiers(),
     caller.admin.teams(),
+    caller.admin.teamLimit(),
     caller.backends.list(),
     caller.jobs.deadLetters({ limit: 50 }),
     // As the resource manager stored it on its last tick: the page never waits on the workflow.
     caller.resources.snapshot(),
   ]);
-  return { tiers, teams, backends, deadLetters, resources };
+  return { tiers, teams, teamLimit, backends, deadLetters, resources };
 }
 
-type Intent = 'setTier' | 'setSlots' | 'setEnabled' | 'drain' | 'undrain' | 'retry';
+type Intent = 'setTier' | 'setTeamLimit' | 'setSlots' | 'setEnabled' | 'drain' | 'undrain' | 'retry';
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { caller } = await requireCaller(request, context);
@@ -27,12 +28,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const field = (name: string) => String(form.get(name) ?? '');
   const intent = field('intent') as Intent;
   // Which row a refusal belongs to.
-  const target = field('teamId') || field('backendId') || field('jobId');
+  const target = field('teamId') || field('backendId') || field('jobId') || field('target');
   try {
     switch (intent) {
       case 'setTier': {
         const team = await caller.admin.setTeamTier({ teamId: target, tierId: field('tierId') });
         return { ok: true as const, target, message: { text: `${team.name} is on the ${team.tier.name} tier; its next jobs run by it.`, ok: true } };
+      }
+      case 'setTeamLimit': {
+        const typed = field('maxTeamsPerUser').trim();
+        const { limit } = await caller.admin.setTeamLimit({ maxTeamsPerUser: typed === '' ? null : Number(typed) });
+        const text = limit === 0 ? 'Anyone may own any number of teams.' : `One person may own at most ${limit} teams from now on.`;
+        return { ok: true as const, target: 'teamLimit', message: { text, ok: true } };
       }
       case 'setSlots': {
         const number = (name: string) => (field(name).trim() === '' ? Number.NaN : Number(field(name)));
@@ -89,7 +96,7 @@ function Outcome({ result, target }: { result: ActionResult; target: string }) {
 }
 
 export default function AdminPage() {
-  const { tiers, teams, backends, deadLetters, resources } = useLoaderData<typeof loader>();
+  const { tiers, teams, teamLimit, backends, deadLetters, resources } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <main className="page stack">
@@ -107,7 +114,7 @@ export default function AdminPage() {
         <Link to="/admin/audit">Audit log</Link>: who did what, and when.
       </p>
       <Tiers tiers={tiers} />
-      <Teams teams={teams} tiers={tiers} result={result} />
+      <Teams teams={teams} tiers={tiers} teamLimit={teamLimit} result={result} />
       <Backends backends={backends} result={result} />
       <Resources snapshot={resources} />
       <DeadLetters jobs={deadLetters} result={result} />
@@ -233,10 +240,22 @@ function Tiers({ tiers }: { tiers: Data['tiers'] }) {
   );
 }
 
-function Teams({ teams, tiers, result }: { teams: Data['teams']; tiers: Data['tiers']; result: ActionResult }) {
+function Teams({ teams, tiers, teamLimit, result }: { teams: Data['teams']; tiers: Data['tiers']; teamLimit: Data['teamLimit']; result: ActionResult }) {
   return (
     <section className="card" aria-labelledby="teams-heading">
       <h2 id="teams-heading">Teams</h2>
+      <Form method="post" className="row">
+        <input type="hidden" name="intent" value="setTeamLimit" />
+        <input type="hidden" name="target" value="teamLimit" />
+        <label htmlFor="team-limit" title="Each team has its own token budget; admins are not limited. Empty: the default (MAX_TEAMS_PER_USER); 0: no limit.">
+          Teams one person may own
+        </label>
+        <input id="team-limit" name="maxTeamsPerUser" type="number" min={0} max={10_000} placeholder={teamLimit.setByAdmin ? '' : `default ${teamLimit.limit}`} defaultValue={teamLimit.setByAdmin ? teamLimit.limit : ''} key={`${teamLimit.setByAdmin}-${teamLimit.limit}`} className="slots-input" />
+        <button type="submit" className="secondary">
+          Save
+        </button>
+      </Form>
+      <Outcome result={result} target="teamLimit" />
       {teams.length === 0 ? (
         <p className="empty">No team exists yet.</p>
       ) : (

@@ -54,6 +54,15 @@ export async function lockTeam(tx: Tx, teamId: string): Promise<void> {
   await tx.$queryRaw`SELECT 1 FROM "Team" WHERE "id" = ${teamId}::uuid FOR UPDATE`;
 }
 
+/** What an admin sets as the team limit: a number of teams (0: no limit), or null for the default. */
+export const teamLimitSetting = z
+  .number({ error: 'Teams per person must be a whole number.' })
+  .int('Teams per person must be a whole number.')
+  .min(0, 'Teams per person cannot be negative (0 means no limit).')
+  .max(10_000, 'Teams per person must be at most 10,000.')
+  .nullable();
+
+/** `maxTeamsPerUser`: the environment's default (MAX_TEAMS_PER_USER), until an admin sets another. */
 export function createTeamService(prisma: PrismaClient, { maxTeamsPerUser }: { maxTeamsPerUser: number }) {
   // Told after a membership ends (removed, left), so live connections can drop the team's rooms.
   const membershipEnded = new Set<(userId: string, teamId: string) => void>();
@@ -90,14 +99,23 @@ export function createTeamService(prisma: PrismaClient, { maxTeamsPerUser }: { m
    * per user, so a burst of creates cannot all see the same count.
    */
   async function requireTeamAllowance(tx: Tx, user: SessionUser): Promise<void> {
-    if (user.isAdmin || maxTeamsPerUser === 0) return;
+    if (user.isAdmin) return;
+    const { limit } = await teamLimit(tx);
+    if (limit === 0) return;
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`switchyard:teams-of:${user.id}`}))`;
     const owned = await tx.membership.count({ where: { userId: user.id, role: 'owner' } });
-    if (owned >= maxTeamsPerUser) {
+    if (owned >= limit) {
       throw new LimitError(
         `You already own ${owned} teams, the most one person may own here. Use one of them, or hand one to another owner and leave it, to create another.`,
       );
     }
+  }
+
+  /** The limit in force, and whether an admin set it or it is the environment's default. */
+  async function teamLimit(db: Tx | PrismaClient): Promise<{ limit: number; setByAdmin: boolean }> {
+    const settings = await db.workspaceSettings.findUnique({ where: { id: 1 }, select: { maxTeamsPerUser: true } });
+    const set = settings?.maxTeamsPerUser ?? null;
+    return set === null ? { limit: maxTeamsPerUser, setByAdmin: false } : { limit: set, setByAdmin: true };
   }
 
   /** Inside a locked transaction: refuses a change that would leave the team without an owner. */
@@ -108,6 +126,19 @@ export function createTeamService(prisma: PrismaClient, { maxTeamsPerUser }: { m
 
   return {
     requireMembership,
+    teamLimit: () => teamLimit(prisma),
+
+    /** An admin sets the team limit (null: back to the default), audited with before and after. */
+    async setTeamLimit(actor: SessionUser, value: number | null) {
+      const before = await teamLimit(prisma);
+      await prisma.$transaction(async (tx) => {
+        await tx.workspaceSettings.upsert({ where: { id: 1 }, create: { id: 1, maxTeamsPerUser: value }, update: { maxTeamsPerUser: value } });
+        await tx.auditLog.create({
+          data: { actorId: actor.id, action: 'settings.teamLimit', targetType: 'settings', targetId: 'maxTeamsPerUser', data: { before: before.setByAdmin ? before.limit : null, after: value } },
+        });
+      });
+      return teamLimit(prisma);
+    },
     requireOwner,
 
     onMembershipEnded(listener: (userId: string, teamId: string) => void): () => void {

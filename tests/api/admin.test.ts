@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { seedTiers } from '../../prisma/seed';
 import { useJobStack } from '../support/job-stack';
 import { positionQuery, statusQuery } from '../../workflows/scheduler/api';
-import { isError, ValidationError } from '../../server/errors';
 import { until } from '../support/until';
-import { expectTrpcError } from '../support/trpc';
+import { expectTrpcError, fieldsOf } from '../support/trpc';
 
 /** Admin edits of tiers and backends against the real PostgreSQL and the scheduler workflow on the Temporal dev server. */
 
@@ -21,13 +18,6 @@ const { stack } = useJobStack({
 const { name: _free, ...freeSettings } = seedTiers.find((tier) => tier.name === 'free')!;
 const admin = () => stack.signIn('admin@switchyard.dev', 'admin-password');
 
-/** Field → message, as the form shows them. */
-const fieldsOf = (error: TRPCError) =>
-  error.cause instanceof ZodError
-    ? Object.fromEntries(error.cause.issues.map((issue) => [String(issue.path[0]), issue.message]))
-    : isError(error.cause, ValidationError)
-      ? { [error.cause.field!]: error.cause.message }
-      : {};
 
 describe('admin: teams on tiers, and deleting a tier', () => {
   it('moves a team to another tier for its next jobs, audited; deletes only an unused tier; bad input changes nothing', async () => {

@@ -98,6 +98,8 @@ const procedures: Record<string, Row> = {
   'queue.get': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   // Global admins only. Edits write the seeded values back, so no other row sees a change.
   'admin.tiers': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.teamLimit': row(() => undefined, [U, FB, FB, FB, 'OK']),
+  'admin.setTeamLimit': row(() => ({ maxTeamsPerUser: null }), [U, FB, FB, FB, 'OK']),
   'admin.tier': row(async () => ({ tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),
   'admin.createTier': row(() => ({ ...freeSettings, name: `matrix-${randomUUID().slice(0, 8)}` }), [U, FB, FB, FB, 'OK']),
   'admin.updateTier': row(async () => ({ ...freeSettings, tierId: await freeTierId() }), [U, FB, FB, FB, 'OK']),

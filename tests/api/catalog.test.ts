@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCatalog } from '../../prisma/seed';
-import { isError, ValidationError } from '../../server/errors';
 import { startAppStack, type AppStack } from '../support/app-stack';
 import { useTestDatabase } from '../support/db';
-import { expectTrpcError } from '../support/trpc';
+import { expectTrpcError, fieldsOf } from '../support/trpc';
 
 /** The catalogue's admin procedures against the real PostgreSQL: what they accept, refuse and audit. */
 
@@ -22,13 +19,6 @@ afterAll(async () => {
 });
 
 const admin = async () => (await stack.signIn('admin@switchyard.dev', 'admin-password')).caller;
-/** Field → its first message, as the form shows them. */
-const fieldsOf = (error: TRPCError) =>
-  error.cause instanceof ZodError
-    ? Object.fromEntries(error.cause.issues.toReversed().map((issue) => [String(issue.path[0]), issue.message]))
-    : isError(error.cause, ValidationError)
-      ? { [error.cause.field ?? '']: error.cause.message }
-      : {};
 
 const model = {
   description: 'A model for this test.',

@@ -5,7 +5,7 @@ import { isError, ValidationError } from '../../server/errors';
 import type { PresenceEvent } from '../../server/realtime/events';
 import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
 import { createCaller } from '../../server/trpc/root';
-import { expectTrpcError } from '../support/trpc';
+import { expectTrpcError, fieldsOf } from '../support/trpc';
 
 const db = useTestDatabase({ seed: true });
 let stack: AppStack;
@@ -100,6 +100,36 @@ describe('teams', () => {
 
     const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
     for (let i = 0; i < 6; i++) await admin.caller.teams.create({ name: `Admin team ${i}` });
+  });
+
+  it('takes the team limit an admin sets, audited, and goes back to the default when it is cleared', async () => {
+    const admin = await stack.signIn('admin@switchyard.dev', 'admin-password');
+    expect(await admin.caller.admin.teamLimit()).toEqual({ limit: DEFAULT_MAX_TEAMS_PER_USER, setByAdmin: false });
+    try {
+      expect(await admin.caller.admin.setTeamLimit({ maxTeamsPerUser: 2 })).toEqual({ limit: 2, setByAdmin: true });
+      const eve = await newUser('Eve');
+      await eve.caller.teams.create({ name: 'Eve one' });
+      await eve.caller.teams.create({ name: 'Eve two' });
+      const refused = await expectTrpcError(eve.caller.teams.create({ name: 'Eve three' }), 'TOO_MANY_REQUESTS');
+      expect(refused.message).toMatch(/^You already own 2 teams/);
+
+      // A bad value is refused on its field and changes nothing.
+      const bad = await expectTrpcError(admin.caller.admin.setTeamLimit({ maxTeamsPerUser: -1 }), 'BAD_REQUEST');
+      expect(fieldsOf(bad)).toEqual({ maxTeamsPerUser: 'Teams per person cannot be negative (0 means no limit).' });
+      expect(await admin.caller.admin.teamLimit()).toEqual({ limit: 2, setByAdmin: true });
+      await expectTrpcError(eve.caller.admin.setTeamLimit({ maxTeamsPerUser: 0 }), 'FORBIDDEN');
+
+      await admin.caller.admin.setTeamLimit({ maxTeamsPerUser: 0 });
+      await eve.caller.teams.create({ name: 'Eve three' });
+      const changes = await stack.prisma.auditLog.findMany({ where: { action: 'settings.teamLimit' }, orderBy: { id: 'asc' }, select: { data: true } });
+      expect(changes.map((c) => c.data)).toEqual([
+        { before: null, after: 2 },
+        { before: 2, after: 0 },
+      ]);
+    } finally {
+      await admin.caller.admin.setTeamLimit({ maxTeamsPerUser: null });
+    }
+    expect(await admin.caller.admin.teamLimit()).toEqual({ limit: DEFAULT_MAX_TEAMS_PER_USER, setByAdmin: false });
   });
 
   it('refuses a blank team name on the field, creating nothing', async () => {

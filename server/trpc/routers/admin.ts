@@ -3,6 +3,7 @@ import { JobStatus } from '../../generated/prisma/enums';
 import { tierName, tierSettings } from '../../services/admin';
 import { catalogModelFields, catalogModelName, checkCatalogModel } from '../../services/catalog';
 import { residencyLimits } from '../../services/residency';
+import { teamLimitSetting } from '../../services/teams';
 import { wellFormed } from '../../services/text-input';
 import { adminProcedure, router } from '../init';
 
@@ -33,6 +34,13 @@ export const adminRouter = router({
     .mutation(({ ctx, input }) => ctx.services.admin.deleteTier(ctx.user, input.tierId)),
 
   teams: adminProcedure.query(({ ctx }) => ctx.services.admin.listTeams()),
+
+  /** Teams one person may own: what is in force, and whether an admin set it. */
+  teamLimit: adminProcedure.query(({ ctx }) => ctx.services.teams.teamLimit()),
+
+  setTeamLimit: adminProcedure
+    .input(z.object({ maxTeamsPerUser: teamLimitSetting }))
+    .mutation(({ ctx, input }) => ctx.services.teams.setTeamLimit(ctx.user, input.maxTeamsPerUser)),
 
   /** The audit log searched by who, what and when; paged by the last id seen. */
   audit: adminProcedure
