@@ -99,9 +99,9 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
   return (
     <article className="card stack job-view" aria-label="Job">
       <header className="row spread">
-        <div>
+        <div className="job-view-title">
           <h2>{job.data.requirements}</h2>
-          <p className="muted">
+          <p className="muted job-view-meta">
             {job.data.user.name}
             {job.data.apiKey && ` via API key ${job.data.apiKey.name}`} · {job.data.model}
             {job.data.servedModel && job.data.servedModel !== job.data.model && ` served as ${job.data.servedModel}`}
@@ -113,7 +113,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
             </a>
           </p>
         </div>
-        <div className="row">
+        <div className="row job-view-actions">
           <StatusBadge status={status} />
           {active && (
             <button type="button" className="secondary" onClick={() => cancel.mutate({ jobId })} disabled={cancel.isPending}>
