@@ -96,6 +96,17 @@ describe('a real Ollama serving the tiny models', () => {
   });
 
   it('lists the loaded model on /api/ps with its size and expiry; keep_alive 0 unloads it', async () => {
+    const unloadStop = async () => {
+      const unload = await postJson(`${ollama.url}/api/generate`, { model: tinyStop.name, keep_alive: 0 });
+      expect(await unload.json()).toMatchObject({ model: tinyStop.name, response: '', done: true, done_reason: 'unload' });
+      await until(
+        () => backend.listLoaded(),
+        (loaded) => !loaded.includes(tinyStop.name),
+      );
+    };
+    // Loaded afresh by this one call: the earlier tests' requests (default keep_alive, 5 minutes)
+    // can still be settling in Ollama's scheduler and would set the expiry after it.
+    await unloadStop();
     await collect(backend, { model: tinyStop.name, messages: user('Hi'), keepAlive: '10m' });
     const ps = (await (await fetch(`${ollama.url}/api/ps`)).json()) as { models: Record<string, unknown>[] };
     const entry = ps.models.find((m) => m.name === tinyStop.name);
@@ -117,13 +128,7 @@ describe('a real Ollama serving the tiny models', () => {
     expect(expiresIn).toBeGreaterThan(5 * 60_000);
     expect(expiresIn).toBeLessThanOrEqual(10 * 60_000);
     expect(await backend.listLoaded()).toContain(tinyStop.name);
-
-    const unload = await postJson(`${ollama.url}/api/generate`, { model: tinyStop.name, keep_alive: 0 });
-    expect(await unload.json()).toMatchObject({ model: tinyStop.name, response: '', done: true, done_reason: 'unload' });
-    await until(
-      () => backend.listLoaded(),
-      (loaded) => !loaded.includes(tinyStop.name),
-    );
+    await unloadStop();
   });
 
   it('lists both models on /api/tags; the adapter reads their context window from /api/show', async () => {
