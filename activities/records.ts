@@ -61,6 +61,30 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics }: 
     return { job, entry };
   }
 
+  /**
+   * The row of a job whose answer is saved, and the row as it ended (for the metrics). Only the
+   * first save completes it: a retried save changes nothing and counts nothing.
+   */
+  function markCompleted(input: SaveChatInput | SaveResultInput) {
+    return [
+      prisma.job.updateMany({
+        where: { id: input.jobId, status: { not: 'completed' } },
+        data: {
+          status: 'completed',
+          output: input.text,
+          servedModel: input.servedModel,
+          backendId: input.backendId,
+          promptTokens: input.promptTokens,
+          completionTokens: input.completionTokens,
+          costUsd: input.costUsd,
+          finishedAt: new Date(),
+          error: null,
+        },
+      }),
+      prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: endedJobSelect }),
+    ] as const;
+  }
+
   return {
     async prepareJob(jobId: string): Promise<PreparedJob> {
       const { job, entry } = await claimJob(jobId);
@@ -107,23 +131,7 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics }: 
 
     /** A chat answer is the job's output: no result row, no code extracted. */
     async saveChat(input: SaveChatInput): Promise<void> {
-      const [ended, job] = await prisma.$transaction([
-        prisma.job.updateMany({
-          where: { id: input.jobId, status: { not: 'completed' } },
-          data: {
-            status: 'completed',
-            output: input.text,
-            servedModel: input.servedModel,
-            backendId: input.backendId,
-            promptTokens: input.promptTokens,
-            completionTokens: input.completionTokens,
-            costUsd: input.costUsd,
-            finishedAt: new Date(),
-            error: null,
-          },
-        }),
-        prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: endedJobSelect }),
-      ]);
+      const [ended, job] = await prisma.$transaction([...markCompleted(input)]);
       if (ended.count === 1) countEnded('completed', job);
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'completed' as const };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
@@ -146,21 +154,7 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics }: 
           update: {},
           select: { id: true },
         }),
-        prisma.job.updateMany({
-          where: { id: input.jobId, status: { not: 'completed' } },
-          data: {
-            status: 'completed',
-            output: input.text,
-            servedModel: input.servedModel,
-            backendId: input.backendId,
-            promptTokens: input.promptTokens,
-            completionTokens: input.completionTokens,
-            costUsd: input.costUsd,
-            finishedAt: new Date(),
-            error: null,
-          },
-        }),
-        prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: endedJobSelect }),
+        ...markCompleted(input),
       ]);
       if (ended.count === 1) countEnded('completed', job);
       return result.id;
