@@ -15,7 +15,8 @@ export default defineConfig({
     // Two cores, and PostgreSQL + Temporal run beside the tests; integration tests mostly wait on I/O.
     maxWorkers: 3,
     minWorkers: 1,
-    testTimeout: 30_000,
+    // Generous: a test waits on conditions, and a busy machine (load 8+) must slow it, not fail it.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,
   },

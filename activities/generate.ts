@@ -1,12 +1,19 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { PrismaClient } from '../server/generated/prisma/client';
+import { databaseUnavailableFailure, isDatabaseUnavailable } from '../server/db/unavailable';
 import { BackendError } from '../server/llm/errors';
+import { estimatePromptTokens } from '../server/llm/estimate';
 import type { LlmBackend } from '../server/llm/types';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import { catalogCost, concreteModel, type CatalogEntry } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { JobMetrics } from '../server/metrics/jobs';
+import { attemptKey, recordUsage, usageOwnerSelect, type UsageEvent } from '../server/services/usage-ledger';
+import { JOB_ID } from '../server/tracing';
+import { traceModelCall, traceWaitForSlot } from '../server/tracing/job-spans';
+import { holdLease, type LeaseClient } from './attempt-lease';
 import { TextBatcher } from './batcher';
+import { estimateGeneration, GENERATION_PROGRESS_MS, streamSpeed, type LengthBook, type Progress, type SpeedBook } from './progress';
 import type { GenerateInput, GenerateOutput } from './types';
 
 /**
@@ -52,6 +59,13 @@ export interface GenerationDeps {
   backends: BackendRegistry;
   catalog: CatalogLookup;
   metrics: JobMetrics;
+  progress: Progress;
+  /** Heartbeats whose answers an attempt awaits, to know it still holds its grant (attempt-lease.ts). */
+  temporal: { activity: LeaseClient };
+  /** Backends' speeds as this worker measured them, for the ETA of a stream that just began. */
+  speeds: SpeedBook;
+  /** Models' typical answer lengths, for the ETA. */
+  lengths: LengthBook;
   /** How often streamed text is pushed to the job's room. */
   flushIntervalMs?: number;
   /** How often partial output is written to the job row (kept on cancel or crash). */
@@ -59,7 +73,7 @@ export interface GenerationDeps {
 }
 
 export function createGenerationActivities(deps: GenerationDeps) {
-  const { prisma, publisher, backends, catalog, metrics, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
+  const { prisma, publisher, backends, catalog, metrics, progress, speeds, lengths, temporal, flushIntervalMs = 75, persistIntervalMs = 1000 } = deps;
 
   return {
     async generate(input: GenerateInput): Promise<GenerateOutput> {
@@ -70,92 +84,161 @@ export function createGenerationActivities(deps: GenerationDeps) {
       // backend failed — from the output saved so far, instead of starting over.
       const resumed: Checkpoint = (ctx.info.heartbeatDetails as Checkpoint | undefined) ?? (await savedCheckpoint(prisma, input.jobId));
       const resumeFrom = resumed.text;
-
-      const startedAt = new Date();
-      const [job, firstStart] = await prisma.$transaction([
-        prisma.job.update({
-          where: { id: input.jobId },
-          data: { status: 'running', backendId: backend.id, servedModel: concrete, attempts: { increment: 1 }, output: resumeFrom },
-          select: { createdAt: true, team: { select: { slug: true, tier: { select: { name: true } } } } },
-        }),
-        // The first attempt's start is the job's start; retries keep it.
-        prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt } }),
-      ]);
-      if (firstStart.count === 1) metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
-      const usage = { model: input.model, backend: backend.id, team: job.team.slug };
-      const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
-      publisher.emit(jobUpdateRooms(update), 'job:update', update);
-
       let text = resumeFrom;
       let tokens = resumed.tokens;
-      let persisted = text.length;
-      let lastPersist = Date.now();
-      const persist = async () => {
-        if (text.length === persisted) return;
-        persisted = text.length;
-        lastPersist = Date.now();
-        await prisma.job.update({ where: { id: input.jobId }, data: { output: text, completionTokens: tokens } });
-      };
-      // The checkpoint goes out on a timer, not with each token or batch: every heartbeat call
-      // encodes the whole text so far, and the worker forwards at most one per
-      // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls would mostly be
-      // encoded only to be dropped. The timer also keeps heartbeats (and so cancellation and
-      // liveness) flowing while the model is silent, e.g. loading.
-      const heartbeat = () => ctx.heartbeat({ text, tokens } satisfies Checkpoint);
-      const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
-        publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });
+      const { taskToken, heartbeatTimeoutMs, activityId } = ctx.info;
+      if (!heartbeatTimeoutMs) throw ApplicationFailure.nonRetryable('generate needs a heartbeat timeout: its lease is held by heartbeats', 'InvalidJob');
+      // Nothing touches the row or the backend before this attempt holds its lease: an earlier
+      // attempt of it in this process has ended, and Temporal has acknowledged this one as current.
+      const lease = await holdLease({
+        client: temporal.activity,
+        taskToken,
+        timeoutMs: heartbeatTimeoutMs,
+        key: `${input.jobId}/${activityId}`,
+        details: () => ({ text, tokens }) satisfies Checkpoint,
       });
-      // Flushing first keeps the checkpoint equal to what clients were sent; the failure path
-      // below does the same, as a failed attempt reports its last heartbeat to its retry.
-      const keepAlive = setInterval(() => {
-        batcher.flush();
-        heartbeat();
-      }, KEEPALIVE_MS);
-
-      // A resumed attempt asks only for what is left of the job's cap.
-      const remaining = input.outputCap - resumed.tokens;
       try {
-        if (remaining <= 0) {
-          return { text, servedModel: concrete, backendId: backend.id, promptTokens: 0, completionTokens: tokens, costUsd: catalogCost(entry, 0, tokens), truncated: true };
-        }
-        // Only an attempt's first request leaves right after its grant; a retry waited out a backoff.
-        const sentAt = Date.now();
-        if (ctx.info.attempt === 1) metrics.dispatched(input.grantedAt, sentAt);
-        const result = await backend.streamChat(
-          { model: concrete, messages: input.messages, signal: ctx.cancellationSignal, resumeFrom, maxTokens: remaining, ...input.sampling },
-          (piece) => {
-            if (tokens === resumed.tokens) metrics.firstToken({ backend: backend.id, model: input.model }, (Date.now() - sentAt) / 1000);
-            text += piece;
-            tokens++;
-            batcher.push(piece);
-            if (Date.now() - lastPersist >= persistIntervalMs) void persist().catch(() => undefined);
-          },
-        );
-        batcher.flush();
-        metrics.tokensUsed({ ...usage, prompt: result.promptTokens, completion: result.completionTokens });
-        const completionTokens = resumed.tokens + result.completionTokens;
-        return {
-          text: result.text,
-          servedModel: result.model,
-          backendId: backend.id,
-          promptTokens: result.promptTokens,
-          completionTokens,
-          costUsd: catalogCost(entry, result.promptTokens, completionTokens),
-          truncated: result.truncated,
+        await lease.ready();
+        const startedAt = new Date();
+        const [job, firstStart] = await prisma.$transaction([
+          prisma.job.update({
+            where: { id: input.jobId },
+            data: { status: 'running', backendId: backend.id, servedModel: concrete, attempts: { increment: 1 }, output: resumeFrom, completionTokens: resumed.tokens },
+            // The usage record's owners too, so that charging the request need not read them again.
+            select: { ...usageOwnerSelect, createdAt: true, team: { select: { slug: true, tier: { select: { name: true } } } } },
+          }),
+          // The first attempt's start is the job's start; retries keep it.
+          prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt } }),
+        ]);
+        if (firstStart.count === 1) metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
+        const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
+          chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'generation', entry, backendId: backend.id, owner: job, ...tokens });
+        const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
+        publisher.emit(jobUpdateRooms(update), 'job:update', update);
+
+        const typicalTokens = await lengths.typical(input.model, job.kind);
+        let firstTokenAt: number | null = null;
+        let lastProgress = 0;
+        const measuredSpeed = () => (firstTokenAt === null ? null : streamSpeed(tokens - resumed.tokens - 1, Date.now() - firstTokenAt));
+        const reportProgress = () => {
+          lastProgress = Date.now();
+          const tokensPerSecond = measuredSpeed() ?? speeds.get(backend.id);
+          progress.generating(input.jobId, tokens, tokensPerSecond, estimateGeneration({ tokens, typicalTokens, outputCap: input.outputCap, tokensPerSecond }));
         };
-      } catch (error) {
-        // What the backend produced before failing was work done, even if a retry redoes some of it.
-        metrics.tokensUsed({ ...usage, prompt: 0, completion: tokens - resumed.tokens });
-        batcher.flush();
-        heartbeat();
-        await persist();
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw toFailure(error, backend.id);
+        reportProgress();
+        let persisted = text.length;
+        let lastPersist = Date.now();
+        const persist = async () => {
+          if (text.length === persisted) return;
+          persisted = text.length;
+          lastPersist = Date.now();
+          await prisma.job.update({ where: { id: input.jobId }, data: { output: text, completionTokens: tokens } });
+        };
+        // The checkpoint goes out on a timer, not with each token or batch: every heartbeat call
+        // encodes the whole text so far, and the worker forwards at most one per
+        // maxHeartbeatThrottleInterval to Temporal anyway, so per-batch calls would mostly be
+        // encoded only to be dropped. The timer also keeps heartbeats (and so cancellation and
+        // liveness) flowing while the model is silent, e.g. loading.
+        const heartbeat = () => ctx.heartbeat({ text, tokens } satisfies Checkpoint);
+        const batcher = new TextBatcher(resumeFrom.length, flushIntervalMs, (offset, chunk) => {
+          publisher.emit(`job:${input.jobId}`, 'job:tokens', { jobId: input.jobId, offset, text: chunk, sentAt: Date.now() });
+        });
+        // Flushing first keeps the checkpoint equal to what clients were sent; the failure path
+        // below does the same, as a failed attempt reports its last heartbeat to its retry.
+        const keepAlive = setInterval(() => {
+          batcher.flush();
+          heartbeat();
+          if (Date.now() - lastProgress >= GENERATION_PROGRESS_MS) reportProgress();
+        }, KEEPALIVE_MS);
+
+        // A resumed attempt asks only for what is left of the job's cap.
+        const remaining = input.outputCap - resumed.tokens;
+        try {
+          if (remaining <= 0) {
+            return { text, servedModel: concrete, backendId: backend.id, promptTokens: 0, completionTokens: tokens, costUsd: catalogCost(entry, 0, tokens), truncated: true };
+          }
+          // Only an attempt's first request leaves right after its grant; a retry waited out a backoff.
+          const sentAt = Date.now();
+          if (ctx.info.attempt === 1) {
+            metrics.dispatched(input.grantedAt, sentAt);
+            traceWaitForSlot(input.jobId, input);
+          }
+          const traced = { [JOB_ID]: input.jobId, 'switchyard.backend.id': backend.id, 'gen_ai.request.model': concrete };
+          const result = await traceModelCall(traced, () => backend.streamChat(
+            { model: concrete, messages: input.messages, signal: AbortSignal.any([ctx.cancellationSignal, lease.signal]), resumeFrom, maxTokens: remaining, ...input.sampling },
+            (piece) => {
+              if (tokens === resumed.tokens) {
+                firstTokenAt = Date.now();
+                metrics.firstToken({ backend: backend.id, model: input.model }, (firstTokenAt - sentAt) / 1000);
+              }
+              text += piece;
+              tokens++;
+              batcher.push(piece);
+              if (Date.now() - lastPersist >= persistIntervalMs) void persist().catch(() => undefined);
+            },
+          ));
+          batcher.flush();
+          const speed = measuredSpeed();
+          if (speed !== null) speeds.record(backend.id, speed);
+          await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+          const completionTokens = resumed.tokens + result.completionTokens;
+          return {
+            text: result.text,
+            servedModel: result.model,
+            backendId: backend.id,
+            promptTokens: result.promptTokens,
+            completionTokens,
+            costUsd: catalogCost(entry, result.promptTokens, completionTokens),
+            truncated: result.truncated,
+          };
+        } catch (error) {
+          batcher.flush();
+          heartbeat();
+          // With the database down this write fails too; the heartbeat carries the text to the
+          // retry, and the failure to report is the one that ended the request.
+          await persist().catch(() => undefined);
+          // What the backend produced before failing was work done, even if a retry redoes some of it.
+          await chargeFailed(charge, concrete, [...input.messages, { content: resumeFrom }], tokens - resumed.tokens);
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          if (lease.signal.aborted) throw lease.signal.reason;
+          throw toFailure(error, backend.id);
+        } finally {
+          clearInterval(keepAlive);
+        }
       } finally {
-        clearInterval(keepAlive);
+        lease.end();
       }
     },
   };
+}
+
+/**
+ * Charges one model request: its usage record (the budget's and the usage page's source) and the
+ * token metrics, both as the request ends, so the two agree.
+ */
+export async function chargeRequest(
+  { prisma, metrics }: { prisma: PrismaClient; metrics: JobMetrics },
+  event: UsageEvent,
+): Promise<void> {
+  const recorded = await recordUsage(prisma, event);
+  if (recorded) metrics.tokensUsed({ ...recorded, model: event.entry.name, backend: event.backendId, prompt: event.promptTokens, completion: event.completionTokens });
+}
+
+/**
+ * Charges a request that failed or was cancelled: the completion tokens it streamed, and, when it
+ * streamed any (so its backend surely read the prompt, though it never reported the count), the
+ * prompt as estimated. A failure to record is logged, not thrown: the request's own error matters more.
+ */
+export async function chargeFailed(
+  charge: (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) => Promise<void>,
+  servedModel: string,
+  prompt: ReadonlyArray<{ content: string }>,
+  completionTokens: number,
+): Promise<void> {
+  const streamed = completionTokens > 0;
+  await charge({ servedModel, promptTokens: streamed ? estimatePromptTokens(prompt) : 0, completionTokens, estimated: streamed }).catch((error: unknown) =>
+    log.warn('usage record failed', { error: error instanceof Error ? error.message : String(error) }),
+  );
 }
 
 async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Checkpoint> {
@@ -163,12 +246,18 @@ async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Che
   return { text: job.output, tokens: job.completionTokens };
 }
 
-function toFailure(error: unknown, backendId: string): ApplicationFailure {
+/**
+ * What a failed model request is the fault of: the backend's (retry it, then another backend), the
+ * request's (no retry), or the database's (a usage record or checkpoint that could not be written:
+ * the same step runs again once the database is back, and the backend is not blamed).
+ */
+export function toFailure(error: unknown, backendId: string): ApplicationFailure {
   if (error instanceof BackendError) {
     const message = `${backendId}: ${error.message}`;
     return error.retryable
       ? ApplicationFailure.retryable(message, 'BackendUnavailable')
       : ApplicationFailure.nonRetryable(message, 'BackendRejected');
   }
+  if (isDatabaseUnavailable(error)) return databaseUnavailableFailure(error);
   return ApplicationFailure.retryable(error instanceof Error ? error.message : String(error), 'GenerationError');
 }

@@ -16,4 +16,12 @@ describe('parseReview', () => {
   it('keeps an answer without bullets as one note', () => {
     expect(parseReview('  The function never returns.  ')).toEqual({ status: 'issues', notes: ['The function never returns.'] });
   });
+
+  it('keeps the lines under an item, a fenced fix among them, with the item', () => {
+    const answer = 'Problems:\n- Empty input crashes:\n  ```ts\n  if (!xs.length) return [];\n  ```\n- Rename `f`\n\nThat is all.';
+    expect(parseReview(answer)).toEqual({
+      status: 'issues',
+      notes: ['Empty input crashes:\n```ts\nif (!xs.length) return [];\n```', 'Rename `f`'],
+    });
+  });
 });

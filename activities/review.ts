@@ -1,7 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { extractCode } from './extract-code';
-import { requireBackend, requireServed, type BackendRegistry } from './generate';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import type { JobMetrics } from '../server/metrics/jobs';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
+import { attemptKey, type UsageEvent } from '../server/services/usage-ledger';
+import { extractCode } from './extract-code';
+import { chargeFailed, chargeRequest, requireBackend, requireServed, type BackendRegistry } from './generate';
+import type { Progress } from './progress';
 import type { ReviewInput, ReviewOutcome } from './types';
 
 const REVIEW_PROMPT: Record<'standard' | 'thorough', string> = {
@@ -14,38 +18,71 @@ const REVIEW_PROMPT: Record<'standard' | 'thorough', string> = {
     '"No issues found."',
 };
 
-/** Turns a reviewer's answer into notes: its bullet lines, or the whole answer when it has none. */
+/**
+ * Turns a reviewer's answer into notes: its bullet items, each with the lines indented under it
+ * (a suggested fix in a fenced block belongs to its item), or the whole answer when it has none.
+ * Notes are Markdown; the page renders them (app/components/Markdown.tsx).
+ */
 export function parseReview(text: string): ReviewOutcome {
   if (/no issues found/i.test(text)) return { status: 'passed', notes: [] };
-  const bullets = text
-    .split('\n')
-    .map((line) => /^\s*[-*]\s+(.*\S)/.exec(line)?.[1])
-    .filter((note): note is string => Boolean(note));
+  const items: string[][] = [];
+  let current: string[] | null = null;
+  let fenced = false;
+  for (const line of text.split('\n')) {
+    const bullet = fenced ? null : /^\s{0,1}[-*]\s+(.*\S)/.exec(line);
+    if (bullet) {
+      current = [bullet[1]!];
+      items.push(current);
+    } else if (current && (fenced || /^\s/.test(line) || !line.trim())) {
+      current.push(line.replace(/^ {1,2}/, ''));
+    } else {
+      current = null;
+    }
+    if (current && /^\s*(```|~~~)/.test(line)) fenced = !fenced;
+  }
+  const bullets = items.map((lines) => lines.join('\n').trim());
   const notes = bullets.length > 0 ? bullets : [text.trim()].filter(Boolean);
   return notes.length === 0 ? { status: 'passed', notes } : { status: 'issues', notes };
 }
 
-/** The review runs on the generation's backend, as the same catalogue model, under the same cap. */
-export function createReviewActivities({ backends, catalog }: { backends: BackendRegistry; catalog: CatalogLookup }) {
+interface ReviewDeps {
+  prisma: PrismaClient;
+  backends: BackendRegistry;
+  catalog: CatalogLookup;
+  metrics: JobMetrics;
+  progress: Progress;
+}
+
+/**
+ * The review runs on the generation's backend, as the same catalogue model, under the same cap, and
+ * is charged to the job like its generation: also when it fails or is abandoned at its timeout.
+ */
+export function createReviewActivities({ prisma, backends, catalog, metrics, progress }: ReviewDeps) {
   return {
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
       const ctx = Context.current();
+      progress.stage(input.jobId, 'reviewing', 'reviewCode');
       const backend = await requireBackend(backends, input.backendId);
-      const { concrete } = await requireServed(catalog, input.model, backend);
-      const result = await backend.streamChat(
-        {
-          model: concrete,
-          maxTokens: input.outputCap,
-          signal: ctx.cancellationSignal,
-          messages: [
-            { role: 'system', content: REVIEW_PROMPT[input.level] },
-            { role: 'user', content: `Requirements:\n${input.requirements}\n\nCode:\n${extractCode(input.text).code}` },
-          ],
-        },
-        () => ctx.heartbeat(),
-      );
-      return parseReview(result.text);
+      const { entry, concrete } = await requireServed(catalog, input.model, backend);
+      const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
+        chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'review', entry, backendId: backend.id, ...tokens });
+      const messages = [
+        { role: 'system' as const, content: REVIEW_PROMPT[input.level] },
+        { role: 'user' as const, content: `Requirements:\n${input.requirements}\n\nCode:\n${extractCode(input.text).code}` },
+      ];
+      let streamed = 0;
+      try {
+        const result = await backend.streamChat({ model: concrete, maxTokens: input.outputCap, signal: ctx.cancellationSignal, messages }, () => {
+          streamed++;
+          ctx.heartbeat();
+        });
+        await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+        return parseReview(result.text);
+      } catch (error) {
+        await chargeFailed(charge, concrete, messages, streamed);
+        throw error;
+      }
     },
   };
 }

@@ -11,6 +11,8 @@ import {
   type JobMessage,
   type SchedulerMessage,
 } from '../workflows/scheduler/api';
+import type { PrismaClient } from '../server/generated/prisma/client';
+import { createHandOverGate } from './hand-over-gate';
 import { createSignalBatcher, type SignalBatcher } from './signal-batcher';
 
 /** Messages per signal: far below Temporal's payload limit (a request is under a kilobyte). */
@@ -18,11 +20,14 @@ const MAX_MESSAGES_PER_SIGNAL = 200;
 
 export interface SchedulerActivityDeps {
   temporal: Client;
+  /** Where every worker process reads the scheduler's hand-over hold (activities/hand-over-gate.ts). */
+  prisma: PrismaClient;
   /** Starts the task queue's scheduler when it is not running (the worker knows how to set it up). */
   startScheduler: (taskQueue: string) => Promise<void>;
 }
 
-export function createSchedulerActivities({ temporal, startScheduler }: SchedulerActivityDeps) {
+export function createSchedulerActivities({ temporal, prisma, startScheduler }: SchedulerActivityDeps) {
+  const handOver = createHandOverGate(prisma);
   /**
    * Jobs' requests and releases go to their scheduler batched: under a burst, thousands of
    * signals (each a history event and a persistence write on the server, often a workflow task
@@ -35,18 +40,22 @@ export function createSchedulerActivities({ temporal, startScheduler }: Schedule
       // The jobs that talk to a scheduler run on its task queue.
       const { taskQueue } = Context.current().info;
       const scheduler = temporal.workflow.getHandle(workflowId);
-      batcher = createSignalBatcher<SchedulerMessage>(async (messages) => {
-        try {
-          await scheduler.signal(messagesSignal, messages);
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          // A scheduler that is gone took its leases with it; requests start a new one and wait in it.
-          const requests = messages.filter((message) => 'enqueue' in message);
-          if (requests.length === 0) return;
-          await startScheduler(taskQueue);
-          await scheduler.signal(messagesSignal, requests);
-        }
-      }, MAX_MESSAGES_PER_SIGNAL);
+      batcher = createSignalBatcher<SchedulerMessage>(
+        (messages) =>
+          handOver.pass(workflowId, async () => {
+            try {
+              await scheduler.signal(messagesSignal, messages);
+            } catch (error) {
+              if (!(error instanceof WorkflowNotFoundError)) throw error;
+              // A scheduler that is gone took its leases with it; requests start a new one and wait in it.
+              const requests = messages.filter((message) => 'enqueue' in message);
+              if (requests.length === 0) return;
+              await startScheduler(taskQueue);
+              await scheduler.signal(messagesSignal, requests);
+            }
+          }),
+        MAX_MESSAGES_PER_SIGNAL,
+      );
       batchers.set(workflowId, batcher);
     }
     return batcher;
@@ -68,19 +77,19 @@ export function createSchedulerActivities({ temporal, startScheduler }: Schedule
     },
 
     /**
-     * The scheduler is about to continue as new: this worker's jobs hold their messages to it
-     * until the next run lets them go (`resumeMessages`), or for `forMs` at most, and this settles
-     * once none is on its way. Temporal refuses a continue-as-new while a signal arrives during
-     * the workflow task that asks for it, and the worker then replays the whole run before it can
-     * try again; under a steady stream of signals that repeats for minutes.
+     * The scheduler is about to continue as new: every worker process's jobs hold their messages
+     * to it until the next run lets them go (`resumeMessages`), or for `forMs` at most, and this
+     * settles once none is on its way. Temporal refuses a continue-as-new while a signal arrives
+     * during the workflow task that asks for it, and the worker then replays the whole run before
+     * it can try again; under a steady stream of signals that repeats for minutes.
      */
     async holdMessages({ schedulerWorkflowId, forMs }: { schedulerWorkflowId: string; forMs: number }): Promise<void> {
-      await toScheduler(schedulerWorkflowId).hold(forMs);
+      await handOver.hold(schedulerWorkflowId, forMs);
     },
 
-    /** The scheduler's next run is up: held messages go to it. */
+    /** The scheduler's next run is up: held messages go to it, from every worker process. */
     async resumeMessages(schedulerWorkflowId: string): Promise<void> {
-      batchers.get(schedulerWorkflowId)?.resume();
+      await handOver.resume(schedulerWorkflowId);
     },
 
     /**

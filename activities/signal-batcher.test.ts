@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSignalBatcher } from './signal-batcher';
 
 /** A `send` that holds each call until released, recording what it carried. */
@@ -48,42 +48,5 @@ describe('the signal batcher', () => {
     expect(calls).toEqual([[1], [2, 3]]);
     releases[1]!();
     await expect(Promise.all([second, third])).resolves.toEqual([undefined, undefined]);
-  });
-
-  it('holds everything while a hold lasts, settling the hold once nothing is on its way', async () => {
-    const { calls, releases, send } = heldSend();
-    const batcher = createSignalBatcher(send, 100);
-    const first = batcher.add(1);
-    let holdSettled = false;
-    const hold = batcher.hold(60_000).then(() => (holdSettled = true));
-    const [second, third] = [batcher.add(2), batcher.add(3)];
-    await Promise.resolve();
-    expect(holdSettled).toBe(false);
-    releases[0]!();
-    await Promise.all([first, hold]);
-    // The call in flight finished; nothing new went out.
-    expect(calls).toEqual([[1]]);
-    batcher.resume();
-    expect(calls).toEqual([[1], [2, 3]]);
-    releases[1]!();
-    await Promise.all([second, third]);
-  });
-
-  it('lets held items go by itself when the hold runs out', async () => {
-    vi.useFakeTimers();
-    try {
-      const { calls, releases, send } = heldSend();
-      const batcher = createSignalBatcher(send, 100);
-      await batcher.hold(5_000);
-      const item = batcher.add(1);
-      await vi.advanceTimersByTimeAsync(4_999);
-      expect(calls).toEqual([]);
-      await vi.advanceTimersByTimeAsync(1);
-      expect(calls).toEqual([[1]]);
-      releases[0]!();
-      await item;
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

@@ -7,12 +7,9 @@
 export function createSignalBatcher<T>(send: (items: T[]) => Promise<void>, maxBatch: number) {
   let pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let sending = false;
-  let heldUntil = 0;
-  let holdTimer: ReturnType<typeof setTimeout> | undefined;
-  let whenIdle: (() => void)[] = [];
 
   async function pump(): Promise<void> {
-    if (sending || pending.length === 0 || Date.now() < heldUntil) return;
+    if (sending || pending.length === 0) return;
     sending = true;
     const batch = pending.slice(0, maxBatch);
     pending = pending.slice(maxBatch);
@@ -23,16 +20,8 @@ export function createSignalBatcher<T>(send: (items: T[]) => Promise<void>, maxB
       for (const { reject } of batch) reject(error);
     } finally {
       sending = false;
-      for (const resolve of whenIdle) resolve();
-      whenIdle = [];
       void pump();
     }
-  }
-
-  function resume(): void {
-    clearTimeout(holdTimer);
-    heldUntil = 0;
-    void pump();
   }
 
   return {
@@ -41,17 +30,6 @@ export function createSignalBatcher<T>(send: (items: T[]) => Promise<void>, maxB
         pending.push({ item, resolve, reject });
         void pump();
       }),
-    /**
-     * Sends nothing more until `resume`, or for `forMs` at most; items keep collecting meanwhile.
-     * Settles once no call is in flight.
-     */
-    hold(forMs: number): Promise<void> {
-      clearTimeout(holdTimer);
-      heldUntil = Date.now() + forMs;
-      holdTimer = setTimeout(resume, forMs);
-      return sending ? new Promise<void>((resolve) => whenIdle.push(resolve)) : Promise.resolve();
-    },
-    resume,
   };
 }
 

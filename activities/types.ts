@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../server/llm/types';
 import type { TierPolicy } from '../workflows/scheduler/core';
 import type { ReviewLevel } from './complexity';
+import type { ReviewDepth } from '../server/services/review-input';
 
 /** Data that crosses the workflow/activity boundary; kept plain so histories stay readable. */
 
@@ -12,6 +13,8 @@ export interface PreparedJob {
   /** The team's tier as it is now; the scheduler takes tier edits from the jobs that bring them. */
   tier: TierPolicy;
   priority: number;
+  /** Review items and generation marked simple: the scheduler may batch them (when the tier batches). */
+  batchable: boolean;
   /** The catalogue name; each backend kind serves it as its own concrete model. */
   model: string;
   /** Completion tokens the job may produce: the catalogue entry's cap, lowered by the tier's. */
@@ -35,6 +38,8 @@ export interface GenerateInput {
   backendId: string;
   pool: string;
   grantedAt: number;
+  /** How long the job waited for this grant (the scheduler's count), for its trace. */
+  waitedMs: number;
   /** An API request's sampling options (chat jobs). */
   sampling?: Sampling;
 }
@@ -96,7 +101,8 @@ export type SaveResultInput = GenerateOutput & { jobId: string; review: ReviewOu
 export interface NotifyInput {
   jobId: string;
   projectId: string;
-  status: 'completed';
+  /** A review that could not review every file ends dead-lettered here (finishReview). */
+  status: 'completed' | 'dead_letter';
 }
 
 export interface FinishJobInput {
@@ -109,4 +115,28 @@ export interface PullModelInput {
   backendId: string;
   /** The concrete Ollama model, e.g. "qwen2.5-coder:7b". */
   model: string;
+}
+
+/** A code review as its workflow needs it (see workflows/code-review.ts). */
+export type PreparedReview = Pick<PreparedJob, 'jobId' | 'projectId' | 'teamId' | 'userId' | 'tier' | 'priority' | 'batchable' | 'model' | 'outputCap'> & {
+  depth: ReviewDepth;
+  total: number;
+  /** Items still to review: a retried review skips those it already has findings for. */
+  pending: { id: string; path: string; chunk: number }[];
+};
+
+export interface ReviewItemInput {
+  jobId: string;
+  itemId: string;
+  /** The catalogue name. */
+  model: string;
+  outputCap: number;
+  depth: ReviewDepth;
+  backendId: string;
+  pool: string;
+}
+
+export interface ReviewItemOutcome {
+  status: 'done' | 'failed';
+  findings: number;
 }

@@ -1,4 +1,5 @@
 import type { Services } from '../server/services';
+import type { Logger } from '../server/log';
 
 declare module '@remix-run/node' {
   interface AppLoadContext {
@@ -9,5 +10,7 @@ declare module '@remix-run/node' {
     cspNonce: string;
     /** Session cookies are `Secure`: the request came over https, or PUBLIC_URL is https. */
     secureCookies: boolean;
+    /** The request's logger (its request id bound: server/log/request.ts). */
+    log: Logger;
   }
 }

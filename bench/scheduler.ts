@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createKeyring, parseKeyList } from '../server/crypto/keyring';
 import { createPrisma } from '../server/db/client';
-import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../server/net/allowlist';
+import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST, DEFAULT_WEBHOOK_URL_ALLOWLIST, WEBHOOK_URLS } from '../server/net/allowlist';
 import type { RequestRecord } from '../simulator';
 import { createServices } from '../server/services';
 import { createTemporalProvider } from '../server/temporal/client';
@@ -31,6 +31,7 @@ import { percentile, round } from './lib/stats';
 import { parseBenchArgs } from './lib/args';
 import { runCapped } from './lib/time-cap';
 import { runResidencyBench } from './lib/residency-bench';
+import { inPool, patiently, setSlowdown, until } from './lib/backlog';
 
 /**
  * The scheduler under a backlog, on the whole stack: simulated backends (--instances × --slots,
@@ -122,6 +123,7 @@ async function run(): Promise<void> {
     maxTeamsPerUser: 0,
     keyring: createKeyring(parseKeyList(`bench:${randomBytes(32).toString('base64')}`)),
     backendUrls: createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST),
+    webhookUrls: createUrlAllowlist(DEFAULT_WEBHOOK_URL_ALLOWLIST, { purpose: WEBHOOK_URLS }),
   });
   const scheduler = (await temporal.get()).workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
 
@@ -364,55 +366,6 @@ async function releasesIn(event: HistoryEvent): Promise<number> {
 async function opened<T>(payload: Payload): Promise<T> {
   const [plain] = await payloadCodec(stack!.encryptionKeys).decode([payload]);
   return defaultPayloadConverter.fromPayload<T>(plain!);
-}
-
-/**
- * A query to the scheduler, asked again when it times out: while thousands of signals arrive the
- * scheduler's workflow tasks keep the worker busy, and a query waits behind them.
- */
-async function patiently<T>(query: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await query();
-    } catch (error) {
-      const timedOut = error instanceof Error && /DEADLINE_EXCEEDED|timed out/i.test(`${error.message} ${String(error.cause)}`);
-      if (!timedOut || attempt >= 10) throw error;
-      console.log(`  a scheduler query timed out (attempt ${attempt}); asking again`);
-    }
-  }
-}
-
-async function setSlowdown(target: Stack, slowdownFactor: number): Promise<void> {
-  for (const url of target.ollamaUrls) {
-    const response = await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ slowdownFactor }) });
-    if (!response.ok) throw new Error(`${url}/_sim/faults answered ${response.status}`);
-  }
-}
-
-/** Runs `run(0..count-1)`, `concurrency` at a time; after a failure starts nothing new and lets the rest settle before throwing. */
-async function inPool(count: number, concurrency: number, run: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const settled = await Promise.allSettled(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count && !failed) {
-        await run(next++).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        });
-      }
-    }),
-  );
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failure) throw failure.reason;
-}
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 function report(figures: Record<string, unknown> & { dispatchGapMs: Record<string, number> }): void {

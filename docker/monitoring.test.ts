@@ -31,7 +31,7 @@ const dashboard = JSON.parse(read('docker/grafana/dashboards/switchyard.json')) 
 function registeredSeries(): Set<string> {
   const worker = createJobMetrics(createProcessRegistry()).registry;
   const web = new Registry();
-  createResourceGauges(web);
+  createResourceGauges(web, { maxWaitingJobs: 15_000 });
   const names = new Set<string>(['up']);
   for (const metric of [...worker.getMetricsAsArray(), ...web.getMetricsAsArray()]) {
     names.add(metric.name);

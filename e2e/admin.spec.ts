@@ -87,11 +87,15 @@ test('an admin changes how many teams one person may own, and clears it back to 
     await limit.fill('50');
     await teams.getByRole('button', { name: 'Save' }).click();
     await expect(teams.getByRole('status')).toHaveText('One person may own at most 50 teams from now on.');
+    // The action's answer shows before the page's data is reloaded; once it is, the field is
+    // drawn again from the stored setting (no "default" placeholder), and only then edited.
+    await expect(limit).toHaveAttribute('placeholder', '');
     await expect(limit).toHaveValue('50');
   } finally {
     await limit.fill('');
     await teams.getByRole('button', { name: 'Save' }).click();
   }
   await expect(teams.getByRole('status')).toHaveText('One person may own at most 5 teams from now on.');
+  await expect(limit).toHaveAttribute('placeholder', 'default 5');
   await expect(limit).toHaveValue('');
 });

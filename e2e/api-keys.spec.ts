@@ -21,6 +21,16 @@ test('the demo user creates an API key, uses it on the OpenAI-compatible API, an
 
   await row.getByRole('button', { name: `Revoke ${name}` }).click();
   await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
+
+  // The page has the app's top bar: the rest of the app is one click away.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage' }).click();
+  await expect(page).toHaveURL(/\/usage$/);
+  await expect(page.getByRole('heading', { name: 'Usage', level: 1 })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
+  await expect(page.getByRole('heading', { name: 'API keys', level: 1 })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage' })).toBeVisible();
   const refused = await request.get('/v1/models', { headers: { authorization: `Bearer ${key}` } });
   expect(refused.status()).toBe(401);
   expect(await refused.json()).toMatchObject({ error: { code: 'invalid_api_key', message: `The API key "${name}" was revoked.` } });

@@ -93,6 +93,11 @@ export async function openTestData() {
       return (await prisma.job.findFirstOrThrow({ where: { requirements }, select: { id: true } })).id;
     },
 
+    /** What the audit log holds about a team, oldest first. */
+    async auditOf(teamId: string) {
+      return (await prisma.auditLog.findMany({ where: { teamId }, select: { action: true }, orderBy: { createdAt: 'asc' } })).map((row) => row.action);
+    },
+
     async cleanup() {
       await prisma.team.deleteMany({ where: { id: { in: teams } } });
       await prisma.user.deleteMany({ where: { id: { in: users } } });

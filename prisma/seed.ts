@@ -70,6 +70,10 @@ export const seedTiers = [
     minShare: 0,
     maxPromptChars: 8_000,
     maxOutputTokens: 1_024,
+    // Off until an admin turns it on: a held batch trades up to its timeout of wait for a model load saved.
+    batchEnabled: false,
+    maxBatchSize: 5,
+    batchTimeoutSec: 30,
   },
   {
     name: 'premium',
@@ -86,6 +90,9 @@ export const seedTiers = [
     minShare: 0,
     maxPromptChars: 32_000,
     maxOutputTokens: 4_096,
+    batchEnabled: false,
+    maxBatchSize: 5,
+    batchTimeoutSec: 30,
   },
   {
     name: 'enterprise',
@@ -103,6 +110,9 @@ export const seedTiers = [
     minShare: 0.25,
     maxPromptChars: 64_000,
     maxOutputTokens: 0,
+    batchEnabled: false,
+    maxBatchSize: 5,
+    batchTimeoutSec: 30,
   },
 ] satisfies Prisma.TierCreateInput[];
 

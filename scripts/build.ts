@@ -4,10 +4,12 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
 import { repoRoot } from './lib/paths';
+import { prebuiltWorkflowBundle } from '../server/temporal/bundles';
+import { TRACED_WORKFLOW_MODULES } from '../server/tracing/sdk';
 
 /**
  * `npm run build`: the Remix client/server build (build/), the web and worker entries bundled for
- * Node (dist/server/), and the Temporal workflow bundle (dist/workflow-bundle.js) that the worker
+ * Node (dist/server/), and the Temporal workflow bundles (server/temporal/bundles.ts) that the worker
  * loads in production instead of bundling workflows with webpack at every start.
  */
 
@@ -50,12 +52,15 @@ try {
     });
   });
 
-  await step('workflow bundle', async () => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(repoRoot, 'workflows/index.ts'),
-      logger: quietLogger,
-    });
-    fs.writeFileSync(path.join(repoRoot, 'dist/workflow-bundle.js'), code);
+  await step('workflow bundles', async () => {
+    for (const traced of [false, true]) {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: path.join(repoRoot, 'workflows/index.ts'),
+        workflowInterceptorModules: traced ? TRACED_WORKFLOW_MODULES : [],
+        logger: quietLogger,
+      });
+      fs.writeFileSync(path.join(repoRoot, prebuiltWorkflowBundle(traced)), code);
+    }
   });
 
   console.log(`build: finished in ${((Date.now() - started) / 1000).toFixed(1)}s`);

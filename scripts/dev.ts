@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadOrExit, loadStackEnv } from '../server/env';
+import { startProcessLogger } from '../server/log';
 import { PortInUseError } from './lib/ports';
 import { StackError, startStack } from './lib/stack';
 import { TemporalCliMissingError } from './lib/temporal-cli';
@@ -17,10 +18,11 @@ const { values: args } = parseArgs({
 });
 const prod = args.prod;
 const stackEnv = loadOrExit(() => loadStackEnv());
+const logger = startProcessLogger('dev', stackEnv);
 const started = Date.now();
 
 try {
-  const stack = await startStack({ mode: prod ? 'prod' : 'dev', stackEnv, dataDir: args['data-dir'], handleSignals: true });
+  const stack = await startStack({ mode: prod ? 'prod' : 'dev', stackEnv, dataDir: args['data-dir'], handleSignals: true, logger });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const lines = [
     `Switchyard ${prod ? '(production build)' : '(development)'} is up in ${seconds}s`,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { parseKeyList } from './crypto/keyring';
-import { DEFAULT_BACKEND_URL_ALLOWLIST, parseAllowlist } from './net/allowlist';
+import { LOG_FORMATS, LOG_LEVELS } from './log';
+import { DEFAULT_BACKEND_URL_ALLOWLIST, DEFAULT_WEBHOOK_URL_ALLOWLIST, parseAllowlist } from './net/allowlist';
+import { DEFAULT_STREAM_IDLE_MS } from './llm/stall';
+import type { TracingConfig } from './tracing/sdk';
 import type { ResourceConfig } from '../workflows/resources';
 
 /**
@@ -19,12 +22,47 @@ const urlList = z
   .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
   .pipe(z.array(httpUrl));
 
+/** A URL allow-list (server/net/allowlist.ts), refused at start-up when malformed. */
+const allowlistSetting = (fallback: string) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseAllowlist(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .default(fallback);
+
 export const DEFAULT_MAX_TEAMS_PER_USER = 5;
+/**
+ * Jobs that may wait at once. The scheduler carries its waiting list in its workflow, and
+ * bench:ceiling finds where that stops working (bench/README.md): the bound sits below it with margin.
+ */
+export const DEFAULT_MAX_WAITING_JOBS = 15_000;
+export const DEFAULT_WORKER_CACHED_WORKFLOWS = 250;
 
 const serverSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
+  /** Lines below this level are dropped (server/log). */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** `json` or `pretty`; unset: pretty outside production when standard output is a terminal. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
+  /** An OTLP/HTTP collector's base URL: traces are exported to `<url>/v1/traces`. Unset: no tracing at all. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  /** `key=value` pairs, comma-separated, sent with every export (a hosted collector's API key). */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, 'must be key=value pairs, comma-separated')
+    .transform((value) => Object.fromEntries(value.split(',').map((pair) => pair.split('=').map((part) => decodeURIComponent(part.trim())) as [string, string])))
+    .optional(),
+  /** The traces' service name; unset: `switchyard-web` / `switchyard-worker`. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  /** The share of traces kept, 0–1 (a parent-based ratio sampler). */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   /** Connections per process; a worker streaming many jobs saves each one's output every second. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
@@ -65,18 +103,16 @@ const serverSchema = z.object({
    * Hosts (`*.` for subdomains), addresses and CIDRs admins may point backends at; link-local and
    * metadata addresses only when listed by address (server/net/allowlist.ts, docs/backends.md).
    */
-  BACKEND_URL_ALLOWLIST: z
-    .string()
-    .superRefine((value, ctx) => {
-      try {
-        parseAllowlist(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    })
-    .default(DEFAULT_BACKEND_URL_ALLOWLIST),
+  BACKEND_URL_ALLOWLIST: allowlistSetting(DEFAULT_BACKEND_URL_ALLOWLIST),
+  /**
+   * Where projects' webhooks may deliver: by default `public`, any globally routable address, so
+   * not loopback, private networks or metadata services unless listed (docs/notifications.md).
+   */
+  WEBHOOK_URL_ALLOWLIST: allowlistSetting(DEFAULT_WEBHOOK_URL_ALLOWLIST),
   /** How often every worker reads the backend rows and rebuilds the clients that changed. */
   BACKEND_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
+  /** Longest silence of a model's answer once it has begun, before the call fails and the job retries (server/llm/stall.ts). */
+  LLM_STREAM_IDLE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(DEFAULT_STREAM_IDLE_MS),
   /** When set, new instances register themselves at POST /api/backends/register with this bearer token. */
   BACKEND_REGISTRATION_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_MODEL: z.string().default('qwen2.5-coder:7b'),
@@ -85,6 +121,8 @@ const serverSchema = z.object({
    * a bound anyone could multiply theirs by creating teams. 0: no limit.
    */
   MAX_TEAMS_PER_USER: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_MAX_TEAMS_PER_USER),
+  /** Admission refuses a submit while this many jobs wait, naming when a place frees; 0: no bound. */
+  MAX_WAITING_JOBS: z.coerce.number().int().min(0).max(10_000_000).default(DEFAULT_MAX_WAITING_JOBS),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Backends are probed, and the scheduler's load sampled, this often (the resource manager's tick). */
   RESOURCE_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -122,6 +160,13 @@ const serverSchema = z.object({
    */
   WORKER_METRICS_PORT: port.optional(),
   /**
+   * Job workflows a worker process keeps in memory between their workflow tasks. A waiting job
+   * sits for minutes between its request and its grant, and the SDK's default (about 2,300 with a
+   * 4 GB heap) kept thousands of them resident: 1.6 GB at 5,000 waiting. One evicted is replayed
+   * from its short history when its grant arrives (milliseconds); bench/README.md, "Worker memory".
+   */
+  WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(DEFAULT_WORKER_CACHED_WORKFLOWS),
+  /**
    * The address people reach the app at (`https://switchyard.example.com`). Its host is the only
    * Origin accepted on state-changing requests and socket handshakes (unset: the request's Host);
    * https makes session cookies Secure and sends HSTS even behind a TLS-terminating proxy.
@@ -148,6 +193,8 @@ const stackSchema = z.object({
   TEMPORAL_CLI: z.string().optional(),
   OLLAMA_BIN: z.string().optional(),
   HOST: serverSchema.shape.HOST,
+  LOG_LEVEL: serverSchema.shape.LOG_LEVEL,
+  LOG_FORMAT: serverSchema.shape.LOG_FORMAT,
   SESSION_SECRET: serverSchema.shape.SESSION_SECRET,
   ENCRYPTION_KEYS: serverSchema.shape.ENCRYPTION_KEYS,
   /** Set by the Playwright global setup for its workers: the web URL of the stack under test. */
@@ -212,6 +259,17 @@ export function resourceConfig(env: ServerEnv): ResourceConfig {
       scaleUpCooldownMs: env.SCALE_UP_COOLDOWN_MS,
       scaleDownCooldownMs: env.SCALE_DOWN_COOLDOWN_MS,
     },
+  };
+}
+
+/** Tracing's settings for a process (`web`, `worker`), or undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset. */
+export function tracingConfig(env: ServerEnv, process: 'web' | 'worker'): TracingConfig | undefined {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    headers: env.OTEL_EXPORTER_OTLP_HEADERS ?? {},
+    serviceName: env.OTEL_SERVICE_NAME ?? `switchyard-${process}`,
+    sampleRatio: env.OTEL_TRACES_SAMPLER_ARG,
   };
 }
 

@@ -2,15 +2,21 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { createKeyring, parseKeyList } from './crypto/keyring';
 import { getPrisma } from './db/client';
-import { loadOrExit, loadServerEnv } from './env';
+import { loadOrExit, loadServerEnv, tracingConfig } from './env';
 import { createApp } from './http/app';
-import { createUrlAllowlist } from './net/allowlist';
+import { announce, startProcessLogger } from './log';
+import { createUrlAllowlist, WEBHOOK_URLS } from './net/allowlist';
+import { startTracing } from './tracing/sdk';
 import { createRealtimeServer } from './realtime/io';
 import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
 import { createEncryptionCodec } from './temporal/codec';
 
 const env = loadOrExit(() => loadServerEnv());
+const log = startProcessLogger('web', env);
+// Before the clients it instruments are made; off (not even loaded into the clients) without an endpoint.
+const tracingSettings = tracingConfig(env, 'web');
+const tracing = tracingSettings && startTracing(tracingSettings);
 const prisma = getPrisma(env);
 // One keyring seals secrets at rest and Temporal payloads.
 const keyring = createKeyring(parseKeyList(env.ENCRYPTION_KEYS));
@@ -20,6 +26,7 @@ const temporal = createTemporalProvider({
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   dataConverter: { payloadCodecs: [codec] },
+  interceptors: tracing?.clientInterceptors,
 });
 const services = createServices({
   prisma,
@@ -28,8 +35,10 @@ const services = createServices({
   defaultModel: env.DEFAULT_MODEL,
   temporalUiUrl: env.TEMPORAL_UI_URL,
   maxTeamsPerUser: env.MAX_TEAMS_PER_USER,
+  maxWaitingJobs: env.MAX_WAITING_JOBS,
   keyring,
   backendUrls: createUrlAllowlist(env.BACKEND_URL_ALLOWLIST),
+  webhookUrls: createUrlAllowlist(env.WEBHOOK_URL_ALLOWLIST, { purpose: WEBHOOK_URLS }),
 });
 
 const httpServer = createServer();
@@ -45,10 +54,13 @@ httpServer.on(
   'request',
   createApp({
     services,
+    log,
+    tracing: tracing !== undefined,
     vite,
     build,
     clientAssetsDir: path.resolve('build/client'),
     metricsToken: env.METRICS_TOKEN,
+    maxWaitingJobs: env.MAX_WAITING_JOBS,
     production,
     trustProxy: env.TRUST_PROXY,
     publicUrl: env.PUBLIC_URL,
@@ -58,6 +70,7 @@ httpServer.on(
 );
 const realtime = await createRealtimeServer(httpServer, {
   services,
+  log,
   databaseUrl: env.DATABASE_URL,
   redisUrl: env.REDIS_URL,
   publicUrl: env.PUBLIC_URL,
@@ -65,14 +78,14 @@ const realtime = await createRealtimeServer(httpServer, {
 
 httpServer.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') {
-    console.error(`port ${env.PORT} is in use; set PORT to another port`);
+    log.fatal(`port ${env.PORT} is in use; set PORT to another port`);
   } else {
-    console.error(`web: cannot listen on ${env.HOST}:${env.PORT}: ${error.message}`);
+    log.fatal({ err: error }, `cannot listen on ${env.HOST}:${env.PORT}`);
   }
   process.exit(1);
 });
 httpServer.listen(env.PORT, env.HOST, () => {
-  console.log(`web listening on http://${env.HOST}:${env.PORT}`);
+  announce(log, `web listening on http://${env.HOST}:${env.PORT}`);
 });
 
 let stopping = false;
@@ -84,6 +97,7 @@ async function shutdown() {
   await vite?.close();
   await temporal.close();
   await prisma.$disconnect();
+  await tracing?.shutdown();
   process.exit(0);
 }
 process.on('SIGINT', shutdown);

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createActivities } from '../activities';
 import { createKeyring, parseKeyList } from './crypto/keyring';
 import { getPrisma } from './db/client';
-import { loadOrExit, loadServerEnv, resourceConfig } from './env';
+import { loadOrExit, loadServerEnv, resourceConfig, tracingConfig } from './env';
+import { announce, startProcessLogger } from './log';
+import { temporalLogger } from './log/temporal';
+import { startTracing } from './tracing/sdk';
+import { prebuiltWorkflowBundle } from './temporal/bundles';
 import { envBackends } from './llm/config';
 import { createLiveRegistry } from './llm/live-registry';
 import { createPublisher } from './realtime/publisher';
+import { createUrlAllowlist, WEBHOOK_URLS } from './net/allowlist';
 import { ensureResourceManager } from './temporal/resource-manager';
 import { backendCatalogue, bootstrapBackends } from './services/backends';
 import { createCatalogLookup } from './services/catalog-lookup';
@@ -23,8 +28,18 @@ import { createJobWorkers } from './temporal/workers';
 import { schedulerTaskQueue } from '../workflows/scheduler/api';
 
 const env = loadOrExit(() => loadServerEnv());
+const log = startProcessLogger('worker', env);
+// Before anything touches the runtime: the SDK's lines, the workflows' and activities' `log`, and
+// core's own (forwarded from warnings up) all go through the process's logger.
+Runtime.install({
+  logger: temporalLogger(log),
+  telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+});
+// Before the clients it instruments are made; off (no interceptors, the plain bundle) without an endpoint.
+const tracingSettings = tracingConfig(env, 'worker');
+const tracing = tracingSettings && startTracing(tracingSettings);
+const bundlePath = path.resolve(prebuiltWorkflowBundle(tracing !== undefined));
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bundlePath = path.resolve('dist/workflow-bundle.js');
 
 async function connect(): Promise<NativeConnection> {
   for (let attempt = 1; ; attempt++) {
@@ -32,9 +47,7 @@ async function connect(): Promise<NativeConnection> {
       return await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
     } catch (error) {
       const delay = Math.min(30_000, 500 * 2 ** attempt);
-      console.warn(
-        `worker: Temporal at ${env.TEMPORAL_ADDRESS} is unreachable (${(error as Error).message}); retrying in ${delay / 1000}s`,
-      );
+      log.warn(`Temporal at ${env.TEMPORAL_ADDRESS} is unreachable (${(error as Error).message}); retrying in ${delay / 1000}s`);
       await sleep(delay);
     }
   }
@@ -58,7 +71,8 @@ const backends = await createLiveRegistry({
   prisma,
   keyring,
   refreshMs: env.BACKEND_REFRESH_MS,
-  onError: (error) => console.warn(`worker: reading the backends failed (${(error as Error).message}); the clients it had stay in use`),
+  streamIdleMs: env.LLM_STREAM_IDLE_MS,
+  onError: (err) => log.warn({ err }, 'reading the backends failed; the clients it had stay in use'),
 });
 const metrics = createJobMetrics(createProcessRegistry());
 const metricsServer =
@@ -70,17 +84,24 @@ const client = new Client({
   connection: await Connection.connect({ address: env.TEMPORAL_ADDRESS }),
   namespace: env.TEMPORAL_NAMESPACE,
   dataConverter,
+  interceptors: tracing?.clientInterceptors,
 });
 const workers = await createJobWorkers({
   connection,
   dataConverter,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
+  cachedWorkflows: env.WORKER_CACHED_WORKFLOWS,
   // Built once for both workers.
   workflowBundle:
     env.NODE_ENV === 'production' && existsSync(bundlePath)
       ? { codePath: bundlePath }
-      : await bundleWorkflowCode({ workflowsPath: path.resolve(here, '../workflows/index.ts') }),
+      : await bundleWorkflowCode({
+          workflowsPath: path.resolve(here, '../workflows/index.ts'),
+          workflowInterceptorModules: tracing?.workflowInterceptorModules,
+          logger: Runtime.instance().logger,
+        }),
+  ...(tracing ? { interceptors: tracing.workerInterceptors, sinks: tracing.sinks } : {}),
   activities: createActivities({
     prisma,
     publisher,
@@ -90,13 +111,16 @@ const workers = await createJobWorkers({
     temporal: client,
     startScheduler: (taskQueue) => ensureScheduler(client, prisma, taskQueue),
     backendCatalogue: () => backendCatalogue(prisma),
+    keyring,
+    webhookUrls: createUrlAllowlist(env.WEBHOOK_URL_ALLOWLIST, { purpose: WEBHOOK_URLS }),
     ...(env.SCALE_HOOK_COMMAND ? { scaleHook: { command: env.SCALE_HOOK_COMMAND, timeoutMs: env.SCALE_HOOK_TIMEOUT_MS } } : {}),
   }),
   shutdownGraceTime: '10 seconds',
 });
 await ensureScheduler(client, prisma, env.TEMPORAL_TASK_QUEUE);
 await ensureResourceManager(client, env.TEMPORAL_TASK_QUEUE, resourceConfig(env));
-console.log(
+announce(
+  log,
   `worker ready (task queues ${env.TEMPORAL_TASK_QUEUE} and ${schedulerTaskQueue(env.TEMPORAL_TASK_QUEUE)})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`,
 );
 try {
@@ -108,4 +132,5 @@ try {
   await client.connection.close();
   await publisher.close();
   await prisma.$disconnect();
+  await tracing?.shutdown();
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseFindings, REVIEW_FORMAT } from '../server/services/review-findings';
 import { answerTokens } from './answer';
 import { parseKeepAlive } from './keep-alive';
 import { tokenize } from './tokens';
@@ -17,6 +18,17 @@ describe('simulated answers', () => {
     expect(ask(2, 120).join('')).not.toBe(ask(1, 120).join(''));
     expect(ask(1, 120).join('')).toContain('export function lruCache(');
     expect(ask(1, 120).join('')).toMatch(/\n```\n/);
+  });
+});
+
+describe('simulated reviews', () => {
+  it('answer a request for findings with a JSON block on the numbered lines, as a model told the format does', () => {
+    const request = 'File: src/a.ts (lines 41–43)\n\n   41| const a = 1;\n   42| const b = a;\n   43| return b;';
+    const answer = answerTokens(1, `system: Review. ${REVIEW_FORMAT}\nuser: ${request}`, request, 120).join('');
+    const { parsed, findings } = parseFindings(answer, 41, 43);
+    expect(parsed).toBe(true);
+    expect(findings.length).toBeGreaterThan(0);
+    for (const finding of findings) expect([41, 42, 43]).toContain(finding.line);
   });
 });
 

@@ -10,6 +10,9 @@ import { tokenize } from './tokens';
 
 const codeRequest = /\b(code|function|implement|typescript|javascript|class|method|script|refactor|bug|fix|api|parse|algorithm|test)\b/i;
 
+/** A reviewer asked for findings as JSON (server/services/review-findings.ts, REVIEW_FORMAT) answers in that form. */
+const reviewRequest = /fenced ```json block holding an array of findings/;
+
 const stopWords = new Set(
   ('a about an and are as at be by can could do does for from give how i in into is it make me my of on or ' +
     'please show so tell explain describe that the then this to using want we what when which why with would ' +
@@ -35,7 +38,7 @@ export function answerTokens(seed: number, conversation: string, request: string
   if (hit) return hit;
   const random = createRandom(hash32(conversation, seed));
   const words = keywords(request);
-  const text = codeRequest.test(request) ? codeAnswer(random, words, tokenCount) : '';
+  const text = reviewRequest.test(conversation) ? reviewAnswer(random, request) : codeRequest.test(request) ? codeAnswer(random, words, tokenCount) : '';
   const tokens = tokenize(withProse(random, words, text, tokenCount)).slice(0, tokenCount);
   if (conversation.length <= cachedConversationChars) {
     if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value!);
@@ -74,6 +77,27 @@ function codeAnswer(random: Random, words: string[], tokenCount: number): string
     used += cost;
   }
   return [...head, ...body, ...tail].join('\n');
+}
+
+const findingMessages = [
+  'This value is used before it is checked for null.',
+  'The loop bound is off by one.',
+  'An error here is swallowed silently.',
+  'This name does not say what it holds.',
+];
+const severities = ['major', 'minor', 'info'];
+
+/**
+ * One or two findings on lines the request numbered (`  12| code`, or a diff's `  12 +code`),
+ * as a fenced JSON block; an empty array when it numbered none.
+ */
+function reviewAnswer(random: Random, request: string): string {
+  const lines = [...request.matchAll(/^\s*(\d+)(?:\||\s[+ ])/gm)].map((m) => Number(m[1]));
+  const findings = lines.length === 0 ? [] : Array.from({ length: 1 + Math.floor(random() * 2) }, () => {
+    const line = pick(random, lines);
+    return { line, endLine: line, severity: pick(random, severities), message: pick(random, findingMessages), suggestion: null };
+  });
+  return ['```json', JSON.stringify(findings), '```', ''].join('\n');
 }
 
 function codeLine(random: Random, words: string[], list: string, i: number): string {

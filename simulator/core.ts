@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planCompletion, type SimMessage } from './conversation';
@@ -28,9 +29,15 @@ export interface RequestRecord {
   arrivedAt: number;
   /** When it got a slot (after any wait in the backend's own queue); null if it never did. */
   slotAt: number | null;
-  /** When it was over: answered, refused, failed, cut, or the client left. */
+  /** When it was over: answered, refused, failed, cut, stalled until the client left, or the client left. */
   endedAt: number;
-  outcome: 'completed' | 'refused' | 'failed' | 'cut' | 'aborted';
+  outcome: 'completed' | 'refused' | 'failed' | 'cut' | 'stalled' | 'aborted';
+  /**
+   * SHA-256 (hex) of the whole answer its conversation has, without any prefix it continued: a
+   * caller's text is whole — nothing lost or written twice across cuts and resumes — exactly when
+   * its digest is this. Empty when the request never got that far (unknown model).
+   */
+  answerDigest: string;
 }
 
 export interface SimulatorStats {
@@ -47,6 +54,8 @@ export interface SimulatorStats {
   rejected: number;
   errors: number;
   cuts: number;
+  /** Streams that went silent mid-answer (the stallAfterTokens fault). */
+  stalls: number;
   tokensStreamed: number;
   modelLoads: number;
   loadedModels: string[];
@@ -95,6 +104,10 @@ export interface Framing {
 const keptDisconnects = 100;
 /** Enough for a long benchmark; a dev simulator running for days stays bounded. */
 const keptRequests = 50_000;
+const faultRandom = ({ seed, instance }: SimulatorOptions): Random => createRandom(seed + instance);
+
+/** The digest `RequestRecord.answerDigest` holds, for callers to compare their text with. */
+export const answerDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
 /** Sub-millisecond wall clock, comparable across processes on one machine. */
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -108,7 +121,7 @@ export class SimulatorCore {
   /** Generation requests in progress, for refuseConnections and shutdown. */
   readonly #open = new Set<ClientWatch>();
   #random: Random;
-  #counters = { requests: 0, rejected: 0, errors: 0, cuts: 0, tokensStreamed: 0, closedEarly: 0 };
+  #counters = { requests: 0, rejected: 0, errors: 0, cuts: 0, stalls: 0, tokensStreamed: 0, closedEarly: 0 };
   /** Requests that arrived while their model was not loaded and whose load has not finished. */
   #awaitingLoad = 0;
   #disconnects: Disconnect[] = [];
@@ -116,13 +129,13 @@ export class SimulatorCore {
 
   constructor(options: Partial<SimulatorOptions>) {
     this.options = resolveOptions(defaultOptions, options);
-    this.#random = createRandom(this.options.seed);
+    this.#random = faultRandom(this.options);
     this.residency = new ModelResidency((ms) => sleep(ms, undefined, { signal: this.#lifetime.signal }));
   }
 
   configure(patch: Partial<SimulatorOptions>): void {
     this.options = resolveOptions(this.options, patch);
-    if (patch.seed !== undefined) this.#random = createRandom(this.options.seed);
+    if (patch.seed !== undefined || patch.instance !== undefined) this.#random = faultRandom(this.options);
     this.slots.pump();
   }
 
@@ -164,7 +177,15 @@ export class SimulatorCore {
   }
 
   async generate(req: IncomingMessage, res: ServerResponse, input: GenerationInput, framing: Framing): Promise<void> {
-    const record: RequestRecord = { model: input.model, maxTokens: input.maxTokens ?? null, arrivedAt: epochNow(), slotAt: null, endedAt: 0, outcome: 'failed' };
+    const record: RequestRecord = {
+      model: input.model,
+      maxTokens: input.maxTokens ?? null,
+      arrivedAt: epochNow(),
+      slotAt: null,
+      endedAt: 0,
+      outcome: 'failed',
+      answerDigest: '',
+    };
     try {
       await this.#generate(req, res, input, framing, record);
     } finally {
@@ -185,6 +206,7 @@ export class SimulatorCore {
     if (!model) return fail({ kind: 'unknown_model', model: input.model, available: this.options.models.map((m) => m.name) });
     const { options, faults } = this;
     const plan = planCompletion(options.seed, input.messages, (asked) => (model.endless ? Math.max(1, model.contextWindow - asked) : options.outputTokens));
+    record.answerDigest = answerDigest(plan.whole);
     const tokens = plan.tokens.slice(0, input.maxTokens);
     const doneReason = tokens.length < plan.tokens.length || model.endless ? 'length' : 'stop';
     if (plan.promptTokens > model.contextWindow) {
@@ -231,9 +253,18 @@ export class SimulatorCore {
           await sleep(promptMs, undefined, { signal: client.signal });
           const intervalMs = (1000 / pace.tokensPerSecond) * slowdown;
           const cutAt = this.#cutPoint(tokens.length);
+          const { stallAfterTokens } = this.faults;
+          const stallAt = input.stream && stallAfterTokens !== null && stallAfterTokens < tokens.length ? stallAfterTokens : null;
           const evalStart = performance.now();
-          const sent = await this.#emit(res, input.stream, framing, tokens, Math.min(tokens.length, cutAt ?? Infinity), intervalMs, client);
+          const sent = await this.#emit(res, input.stream, framing, tokens, Math.min(tokens.length, cutAt ?? Infinity, stallAt ?? Infinity), intervalMs, client);
           if (client.signal.aborted) return;
+          if (stallAt !== null) {
+            record.outcome = 'stalled';
+            this.#counters.stalls++;
+            // The status line and headers go out even when no token does: the server answered, then fell silent.
+            res.flushHeaders();
+            return await untilAborted(client.signal);
+          }
           if (cutAt !== null) {
             record.outcome = 'cut';
             return this.#cut(res, input.stream, client);

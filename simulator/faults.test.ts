@@ -52,6 +52,24 @@ describe('simulator: faults', () => {
     await waitFor(() => sim.stats().closedEarly, (n) => n === 1);
   });
 
+  it('stallAfterTokens sends headers and N tokens, then nothing while holding the slot, until the client gives up', async () => {
+    const sim = await startSimulator({ tokensPerSecond: 1000, slots: 1 });
+    sim.setFaults({ stallAfterTokens: 3 });
+    const client = new AbortController();
+    const stalled = await chat(sim.url, {}, client.signal);
+    expect(stalled.status).toBe(200);
+    const reader = stalled.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    while (received.split('\n').length <= 3) received += decoder.decode((await reader.read()).value);
+    await waitFor(() => sim.stats(), (stats) => stats.stalls === 1 && stats.active === 1);
+    expect(received.trimEnd().split('\n')).toHaveLength(3);
+    client.abort();
+    await waitFor(() => sim.stats(), (stats) => stats.active === 0 && stats.closedEarly === 1);
+    sim.setFaults({ stallAfterTokens: null });
+    expect((await chat(sim.url, { options: { num_predict: 2 } })).status).toBe(200);
+  });
+
   it('refuseConnections drops requests and running streams but keeps /_sim reachable', async () => {
     const sim = await startSimulator({ tokensPerSecond: 20 });
     const running = await chat(sim.url);

@@ -8,6 +8,7 @@ import { openaiRoutes } from './openai-api';
 import type { Faults, SimulatorOptions } from './options';
 
 export type { Disconnect, RequestRecord, SimulatorStats } from './core';
+export { answerDigest } from './core';
 export type { Faults, SimModel, SimulatorOptions } from './options';
 export { defaultModels, defaultOptions, noFaults } from './options';
 

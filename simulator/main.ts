@@ -77,7 +77,8 @@ try {
       modelLoadMs: number('load-ms', values['load-ms']),
       maxLoadedModels: number('max-loaded', values['max-loaded']),
       outputTokens: number('tokens', values.tokens),
-      seed: number('seed', values.seed) + i,
+      seed: number('seed', values.seed),
+      instance: i,
       ...(values.models ? { models: parseModels(values.models) } : {}),
     });
     started.push(sim);

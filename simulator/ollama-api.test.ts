@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import { describe, expect, it } from 'vitest';
 import { codePrompt, startSimulator } from '../tests/support/llm';
+import { tokenize } from './tokens';
 
 const model = 'qwen2.5-coder:7b';
 const chat = (url: string, signal: AbortSignal) => fetch(`${url}/api/chat`, { method: 'POST', body: JSON.stringify({ model, messages: codePrompt }), signal });
@@ -85,6 +86,17 @@ describe('simulator: Ollama API', () => {
     const prefix = full.slice(0, 77);
     const rest = await ollama.chat({ model, messages: [...codePrompt, { role: 'assistant', content: prefix }] });
     expect(prefix + rest.message.content).toBe(full);
+  });
+
+  it('continues a prefix it did not write where its end occurs in the answer, as a model continues text, not with a new answer', async () => {
+    const sim = await startSimulator({ outputTokens: 50 });
+    const ollama = new Ollama({ host: sim.url });
+    const full = tokenize((await ollama.chat({ model, messages: codePrompt })).message.content);
+    const continued = async (prefix: string) => (await ollama.chat({ model, messages: [...codePrompt, { role: 'assistant', content: prefix }] })).message.content;
+    // Another writer's opening, then words of the answer: the answer goes on after those words.
+    expect(await continued(`Well,${full.slice(20, 24).join('')}`)).toBe(full.slice(24).join(''));
+    // Nothing of the answer in it: the answer follows from its start.
+    expect(await continued('Zzyzx')).toBe(full.join(''));
   });
 
   it('lists models, their context windows, the loaded ones and the version', async () => {

@@ -41,7 +41,13 @@ export interface SimulatorOptions {
   registry: SimModel[];
   /** How long a pull of a registry model streams its progress. */
   pullMs: number;
+  /** The model's answers: every instance of one model answers a prompt alike, as greedy decoding does. */
   seed: number;
+  /**
+   * Its index among instances started together: random faults (errors, cuts) differ per instance,
+   * answers do not, so a stream cut on one instance and resumed on another ends as the uncut answer.
+   */
+  instance: number;
   /**
    * Length of every answer the model ends by itself; num_predict / max_tokens cut it shorter
    * (done_reason / finish_reason "length"), never longer.
@@ -57,6 +63,11 @@ export const faultsSchema = z
     hang: z.boolean(),
     /** Cut every stream after this many tokens, before its final object; null disables. */
     cutAfterTokens: z.number().int().min(0).nullable(),
+    /**
+     * Send this many tokens of every stream (0: only the status line and headers), then nothing,
+     * holding the slot, until the client gives up: a server that hangs mid-answer.
+     */
+    stallAfterTokens: z.number().int().min(0).nullable(),
     /** Share of streams cut at a random token. */
     cutRate: z.number().min(0).max(1),
     /** 'destroy' resets the connection like a crash; 'end' closes the body cleanly like a proxy. */
@@ -77,6 +88,7 @@ export const noFaults: Faults = {
   errorRate: 0,
   hang: false,
   cutAfterTokens: null,
+  stallAfterTokens: null,
   cutRate: 0,
   cutMode: 'destroy',
   refuseConnections: false,
@@ -104,6 +116,7 @@ export const defaultOptions: SimulatorOptions = {
   registry: [],
   pullMs: 2000,
   seed: 42,
+  instance: 0,
   outputTokens: 120,
 };
 
@@ -126,6 +139,7 @@ const optionsSchema = z
     registry: z.array(simModelSchema),
     pullMs: z.number().min(0),
     seed: z.number().int(),
+    instance: z.number().int().min(0),
     outputTokens: z.number().int().positive(),
   })
   .strict();

@@ -5,6 +5,7 @@ import { Capacity } from './scheduler/job-capacity';
 import {
   DEFAULT_REVIEW_TIMEOUT_SECONDS,
   progressQuery,
+  STAGE_PERCENT,
   type JobOutcome,
   type JobProgress,
   type JobStage,
@@ -30,32 +31,32 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
   const progress: JobProgress = { stage: 'validating', percent: 0, tokens: 0, activity: null, timings: {} };
   setHandler(progressQuery, () => progress);
 
-  const enter = (stage: JobStage, percent: number, activity: string | null) => {
+  const enter = (stage: JobStage, activity: string | null) => {
     const now = Date.now();
     const previous = progress.timings[progress.stage];
     if (previous && previous.endedAt === undefined) previous.endedAt = now;
     progress.stage = stage;
-    progress.percent = percent;
+    progress.percent = STAGE_PERCENT[stage];
     progress.activity = activity;
     progress.timings[stage] = { startedAt: now };
   };
 
   const capacity = new Capacity(jobId);
   try {
-    enter('validating', 0, 'prepareJob');
+    enter('validating', 'prepareJob');
     const job = await records.prepareJob(jobId);
 
     const { grant, generated, serviceMs } = await generateOnGrant(
       capacity,
-      { teamId: job.teamId, userId: job.userId, tierPolicy: job.tier, model: job.model, priority: job.priority },
+      { teamId: job.teamId, userId: job.userId, tierPolicy: job.tier, model: job.model, priority: job.priority, batchable: job.batchable },
       { jobId, projectId: job.projectId, model: job.model, outputCap: job.outputCap, messages: job.messages },
-      (stage) => (stage === 'waiting' ? enter('waiting', 5, null) : enter('generating', 10, 'generate')),
+      (stage) => enter(stage, stage === 'waiting' ? null : 'generate'),
     );
     progress.tokens = generated.completionTokens;
 
     let review: ReviewOutcome = { status: 'skipped', notes: [] };
     if (job.reviewLevel !== 'none') {
-      enter('reviewing', 75, 'reviewCode');
+      enter('reviewing', 'reviewCode');
       review = await reviewWithTimeout(
         {
           jobId,
@@ -72,10 +73,10 @@ export async function codeGenerationWorkflow(input: JobWorkflowInput): Promise<J
 
     await capacity.release({ ok: true, serviceMs });
 
-    enter('saving', 90, 'saveResult');
+    enter('saving', 'saveResult');
     const resultId = await records.saveResult({ jobId, ...generated, review });
 
-    enter('done', 100, 'notifyUser');
+    enter('done', 'notifyUser');
     await records.notifyUser({ jobId, projectId: job.projectId, status: 'completed' });
     progress.activity = null;
     return { jobId, status: 'completed', resultId };

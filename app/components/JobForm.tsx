@@ -1,19 +1,26 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { describeRetry } from '~/lib/retry-time';
+import { describeSubmitError } from '~/lib/retry-time';
 import { useTRPC } from '~/lib/trpc';
 import { FormError } from './FormError';
 import { Field } from './Field';
 
 interface Props {
   projectId: string;
+  /** The project's team: its budget is shown. */
+  teamId: string;
   /** What the team's tier can use now, as the catalogue describes it. */
   models: { name: string; description: string }[];
   onSubmitted: (jobId: string) => void;
 }
 
-export function JobForm({ projectId, models, onSubmitted }: Props) {
+/** How often the budget line is read again: jobs of teammates spend it too. */
+const BUDGET_REFRESH_MS = 30_000;
+
+export function JobForm({ projectId, teamId, models, onSubmitted }: Props) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const budget = useQuery({ ...trpc.usage.budget.queryOptions({ teamId }), refetchInterval: BUDGET_REFRESH_MS });
   // One key per intended job: a double click or a retried request cannot start it twice.
   const [clientKey, setClientKey] = useState(() => crypto.randomUUID());
   const [requirements, setRequirements] = useState('');
@@ -27,18 +34,12 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
       onSuccess: (job) => {
         setRequirements('');
         setClientKey(crypto.randomUUID());
+        void queryClient.invalidateQueries(trpc.usage.budget.pathFilter());
         onSubmitted(job.id);
       },
     }),
   );
-  const errorData = submit.error?.data as { fieldErrors?: Record<string, string> | null; retryAt?: string | null } | undefined;
-  const fieldErrors = errorData?.fieldErrors ?? {};
-  const retryAt = errorData?.retryAt ? new Date(errorData.retryAt) : null;
-  // A refusal by limit names it and, when known, when it frees (cap, token budget).
-  const formError =
-    submit.error && Object.keys(fieldErrors).length === 0
-      ? [submit.error.message, retryAt && describeRetry(retryAt, new Date())].filter(Boolean).join(' ')
-      : null;
+  const { fieldErrors, formError } = describeSubmitError(submit.error);
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -49,6 +50,7 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
       requirements,
       model: String(form.get('model') ?? '') || undefined,
       priority: form.get('priority') as 'low' | 'normal' | 'high',
+      simple: form.get('simple') === 'on',
     });
   }
 
@@ -86,10 +88,25 @@ export function JobForm({ projectId, models, onSubmitted }: Props) {
           </select>
         </label>
       </div>
+      <label className="checkbox" title="Short jobs of one model may be sent to a backend together when the team's tier batches: they share a model load and may wait up to the tier's batch timeout for company.">
+        <input type="checkbox" name="simple" />
+        Simple job (may be batched with others of its model)
+      </label>
       <FormError message={formError} />
+      {budget.data && <BudgetLine {...budget.data} />}
       <button type="submit" disabled={!hydrated || submit.isPending}>
         {submit.isPending ? 'Submitting…' : 'Run job'}
       </button>
     </form>
+  );
+}
+
+/** What is left of the team's token budget this period, and when it resets (local time). */
+function BudgetLine({ left, limit, period, resetsAt }: { left: number; limit: number; period: string; resetsAt: Date }) {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return (
+    <p className="muted" data-testid="budget-left">
+      Team budget: {n(left)} of {n(limit)} tokens left (per {period}); resets {new Date(resetsAt).toLocaleString()}.
+    </p>
   );
 }

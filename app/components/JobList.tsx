@@ -5,6 +5,7 @@ interface JobSummary {
   status: string;
   requirements: string;
   model: string;
+  kind: string;
   createdAt: Date | string;
   user: { name: string };
   /** The API key a chat job came through. */
@@ -36,7 +37,7 @@ export function JobList({ jobs, selectedJobId, onSelect }: Props) {
                 <span className="job-title">{job.requirements}</span>
                 <span className="job-meta">
                   <StatusBadge status={job.status} /> {job.user.name}
-                  {job.apiKey && ` via API key ${job.apiKey.name}`} · {job.model} ·{' '}
+                  {job.apiKey && ` via API key ${job.apiKey.name}`} · {job.kind === 'multi_agent' ? 'collaboration' : job.model} ·{' '}
                   <time dateTime={new Date(job.createdAt).toISOString()}>{new Date(job.createdAt).toLocaleTimeString()}</time>
                 </span>
               </button>

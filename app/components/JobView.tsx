@@ -1,10 +1,16 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
-import { highlightCode } from '~/lib/highlight';
+import { useState } from 'react';
 import { placeText } from '~/lib/queue-rows';
-import { mergeStreamed } from '~/lib/stream-text';
 import { useRoom } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
+import { useRefresh } from '~/lib/use-refresh';
+import { useStreamText } from '~/lib/use-stream-text';
+import { Code } from './Code';
+import { Markdown } from './Markdown';
+import type { JobProgressEvent } from '../../server/realtime/events';
+import type { ChargedPart, JobCharges } from '../../server/services/usage-ledger';
+import { JobProgressLine } from './JobProgressLine';
+import { ReviewView } from './ReviewView';
 import { StatusBadge } from './StatusBadge';
 
 const ACTIVE = new Set(['queued', 'running']);
@@ -21,12 +27,6 @@ type Place = { position: number; etaMs: number | null; blocked: string | null };
 
 const queueText = (place: Place | null, model: string) => (place ? placeText({ ...place, model }) : 'Waiting for a free model slot…');
 
-function Code({ code, language }: { code: string; language: string }) {
-  const { html } = useMemo(() => highlightCode(code, language), [code, language]);
-  // highlight.js escapes every character of the code; the markup is only its token spans.
-  return <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />;
-}
-
 /** `teamId`: the job's team, whose room carries the queue positions of its waiting jobs. */
 export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
   const trpc = useTRPC();
@@ -37,41 +37,40 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
   const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
   const active = job.data ? ACTIVE.has(job.data.status) : false;
   const live = useQuery({ ...trpc.jobs.live.queryOptions({ jobId }), enabled: active });
+  // The stored output is the truth; pushed pieces extend it. A gap asks for the stored copy
+  // without cancelling a fetch under way: on a slow server, pieces arrive faster than answers.
+  const stream = useStreamText(job.data?.output, job.dataUpdatedAt, () => void job.refetch({ cancelRefetch: false }));
+  const streamed = stream.text;
   // The pushed place, with the scheduler version it came with; the fetched one until the first event.
   const [pushed, setPushed] = useState<{ version: number; place: Place | null } | null>(null);
-  const [streamed, setStreamed] = useState('');
-  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void job.refetch() }));
+  // Pushed by the activities as the job moves on; the newest by their clock wins.
+  const [pushedProgress, setPushedProgress] = useState<JobProgressEvent | null>(null);
+  const refresh = useRefresh(() => job.refetch());
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: refresh }));
   const retry = useMutation(
     trpc.jobs.retry.mutationOptions({
       onSuccess: () => {
-        setStreamed('');
-        void job.refetch();
+        stream.reset();
+        setPushedProgress(null);
+        refresh();
       },
     }),
   );
 
-  // The stored output is the truth; streamed pieces extend it until the next refetch.
-  useEffect(() => {
-    if (!job.data) return;
-    const stored = job.data.output;
-    setStreamed((s) => (stored.length >= s.length || !s.startsWith(stored) ? stored : s));
-  }, [job.data]);
-
   useRoom(
     { kind: 'job', id: jobId },
     {
-      'job:tokens': ({ offset, text }) =>
-        setStreamed((current) => {
-          const merged = mergeStreamed(current, offset, text);
-          if (merged === null) void job.refetch();
-          return merged ?? current;
-        }),
+      'job:tokens': stream.receive,
       'job:update': () => {
-        void job.refetch();
+        refresh();
         void live.refetch();
       },
+      'job:progress': (event) => {
+        if (event.jobId !== jobId) return;
+        setPushedProgress((held) => (held && held.at > event.at ? held : event));
+      },
     },
-    () => void job.refetch(),
+    refresh,
   );
   useRoom(
     { kind: 'team', id: teamId },
@@ -93,7 +92,7 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
     );
   }
   const { status, result, error } = job.data;
-  const progress = active ? live.data?.progress : null;
+  const progress = active ? (pushedProgress ?? live.data?.progress ?? null) : null;
   const notes = (result?.review as { notes?: string[] } | null)?.notes ?? [];
 
   return (
@@ -107,11 +106,21 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
             {job.data.servedModel && job.data.servedModel !== job.data.model && ` served as ${job.data.servedModel}`}
             {job.data.backendId && ` on ${job.data.backendId}`}
             {job.data.completionTokens > 0 && ` · ${job.data.completionTokens} tokens`}
-            {progress && ` · ${progress.stage}`} ·{' '}
+            {job.data.costUsd > 0 && ` · $${job.data.costUsd.toFixed(4)}`}
+            {job.data.charged.requests > 0 && (
+              <>
+                {' · '}
+                <span className="job-view-charged" title={chargedBreakdown(job.data.charged)}>
+                  charged {job.data.charged.tokens} tokens, ${job.data.charged.costUsd.toFixed(4)}
+                </span>
+              </>
+            )}
+            {' · '}
             <a href={job.data.temporalUrl} target="_blank" rel="noreferrer">
               workflow
             </a>
           </p>
+          {active && <JobProgressLine progress={progress} />}
         </div>
         <div className="row job-view-actions">
           <StatusBadge status={status} />
@@ -133,7 +142,12 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
           {error}
         </p>
       )}
-      {result ? (
+      {job.data.kind === 'code_review' ? (
+        <>
+          {job.data.output && <Markdown text={job.data.output} className="review-summary" />}
+          <ReviewView jobId={jobId} status={status} />
+        </>
+      ) : result ? (
         <section aria-label="Result">
           <h3>Result{result.language && ` (${result.language})`}</h3>
           {result.truncated && (
@@ -148,7 +162,9 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
           {notes.length > 0 && (
             <ul className="notes">
               {notes.map((note, i) => (
-                <li key={i}>{note}</li>
+                <li key={i}>
+                  <Markdown text={note} />
+                </li>
               ))}
             </ul>
           )}
@@ -163,4 +179,17 @@ export function JobView({ jobId, teamId }: { jobId: string; teamId: string }) {
       )}
     </article>
   );
+}
+
+/** The hover text of what a job was charged: its generation attempts and its review apart. */
+function chargedBreakdown(charged: JobCharges): string {
+  const part = (label: string, p: ChargedPart | undefined) => p && `${label}: ${p.tokens} tokens, $${p.costUsd.toFixed(4)}`;
+  const attempts = charged.byKind.generation;
+  return [
+    part(attempts && attempts.requests === 1 ? '1 attempt' : `${attempts?.requests ?? 0} attempts`, attempts),
+    part('review', charged.byKind.review),
+    part('chat', charged.byKind.chat),
+  ]
+    .filter(Boolean)
+    .join('\n');
 }

@@ -17,7 +17,7 @@ interface Props {
 
 /** The settings of a tier, each with its meaning and its error beside it. */
 export function TierForm({ mode, values, models, pools, fieldErrors, formError, busy }: Props) {
-  const number = (name: Exclude<keyof TierFormValues, 'allowedModels' | 'cloudFallback'>, label: string, hint: string, step = '1') => (
+  const number = (name: Exclude<keyof TierFormValues, 'allowedModels' | 'cloudFallback' | 'batchEnabled'>, label: string, hint: string, step = '1') => (
     <NumberField name={name} label={label} hint={hint} error={fieldErrors[name]} value={values[name]} step={step} />
   );
 
@@ -57,6 +57,18 @@ export function TierForm({ mode, values, models, pools, fieldErrors, formError, 
           </label>
         </div>
         {number('cloudFallbackAfterSec', 'Fall back after (seconds of expected wait)', '0 to 86,400.')}
+      </fieldset>
+      <fieldset className="tier-grid">
+        <legend>Batching</legend>
+        <div className="field">
+          <label className="checkbox">
+            <input type="checkbox" name="batchEnabled" defaultChecked={values.batchEnabled} />
+            Batch review items and simple jobs
+          </label>
+          <span className="hint">Jobs of one model that must load it go to one backend together and share the load.</span>
+        </div>
+        {number('maxBatchSize', 'Max batch size', 'Jobs sent together at most; 1 to 64.')}
+        {number('batchTimeoutSec', 'Batch timeout (seconds)', 'Longest a partial batch waits for more jobs, and only when that saves a model load; 0 to 600.')}
       </fieldset>
       <fieldset aria-describedby={fieldErrors.allowedModels ? 'allowedModels-error' : 'allowedModels-hint'} aria-invalid={!!fieldErrors.allowedModels}>
         <legend>Allowed models</legend>

@@ -1,4 +1,5 @@
 import { Form, Link, NavLink } from '@remix-run/react';
+import { NotificationBell } from './NotificationBell';
 
 /** The signed-in top bar: where you are, who you are, and the way out. */
 export function TopBar({ user }: { user: { name: string; email: string; isAdmin: boolean } }) {
@@ -11,6 +12,7 @@ export function TopBar({ user }: { user: { name: string; email: string; isAdmin:
         <NavLink to="/projects">Projects</NavLink>
         <NavLink to="/teams">Teams</NavLink>
         <NavLink to="/queue">Queue</NavLink>
+        <NavLink to="/usage">Usage</NavLink>
         <NavLink to="/settings/keys">API keys</NavLink>
         <NavLink to="/settings" end>
           Account
@@ -18,6 +20,7 @@ export function TopBar({ user }: { user: { name: string; email: string; isAdmin:
         {user.isAdmin && <NavLink to="/admin">Admin</NavLink>}
       </nav>
       <div className="topbar-user">
+        <NotificationBell />
         <span title={user.email}>{user.name}</span>
         <Form method="post" action="/logout">
           <button type="submit" className="link">

@@ -18,3 +18,16 @@ function relative(ms: number): string {
   if (hours < 48) return `in about ${hours} hour${hours === 1 ? '' : 's'}`;
   return `in about ${Math.round(hours / 24)} days`;
 }
+
+/**
+ * A submit form's refusal: the field errors to show beside their fields, or else one sentence for
+ * the whole form, naming when a limit frees (cap, token budget) if the server said.
+ */
+export function describeSubmitError(error: { message: string; data?: unknown } | null): { fieldErrors: Record<string, string>; formError: string | null } {
+  const data = error?.data as { fieldErrors?: Record<string, string> | null; retryAt?: string | null } | undefined;
+  const fieldErrors = data?.fieldErrors ?? {};
+  const retryAt = data?.retryAt ? new Date(data.retryAt) : null;
+  const formError =
+    error && Object.keys(fieldErrors).length === 0 ? [error.message, retryAt && describeRetry(retryAt, new Date())].filter(Boolean).join(' ') : null;
+  return { fieldErrors, formError };
+}

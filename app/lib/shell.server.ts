@@ -3,6 +3,10 @@ import { requireUser } from './session.server';
 
 /** Loader of the signed-in layouts (/projects, /teams, /admin): the user the top bar shows. */
 export async function shellLoader({ request, context }: LoaderFunctionArgs) {
-  const { id, name, email, isAdmin } = await requireUser(request, context);
-  return { user: { id, name, email, isAdmin } };
+  return { user: barUser(await requireUser(request, context)) };
+}
+
+/** What the top bar shows of the signed-in user, for pages that render it outside a layout. */
+export function barUser({ id, name, email, isAdmin }: { id: string; name: string; email: string; isAdmin: boolean }) {
+  return { id, name, email, isAdmin };
 }

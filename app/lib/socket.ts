@@ -5,7 +5,7 @@ import type { ClientToServerEvents, RoomRequest, ServerToClientEvents } from '..
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: ClientSocket | undefined;
 
-const EVENTS = ['job:tokens', 'job:update', 'presence', 'queue:pool', 'queue:team', 'admin:pull'] as const satisfies readonly (keyof ServerToClientEvents)[];
+const EVENTS = ['job:tokens', 'job:update', 'job:progress', 'review:progress', 'presence', 'queue:pool', 'queue:team', 'admin:pull'] as const satisfies readonly (keyof ServerToClientEvents)[];
 // Several components may want one room (the project page and its presence line); leave when the last one goes.
 const roomUsers = new Map<string, number>();
 
@@ -58,4 +58,19 @@ export function useRoom(
       }
     };
   }, [kind, id]);
+}
+
+/**
+ * Listens for `event` on the page's socket without joining a room: for what the server sends to
+ * the signed-in user's own room, which every socket is put in at its handshake.
+ */
+export function useSocketEvent<E extends keyof ServerToClientEvents>(event: E, handler: ServerToClientEvents[E]): void {
+  const latest = useRef(handler);
+  latest.current = handler;
+  useEffect(() => {
+    const untyped = getSocket() as unknown as { on(e: string, l: (p: unknown) => void): void; off(e: string, l: (p: unknown) => void): void };
+    const listener = (payload: unknown) => (latest.current as (p: unknown) => void)(payload);
+    untyped.on(event, listener);
+    return () => untyped.off(event, listener);
+  }, [event]);
 }

@@ -12,6 +12,8 @@ export const TIER_NUMBER_FIELDS = [
   'minShare',
   'maxPromptChars',
   'maxOutputTokens',
+  'maxBatchSize',
+  'batchTimeoutSec',
 ] as const;
 type NumberField = (typeof TIER_NUMBER_FIELDS)[number];
 
@@ -19,6 +21,7 @@ type NumberField = (typeof TIER_NUMBER_FIELDS)[number];
 export type TierFormValues = Record<NumberField | 'name' | 'poolPreference', string> & {
   allowedModels: string[];
   cloudFallback: boolean;
+  batchEnabled: boolean;
 };
 
 export function tierFormValues(form: FormData): TierFormValues {
@@ -26,6 +29,7 @@ export function tierFormValues(form: FormData): TierFormValues {
     ...formTexts(form, [...TIER_NUMBER_FIELDS, 'name', 'poolPreference']),
     allowedModels: form.getAll('allowedModels').map(String),
     cloudFallback: form.get('cloudFallback') === 'on',
+    batchEnabled: form.get('batchEnabled') === 'on',
   };
 }
 
@@ -36,6 +40,7 @@ export function tierSettingsOf(values: TierFormValues) {
     poolPreference: values.poolPreference.split(',').map((pool) => pool.trim()).filter(Boolean),
     allowedModels: values.allowedModels,
     cloudFallback: values.cloudFallback,
+    batchEnabled: values.batchEnabled,
   };
 }
 
@@ -45,6 +50,7 @@ export function tierFormValuesOf(tier: Record<NumberField, number> & {
   poolPreference: string[];
   allowedModels: string[];
   cloudFallback: boolean;
+  batchEnabled: boolean;
 }): TierFormValues {
   return {
     ...numberTexts(tier, TIER_NUMBER_FIELDS),
@@ -52,5 +58,6 @@ export function tierFormValuesOf(tier: Record<NumberField, number> & {
     poolPreference: tier.poolPreference.join(', '),
     allowedModels: tier.allowedModels,
     cloudFallback: tier.cloudFallback,
+    batchEnabled: tier.batchEnabled,
   };
 }

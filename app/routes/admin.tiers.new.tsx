@@ -24,6 +24,9 @@ const blank: TierFormValues = {
   poolPreference: 'local',
   allowedModels: [],
   cloudFallback: false,
+  batchEnabled: false,
+  maxBatchSize: '5',
+  batchTimeoutSec: '30',
 };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {

@@ -2,10 +2,14 @@ import { data, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/nod
 import { useLoaderData, useSearchParams } from '@remix-run/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { TRPCError } from '@trpc/server';
+import { CollaborationForm } from '~/components/CollaborationForm';
+import { CollaborationView } from '~/components/CollaborationView';
 import { JobForm } from '~/components/JobForm';
 import { JobList } from '~/components/JobList';
 import { JobView } from '~/components/JobView';
+import { ReviewForm } from '~/components/ReviewForm';
 import { Presence } from '~/components/Presence';
+import { ProjectWebhooks } from '~/components/ProjectWebhooks';
 import { ResultHistory } from '~/components/ResultHistory';
 import { requireCaller } from '~/lib/session.server';
 import { useRoom } from '~/lib/socket';
@@ -61,6 +65,23 @@ export default function ProjectPage() {
         <div className="stack">
           <JobForm
             projectId={project.id}
+            teamId={project.team.id}
+            models={project.models}
+            onSubmitted={(jobId) => {
+              refreshList();
+              select(jobId);
+            }}
+          />
+          <CollaborationForm
+            projectId={project.id}
+            teamId={project.team.id}
+            onSubmitted={(jobId) => {
+              refreshList();
+              select(jobId);
+            }}
+          />
+          <ReviewForm
+            projectId={project.id}
             models={project.models}
             onSubmitted={(jobId) => {
               refreshList();
@@ -69,11 +90,22 @@ export default function ProjectPage() {
           />
           <JobList jobs={jobs.data.items} selectedJobId={selectedJobId} onSelect={select} />
           <ResultHistory projectId={project.id} selectedJobId={selectedJobId} onSelect={select} />
+          <ProjectWebhooks projectId={project.id} />
         </div>
-        <div>{selectedJobId ? <JobView key={selectedJobId} jobId={selectedJobId} teamId={project.team.id} /> : <EmptyJobView />}</div>
+        <div>
+          {selectedJobId ? <SelectedJob key={selectedJobId} jobId={selectedJobId} teamId={project.team.id} projectId={project.id} /> : <EmptyJobView />}
+        </div>
       </section>
     </main>
   );
+}
+
+/** A collaboration opens as its tree, any other job in the job panel (both read the same `jobs.get`). */
+function SelectedJob({ jobId, teamId, projectId }: { jobId: string; teamId: string; projectId: string }) {
+  const trpc = useTRPC();
+  const job = useQuery(trpc.jobs.get.queryOptions({ jobId }));
+  if (job.data?.kind === 'multi_agent') return <CollaborationView jobId={jobId} teamId={teamId} projectId={projectId} />;
+  return <JobView jobId={jobId} teamId={teamId} />;
 }
 
 function EmptyJobView() {

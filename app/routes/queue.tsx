@@ -2,13 +2,14 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { useLoaderData } from '@remix-run/react';
 import { QueueView } from '~/components/QueueView';
 import { TopBar } from '~/components/TopBar';
+import { barUser } from '~/lib/shell.server';
 import { requireCaller } from '~/lib/session.server';
 
 export const meta: MetaFunction = () => [{ title: 'Queue · Switchyard' }];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user, caller } = await requireCaller(request, context);
-  return { user: { id: user.id, name: user.name, email: user.email, isAdmin: user.isAdmin }, queue: await caller.queue.get() };
+  return { user: barUser(user), queue: await caller.queue.get() };
 }
 
 export default function QueuePage() {

@@ -7,6 +7,7 @@ import { requireCaller } from '~/lib/session.server';
 import { FormError } from '~/components/FormError';
 import { SubmitButton } from '~/components/SubmitButton';
 import { Field } from '~/components/Field';
+import { CollaborationTemplates } from '~/components/CollaborationTemplates';
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.team.name} · Switchyard` : 'Team · Switchyard' }];
 
@@ -122,6 +123,7 @@ export default function TeamPage() {
         <div className="stack">
           <Members me={me} members={team.members} isOwner={isOwner} result={result} />
           <Projects projects={team.projects} />
+          <CollaborationTemplates teamId={team.id} />
         </div>
         {isOwner && (
           <div className="stack">

@@ -65,15 +65,15 @@ export type Usage = Record<Role, { cpuSeconds: number; rssMb: number; processes:
 
 /**
  * CPU seconds (user + system, all threads) and resident memory of this program's descendant
- * processes, summed by role. Linux only (/proc).
+ * processes (or of the given processes and their descendants), summed by role. Linux only (/proc).
  */
-export function stackUsage(rootPid = process.pid): Usage {
+export function stackUsage(from: number | { processes: number[] } = process.pid): Usage {
   const stats = readAllProcStats();
   const children = new Map<number, ProcStat[]>();
   for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
 
   const usage = Object.fromEntries(ROLES.map(([role]) => [role, { cpuSeconds: 0, rssMb: 0, processes: 0 }])) as Usage;
-  const pending = [...(children.get(rootPid) ?? [])];
+  const pending = typeof from === 'number' ? [...(children.get(from) ?? [])] : stats.filter((stat) => from.processes.includes(stat.pid));
   for (let stat = pending.pop(); stat; stat = pending.pop()) {
     pending.push(...(children.get(stat.pid) ?? []));
     const cmd = commandLine(stat.pid);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { Supervisor, sleep } from './supervisor';
+import { Supervisor, sleep, type ChildSpec } from './supervisor';
 
 const execFileAsync = promisify(execFile);
 
@@ -21,6 +21,8 @@ export interface PostgresOptions {
   supervisor?: Supervisor;
   /** Label in the logs. */
   name?: string;
+  /** Start an embedded server again when it dies (the supervisor's restart policy). */
+  restart?: ChildSpec['restart'];
 }
 
 export interface RunningPostgres {
@@ -72,6 +74,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     signalLeaderOnly: true,
     stopTimeoutMs: 10_000,
     stopPhase: 0,
+    restart: options.restart,
   });
   const stop = async () => {
     await child.stop();

@@ -11,6 +11,7 @@ import { startPostgres, stopStalePostmaster, type RunningPostgres } from './post
 import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
 import { dropDatabase } from '../../server/db/scratch-database';
+import { prebuiltWorkflowBundle } from '../../server/temporal/bundles';
 
 /**
  * The whole local stack, for `npm run dev`, `npm start`, the e2e tests and the benchmarks:
@@ -20,7 +21,8 @@ import { dropDatabase } from '../../server/db/scratch-database';
  * - dev:  sources through tsx, fixed ports from the stack env, data kept in .data/, demo accounts.
  * - prod: the build in dist/ with NODE_ENV=production, no account seeded (`npm run admin:bootstrap`
  *         makes the first admin), otherwise like dev.
- * - test: free ports, a throwaway data dir, Temporal headless and in memory, always the simulator.
+ * - test: free ports, a throwaway data dir, Temporal headless and in memory (unless `temporalFile`),
+ *         always the simulator.
  */
 
 export type StackMode = 'dev' | 'prod' | 'test';
@@ -28,7 +30,10 @@ export type StackMode = 'dev' | 'prod' | 'test';
 export interface StackPolicy {
   /** Seed the demo accounts, team and project. */
   demoData: boolean;
-  /** Start a crashed worker or web process again with backoff instead of stopping the stack. */
+  /**
+   * Start a crashed process again with backoff instead of stopping the stack: worker, web, the
+   * embedded PostgreSQL, and Temporal when its state is in a file.
+   */
   restartCrashed: boolean;
 }
 
@@ -62,6 +67,8 @@ export interface StackOptions {
   /** Extra environment for web and worker processes. */
   env?: Record<string, string>;
   echo?: SupervisorOptions['echo'];
+  /** Where the supervisor's own events go (default: the process's logger). */
+  logger?: SupervisorOptions['logger'];
   logFile?: string;
   /** Install Ctrl-C handling that stops the stack and exits (the dev/start scripts). */
   handleSignals?: boolean;
@@ -69,8 +76,13 @@ export interface StackOptions {
   stackEnv?: StackEnv;
   /** Seed the demo accounts, team and project (default: the mode's `stackPolicy`). */
   demoData?: boolean;
-  /** Restart a crashed worker or web process (default: the mode's `stackPolicy`). */
+  /** Restart a crashed process (default: the mode's `stackPolicy`). */
   restartCrashed?: boolean;
+  /**
+   * Keep Temporal's state in a SQLite file in the data dir in test mode too (dev and prod always
+   * do), so that a dev server killed and started again resumes every run: the chaos suite.
+   */
+  temporalFile?: boolean;
 }
 
 export interface StackPorts {
@@ -111,13 +123,30 @@ export class StackError extends Error {
   interrupted = false;
 }
 
+/**
+ * In test mode the ports are picked free a moment before the processes bind them, and another
+ * process on the machine (a parallel test's Temporal, say) may take one first: then the start is
+ * tried again on new ports, a few times.
+ */
 export async function startStack(options: StackOptions): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      const portTaken = error instanceof StackError && !error.interrupted && / is in use; set \w+ to another port/.test(error.message);
+      if (!portTaken || options.mode !== 'test' || options.ports !== undefined || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const env = options.stackEnv ?? loadStackEnv();
   const { mode } = options;
   const test = mode === 'test';
   const prod = mode === 'prod';
   const policy: StackPolicy = { ...stackPolicy(mode), ...pickDefined({ demoData: options.demoData, restartCrashed: options.restartCrashed }) };
   const restart = policy.restartCrashed ? { restart: RESTART_BACKOFF } : {};
+  const temporalFile = !test || options.temporalFile === true;
 
   if (prod) assertBuilt();
 
@@ -140,6 +169,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 
   const supervisor = new Supervisor({
+    logger: options.logger,
     echo: options.echo ?? true,
     logFile: options.logFile,
     handleSignals: options.handleSignals,
@@ -162,6 +192,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dataDir: path.join(dataDir, 'postgres'),
         port: ports.postgres,
         databaseUrl: env.DATABASE_URL,
+        ...restart,
         // On a shared server a test stack gets its own database, dropped at stop.
         database: test && env.DATABASE_URL ? `switchyard_e2e_${randomBytes(4).toString('hex')}` : undefined,
         ephemeral: test,
@@ -180,8 +211,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: ports.temporal,
         uiPort: ports.temporalUi,
         headless: test,
-        dbFile: test ? undefined : path.join(dataDir, 'temporal.sqlite'),
+        dbFile: temporalFile ? path.join(dataDir, 'temporal.sqlite') : undefined,
         namespace: NAMESPACE,
+        // A server in memory that started again would have forgotten every run.
+        ...(temporalFile ? restart : {}),
       });
       done();
       return server;
@@ -214,6 +247,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       OLLAMA_URL: ollamaUrls.join(','),
       SESSION_SECRET: sessionSecret,
       ENCRYPTION_KEYS: encryptionKeys,
+      // The children write to a pipe, not the terminal: development asks them for pretty lines anyway.
+      LOG_FORMAT: env.LOG_FORMAT ?? (mode === 'dev' && process.stdout.isTTY ? 'pretty' : undefined),
       ...options.env,
     };
     const node = (entry: string, source: string) =>
@@ -344,7 +379,7 @@ async function startSimulator(supervisor: Supervisor, port: number, instances: n
 }
 
 function assertBuilt(): void {
-  const missing = ['dist/server/main.js', 'dist/server/worker.js', 'dist/workflow-bundle.js', 'build/server/index.js'].filter(
+  const missing = ['dist/server/main.js', 'dist/server/worker.js', prebuiltWorkflowBundle(false), prebuiltWorkflowBundle(true), 'build/server/index.js'].filter(
     (file) => !fs.existsSync(path.join(repoRoot, file)),
   );
   if (missing.length) {

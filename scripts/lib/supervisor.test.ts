@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../server/log';
 import { groupAlive, Supervisor } from './supervisor';
 
 // A shell that starts a grandchild ignoring SIGTERM: only a process-group kill gets rid of it.
@@ -41,12 +42,8 @@ describe('Supervisor', () => {
 
   it('restarts a restartable child that dies, with a doubling backoff, and leaves the others running', async () => {
     const lines: string[] = [];
-    const supervisor = new Supervisor({ echo: false });
-    const log = supervisor.log.bind(supervisor);
-    supervisor.log = (name, line, color) => {
-      if (name === 'sup') lines.push(line);
-      log(name, line, color);
-    };
+    const logger = createLogger({ name: 'sup', level: 'info', destination: { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) } });
+    const supervisor = new Supervisor({ echo: false, logger });
     const steady = supervisor.spawn({ name: 'steady', command: 'sleep', args: ['60'], stopTimeoutMs: 300 });
     // Dies twice quickly, then stays up: the third run is the one that lasts.
     const marker = `${process.env.TMPDIR ?? '/tmp'}/restart-${process.pid}-${Date.now()}`;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { getLogger, type Logger } from '../../server/log';
 
 /**
  * Runs the processes of the local stack. Each child gets its own process group (so a stop reaches
@@ -45,6 +46,8 @@ export interface ExitInfo {
 }
 
 export interface SupervisorOptions {
+  /** Where the supervisor's own events go (restarts, crashes, signals); default: the process's logger. */
+  logger?: Logger;
   /** Echo children's lines to this process's stdout (default true). */
   echo?: boolean | ((name: string) => boolean);
   /** Append every labelled line to this file as well. */
@@ -240,12 +243,12 @@ export class Supervisor {
           // relayed again by npm and tsx. Only a later, deliberate second press means "kill now".
           if (firstAt !== undefined) {
             if (Date.now() - firstAt < 1_500) return;
-            this.log('sup', `${signal} again: killing everything now`);
+            this.note('warn', `${signal} again: killing everything now`);
             this.onExit();
             process.exit(130);
           }
           firstAt = Date.now();
-          this.log('sup', `${signal}: stopping (press Ctrl-C again to kill)`);
+          this.note('info', `${signal}: stopping (press Ctrl-C again to kill)`);
           void this.stop().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
         };
         this.signalHandlers.set(signal, handler);
@@ -275,7 +278,7 @@ export class Supervisor {
     const crashes = lived >= policy.maxMs ? 1 : (this.crashes.get(spec.name) ?? 0) + 1;
     this.crashes.set(spec.name, crashes);
     const delay = Math.min(policy.maxMs, policy.initialMs * 2 ** (crashes - 1));
-    this.log('sup', `${spec.name} exited unexpectedly (${describeExit(info)}); restarting it in ${delay / 1000}s (crash ${crashes}), the rest keeps running`);
+    this.note('warn', `${spec.name} exited unexpectedly (${describeExit(info)}); restarting it in ${delay / 1000}s (crash ${crashes}), the rest keeps running`);
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.stopPromise) return;
@@ -355,7 +358,7 @@ export class Supervisor {
       if (spec.restart) return this.scheduleRestart(child, info, startedAt);
       this.failure = `${spec.name} exited unexpectedly (${describeExit(info)})`;
       this.resolveCrashed(this.failure);
-      this.log('sup', `${this.failure}; stopping everything`);
+      this.note('error', `${this.failure}; stopping everything`);
       void this.stop();
     });
     return child;
@@ -377,6 +380,12 @@ export class Supervisor {
       this.resolveDone(this.failure);
     })();
     return this.stopPromise;
+  }
+
+  /** The supervisor's own event: to its logger, and to the log file beside the children's lines. */
+  private note(level: 'info' | 'warn' | 'error', message: string): void {
+    (this.options.logger ?? getLogger())[level](message);
+    this.logStream?.write(`[sup] ${message}\n`);
   }
 
   /** Prints a labelled line the way children's lines are printed. */

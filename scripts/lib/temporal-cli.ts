@@ -6,7 +6,7 @@ import { loadStackEnv } from '../../server/env';
 import { findGo, goInstall, isExecutable, which } from './go-install';
 import { repoRoot } from './paths';
 import { freePort, waitForPort } from './ports';
-import { sleep, Supervisor } from './supervisor';
+import { sleep, Supervisor, type ChildSpec } from './supervisor';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const TEMPORAL_CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
@@ -73,6 +73,8 @@ export interface TemporalDevServerOptions {
   cli?: string;
   /** Label in the logs. */
   name?: string;
+  /** Start the server again when it dies (the supervisor's restart policy): only sensible with `dbFile`. */
+  restart?: ChildSpec['restart'];
 }
 
 export interface TemporalDevServer {
@@ -109,6 +111,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     stopPhase: 1,
     stopTimeoutMs: 5_000,
     quietWhileStopping: true,
+    restart: options.restart,
   });
   const address = `127.0.0.1:${port}`;
   const exited = child.exited.then((info) => {

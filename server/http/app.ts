@@ -4,7 +4,10 @@ import type { PayloadCodec } from '@temporalio/common';
 import compression from 'compression';
 import express from 'express';
 import type { ViteDevServer } from 'vite';
+import type { Logger } from '../log';
+import { requestLogger, requestLogging } from '../log/request';
 import type { Services } from '../services';
+import { traceRequests } from '../tracing/http';
 import { apiRouter } from './api';
 import { capBodies, DEFAULT_BODY_LIMIT } from './body-limit';
 import { requireSameOrigin } from './origin-check';
@@ -13,9 +16,14 @@ import { metricsHandler } from './metrics';
 import { securityHeaders } from './security-headers';
 import { temporalCodecHandler } from './temporal-codec';
 import { trpcHandler } from './trpc';
+import { usageExportHandler } from './usage-export';
 
 export interface AppOptions {
   services: Services;
+  /** Parent of every request's logger. */
+  log: Logger;
+  /** A span per request (OTEL_EXPORTER_OTLP_ENDPOINT set). */
+  tracing?: boolean;
   /** Development: Vite serves assets and compiles routes on demand. */
   vite?: ViteDevServer;
   /** Production: the output of `remix vite:build`. */
@@ -23,6 +31,8 @@ export interface AppOptions {
   clientAssetsDir?: string;
   /** Required as a bearer token by /metrics when set; production without one refuses /metrics. */
   metricsToken?: string | undefined;
+  /** MAX_WAITING_JOBS, reported on /metrics for the alert on a filling queue. */
+  maxWaitingJobs: number;
   production: boolean;
   /** Express's `trust proxy` (TRUST_PROXY): which forwarded client addresses to believe. */
   trustProxy?: number | string | undefined;
@@ -34,11 +44,14 @@ export interface AppOptions {
   temporalCodec: { codec: PayloadCodec; uiUrl: string };
 }
 
-export function createApp({ services, vite, build, clientAssetsDir, metricsToken, production, trustProxy, publicUrl, temporalCodec, backendRegistrationToken }: AppOptions) {
+export function createApp({ services, log, tracing = false, vite, build, clientAssetsDir, metricsToken, maxWaitingJobs, production, trustProxy, publicUrl, temporalCodec, backendRegistrationToken }: AppOptions) {
   const app = express();
   const configuredHttps = publicUrl !== undefined && new URL(publicUrl).protocol === 'https:';
   app.disable('x-powered-by');
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
+  // Tracing first, so the request's log lines can name its trace.
+  if (tracing) app.use(traceRequests());
+  app.use(requestLogging(log));
   app.use(apiRouter(services, { backendRegistrationToken }));
   app.use(securityHeaders({ development: vite !== undefined, https: configuredHttps }));
   app.use(compression());
@@ -51,9 +64,10 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
     res.status(health.ok ? 200 : 503).json(health);
   });
 
-  app.get('/metrics', metricsHandler(services, { token: metricsToken, production }));
+  app.get('/metrics', metricsHandler(services, { token: metricsToken, production, maxWaitingJobs }));
 
   app.use('/trpc', trpcHandler(services));
+  app.get('/usage.csv', usageExportHandler(services));
 
   if (vite) {
     app.use(vite.middlewares);
@@ -78,6 +92,7 @@ export function createApp({ services, vite, build, clientAssetsDir, metricsToken
         clientIp: req.ip ?? 'unknown',
         cspNonce: String(res.locals.cspNonce),
         secureCookies: configuredHttps || req.secure,
+        log: requestLogger(req),
       }),
     }),
   );

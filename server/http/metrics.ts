@@ -12,10 +12,10 @@ import type { Services } from '../services';
  */
 export function metricsHandler(
   services: { resources: Pick<Services['resources'], 'status' | 'schedulerStatus'> },
-  options: { token: string | undefined; production: boolean },
+  options: { token: string | undefined; production: boolean; maxWaitingJobs: number },
 ): RequestHandler {
   const registry = createProcessRegistry();
-  const gauges = createResourceGauges(registry);
+  const gauges = createResourceGauges(registry, { maxWaitingJobs: options.maxWaitingJobs });
   return async (req, res, next) => {
     res.type(registry.contentType);
     const access = checkMetricsAccess(req.headers.authorization, options);

@@ -3,8 +3,10 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Request, RequestHandler, Response } from 'express';
 import { readSessionToken } from '../auth/session';
+import { requestLogger } from '../log/request';
 import type { Services } from '../services';
 import { MAX_REQUIREMENTS_CHARS } from '../trpc/routers/jobs';
+import { REVIEW_LIMITS } from '../services/review-input';
 import { appRouter } from '../trpc/root';
 import { bodyRefusal, DEFAULT_BODY_LIMIT, dropRestOfBody } from './body-limit';
 
@@ -13,6 +15,13 @@ export const MAX_BATCH_CALLS = 20;
 
 /** A job's requirements at the longest, each character escaped as JSON at the widest (`\u0000`), and room for the rest. */
 export const SUBMIT_BODY_LIMIT = MAX_REQUIREMENTS_CHARS * 6 + 64 * 1024;
+
+/**
+ * A review's files at their longest. Not × 6 as above: a browser's JSON escapes only quotes,
+ * backslashes and control characters, which source code has few of, and the review's own
+ * character limit is checked after parsing; × 2 covers heavily escaped code.
+ */
+export const REVIEW_BODY_LIMIT = REVIEW_LIMITS.maxTotalChars * 2 + REVIEW_LIMITS.maxFiles * 1024 + 64 * 1024;
 
 /** The request's procedures, from its path (`/jobs.get,queue.get` for a batch). */
 function callsOf(path: string): string[] {
@@ -43,8 +52,8 @@ export function trpcHandler(services: Services): RequestHandler {
     router: appRouter,
     maxBatchSize: MAX_BATCH_CALLS,
     // The client was told only that something went wrong (error-shape.ts); the log gets the cause.
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`trpc ${path ?? '?'}:`, error.cause ?? error);
+    onError: ({ error, path, req }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') requestLogger(req).error({ err: error.cause ?? error, procedure: path }, 'tRPC procedure failed');
     },
     createContext: async ({ req }) => ({
       services,
@@ -56,7 +65,8 @@ export function trpcHandler(services: Services): RequestHandler {
     if (calls.length > MAX_BATCH_CALLS) {
       return refuse(req, res, new TRPCError({ code: 'BAD_REQUEST', message: `Too many calls in one batch: at most ${MAX_BATCH_CALLS}.` }));
     }
-    const refusal = bodyRefusal(req.headers, calls.includes('jobs.submit') ? SUBMIT_BODY_LIMIT : DEFAULT_BODY_LIMIT);
+    const limit = calls.includes('reviews.submit') ? REVIEW_BODY_LIMIT : calls.includes('jobs.submit') ? SUBMIT_BODY_LIMIT : DEFAULT_BODY_LIMIT;
+    const refusal = bodyRefusal(req.headers, limit);
     if (refusal) return refuse(req, res, new TRPCError({ code: refusal.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', message: refusal.message }));
     handle(req, res, next);
   };

@@ -20,16 +20,18 @@ export interface ClientOptions {
   /** keep_alive sent to every Ollama instance, e.g. "30m". */
   keepAlive?: string;
   fetch?: typeof fetch;
+  /** Longest silence of an answer that has begun (stall.ts); default 30 s. */
+  streamIdleMs?: number;
 }
 
 /** The one place a backend client is built, for workers and for the admin's model listing alike. */
 export function createBackendClient(spec: BackendSpec, options: ClientOptions = {}): LlmBackend {
-  const fetchOption = options.fetch ? { fetch: options.fetch } : {};
+  const common = { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.streamIdleMs ? { streamIdleMs: options.streamIdleMs } : {}) };
   if (spec.kind === 'ollama') {
-    return createOllamaBackend({ id: spec.id, url: spec.url, ...fetchOption, ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}) });
+    return createOllamaBackend({ id: spec.id, url: spec.url, ...common, ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}) });
   }
   // An endpoint that needs no key (a local OpenAI-compatible server) still gets a value: the client requires one.
-  return createOpenAIBackend({ id: spec.id, baseURL: spec.url, apiKey: spec.apiKey ?? 'none', ...fetchOption });
+  return createOpenAIBackend({ id: spec.id, baseURL: spec.url, apiKey: spec.apiKey ?? 'none', ...common });
 }
 
 /** A backend's id: kind and host:port ("ollama@127.0.0.1:11434"), stable across restarts; it keys cooldowns and statistics. */

@@ -3,6 +3,7 @@ import { BackendError } from './errors';
 import { createOllamaBackend } from './ollama';
 import { closedUrl, codePrompt, startSimulator, waitFor } from '../../tests/support/llm';
 import type { ChatRequest, LlmBackend } from './types';
+import { startTcpProxy } from '../../simulator/tcp-proxy';
 
 const model = 'qwen2.5-coder:7b';
 
@@ -130,6 +131,46 @@ describe('Ollama backend', () => {
     expect(err).toMatchObject({ code: 'context_overflow', retryable: false });
     expect(err.message).toMatch(/1100 tokens.*1000-token context window/);
     expect(sim.stats().requests).toBe(0);
+  });
+
+  it('fails a stream that falls silent mid-answer as a retryable timeout, and closes it', async () => {
+    const sim = await startSimulator({ tokensPerSecond: 1000 });
+    const backend = createOllamaBackend({ id: 'local', url: sim.url, streamIdleMs: 300 });
+    for (const stallAfterTokens of [0, 3]) {
+      sim.setFaults({ stallAfterTokens });
+      const pieces: string[] = [];
+      const error = await failure(backend.streamChat({ model, messages: codePrompt }, (piece) => pieces.push(piece)));
+      expect(error).toMatchObject({ code: 'timeout', retryable: true, message: expect.stringContaining('sent nothing for 0.3 s') });
+      expect(pieces).toHaveLength(stallAfterTokens);
+      await waitFor(() => sim.stats().active, (n) => n === 0);
+    }
+    expect(sim.stats()).toMatchObject({ stalls: 2, closedEarly: 2 });
+  });
+
+  it('gives up a request whose server stops answering before the answer begins, but waits out a slow model load', async () => {
+    const sim = await startSimulator({ tokensPerSecond: 1000, modelLoadMs: 1_500 });
+    // A proxy per case: connections that lived through a partition are reset when it heals.
+    const proxies = await Promise.all([1, 2].map(() => startTcpProxy(new URL(sim.url))));
+    try {
+      const [before, during] = proxies.map((proxy) => createOllamaBackend({ id: 'local', url: proxy.url, livenessProbeMs: 300, probeTimeoutMs: 1_000, streamIdleMs: 500 }));
+      // The load is silent for 1.5 s, but the server answers its probes. (Its timer may fire a
+      // fraction of a millisecond early.)
+      expect((await before!.streamChat({ model, messages: codePrompt }, () => {})).loadMs).toBeGreaterThanOrEqual(1_490);
+      proxies[0]!.partition();
+      expect(await failure(before!.streamChat({ model, messages: codePrompt }, () => {}))).toMatchObject({ code: 'unavailable', retryable: true });
+      // Cut off mid-answer: the stream falls silent. Six seconds of answer, so that on a busy machine
+      // the cut still lands long before the simulator has sent it all through the proxy.
+      sim.configure({ tokensPerSecond: 20 });
+      const pieces: string[] = [];
+      const cut = during!.streamChat({ model, messages: codePrompt }, (piece) => {
+        pieces.push(piece);
+        if (pieces.length === 3) proxies[1]!.partition();
+      });
+      expect(await failure(cut)).toMatchObject({ code: 'timeout', retryable: true });
+      expect(pieces.length).toBeLessThan(120);
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
+    }
   });
 
   it('classifies busy, server errors, hangs and unreachable instances as retryable', async () => {

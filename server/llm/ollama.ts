@@ -5,6 +5,7 @@ import { sameOllamaModel } from './model-names';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo, PullProgress, ResidencyRead } from './types';
 import { parseBackendUrl } from './url';
 import { probeHealth } from './health';
+import { DEFAULT_LIVENESS_PROBE_MS, DEFAULT_STREAM_IDLE_MS, stallGuard } from './stall';
 
 export interface OllamaBackendOptions {
   id: string;
@@ -14,6 +15,10 @@ export interface OllamaBackendOptions {
   fetch?: typeof fetch;
   /** Bound on health() and model listing calls. */
   probeTimeoutMs?: number;
+  /** Longest silence of an answer that has begun (stall.ts). */
+  streamIdleMs?: number;
+  /** How often a request with no answer yet checks that the server still answers (stall.ts). */
+  livenessProbeMs?: number;
 }
 
 /** One Ollama instance, through the official client. */
@@ -34,11 +39,13 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
     let text = req.resumeFrom ?? '';
     let firstTokenAt: number | undefined;
     let final: ChatResponse | undefined;
+    const guard = stallGuard(signal, options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS);
     try {
       signal.throwIfAborted();
       await directory.check(req);
       const messages: Message[] = req.resumeFrom ? [...req.messages, { role: 'assistant', content: req.resumeFrom }] : req.messages;
-      const stream = await clientFor(signal).chat({
+      guard.probeUntilAnswer(() => probe().ps(), options.livenessProbeMs ?? DEFAULT_LIVENESS_PROBE_MS);
+      const stream = await clientFor(guard.signal).chat({
         model: req.model,
         messages,
         stream: true,
@@ -46,7 +53,9 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
         ...optionsOf(req),
       });
       phase = 'stream';
+      guard.alive();
       for await (const part of stream) {
+        guard.alive();
         const piece = part.message.content;
         if (piece) {
           firstTokenAt ??= performance.now();
@@ -56,7 +65,9 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
         if (part.done) final = part;
       }
     } catch (err) {
-      throw await explain(err, phase, signal, req.model);
+      throw guard.stalled() ?? (await explain(err, phase, signal, req.model));
+    } finally {
+      guard.dispose();
     }
     if (!final) throw new BackendError('stream_cut', 'The answer stream ended without its final message.');
     const finishedAt = performance.now();
@@ -66,6 +77,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): LlmBackend {
       completionTokens: final.eval_count ?? 0,
       timeToFirstTokenMs: (firstTokenAt ?? finishedAt) - started,
       durationMs: finishedAt - started,
+      ...(final.load_duration ? { loadMs: final.load_duration / 1e6 } : {}),
       model: final.model || req.model,
       truncated: final.done_reason === 'length',
     };

@@ -90,6 +90,17 @@ describe('OpenAI backend', () => {
     expect(sim.stats().requests).toBe(0);
   });
 
+  it('fails a stream that falls silent once its text began as a retryable timeout, and closes it', async () => {
+    const sim = await startSimulator({ models: cloudModels, tokensPerSecond: 1000 });
+    const backend = createOpenAIBackend({ id: 'cloud', baseURL: `${sim.url}/v1`, apiKey: 'sk-test', streamIdleMs: 300 });
+    sim.setFaults({ stallAfterTokens: 3 });
+    const pieces: string[] = [];
+    const error = await failure(backend.streamChat({ model, messages: codePrompt }, (piece) => pieces.push(piece)));
+    expect(error).toMatchObject({ code: 'timeout', retryable: true });
+    expect(pieces).toHaveLength(3);
+    await waitFor(() => sim.stats(), (stats) => stats.active === 0 && stats.stalls === 1);
+  });
+
   it('does not retry: one 500 is one request, reported retryable', async () => {
     const { backend, sim } = await cloud();
     sim.setFaults({ errorRate: 1 });

@@ -8,6 +8,7 @@ import { continueInstruction } from './resume';
 import type { ChatRequest, ChatResult, HealthReport, LlmBackend, ModelInfo } from './types';
 import { parseBackendUrl } from './url';
 import { probeHealth } from './health';
+import { DEFAULT_STREAM_IDLE_MS, stallGuard } from './stall';
 
 export interface OpenAIBackendOptions {
   id: string;
@@ -19,6 +20,8 @@ export interface OpenAIBackendOptions {
   timeoutMs?: number;
   /** Bound on health() and model listing calls. */
   probeTimeoutMs?: number;
+  /** Longest silence of an answer once its text has begun (stall.ts). */
+  streamIdleMs?: number;
 }
 
 /** One OpenAI-compatible endpoint, through the official client. */
@@ -55,6 +58,7 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
     let finishReason: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
     let model = req.model;
+    const guard = stallGuard(signal, options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS);
     try {
       signal.throwIfAborted();
       await directory.check(req);
@@ -68,9 +72,11 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
           ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
           ...(req.stop?.length ? { stop: req.stop } : {}),
         },
-        { signal },
+        { signal: guard.signal },
       );
       phase = 'stream';
+      // Bounded from the first text on, not from the headers: a reasoning model may think in
+      // silence for minutes after its first (empty) chunk.
       for await (const chunk of stream) {
         model = chunk.model || model;
         usage = chunk.usage ?? usage;
@@ -82,11 +88,16 @@ export function createOpenAIBackend(options: OpenAIBackendOptions): LlmBackend {
           onText(piece);
         }
         finishReason = choice?.finish_reason ?? finishReason;
+        if (firstTokenAt !== undefined) guard.alive();
       }
     } catch (err) {
-      throw signal.aborted ? new BackendError('aborted', 'The request was cancelled.', { cause: err }) : classifyError(err, phase);
+      throw guard.stalled() ?? (signal.aborted ? new BackendError('aborted', 'The request was cancelled.', { cause: err }) : classifyError(err, phase));
+    } finally {
+      guard.dispose();
     }
     // The client ends iteration quietly when aborted or when the connection closes cleanly.
+    const stalled = guard.stalled();
+    if (stalled) throw stalled;
     if (signal.aborted) throw new BackendError('aborted', 'The request was cancelled.');
     if (finishReason === null) throw new BackendError('stream_cut', 'The answer stream ended without a finish reason.');
     const finishedAt = performance.now();

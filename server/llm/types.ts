@@ -28,6 +28,8 @@ export interface ChatResult {
   completionTokens: number;
   timeToFirstTokenMs: number;
   durationMs: number;
+  /** Time the backend spent loading the model for this call (Ollama's load_duration); cloud backends say nothing. */
+  loadMs?: number;
   /** The model as the server named it in its answer. */
   model: string;
   /** Stopped by a token limit (maxTokens, or the context window), not by the model itself. */

@@ -47,8 +47,8 @@ export function createJobMetrics(registry: Registry) {
   });
   const tokens = new Counter({
     name: 'switchyard_tokens_total',
-    help: 'Tokens of jobs’ generation requests, by direction (prompt, completion), catalogue model and backend.',
-    labelNames: ['direction', 'model', 'backend'] as const,
+    help: 'Tokens of jobs’ model requests (every attempt and review, as their usage records count them), by direction (prompt, completion), kind (generation, review, chat), catalogue model and backend.',
+    labelNames: ['direction', 'kind', 'model', 'backend'] as const,
     registers,
   });
   const teamTokens = new Counter({
@@ -77,8 +77,8 @@ export function createJobMetrics(registry: Registry) {
       firstToken.observe(labels, latencySeconds);
     },
     /** Tokens a backend took or produced for a job; counted per request, so a retried attempt's count too. */
-    tokensUsed(usage: { model: string; backend: string; team: string; prompt: number; completion: number }) {
-      const labels = { model: usage.model, backend: usage.backend };
+    tokensUsed(usage: { kind: string; model: string; backend: string; team: string; prompt: number; completion: number }) {
+      const labels = { kind: usage.kind, model: usage.model, backend: usage.backend };
       if (usage.prompt > 0) tokens.inc({ ...labels, direction: 'prompt' }, usage.prompt);
       if (usage.completion > 0) tokens.inc({ ...labels, direction: 'completion' }, usage.completion);
       if (usage.prompt + usage.completion > 0) teamTokens.inc({ team: usage.team }, usage.prompt + usage.completion);

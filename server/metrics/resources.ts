@@ -9,7 +9,13 @@ type PoolRow = ResourceStatus['pools'][number];
  * scheduler's slots per backend and models loaded, as they are when Prometheus scrapes. Each
  * scrape replaces them all, so a backend removed since is not reported as it was.
  */
-export function createResourceGauges(registry: Registry) {
+export function createResourceGauges(registry: Registry, { maxWaitingJobs }: { maxWaitingJobs: number }) {
+  // Configuration, not a sample: the alert on a filling queue compares the depth with it.
+  new Gauge({
+    name: 'switchyard_admission_waiting_limit',
+    help: 'Jobs that may wait at once before admission refuses every submit (MAX_WAITING_JOBS); 0: no bound.',
+    registers: [registry],
+  }).set(maxWaitingJobs);
   const gauges: Array<Gauge<string>> = [];
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => {
     const made = new Gauge<L>({ name, help, labelNames, registers: [registry] });

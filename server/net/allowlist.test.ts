@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST, parseAllowlist } from './allowlist';
+import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST, DEFAULT_WEBHOOK_URL_ALLOWLIST, parseAllowlist, WEBHOOK_URLS } from './allowlist';
 
 // Names resolve through this table instead of the machine's DNS, so the rules are tested alone.
 const dns: Record<string, string[]> = {
@@ -15,7 +15,7 @@ const resolve = async (host: string) => {
   if (!found) throw new Error('ENOTFOUND');
   return found;
 };
-const allow = (list: string) => createUrlAllowlist(list, resolve);
+const allow = (list: string) => createUrlAllowlist(list, { resolve });
 const reason = async (list: string, url: string) => {
   const result = await allow(list).check(url);
   return result.ok ? null : result.reason;
@@ -57,6 +57,26 @@ describe('backend URL allow-list', () => {
     expect(await reason('10.0.3.0/24', 'http://gpu-1.lab.internal:11434')).toBeNull();
     expect(await reason('10.0.4.0/24', 'http://gpu-1.lab.internal:11434')).toMatch(/not among/);
     expect(await reason('fd12::/16', 'http://[fd12::5]:11434')).toBeNull();
+  });
+
+  it('admits only globally routable addresses under `public`, webhooks’ default, naming their setting', async () => {
+    const webhooks = createUrlAllowlist(DEFAULT_WEBHOOK_URL_ALLOWLIST, { purpose: WEBHOOK_URLS, resolve });
+    const refused = async (url: string) => {
+      const result = await webhooks.check(url);
+      return result.ok ? null : result.reason;
+    };
+    expect(await refused('https://public.example/hooks')).toBeNull();
+    expect(await refused('https://8.8.8.8/hooks')).toBeNull();
+    expect(await refused('http://127.0.0.1:8080/hook')).toMatch(/not among the hosts webhooks may use \(WEBHOOK_URL_ALLOWLIST: public\)/);
+    for (const url of ['http://10.0.0.5/', 'http://192.168.1.1/', 'http://100.64.0.1/', 'http://[::1]/', 'http://[fd00::1]/', 'http://split.example/', 'http://gpu-1.lab.internal/']) {
+      expect(await refused(url), url).toMatch(/not among/);
+    }
+    expect(await refused('http://169.254.169.254/latest/meta-data')).toMatch(/link-local or metadata address \(169\.254\.169\.254\); webhooks cannot use it unless the operator lists it in WEBHOOK_URL_ALLOWLIST/);
+    // Listed by address, a loopback receiver is admitted; the same check answers a connection's resolved addresses.
+    const listed = createUrlAllowlist('public,127.0.0.1', { purpose: WEBHOOK_URLS, resolve });
+    expect(await listed.check('http://127.0.0.1:8080/hook')).toEqual({ ok: true, url: 'http://127.0.0.1:8080/hook' });
+    expect(listed.refusal('public.example', ['127.0.0.2'])).toMatch(/not among/);
+    expect(listed.refusal('public.example', ['93.184.215.14'])).toBeNull();
   });
 
   it('refuses a malformed list at start-up', () => {

@@ -3,6 +3,7 @@ import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import pg from 'pg';
 import { createClient } from 'redis';
 import type { Server } from 'socket.io';
+import { getLogger } from '../log';
 
 export interface AdapterHandle {
   close(): Promise<void>;
@@ -30,12 +31,20 @@ export async function attachAdapter(
   // Sized for bursts of NOTIFYs from a worker relaying many streaming jobs (relay.ts): with too
   // few connections the token batches queue in the worker for seconds.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 12 });
+  const warn = (err: unknown) => getLogger().warn({ err }, 'socket.io adapter failed');
   pool.on('error', () => undefined);
-  io.adapter(
-    createPostgresAdapter(pool, {
-      heartbeatInterval: 5000,
-      errorHandler: (error) => console.warn(`socket.io adapter: ${error.message}`),
-    }),
-  );
+  // The adapter keeps one client out of the pool for LISTEN and gives it no 'error' listener (the
+  // pool's own is removed at checkout): when PostgreSQL restarts, that client's error was uncaught
+  // and ended the web and worker processes. Handled, the adapter sees the client end and listens again.
+  pool.on('connect', (client) => {
+    client.on('error', warn);
+    // The LISTEN client (the one with a 'notification' listener) is never given back when its
+    // connection ends: the adapter drops it and listens on a new one, and the pool would wait for
+    // it forever on close.
+    client.on('end', () => {
+      if (client.listenerCount('notification') > 0) client.release(new Error('the LISTEN connection ended'));
+    });
+  });
+  io.adapter(createPostgresAdapter(pool, { heartbeatInterval: 5000, errorHandler: warn }));
   return { close: () => pool.end() };
 }

@@ -1,4 +1,5 @@
 import type { PoolQueueView, RunningJobView, WaitingJobView } from '../../workflows/scheduler/core';
+import type { JobStage } from '../../workflows/definitions';
 
 /** The Socket.IO contract shared by the server, the worker's publisher and the browser. */
 
@@ -18,6 +19,49 @@ export interface JobUpdateEvent {
   jobId: string;
   projectId: string;
   status: JobStatusName;
+}
+
+/**
+ * Where a job stands, sent to `job:<id>` by the activity doing the work as the stage changes and,
+ * while the model writes, about once a second. Activities stamp it with their clock: a client
+ * keeps the newest.
+ */
+export interface JobProgressEvent {
+  jobId: string;
+  stage: JobStage;
+  /** 0–100; generation fills its span by tokens written against the expected length. */
+  percent: number;
+  /** The activity at work (generate, reviewCode, saveResult…). */
+  activity: string | null;
+  /** While generating: completion tokens so far, the length expected, the measured speed. */
+  tokens: number | null;
+  expectedTokens: number | null;
+  tokensPerSecond: number | null;
+  /** While generating: milliseconds from `at` until the answer is expected to be complete. */
+  etaMs: number | null;
+  /** Epoch ms when the activity measured this. */
+  at: number;
+}
+
+/** A code review's progress, sent to the job's room as each file (or chunk) is reviewed. */
+export interface ReviewProgressEvent {
+  jobId: string;
+  /** Items with findings (or failed) of `total`; an item is a file, or a chunk of a long one. */
+  reviewed: number;
+  total: number;
+  /** The item just finished. */
+  path: string;
+  chunk: number;
+}
+
+/** A notification for its user (`user:<id>`): a job of theirs ended. */
+export interface NotificationEvent {
+  id: string;
+  jobId: string;
+  projectId: string;
+  event: string;
+  title: string;
+  createdAt: string;
 }
 
 export interface PresenceUser {
@@ -85,6 +129,9 @@ export type JoinAck = { ok: true } | { ok: false; error: string };
 export interface ServerToClientEvents {
   'job:tokens': (event: JobTokensEvent) => void;
   'job:update': (event: JobUpdateEvent) => void;
+  'job:progress': (event: JobProgressEvent) => void;
+  notification: (event: NotificationEvent) => void;
+  'review:progress': (event: ReviewProgressEvent) => void;
   presence: (event: PresenceEvent) => void;
   'queue:pool': (event: QueuePoolEvent) => void;
   'queue:team': (event: QueueTeamEvent) => void;
@@ -107,6 +154,9 @@ export interface Publisher {
     payload: Parameters<ServerToClientEvents[E]>[0],
   ): void;
 }
+
+/** Every socket of a user is also in this room (never joinable by request), so the server can find them on any process. */
+export const userRoom = (userId: string) => `user:${userId}`;
 
 /** A job's change of state goes to its project's feed and to its own page. */
 export const jobUpdateRooms = (update: JobUpdateEvent): string[] => [`project:${update.projectId}`, `job:${update.jobId}`];

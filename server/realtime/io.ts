@@ -2,10 +2,12 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { readSessionToken } from '../auth/session';
 import { fromOwnPage } from '../http/origin-check';
+import { getLogger, type Logger } from '../log';
+import { requestIdOf } from '../log/request';
 import type { Services } from '../services';
 import { attachAdapter } from './adapter';
-import { roomName } from './events';
-import { userRoom, watchMembershipEnds } from './membership';
+import { roomName, userRoom } from './events';
+import { watchMembershipEnds } from './membership';
 import { createPresence } from './presence';
 import { createQueueBroadcaster } from './queue-broadcaster';
 import { RELAY_EVENT } from './relay';
@@ -17,11 +19,14 @@ export async function createRealtimeServer(
   httpServer: HttpServer,
   {
     services,
+    log = getLogger(),
     databaseUrl,
     redisUrl,
     publicUrl,
   }: {
     services: Services;
+    /** Parent of every connection's logger (default: the process's). */
+    log?: Logger;
     databaseUrl: string;
     redisUrl?: string | undefined;
     /** PUBLIC_URL: the only Origin a handshake may come from (unset: the request's Host). */
@@ -37,12 +42,12 @@ export async function createRealtimeServer(
     allowRequest: (req, callback) => callback(null, fromOwnPage(req.headers, publicHost) !== false),
   });
   const adapter = await attachAdapter(io, { databaseUrl, redisUrl });
-  const presence = createPresence(io, { onError: (error) => console.warn(`presence: ${error instanceof Error ? error.message : String(error)}`) });
-  const stopWatching = watchMembershipEnds(io, services, presence.changed);
+  const presence = createPresence(io, { onError: (err) => log.warn({ err }, 'presence update failed') });
+  const stopWatching = watchMembershipEnds(io, services, presence.changed, log);
   const stopDisconnecting = disconnectEndedSessions(io, services.auth);
   const broadcaster = createQueueBroadcaster(io, services.queue, {
     feed: services.feed,
-    onError: (error) => console.warn(`queue broadcaster: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (err) => log.warn({ err }, 'queue broadcast failed'),
   });
 
   // What workers publish (see relay.ts), for the sockets of this process.
@@ -54,6 +59,8 @@ export async function createRealtimeServer(
   });
 
   io.use(async (socket, next) => {
+    // A request id per connection, as per HTTP request: the handshake's X-Request-Id or a new one.
+    socket.data.requestId = requestIdOf(socket.request);
     try {
       const session = await services.sessions.get(readSessionToken(socket.request.headers.cookie));
       if (!session) return next(new Error('unauthorized'));
@@ -61,12 +68,15 @@ export async function createRealtimeServer(
       socket.data.sessionId = session.id;
       disconnectAtExpiry(socket, session.expiresAt);
       next();
-    } catch {
+    } catch (err) {
+      log.warn({ err, requestId: socket.data.requestId, socketId: socket.id }, 'socket handshake failed');
       next(new Error('unavailable'));
     }
   });
 
   io.on('connection', (socket) => {
+    const socketLog = log.child({ requestId: socket.data.requestId, socketId: socket.id, userId: socket.data.user.id });
+    socketLog.debug('socket connected');
     void socket.join([userRoom(socket.data.user.id), sessionRoom(socket.data.sessionId)]);
     socket.on('join', async (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -85,7 +95,8 @@ export async function createRealtimeServer(
         await socket.join(roomName(parsed.data));
         reply({ ok: true });
         if (parsed.data.kind === 'project') presence.changed(parsed.data.id);
-      } catch {
+      } catch (err) {
+        socketLog.warn({ err, room: parsed.data }, 'room join failed');
         reply({ ok: false, error: 'unavailable' });
       }
     });
@@ -102,7 +113,8 @@ export async function createRealtimeServer(
     socket.on('disconnecting', () => {
       projectsLeft = [...socket.rooms].filter((r) => r.startsWith('project:')).map((r) => r.slice('project:'.length));
     });
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      socketLog.debug({ reason }, 'socket disconnected');
       for (const projectId of projectsLeft) presence.changed(projectId);
     });
   });
@@ -111,6 +123,7 @@ export async function createRealtimeServer(
     io,
     async close() {
       stopWatching();
+      presence.stop();
       stopDisconnecting();
       await broadcaster.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));

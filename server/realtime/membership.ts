@@ -1,16 +1,15 @@
+import type { Logger } from '../log';
 import type { Services } from '../services';
 import type { IoServer } from './types';
 import { canJoin, roomRequest } from './rooms';
-
-/** Every socket of a user is also in this room (never joinable by request), so the server can find them on any process. */
-export const userRoom = (userId: string) => `user:${userId}`;
+import { userRoom } from './events';
 
 /**
  * Rooms are authorised on join; when someone is removed from a team (or leaves), their open tabs
  * must stop hearing it too. Each of the user's sockets, on whichever web process, is re-checked
  * against the same rule as a join and leaves the rooms it may no longer be in.
  */
-export function watchMembershipEnds(io: IoServer, services: Services, onLeftProject: (projectId: string) => void) {
+export function watchMembershipEnds(io: IoServer, services: Services, onLeftProject: (projectId: string) => void, log: Logger) {
   async function recheck(userId: string): Promise<void> {
     for (const socket of await io.in(userRoom(userId)).fetchSockets()) {
       for (const name of socket.rooms) {
@@ -23,6 +22,6 @@ export function watchMembershipEnds(io: IoServer, services: Services, onLeftProj
     }
   }
   return services.teams.onMembershipEnded((userId) => {
-    recheck(userId).catch((error: unknown) => console.warn(`room recheck for ${userId}: ${error instanceof Error ? error.message : String(error)}`));
+    recheck(userId).catch((err: unknown) => log.warn({ err, userId }, 'room recheck failed'));
   });
 }

@@ -7,6 +7,8 @@ export interface SocketData {
   user: SessionUser;
   /** The stored id of the session the socket was opened with: it is disconnected when that ends. */
   sessionId: string;
+  /** The connection's request id (server/log/request.ts), on its log lines. */
+  requestId: string;
 }
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -29,6 +29,9 @@ export const tierSettings = z.object({
   minShare: z.number({ error: 'Minimum share must be a number.' }).min(0, 'Minimum share must be between 0 and 1.').max(1, 'Minimum share must be between 0 and 1.'),
   maxPromptChars: whole('Prompt limit').min(1, 'Prompt limit must be at least 1 character.').max(100_000, 'Prompt limit must be at most 100,000 (the most a job accepts).'),
   maxOutputTokens: whole('Output cap').min(0, 'Output cap must be 0 (the model’s own) or more.').max(1_000_000, 'Output cap must be at most 1,000,000 tokens.'),
+  batchEnabled: z.boolean(),
+  maxBatchSize: whole('Batch size').min(1, 'Batch size must be at least 1.').max(64, 'Batch size must be at most 64.'),
+  batchTimeoutSec: whole('Batch timeout').min(0, 'Batch timeout must be 0 or more seconds.').max(600, 'Batch timeout must be at most 600 seconds.'),
 });
 export type TierSettings = z.infer<typeof tierSettings>;
 
@@ -53,6 +56,9 @@ const tierSelect = {
   minShare: true,
   maxPromptChars: true,
   maxOutputTokens: true,
+  batchEnabled: true,
+  maxBatchSize: true,
+  batchTimeoutSec: true,
   updatedAt: true,
   _count: { select: { teams: true } },
 } satisfies Prisma.TierSelect & Record<keyof TierSettings, true>;

@@ -1,11 +1,14 @@
 import type { Prisma, PrismaClient, Tier } from '../generated/prisma/client';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { formatUtc, LimitError, ValidationError } from '../errors';
+import { JOB_ID, tracer } from '../tracing';
 import { loadServing } from './backends';
 import { findCatalogEntry, tierCanServe, usableEntries } from './catalog-mapping';
+import { tokensUsedSince } from './usage-ledger';
 
 /**
  * Admission: whether a job may exist at all, decided in the web process before anything durable
- * does (no job row, no workflow). Four rules, all from the team's tier:
+ * does (no job row, no workflow). Five rules, all from the team's tier:
  *
  * - Model: the name must be a catalogue entry (found as Ollama finds names, so `tiny-stop` is
  *   `tiny-stop:latest`) that is enabled, allowed by the tier (`allowedModels`, empty = all), and
@@ -13,15 +16,22 @@ import { findCatalogEntry, tierCanServe, usableEntries } from './catalog-mapping
  *   tier falls back to cloud — the scheduler's own eligibility. A job no backend could ever serve
  *   would wait in silence, so it is refused, naming the models the tier can use. A field error.
  * - Prompt size (`maxPromptChars`): a field error.
- * - Queue cap: a user holds at most `maxQueuedPerUser` waiting jobs (across their teams, as the
+ * - Queue cap (a collaboration counts as one job, its steps with it): a user holds at most `maxQueuedPerUser` waiting jobs (across their teams, as the
  *   scheduler counts them) plus the `maxRunningPerUser` the scheduler lets run. Admission refuses
  *   the submit that would exceed the waiting count; the scheduler holds running ≤ its limit. So
  *   queued + running ≤ maxQueued + maxRunning, and the scheduler never has to refuse a job that
  *   already exists. 0 = no cap.
- * - Token budget: a team's jobs created in the current period may use `tokenBudget` prompt +
- *   completion tokens (0 = unlimited). Periods are fixed windows aligned to multiples of
- *   `budgetPeriodSeconds` since the epoch, so every member sees the same reset time. Tokens are
- *   counted as jobs report them: jobs already admitted may still take a team past its budget.
+ * - Queue bound: at most `maxWaitingJobs` jobs wait at once, whoever submits them (0 = no bound):
+ *   the scheduler carries its waiting list in its workflow and slows as it grows (bench:ceiling
+ *   measures how far it goes), so admission refuses before that, naming when a place is expected
+ *   to free by the scheduler's estimate. Submits by different users are not serialised against
+ *   each other, so a burst may pass the bound by as many submits as run at once: set it with margin.
+ * - Token budget: a team's model requests in the current period may use `tokenBudget` prompt +
+ *   completion tokens (0 = unlimited): every generation attempt, failed and retried ones too, and
+ *   every review, as the usage ledger records them when each request ends
+ *   (server/services/usage-ledger.ts). Periods are fixed windows aligned to multiples of
+ *   `budgetPeriodSeconds` since the epoch, so every member sees the same reset time. Jobs already
+ *   admitted may still take a team past its budget.
  */
 
 // Namespace of the two-key advisory lock, so it cannot meet another feature's lock keys.
@@ -43,6 +53,8 @@ export interface AdmissionRequest {
   requirements: string;
   /** Characters the prompt-size rule counts, when not the requirements' (a chat's whole conversation). */
   promptChars?: number;
+  /** The job admitted again (a retry); a new job's id is known once it is created. */
+  jobId?: string;
 }
 
 export interface AdmissionSteps<T> {
@@ -53,6 +65,7 @@ export interface AdmissionSteps<T> {
 }
 
 type Refusal =
+  | { kind: 'full'; waiting: number; placeFreesWith: string | null }
   | { kind: 'queue'; queuedJobIds: string[] }
   | { kind: 'budget'; used: number; resetsAt: Date };
 
@@ -60,8 +73,13 @@ interface AdmissionDeps {
   prisma: PrismaClient;
   /** Milliseconds until a waiting job starts, by the scheduler's plan; null when it cannot say. */
   startsIn(jobId: string): Promise<number | null>;
+  /** Jobs that may wait at once, over every user (MAX_WAITING_JOBS); 0: no bound. */
+  maxWaitingJobs: number;
   now?: () => number;
 }
+
+/** When the scheduler cannot say when a place frees in a full queue: try again this much later. */
+const FULL_QUEUE_FALLBACK_MS = 60_000;
 
 /** The current budget window of a period, aligned to multiples of it since the epoch. */
 export function budgetWindow(periodSeconds: number, now: number): { start: Date; end: Date } {
@@ -86,7 +104,7 @@ export function describePeriod(seconds: number): string {
 }
 
 /** The catalogue name a submit refers to, or why the tier cannot have it (see the header). */
-async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'backend'>, tier: AdmissionTier, submitted: string): Promise<string> {
+export async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'backend'>, tier: AdmissionTier, submitted: string): Promise<string> {
   const { entries, backends } = await loadServing(db);
   const usable = usableEntries(tier, entries, backends).map((entry) => entry.name);
   const offer = usable.length > 0 ? `the ${tier.name} tier can use ${usable.join(', ')}` : `no model is available to the ${tier.name} tier right now`;
@@ -102,7 +120,7 @@ async function requireServableModel(db: Pick<PrismaClient, 'catalogModel' | 'bac
   return entry.name;
 }
 
-export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionDeps) {
+export function createAdmission({ prisma, startsIn, maxWaitingJobs, now = Date.now }: AdmissionDeps) {
   function checkRequest({ team: { tier }, requirements, promptChars }: AdmissionRequest): void {
     const chars = promptChars ?? requirements.length;
     if (chars > tier.maxPromptChars) {
@@ -113,17 +131,23 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
 
   async function refusalOf(tx: Prisma.TransactionClient, { userId, team }: AdmissionRequest, at: number): Promise<Refusal | null> {
     const { tier } = team;
+    if (maxWaitingJobs > 0) {
+      const waiting = await tx.job.count({ where: { status: 'queued' } });
+      if (waiting >= maxWaitingJobs) {
+        // A place frees once this many of the waiting jobs have started: the one that many places
+        // in, by age (the scheduler's order differs by priority and fair share, not by much in count).
+        const next = await tx.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' }, skip: waiting - maxWaitingJobs, select: { id: true } });
+        return { kind: 'full', waiting, placeFreesWith: next?.id ?? null };
+      }
+    }
     if (tier.maxQueuedPerUser > 0) {
-      const queued = await tx.job.findMany({ where: { userId, status: 'queued' }, select: { id: true } });
+      // A collaboration is one job here however many steps it has: its steps are queued with it.
+      const queued = await tx.job.findMany({ where: { userId, status: 'queued', parentId: null }, select: { id: true } });
       if (queued.length >= tier.maxQueuedPerUser) return { kind: 'queue', queuedJobIds: queued.map((j) => j.id) };
     }
     if (tier.tokenBudget > 0) {
       const window = budgetWindow(tier.budgetPeriodSeconds, at);
-      const { _sum } = await tx.job.aggregate({
-        where: { teamId: team.id, createdAt: { gte: window.start } },
-        _sum: { promptTokens: true, completionTokens: true },
-      });
-      const used = (_sum.promptTokens ?? 0) + (_sum.completionTokens ?? 0);
+      const used = await tokensUsedSince(tx, team.id, window.start);
       if (used >= tier.tokenBudget) return { kind: 'budget', used, resetsAt: window.end };
     }
     return null;
@@ -138,6 +162,11 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
         refusal.resetsAt,
       );
     }
+    if (refusal.kind === 'full') {
+      const startsInMs = refusal.placeFreesWith === null ? null : await startsIn(refusal.placeFreesWith);
+      const retryAt = new Date(at + (startsInMs ?? FULL_QUEUE_FALLBACK_MS));
+      return new LimitError(`The queue is full (${count(refusal.waiting)} jobs waiting); try at ${formatUtc(retryAt)}.`, retryAt);
+    }
     const waits = await Promise.all(refusal.queuedJobIds.map((id) => startsIn(id)));
     const soonest = Math.min(...waits.filter((ms): ms is number => ms !== null));
     const limit = `You already have ${refusal.queuedJobIds.length} queued jobs, the limit of the ${tier.name} tier`;
@@ -148,30 +177,51 @@ export function createAdmission({ prisma, startsIn, now = Date.now }: AdmissionD
     return new LimitError(`${limit}. The next one is expected to start at ${formatUtc(retryAt)}; submit again then.`, retryAt);
   }
 
+  /**
+   * Creates the job if the request passes every rule, in one transaction holding the user's
+   * advisory lock, so concurrent submits by one user are counted one after the other and
+   * admit exactly as many jobs as the cap allows. Throws the refusal otherwise.
+   */
+  async function admitUnderLock<T>(request: AdmissionRequest, steps: AdmissionSteps<T>): Promise<{ job: T; created: boolean }> {
+    type Outcome = { job: T; created: boolean; refusal?: never } | { refusal: Refusal; at: number };
+    const outcome = await prisma.$transaction(async (tx): Promise<Outcome> => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK}::int, hashtext(${request.userId}))`;
+      const existing = (await steps.existing?.(tx)) ?? null;
+      if (existing) return { job: existing, created: false };
+      const model = await requireServableModel(tx, request.team.tier, request.model);
+      checkRequest(request);
+      const at = now();
+      const refusal = await refusalOf(tx, request, at);
+      if (refusal) return { refusal, at };
+      return { job: await steps.create(tx, { model }), created: true };
+    }, TRANSACTION);
+    // The scheduler is asked for its estimate after the lock is released: it may be slow or down.
+    if (outcome.refusal) throw await refusalError(outcome.refusal, request, outcome.at);
+    return outcome;
+  }
+
   return {
-    /**
-     * Creates the job if the request passes every rule, in one transaction holding the user's
-     * advisory lock, so concurrent submits by one user are counted one after the other and
-     * admit exactly as many jobs as the cap allows. Throws the refusal otherwise.
-     */
-    async admit<T>(request: AdmissionRequest, steps: AdmissionSteps<T>): Promise<{ job: T; created: boolean }> {
-      type Outcome = { job: T; created: boolean; refusal?: never } | { refusal: Refusal; at: number };
-      const outcome = await prisma.$transaction(async (tx): Promise<Outcome> => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMISSION_LOCK}::int, hashtext(${request.userId}))`;
-        const existing = (await steps.existing?.(tx)) ?? null;
-        if (existing) return { job: existing, created: false };
-        const model = await requireServableModel(tx, request.team.tier, request.model);
-        checkRequest(request);
-        const at = now();
-        const refusal = await refusalOf(tx, request, at);
-        if (refusal) return { refusal, at };
-        return { job: await steps.create(tx, { model }), created: true };
-      }, TRANSACTION);
-      // The scheduler is asked for its estimate after the lock is released: it may be slow or down.
-      if (outcome.refusal) throw await refusalError(outcome.refusal, request, outcome.at);
-      return outcome;
+    /** admitUnderLock, as the job's `job.admission` span. */
+    admit<T>(request: AdmissionRequest, steps: AdmissionSteps<T>): Promise<{ job: T; created: boolean }> {
+      return tracer().startActiveSpan('job.admission', { attributes: { 'switchyard.model': request.model } }, async (span) => {
+        try {
+          const admitted = await admitUnderLock(request, steps);
+          const jobId = request.jobId ?? idOf(admitted.job);
+          if (jobId) span.setAttribute(JOB_ID, jobId);
+          return admitted;
+        } catch (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
     },
   };
+}
+
+function idOf(job: unknown): string | undefined {
+  return typeof job === 'object' && job !== null && 'id' in job && typeof job.id === 'string' ? job.id : undefined;
 }
 
 export type Admission = ReturnType<typeof createAdmission>;

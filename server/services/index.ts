@@ -1,5 +1,6 @@
 import type { Keyring } from '../crypto/keyring';
 import type { PrismaClient } from '../generated/prisma/client';
+import { DEFAULT_MAX_WAITING_JOBS } from '../env';
 import type { UrlAllowlist } from '../net/allowlist';
 import { createSessionStore } from '../auth/session';
 import { createLocalFeed } from '../realtime/local-feed';
@@ -12,14 +13,19 @@ import { createAuthService } from './auth';
 import { createBackendNames } from './backend-names';
 import { createBackendService } from './backends';
 import { createCatalogService } from './catalog';
+import { createCollaborationService } from './collaborations';
 import { createJobService } from './jobs';
+import { createNotificationService } from './notifications';
 import { createInviteService } from './invites';
 import { createProjectService } from './projects';
 import { createQueueService } from './queue';
 import { createResidencyService } from './residency';
 import { createResourceService } from './resources';
+import { createReviewService } from './reviews';
 import { createTeamService } from './teams';
+import { createUsageService } from './usage';
 import { createUserRate, type RateRule } from './user-rate';
+import { createWebhookService } from './webhooks';
 
 export interface ServiceDeps {
   prisma: PrismaClient;
@@ -33,6 +39,10 @@ export interface ServiceDeps {
   keyring: Keyring;
   /** Where admins may point backends (BACKEND_URL_ALLOWLIST). */
   backendUrls: UrlAllowlist;
+  /** Jobs that may wait at once (MAX_WAITING_JOBS); production's default unless given. */
+  maxWaitingJobs?: number;
+  /** Where projects' webhooks may deliver (WEBHOOK_URL_ALLOWLIST). */
+  webhookUrls: UrlAllowlist;
   /** Per-user rates; production's (USER_RATES) unless given. */
   userRates?: UserRates;
 }
@@ -56,9 +66,19 @@ export function createServices(deps: ServiceDeps) {
   const projects = createProjectService(prisma);
   const teams = createTeamService(prisma, { maxTeamsPerUser: deps.maxTeamsPerUser });
   const admin = createAdminService({ prisma, temporal });
+  const catalog = createCatalogService({ prisma, defaultModel: deps.defaultModel, tellScheduler: admin.tellScheduler });
   const backendNames = createBackendNames(prisma);
   const queue = createQueueService({ prisma, temporal, backendNames });
   const userRates = deps.userRates ?? USER_RATES;
+  const jobs = createJobService({
+    prisma,
+    temporal,
+    projects,
+    defaultModel: deps.defaultModel,
+    temporalUiUrl: deps.temporalUiUrl,
+    backendNames,
+    maxWaitingJobs: deps.maxWaitingJobs ?? DEFAULT_MAX_WAITING_JOBS,
+  });
   return {
     prisma,
     temporal,
@@ -71,8 +91,10 @@ export function createServices(deps: ServiceDeps) {
     invites: createInviteService({ prisma, teams }),
     apiKeys: createApiKeyService({ prisma, teams, secret: deps.sessionSecret }),
     queue,
+    usage: createUsageService({ prisma, teams }),
     apiModels: createApiModels(prisma),
     resources: createResourceService({ prisma, temporal }),
+    reviews: createReviewService(prisma),
     /** Per-user rates of what loads the scheduler workflow and the database for everyone (docs/security.md). */
     rates: {
       workflowQueries: createUserRate(userRates.workflowQueries, 'live job and queue requests'),
@@ -87,14 +109,19 @@ export function createServices(deps: ServiceDeps) {
       tellScheduler: admin.tellScheduler,
       schedulerStatus: () => readSchedulerStatus(temporal),
     }),
-    catalog: createCatalogService({ prisma, defaultModel: deps.defaultModel, tellScheduler: admin.tellScheduler }),
-    jobs: createJobService({
+    webhooks: createWebhookService({ prisma, keyring: deps.keyring, allowlist: deps.webhookUrls, projects }),
+    notifications: createNotificationService(prisma),
+    catalog,
+    jobs,
+    collaborations: createCollaborationService({
       prisma,
       temporal,
       projects,
+      jobs,
       defaultModel: deps.defaultModel,
       temporalUiUrl: deps.temporalUiUrl,
       backendNames,
+      catalog,
     }),
   };
 }

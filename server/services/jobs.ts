@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { randomUUID } from 'node:crypto';
 import { jobWorkflowId, progressQuery, type ChatOutcome, type JobProgress, type JobWorkflowInput } from '../../workflows/definitions';
 import { boostSignal, positionQuery, schedulerWorkflowId } from '../../workflows/scheduler/api';
-import type { chatWorkflow, codeGenerationWorkflow } from '../../workflows';
+import type { chatWorkflow, codeGenerationWorkflow, codeReviewWorkflow, collaborationWorkflow } from '../../workflows';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { JobStatus } from '../generated/prisma/enums';
 import { ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -10,8 +10,10 @@ import type { SessionUser } from '../auth/session';
 import type { TemporalProvider } from '../temporal/client';
 import type { BackendNames } from './backend-names';
 import { createAdmission } from './admission';
+import { chargesOfJob } from './usage-ledger';
 import type { ApiCaller } from './api-keys';
 import { chatChars, chatTitle, type ChatRequest } from './chat-request';
+import { ReviewInputError, reviewItems, reviewTitle, type ReviewDepth, type ReviewRequest, type ReviewSource } from './review-input';
 import type { ProjectService } from './projects';
 
 export const PRIORITIES = { low: -10, normal: 0, high: 10 } as const;
@@ -22,9 +24,28 @@ export interface SubmitJobInput {
   requirements: string;
   model?: string | undefined;
   priority: PriorityName;
+  simple?: boolean | undefined;
   clientKey: string;
   reviewTimeoutSeconds?: number | undefined;
 }
+
+export interface SubmitReviewInput {
+  projectId: string;
+  source: ReviewSource;
+  depth: ReviewDepth;
+  model?: string | undefined;
+  priority: PriorityName;
+  clientKey: string;
+}
+
+/** The workflow each kind of job runs. */
+const WORKFLOW_OF_KIND = {
+  code_generation: 'codeGenerationWorkflow',
+  chat: 'chatWorkflow',
+  code_review: 'codeReviewWorkflow',
+  multi_agent: 'collaborationWorkflow',
+} as const;
+type WorkflowType = (typeof WORKFLOW_OF_KIND)[keyof typeof WORKFLOW_OF_KIND];
 
 export const jobSummarySelect = {
   id: true,
@@ -77,9 +98,11 @@ interface JobServiceDeps {
   defaultModel: string;
   temporalUiUrl: string;
   backendNames: BackendNames;
+  /** Admission's bound on waiting jobs (MAX_WAITING_JOBS); 0: none. */
+  maxWaitingJobs: number;
 }
 
-export function createJobService({ prisma, temporal, projects, defaultModel, temporalUiUrl, backendNames }: JobServiceDeps) {
+export function createJobService({ prisma, temporal, projects, defaultModel, temporalUiUrl, backendNames, maxWaitingJobs }: JobServiceDeps) {
   const visibleJob = (userId: string, jobId: string) =>
     ({ id: jobId, team: { memberships: { some: { userId } } } }) satisfies Prisma.JobWhereInput;
 
@@ -98,11 +121,11 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
    * Starts the job's workflow, which asks the scheduler for its slot from its first workflow task
    * (see `requestCapacity` in activities/scheduler.ts).
    */
-  async function startWorkflow(input: JobWorkflowInput, type: 'codeGenerationWorkflow' | 'chatWorkflow' = 'codeGenerationWorkflow'): Promise<void> {
+  async function startWorkflow(input: JobWorkflowInput, type: WorkflowType = 'codeGenerationWorkflow'): Promise<void> {
     const client = await connect();
     try {
       // The workflow records its run id on the job itself (prepareJob), sparing a write here.
-      await client.workflow.start<typeof codeGenerationWorkflow | typeof chatWorkflow>(type, {
+      await client.workflow.start<typeof codeGenerationWorkflow | typeof chatWorkflow | typeof codeReviewWorkflow | typeof collaborationWorkflow>(type, {
         taskQueue: temporal.config.taskQueue,
         workflowId: jobWorkflowId(input.jobId),
         args: [input],
@@ -137,7 +160,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     return entry ? { position: entry.position, etaMs: entry.etaMs, blocked: entry.blocked } : null;
   };
 
-  const admission = createAdmission({ prisma, startsIn: async (jobId) => (await queuePosition(jobId))?.etaMs ?? null });
+  const admission = createAdmission({ prisma, maxWaitingJobs, startsIn: async (jobId) => (await queuePosition(jobId))?.etaMs ?? null });
 
   const findByKey = (db: Prisma.TransactionClient, userId: string, clientKey: string) =>
     db.job.findUnique({ where: { userId_clientKey: { userId, clientKey } }, select: { id: true, status: true } });
@@ -174,6 +197,11 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
   }
 
   return {
+    /** For the collaboration service (server/services/collaborations.ts): the same admission and start. */
+    admission,
+    startWorkflow,
+    requireActionable,
+
     /** Admits or refuses the job before anything durable exists, then starts its workflow. */
     async submit(user: SessionUser, input: SubmitJobInput) {
       const project = await projects.require(user.id, input.projectId);
@@ -194,6 +222,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
                 requirements: input.requirements,
                 model: admitted.model,
                 priority: PRIORITIES[input.priority],
+                simple: input.simple ?? false,
                 workflowId: jobWorkflowId(id),
               },
               select: { id: true, status: true },
@@ -206,6 +235,66 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         await startWorkflow({ jobId: job.id, reviewTimeoutSeconds: input.reviewTimeoutSeconds });
       } catch (error) {
         // Nothing runs for this row; leaving it would count against the user's cap forever.
+        await prisma.job.delete({ where: { id: job.id } });
+        throw error;
+      }
+      return job;
+    },
+
+    /**
+     * A code review: its items (files, chunks of long files, a diff's files) are stored with the
+     * job, in one transaction after admission, so the workflow only reads them. The prompt-size
+     * rule counts the largest item, which is what one model call reads.
+     */
+    async submitReview(user: SessionUser, input: SubmitReviewInput) {
+      const project = await projects.require(user.id, input.projectId);
+      let items;
+      try {
+        items = reviewItems(input.source);
+      } catch (error) {
+        if (error instanceof ReviewInputError) throw new ValidationError(error.message);
+        throw error;
+      }
+      if (items.length === 0) throw new ValidationError('There is nothing to review: every file is empty.');
+      const model = input.model ?? defaultModel;
+      const request: ReviewRequest = { source: input.source.kind, depth: input.depth };
+      const { job, created } = await admission.admit(
+        {
+          userId: user.id,
+          team: project.team,
+          model,
+          requirements: reviewTitle(input.source, items),
+          promptChars: Math.max(...items.map((item) => item.content.length)),
+        },
+        {
+          existing: (tx) => findByKey(tx, user.id, input.clientKey),
+          create: async (tx, admitted) => {
+            const id = randomUUID();
+            const row = await tx.job.create({
+              data: {
+                id,
+                kind: 'code_review',
+                teamId: project.team.id,
+                projectId: project.id,
+                userId: user.id,
+                clientKey: input.clientKey,
+                requirements: reviewTitle(input.source, items),
+                review: request as unknown as Prisma.InputJsonObject,
+                model: admitted.model,
+                priority: PRIORITIES[input.priority],
+                workflowId: jobWorkflowId(id),
+              },
+              select: { id: true, status: true },
+            });
+            await tx.reviewItem.createMany({ data: items.map((item) => ({ ...item, jobId: id })) });
+            return row;
+          },
+        },
+      );
+      if (!created) return job;
+      try {
+        await startWorkflow({ jobId: job.id }, 'codeReviewWorkflow');
+      } catch (error) {
         await prisma.job.delete({ where: { id: job.id } });
         throw error;
       }
@@ -271,7 +360,8 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
     ) {
       await projects.require(user.id, projectId);
       const rows = await prisma.job.findMany({
-        where: { projectId, ...(page.status ? { status: page.status } : {}) },
+        // A collaboration's steps show under it, not beside it.
+        where: { projectId, parentId: null, ...(page.status ? { status: page.status } : {}) },
         select: jobSummarySelect,
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: page.limit + 1,
@@ -292,7 +382,8 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       const run = job.runId ? `/${job.runId}` : '';
       // Admins see which backend (its address) and the error as it was; others the backend's name.
       const shown = user.isAdmin ? job : await backendNames.forUser(job);
-      return { ...shown, temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history` };
+      const charged = await chargesOfJob(prisma, job.id);
+      return { ...shown, charged, temporalUrl: `${temporalUiUrl}/namespaces/${namespace}/workflows/${job.workflowId}${run}/history` };
     },
 
     /**
@@ -325,6 +416,7 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
       const job = await requireActionable(user, jobId, 'retry');
       // Its client is gone; whoever wants the answer sends the request again.
       if (job.kind === 'chat') throw new ValidationError('An API request cannot be retried; send it again.');
+      if (job.kind === 'multi_agent') throw new ValidationError('A collaboration cannot be retried; submit it again.');
       if (!(RETRYABLE as readonly string[]).includes(job.status)) {
         throw new ValidationError(`Only failed, dead-lettered or cancelled jobs can be retried; this one is ${job.status}.`);
       }
@@ -343,13 +435,13 @@ export function createJobService({ prisma, temporal, projects, defaultModel, tem
         ? await claim(prisma)
         : (
             await admission.admit(
-              { userId: job.userId, team: job.team, model: job.model, requirements: job.requirements },
+              { userId: job.userId, team: job.team, model: job.model, requirements: job.requirements, jobId: job.id },
               { create: claim },
             )
           ).job;
       if (!claimed) return { id: job.id };
       try {
-        await startWorkflow({ jobId: job.id });
+        await startWorkflow({ jobId: job.id }, WORKFLOW_OF_KIND[job.kind as keyof typeof WORKFLOW_OF_KIND]);
       } catch (error) {
         await prisma.job.update({ where: { id: job.id }, data: { status: job.status } });
         throw error;

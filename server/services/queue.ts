@@ -52,20 +52,24 @@ export function createQueueService({ prisma, temporal, backendNames }: { prisma:
   async function describe(refs: TeamJobRef[]): Promise<JobDetails> {
     if (refs.length === 0) return new Map();
     const teamOf = new Map(refs.map((ref) => [ref.jobId, ref.teamId]));
-    const rows = await prisma.job.findMany({
-      where: { id: { in: [...teamOf.keys()] }, teamId: { in: [...new Set(teamOf.values())] } },
-      select: queueJobSelect,
-    });
+    const ids = [...teamOf.keys()];
+    const teamIds = [...new Set(teamOf.values())];
+    // A review's files wait under their items' ids (workflows/code-review.ts): shown as the review, naming the file.
+    const [rows, items] = await Promise.all([
+      prisma.job.findMany({ where: { id: { in: ids }, teamId: { in: teamIds } }, select: queueJobSelect }),
+      prisma.reviewItem.findMany({ where: { id: { in: ids }, job: { teamId: { in: teamIds } } }, select: { id: true, path: true, job: { select: queueJobSelect } } }),
+    ]);
+    const described = [...rows.map((row) => ({ id: row.id, row, title: row.requirements })), ...items.map((item) => ({ id: item.id, row: item.job, title: `${item.job.requirements}: ${item.path}` }))];
     const details: JobDetails = new Map();
-    for (const row of rows) {
-      if (teamOf.get(row.id) !== row.teamId) continue;
-      details.set(row.id, {
+    for (const { id, row, title } of described) {
+      if (teamOf.get(id) !== row.teamId) continue;
+      details.set(id, {
         userId: row.userId,
         info: {
           userName: row.user.name,
           projectId: row.project.id,
           projectName: row.project.name,
-          title: row.requirements.length > TITLE_CHARS ? `${row.requirements.slice(0, TITLE_CHARS - 1)}…` : row.requirements,
+          title: title.length > TITLE_CHARS ? `${title.slice(0, TITLE_CHARS - 1)}…` : title,
           apiKeyName: row.apiKey?.name ?? null,
         },
       });

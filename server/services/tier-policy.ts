@@ -14,5 +14,8 @@ export function toTierPolicy(tier: Tier): TierPolicy {
     cloudFallback: tier.cloudFallback,
     cloudFallbackAfterSec: tier.cloudFallbackAfterSec,
     minShare: tier.minShare,
+    batchEnabled: tier.batchEnabled,
+    maxBatchSize: tier.maxBatchSize,
+    batchTimeoutSec: tier.batchTimeoutSec,
   };
 }

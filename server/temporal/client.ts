@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 
 export interface TemporalConfig {
@@ -7,6 +7,8 @@ export interface TemporalConfig {
   taskQueue: string;
   /** The payload codec (`payloadDataConverter`): prompts and outputs reach Temporal sealed. */
   dataConverter: DataConverter;
+  /** Tracing's client interceptors, when it is on. */
+  interceptors?: ClientOptions['interceptors'];
 }
 
 /**
@@ -19,7 +21,7 @@ export function createTemporalProvider(config: TemporalConfig) {
     config,
     get(): Promise<Client> {
       pending ??= Connection.connect({ address: config.address, connectTimeout: '3 seconds' })
-        .then((connection) => new Client({ connection, namespace: config.namespace, dataConverter: config.dataConverter }))
+        .then((connection) => new Client({ connection, namespace: config.namespace, dataConverter: config.dataConverter, interceptors: config.interceptors }))
         .catch((error: unknown) => {
           pending = undefined;
           throw error;

@@ -22,6 +22,18 @@ describe('payload codec', () => {
     expect(text(opened!.metadata!.encoding)).toBe('json/plain');
   });
 
+  it('deflates a large payload before sealing it, says so in the metadata, and opens it whole', async () => {
+    const codec = payloadCodec(key('k1', 1));
+    const waiting = { jobs: Array.from({ length: 2_000 }, (_, i) => ({ jobId: `job-${i}`, tier: 'free', model: 'qwen2.5-coder:7b' })) };
+    const plain = defaultPayloadConverter.toPayload(waiting);
+    const [sealed] = await codec.encode([plain]);
+    expect(text(sealed!.metadata!.compression)).toBe('deflate-raw');
+    expect(sealed!.data!.length).toBeLessThan(plain.data!.length / 4);
+    expect(defaultPayloadConverter.fromPayload((await codec.decode([sealed!]))[0]!)).toEqual(waiting);
+    const unknown = { ...sealed!, metadata: { ...sealed!.metadata, compression: Buffer.from('zstd') } };
+    await expect(codec.decode([unknown])).rejects.toThrow(/compressed as "zstd"/);
+  });
+
   it('rotates by key list: the first key seals, every listed key opens, an unlisted one is refused', async () => {
     const before = payloadCodec(key('old', 1));
     const after = payloadCodec(`${key('new', 2)},${key('old', 1)}`);

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 // A CommonJS module without static named exports: Node's ESM loader offers only its default.
 import proto from '@temporalio/proto';
@@ -9,10 +10,21 @@ import { createKeyring, parseKeyList, type Keyring } from '../crypto/keyring';
  * server, its database and its UI hold only ciphertext: prompts, outputs and code of every team
  * pass through them. The whole original payload (its metadata too) is sealed; the key id travels
  * in the metadata, so a payload sealed before a key rotation still opens while its key is listed.
+ *
+ * Large payloads are deflated before they are sealed (ciphertext does not compress). Temporal
+ * refuses a payload past 2 MB, and the largest are the scheduler's: the waiting list it carries
+ * across continue-as-new and the batches of requests it is signalled, each request repeating its
+ * tier. Deflated, they take about a third of the room (bench/README.md, "Scheduler ceiling"),
+ * and so does the scheduler's history a replay reads. The metadata says so; the size of a
+ * compressed payload says something of how repetitive it is, nothing a stranger could steer.
  */
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_METADATA = 'encryption-key-id';
+const COMPRESSION_METADATA = 'compression';
+const DEFLATE = 'deflate-raw';
+/** Below this, deflating saves too little to be worth its CPU (most payloads are a few hundred bytes). */
+const COMPRESS_FROM_BYTES = 4096;
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const text = new TextEncoder();
@@ -22,8 +34,17 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
   return {
     async encode(payloads: Payload[]): Promise<Payload[]> {
       return payloads.map((payload) => {
-        const sealed = keyring.seal(PayloadMessage.encode(payload).finish());
-        return { metadata: { encoding: text.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: text.encode(sealed.keyId) }, data: sealed.data };
+        const plain = PayloadMessage.encode(payload).finish();
+        const deflated = plain.length >= COMPRESS_FROM_BYTES;
+        const sealed = keyring.seal(deflated ? deflateRawSync(plain) : plain);
+        return {
+          metadata: {
+            encoding: text.encode(ENCRYPTED_ENCODING),
+            [KEY_ID_METADATA]: text.encode(sealed.keyId),
+            ...(deflated ? { [COMPRESSION_METADATA]: text.encode(DEFLATE) } : {}),
+          },
+          data: sealed.data,
+        };
       });
     },
     async decode(payloads: Payload[]): Promise<Payload[]> {
@@ -32,7 +53,9 @@ export function createEncryptionCodec(keyring: Keyring): PayloadCodec {
         if (untext.decode(payload.metadata?.encoding ?? new Uint8Array()) !== ENCRYPTED_ENCODING) return payload;
         const keyId = untext.decode(payload.metadata?.[KEY_ID_METADATA] ?? new Uint8Array());
         const opened = keyring.open({ keyId, data: payload.data ?? new Uint8Array() });
-        return PayloadMessage.decode(opened) as Payload;
+        const compression = untext.decode(payload.metadata?.[COMPRESSION_METADATA] ?? new Uint8Array());
+        if (compression !== '' && compression !== DEFLATE) throw new Error(`payload compressed as "${compression}", which this codec does not know`);
+        return PayloadMessage.decode(compression === DEFLATE ? inflateRawSync(opened) : opened) as Payload;
       });
     },
   };

@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import superjson from 'superjson';
 import type { SessionUser } from '../auth/session';
@@ -11,6 +12,7 @@ import {
   ValidationError,
 } from '../errors';
 import type { Services } from '../services';
+import { tracer } from '../tracing';
 import { describeError } from './error-shape';
 
 /** The HTTP-free part of the context: what tests and Remix loaders build directly. */
@@ -49,10 +51,23 @@ const convertErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** A span per procedure call (the API's no-op span when tracing is off), under the request's. */
+const traceProcedure = t.middleware(({ path, type, next }) =>
+  tracer().startActiveSpan(`trpc ${path}`, { attributes: { 'rpc.system': 'trpc', 'rpc.method': path, 'trpc.type': type } }, async (span) => {
+    try {
+      const result = await next();
+      if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.code });
+      return result;
+    } finally {
+      span.end();
+    }
+  }),
+);
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(convertErrors);
+export const publicProcedure = t.procedure.use(traceProcedure).use(convertErrors);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in to continue.' });

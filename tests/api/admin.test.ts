@@ -68,6 +68,8 @@ describe('admin: tier edits', () => {
       basePriority: 'Base priority must be between -100 and 100.',
       poolPreference: 'Name at least one pool.',
     });
+    const batching = await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, maxBatchSize: 0, batchTimeoutSec: 601 }), 'BAD_REQUEST');
+    expect(fieldsOf(batching)).toEqual({ maxBatchSize: 'Batch size must be at least 1.', batchTimeoutSec: 'Batch timeout must be at most 600 seconds.' });
     const model = await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, allowedModels: ['gpt-9'] }), 'BAD_REQUEST');
     expect(fieldsOf(model)).toEqual({ allowedModels: 'There is no model gpt-9 in the catalogue; it has llama3.1:8b, qwen2.5-coder:32b, qwen2.5-coder:7b.' });
     const pool = await expectTrpcError(caller.admin.updateTier({ ...freeSettings, tierId: tier.id, poolPreference: ['local', 'mars'] }), 'BAD_REQUEST');
@@ -92,7 +94,7 @@ describe('admin: tier edits', () => {
 });
 
 describe('admin: edits reach the running scheduler', () => {
-  it('a tier’s new base priority moves its waiting job at once, and the edit is audited', async () => {
+  it('a tier’s new base priority moves its waiting job at once, and the edit (batch settings too) is audited', async () => {
     const { caller, user } = await admin();
     const name = `edited-${randomUUID().slice(0, 6)}`;
     const created = await caller.admin.createTier({ ...freeSettings, name, poolPreference: ['local'], basePriority: 0, tokenBudget: 0 });
@@ -108,7 +110,16 @@ describe('admin: edits reach the running scheduler', () => {
     const waiting = await submit('waits');
     const before = await until(() => stack.scheduler().query(positionQuery, waiting.id), 'the waiting job’s position');
 
-    const edited = await caller.admin.updateTier({ ...freeSettings, tierId: created.tier.id, poolPreference: ['local'], basePriority: 50, tokenBudget: 0 });
+    const edited = await caller.admin.updateTier({
+      ...freeSettings,
+      tierId: created.tier.id,
+      poolPreference: ['local'],
+      basePriority: 50,
+      tokenBudget: 0,
+      batchEnabled: true,
+      maxBatchSize: 3,
+      batchTimeoutSec: 10,
+    });
     expect(edited.scheduler).toBe('updated');
     // Aging may add a point meanwhile; only the edit adds fifty.
     await until(
@@ -116,7 +127,14 @@ describe('admin: edits reach the running scheduler', () => {
       'the scheduler to apply the new base priority',
     );
     const audit = await stack.prisma.auditLog.findFirstOrThrow({ where: { action: 'tier.update', targetId: created.tier.id } });
-    expect(audit).toMatchObject({ actorId: user.id, data: { name, before: { basePriority: 0 }, after: { basePriority: 50 } } });
+    expect(audit).toMatchObject({
+      actorId: user.id,
+      data: {
+        name,
+        before: { basePriority: 0, batchEnabled: false, maxBatchSize: 5, batchTimeoutSec: 30 },
+        after: { basePriority: 50, batchEnabled: true, maxBatchSize: 3, batchTimeoutSec: 10 },
+      },
+    });
 
     for (const job of [waiting, running]) await caller.jobs.cancel({ jobId: job.id });
   }, 90_000);

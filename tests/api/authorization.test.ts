@@ -8,6 +8,7 @@ import type { PresenceEvent, RoomRequest } from '../../server/realtime/events';
 import { roomRequest } from '../../server/realtime/rooms';
 import { appRouter } from '../../server/trpc/root';
 import { seedCatalog, seedTiers } from '../../prisma/seed';
+import { defaultTemplate } from '../../server/services/collaboration-template';
 
 /**
  * Who may call what. Every tRPC procedure and every Socket.IO room kind has a row; a procedure or
@@ -29,11 +30,17 @@ interface Fixture {
   teamId: string;
   projectId: string;
   jobId: string;
+  /** A finished code review of T, with one file. */
+  reviewId: string;
   ownerId: string;
   /** A fresh open invite of T, per call (some cells use one up). */
   invite(): Promise<{ id: string; token: string }>;
   /** A fresh API key of T's owner, per call (revoke uses one up). */
   apiKey(): Promise<{ id: string }>;
+  /** A fresh webhook of P, per call (delete uses one up). */
+  webhook(): Promise<{ id: string }>;
+  /** A fresh collaboration template of T, per call (delete uses one up). */
+  template(): Promise<{ id: string }>;
 }
 
 interface Row {
@@ -63,14 +70,36 @@ const procedures: Record<string, Row> = {
   // J is finished and authored by the owner: a plain member may not touch it; owner and admin get past the check.
   'jobs.cancel': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),
   'jobs.retry': row((fx) => ({ jobId: fx.jobId }), [U, NF, FB, BR, BR]),
+  // A task over the premium tier's prompt size: refused after the access check, before anything durable.
+  'jobs.submitCollaboration': row((fx) => ({ projectId: fx.projectId, task: 'x'.repeat(40_000), clientKey: randomUUID() }), [U, NF, BR, BR, NF]),
   'jobs.deadLetters': row(() => ({ limit: 5 }), [U, FB, FB, FB, 'OK']),
   // Admins only; J is finished, so the admin is refused on content (only waiting jobs move).
   'jobs.boost': row((fx) => ({ jobId: fx.jobId, boost: 5 }), [U, FB, FB, FB, BR]),
+
+  // A model outside T's tier: refused after the access check, before anything durable.
+  'reviews.submit': row(
+    (fx) => ({ projectId: fx.projectId, source: { kind: 'code', code: 'x' }, model: 'no-such-model', clientKey: randomUUID() }),
+    [U, NF, BR, BR, NF],
+  ),
+  'reviews.files': row((fx) => ({ jobId: fx.reviewId }), [U, NF, 'OK', 'OK', NF]),
+  'reviews.file': row((fx) => ({ jobId: fx.reviewId, path: 'src/a.ts' }), [U, NF, 'OK', 'OK', NF]),
 
   // Admins only; this stack runs no worker, so the admin gets past the check to "not running".
   'resources.status': row(() => undefined, [U, FB, FB, FB, 'SERVICE_UNAVAILABLE']),
   // Read from the database: null before a resource manager stored one.
   'resources.snapshot': row(() => undefined, [U, FB, FB, FB, 'OK']),
+
+  // Every team has the built-in template; only T's members see T's own.
+  'collaborations.templates': row((fx) => ({ teamId: fx.teamId }), [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
+  // Owners only; a model no tier has is refused on content.
+  'collaborations.saveTemplate': row(
+    (fx) => ({ teamId: fx.teamId, template: { ...defaultTemplate('no-such-model'), name: `M ${randomUUID().slice(0, 8)}` } }),
+    [U, NF, FB, BR, NF],
+  ),
+  'collaborations.deleteTemplate': row(async (fx) => ({ templateId: (await fx.template()).id }), [U, NF, FB, 'OK', NF]),
+  // J is no collaboration: not found for everyone who may see J, as for those who may not.
+  'collaborations.get': row((fx) => ({ jobId: fx.jobId }), [U, NF, NF, NF, NF]),
+  'collaborations.decide': row((fx) => ({ jobId: fx.jobId, action: 'approve' }), [U, NF, NF, NF, NF]),
 
   'teams.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   'teams.create': row(() => ({ name: `Matrix ${randomUUID().slice(0, 8)}` }), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING']),
@@ -93,6 +122,19 @@ const procedures: Record<string, Row> = {
   'apiKeys.create': row((fx) => ({ teamId: fx.teamId, name: 'matrix' }), [U, NF, 'OK', 'OK', NF]),
   'apiKeys.list': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
   'apiKeys.revoke': row(async (fx) => ({ id: (await fx.apiKey()).id }), [U, NF, NF, 'OK', NF]),
+
+  // A team's usage is its owners'; a member reads their own (usage.get without a team).
+  'usage.get': row((fx) => ({ teamId: fx.teamId, days: 7 }), [U, NF, FB, 'OK', NF]),
+  'usage.budget': row((fx) => ({ teamId: fx.teamId }), [U, NF, 'OK', 'OK', NF]),
+  // Owners of T only; a plain member lists none (and is told it cannot manage them). A host outside
+  // the allow-list: the owner gets past the check and is refused on content.
+  'webhooks.list': row((fx) => ({ projectId: fx.projectId }), [U, NF, 'OK', 'OK', NF]),
+  'webhooks.create': row((fx) => ({ projectId: fx.projectId, url: 'http://10.0.0.1/hook', secret: 'matrix-secret-0123456789', events: ['job.completed'] }), [U, NF, NF, BR, NF]),
+  'webhooks.update': row(async (fx) => ({ webhookId: (await fx.webhook()).id, url: 'http://10.0.0.1/hook' }), [U, NF, NF, BR, NF]),
+  'webhooks.delete': row(async (fx) => ({ webhookId: (await fx.webhook()).id }), [U, NF, NF, 'OK', NF]),
+  // Each person's own: only J's author (T's owner) has one about J.
+  'notifications.list': row(() => ({}), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK', 'OK_NOTHING']),
+  'notifications.markRead': row(() => ({ all: true }), [U, 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING', 'OK_NOTHING']),
 
   // Everyone signed in sees the pools' counts; only T's members get T's jobs (and T named).
   'queue.get': row(() => undefined, [U, 'OK_NOTHING', 'OK', 'OK', 'OK_NOTHING']),
@@ -195,15 +237,37 @@ beforeAll(async () => {
       finishedAt: new Date(),
     },
   });
+  const review = await stack.prisma.job.create({
+    data: {
+      kind: 'code_review',
+      teamId: team.id,
+      projectId: project.id,
+      userId: owner.user.id,
+      clientKey: 'matrix-review',
+      requirements: 'Review of 1 file',
+      review: { source: 'files', depth: 'standard' },
+      model: 'qwen2.5-coder:7b',
+      workflowId: `matrix-${randomUUID()}`,
+      status: 'completed',
+      finishedAt: new Date(),
+      reviewItems: { create: { path: 'src/a.ts', chunk: 0, startLine: 1, content: 'x', status: 'done', findings: { findings: [], parsed: true } } },
+    },
+  });
   await stack.prisma.backend.create({ data: { id: `matrix-${randomUUID()}`, kind: 'ollama', name: 'parked', url: 'http://127.0.0.1:9', pool: MATRIX_POOL } });
   fx = {
     teamId: team.id,
     projectId: project.id,
     jobId: job.id,
+    reviewId: review.id,
     ownerId: owner.user.id,
     invite: () => stack.services.invites.create(owner.user, team.id),
     apiKey: () => stack.services.apiKeys.create(owner.user, { teamId: team.id, name: 'matrix' }),
+    webhook: () => stack.services.webhooks.create(owner.user, { projectId: project.id, url: 'http://127.0.0.1:9/hook', secret: 'matrix-secret-0123456789', events: ['job.completed'] }),
+    // Written directly: no backend of this stack serves a model, so the service would refuse it.
+    template: () =>
+      stack.prisma.collaborationTemplate.create({ data: { ...defaultTemplate('qwen2.5-coder:7b'), name: `T ${randomUUID().slice(0, 8)}`, teamId: team.id }, select: { id: true } }),
   };
+  await stack.prisma.notification.create({ data: { userId: owner.user.id, jobId: job.id, runId: 'matrix-run', event: 'job.completed', title: 'Completed: done already' } });
   await resetMemberships();
   // The member's list names T through this key.
   await stack.services.apiKeys.create(member.user, { teamId: team.id, name: 'member key' });
@@ -240,7 +304,7 @@ describe('authorisation matrix: tRPC', () => {
           actual[role] = outcome;
           if (outcome === 'OK' && expected[role] === 'OK_NOTHING') {
             const text = JSON.stringify(result) ?? '';
-            const leaked = [fx.teamId, fx.projectId, fx.jobId].filter((id) => text.includes(id));
+            const leaked = [fx.teamId, fx.projectId, fx.jobId, fx.reviewId].filter((id) => text.includes(id));
             actual[role] = leaked.length ? 'OK' : 'OK_NOTHING';
           }
         } finally {

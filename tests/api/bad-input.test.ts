@@ -52,9 +52,10 @@ const inputs = async () => {
     'teams.createProject (name)': (text: string) => ({ teamId, name: text, description: 'fine' }),
     'teams.createProject (description)': (text: string) => ({ teamId, name: 'Fine', description: text }),
     'jobs.submit': (text: string) => ({ projectId, requirements: `Write ${text}`, clientKey: `bad-input-${Date.now()}` }),
+    'jobs.submitCollaboration': (text: string) => ({ projectId, task: `Build ${text}`, clientKey: `bad-input-${Date.now()}` }),
   };
 };
-const fieldOf = { 'teams.create': 'name', 'teams.createProject (name)': 'name', 'teams.createProject (description)': 'description', 'jobs.submit': 'requirements' } as const;
+const fieldOf = { 'teams.create': 'name', 'teams.createProject (name)': 'name', 'teams.createProject (description)': 'description', 'jobs.submit': 'requirements', 'jobs.submitCollaboration': 'task' } as const;
 const procedureOf = (entry: string) => entry.split(' ')[0]!;
 
 describe('text the database refuses, through tRPC', () => {

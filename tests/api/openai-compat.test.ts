@@ -171,6 +171,9 @@ describe('OpenAI-compatible API: through the queue', () => {
   it('tells a request waiting behind a full pool its position in SSE comments, then answers it; a client that leaves cancels its job and frees the slot', async () => {
     const { client: blocker } = await keyed();
     const controller = new AbortController();
+    // The holder generates slowly (its pace is fixed when it starts), so it is still generating
+    // when its client leaves however long the wait below takes on a busy machine.
+    sim.setFaults({ slowdownFactor: 50 });
     const { data: holding, response: held } = await blocker.chat.completions
       .create({ model: MODEL, messages: ask('hold the slot'), stream: true }, { signal: controller.signal })
       .withResponse();
@@ -178,6 +181,7 @@ describe('OpenAI-compatible API: through the queue', () => {
     const holdingIterator = holding[Symbol.asyncIterator]();
     await holdingIterator.next();
     expect(await leases()).toContain(heldJob);
+    sim.setFaults({ slowdownFactor: 1 });
 
     const { fetch, record } = recordingFetch();
     const { key } = await keyed();

@@ -7,6 +7,7 @@ import { backendHealthSignal, positionQuery, schedulerWorkflowId } from '../../w
 import { isError, LimitError, ValidationError } from '../../server/errors';
 import type { Prisma } from '../../server/generated/prisma/client';
 import { budgetWindow } from '../../server/services/admission';
+import { recordUsage } from '../../server/services/usage-ledger';
 import { until } from '../support/until';
 import { expectTrpcError } from '../support/trpc';
 
@@ -154,22 +155,13 @@ describe('admission: the team token budget', () => {
   it('counts the current window only, and refuses past the budget with its reset time', async () => {
     const { tier, team, user, projectId, submit } = await teamOn({ tokenBudget: 1_000, budgetPeriodSeconds: 3_600 });
     const window = budgetWindow(3_600, Date.now());
-    const usage = (tokens: number, createdAt: Date) =>
-      stack.prisma.job.create({
-        data: {
-          teamId: team.id,
-          projectId,
-          userId: user.id,
-          clientKey: randomUUID(),
-          requirements: 'earlier work',
-          model: 'qwen2.5-coder:7b',
-          workflowId: `usage-${randomUUID()}`,
-          status: 'completed',
-          promptTokens: tokens / 2,
-          completionTokens: tokens / 2,
-          createdAt,
-        },
-      });
+    const job = await stack.prisma.job.create({
+      data: { teamId: team.id, projectId, userId: user.id, clientKey: randomUUID(), requirements: 'earlier work', model: 'qwen2.5-coder:7b', workflowId: `usage-${randomUUID()}`, status: 'completed' },
+    });
+    const entry = { name: 'qwen2.5-coder:7b', inputPricePer1k: 0, outputPricePer1k: 0 };
+    // Requests as the ledger records them when they end, dated as given.
+    const usage = (tokens: number, at: Date) =>
+      recordUsage(stack.prisma, { key: randomUUID(), jobId: job.id, kind: 'generation', entry, backendId: 'b', servedModel: 'm', promptTokens: tokens / 2, completionTokens: tokens / 2 }, at);
     // The previous window's tokens no longer count.
     await usage(5_000, new Date(window.start.getTime() - 1));
     await submit('fits the budget');

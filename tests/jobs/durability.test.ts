@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../scripts/lib/paths';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/ports';
 import { Supervisor, type Child } from '../../scripts/lib/supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-cli';
@@ -12,8 +11,10 @@ import { startJobStack, type JobStack } from '../support/job-stack';
 import { connectTemporal, useTemporal, type TestTemporal } from '../support/temporal';
 import { jobWorkflowId } from '../../workflows/definitions';
 import { schedulerWorkflowId, statusQuery } from '../../workflows/scheduler/api';
-import { createSimulator, type Simulator } from '../../simulator';
+import { answerDigest, createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
+import { startTcpProxy } from '../support/tcp-proxy';
+import { startWorkerProcess } from '../support/worker-process';
 
 /**
  * The scheduler's state (waiting jobs, leases) lives in its workflow history: a worker killed, or
@@ -27,11 +28,16 @@ const supervisor = new Supervisor({ echo: false });
 let x: Simulator;
 let y: Simulator;
 
+// One slot each: a slot granted twice shows as two requests overlapping on one backend (peakRequests).
+// Ten seconds per answer: "two streaming, four waiting" lasts long enough to be seen on a busy machine.
+const pace = { slots: 1, tokensPerSecond: 20, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 200 };
+
 beforeAll(async () => {
-  // One slot each: a slot granted twice shows as two requests overlapping on one backend (peakRequests).
-  // Ten seconds per answer: "two streaming, four waiting" lasts long enough to be seen on a busy machine.
-  const options = { slots: 1, tokensPerSecond: 20, timeToFirstTokenMs: 10, modelLoadMs: 0, outputTokens: 200 };
-  [x, y] = await Promise.all([createSimulator(options), createSimulator(options)]);
+  [x, y] = await Promise.all([createSimulator(pace), createSimulator(pace)]);
+});
+
+beforeEach(() => {
+  for (const sim of [x, y]) sim.configure(pace);
 });
 
 afterAll(async () => {
@@ -40,27 +46,16 @@ afterAll(async () => {
 });
 
 let workers = 0;
-async function startWorker(stack: JobStack, temporalAddress: string): Promise<Child> {
-  const worker = supervisor.spawn({
+const startWorker = (stack: JobStack, temporalAddress: string): Promise<Child> =>
+  startWorkerProcess(supervisor, {
     name: `worker-${++workers}`,
-    command: process.execPath,
-    args: ['--import', 'tsx', 'server/worker.ts'],
-    cwd: repoRoot,
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      TEMPORAL_ADDRESS: temporalAddress,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      OLLAMA_URL: `${x.url},${y.url}`,
-      OLLAMA_SLOTS: '1',
-      RESOURCE_SAMPLE_INTERVAL_MS: '1000',
-    },
-    expectExit: true,
+    databaseUrl: db.url,
+    temporalAddress,
+    taskQueue: stack.taskQueue,
+    ollamaUrls: [x.url, y.url],
+    slots: 1,
+    env: { RESOURCE_SAMPLE_INTERVAL_MS: '1000' },
   });
-  await worker.waitForLine(/worker ready/, { timeoutMs: 180_000 });
-  return worker;
-}
 
 /** Probe errors (a server restarting) count as "not yet". */
 const untilUp = <T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 120_000) =>
@@ -86,10 +81,15 @@ async function survives(stack: JobStack, client: Client, interrupt: () => Promis
   const requestsBefore = x.stats().requests + y.stats().requests;
 
   await interrupt();
+  // Only the state before the interruption needs slow answers; what runs after it may be quick.
+  for (const sim of [x, y]) sim.configure({ tokensPerSecond: 400 });
 
   await untilUp(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'every job to complete', 240_000);
-  const rows = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, select: { id: true, attempts: true } });
+  const rows = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, select: { id: true, attempts: true, output: true } });
   expect(await stack.prisma.result.count({ where: { jobId: { in: jobs } } })).toBe(jobs.length);
+  // Nothing lost or written twice across the interruption: each text is a whole answer the simulators planned.
+  const answers = new Set([...x.requests(), ...y.requests()].map((request) => request.answerDigest));
+  for (const row of rows) expect(answers.has(answerDigest(row.output)), `the text of ${row.id} is whole`).toBe(true);
   // Each attempt sent exactly one request, and no backend was ever asked for more than its slot.
   expect(x.stats().requests + y.stats().requests - requestsBefore).toBe(rows.reduce((sum, row) => sum + row.attempts, 0) - 2);
   expect(x.stats().rejected + y.stats().rejected).toBe(0);
@@ -136,6 +136,33 @@ describe('scheduler durability', () => {
       });
     } finally {
       await stack.stop();
+    }
+  }, 600_000);
+
+  // A worker that loses Temporal keeps its streams; Temporal times their attempts out (no heartbeat
+  // for 5 s) and retries them on their grants, on a worker it can reach. The cut-off worker must
+  // have stopped each stream by then, though it never hears of the retry, or a slot serves two requests.
+  it('survives a worker cut off from Temporal while another takes over its jobs', async () => {
+    const stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [x.url, y.url], slots: 1, worker: false });
+    const address = temporal.connection.options.address;
+    const [linkA, linkB] = await Promise.all([startTcpProxy(address), startTcpProxy(address)]);
+    // Thirty seconds per answer: the streams cut off outlast the cut and the retries that follow it.
+    for (const sim of [x, y]) sim.configure({ outputTokens: 1200, tokensPerSecond: 40 });
+    try {
+      await startWorker(stack, linkA.address);
+      await startWorker(stack, linkB.address);
+      // B is unreachable until the cut: the first jobs all stream on A.
+      linkB.cut();
+      await survives(stack, temporal.client, async () => {
+        const before = x.stats().requests + y.stats().requests;
+        linkA.cut();
+        linkB.heal();
+        await untilUp(async () => x.stats().requests + y.stats().requests >= before + 2, 'the streaming jobs to be retried on B');
+        linkA.heal();
+      });
+    } finally {
+      await stack.stop();
+      await Promise.all([linkA.close(), linkB.close()]);
     }
   }, 600_000);
 

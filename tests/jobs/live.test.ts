@@ -3,7 +3,7 @@ import { createServices } from '../../server/services';
 import { LIVE_QUERY_DEADLINE_MS } from '../../server/services/jobs';
 import { createTemporalProvider, type TemporalProvider } from '../../server/temporal/client';
 import { createCaller } from '../../server/trpc/root';
-import { testBackendUrls, testKeyring } from '../support/app-stack';
+import { testBackendUrls, testWebhookUrls, testKeyring } from '../support/app-stack';
 import { useJobStack } from '../support/job-stack';
 import { testDataConverter } from '../support/temporal';
 import { until } from '../support/until';
@@ -32,6 +32,7 @@ function countingServices() {
     maxTeamsPerUser: 0,
     keyring: testKeyring,
     backendUrls: testBackendUrls,
+    webhookUrls: testWebhookUrls,
   });
   return { services, counted, close: () => real.close() };
 }

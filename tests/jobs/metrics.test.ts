@@ -74,7 +74,7 @@ describe("a worker's /metrics", () => {
       demo.caller.jobs.submit({ projectId: demoProject.id, requirements: 'A function that sums an array', clientKey: 'metrics-demo-1', model: 'qwen2.5-coder:7b' }),
       demo.caller.jobs.submit({ projectId: demoProject.id, requirements: 'A function that reverses a string', clientKey: 'metrics-demo-2', model: 'llama3.1:8b' }),
       acme.caller.jobs.submit({ projectId: acmeProject.id, requirements: 'A function that parses a date', clientKey: 'metrics-acme-1', model: 'qwen2.5-coder:7b' }),
-      acme.caller.jobs.submit({ projectId: acmeProject.id, requirements: 'A function that merges two maps', clientKey: 'metrics-acme-2', model: 'llama3.1:8b' }),
+      acme.caller.jobs.submit({ projectId: acmeProject.id, requirements: 'A function that merges two maps into a cache', clientKey: 'metrics-acme-2', model: 'llama3.1:8b' }),
     ]);
     // One more, cancelled before it can end on its own: another outcome to count.
     const cancelled = await acme.caller.jobs.submit({
@@ -148,15 +148,23 @@ describe("a worker's /metrics", () => {
     expect(sum(samples, 'switchyard_queue_wait_seconds_count')).toBe(startedCount);
     expect(sum(samples, 'switchyard_dispatch_gap_seconds_count')).toBe(startedCount);
 
-    // Tokens by direction, model and backend, and by team.
+    // Tokens by direction, kind, model and backend, and by team: what the usage records hold (reviews included).
+    const records = await stack.prisma.usageRecord.findMany({ where: { jobId: { in: ids } }, select: { kind: true, model: true, backendId: true, promptTokens: true, completionTokens: true, team: { select: { slug: true } } } });
+    expect(records.some((r) => r.kind === 'review')).toBe(true);
+    const byKey = new Map<string, typeof records>();
+    for (const r of records) byKey.set(`${r.kind}|${r.model}|${r.backendId}`, [...(byKey.get(`${r.kind}|${r.model}|${r.backendId}`) ?? []), r]);
+    for (const [key, rows] of byKey) {
+      const [kind, model, backend] = key.split('|') as [string, string, string];
+      expect(sum(samples, 'switchyard_tokens_total', { direction: 'prompt', kind, model, backend }), key).toBe(rows.reduce((t, r) => t + r.promptTokens, 0));
+      expect(sum(samples, 'switchyard_tokens_total', { direction: 'completion', kind, model, backend }), key).toBe(rows.reduce((t, r) => t + r.completionTokens, 0));
+    }
     for (const [key, rows] of group((job) => (job.backendId ? `${job.model}|${job.backendId}` : null))) {
       const [model, backend] = key.split('|') as [string, string];
-      expect(sum(samples, 'switchyard_tokens_total', { direction: 'prompt', model, backend }), key).toBe(rows.reduce((t, job) => t + job.promptTokens, 0));
-      expect(sum(samples, 'switchyard_tokens_total', { direction: 'completion', model, backend }), key).toBe(rows.reduce((t, job) => t + job.completionTokens, 0));
       expect(sum(samples, 'switchyard_time_to_first_token_seconds_count', { model, backend }), key).toBe(rows.filter((job) => job.completionTokens > 0).length);
     }
-    for (const [team, rows] of group((job) => job.team.slug)) {
-      expect(sum(samples, 'switchyard_team_tokens_total', { team })).toBe(rows.reduce((t, job) => t + job.promptTokens + job.completionTokens, 0));
+    for (const team of new Set(records.map((r) => r.team.slug))) {
+      const rows = records.filter((r) => r.team.slug === team);
+      expect(sum(samples, 'switchyard_team_tokens_total', { team })).toBe(rows.reduce((t, r) => t + r.promptTokens + r.completionTokens, 0));
     }
   }, 120_000);
 });

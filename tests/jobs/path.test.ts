@@ -182,7 +182,7 @@ describe('bad input changes nothing', () => {
 
   it('answers SERVICE_UNAVAILABLE and keeps no row when Temporal is unreachable', async () => {
     const { createServices } = await import('../../server/services');
-    const { testBackendUrls, testKeyring } = await import('../support/app-stack');
+    const { testBackendUrls, testKeyring, testWebhookUrls } = await import('../support/app-stack');
     const { createTemporalProvider } = await import('../../server/temporal/client');
     const { createCaller } = await import('../../server/trpc/root');
     const services = createServices({
@@ -194,6 +194,7 @@ describe('bad input changes nothing', () => {
       maxTeamsPerUser: 0,
       keyring: testKeyring,
       backendUrls: testBackendUrls,
+    webhookUrls: testWebhookUrls,
     });
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const caller = createCaller({ services, user: demo.user });

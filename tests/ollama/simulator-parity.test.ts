@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../simulator';
+import { tokenize } from '../../simulator/tokens';
 import { startOllama, type TestOllama } from '../support/ollama';
 import { tinyLoop, tinyModels, tinyStop } from './tiny-model';
-import { busyBody, keysOf, ndjson, postJson, user } from './wire';
+import { busyBody, keysOf, ndjson, postJson, postTogether, user } from './wire';
 
 /**
  * The simulator held to the real server: the same calls to both, compared field by field. Both
@@ -90,16 +91,28 @@ describe('the simulator answers as the real Ollama does', () => {
     }
   });
 
-  it('answers 503 only to requests arriving while their model loads, beyond the queue; a loaded model’s requests all wait and complete', async () => {
-    // tiny is not loaded on either server yet: one request is loaded for, one queues, four are refused.
-    const burst = (url: string, count: number) =>
-      Promise.all(
-        Array.from({ length: count }, async () => {
-          const response = await postJson(`${url}/api/chat`, { model: tinyLoop.name, messages: user('hi'), stream: false, options: { num_predict: 7 } });
-          return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-        }),
-      );
+  it('continues a prefix it did not write where the prefix leaves off, not with a new answer', async () => {
     for (const [name, url] of both) {
+      const chat = async (messages: Array<{ role: string; content: string }>) =>
+        ((await (await postJson(`${url}/api/chat`, { model: tinyStop.name, messages, stream: false })).json()) as { message: { content: string } }).message.content;
+      const answer = tokenize(await chat(user('Say something')));
+      const continued = (prefix: string) => chat([...user('Say something'), { role: 'assistant', content: prefix }]);
+      // Another writer's opening, then two words of the answer: the answer goes on after them.
+      expect(await continued(`Well,${answer.slice(2, 4).join('')}`), name).toBe(answer.slice(4).join(''));
+      // No word of the answer: the answer follows, from its start.
+      expect(await continued('Zzyzx'), name).toBe(answer.join(''));
+    }
+  });
+
+  it('answers 503 only to requests arriving while their model loads, beyond the queue; a loaded model’s requests all wait and complete', async () => {
+    // A burst that arrives together (postTogether) while tiny is not loaded: one request is loaded
+    // for, one queues, four are refused. Arriving one by one, the later ones could find the model
+    // loading already registered (the real server counts a load from the runner's start) and wait.
+    const burst = (url: string, count: number) =>
+      postTogether(`${url}/api/chat`, Array.from({ length: count }, () => ({ model: tinyLoop.name, messages: user('hi'), stream: false, options: { num_predict: 7 } })));
+    const loaded = async (url: string) => ((await (await fetch(`${url}/api/ps`)).json()) as { models: Array<{ name: string }> }).models.map((m) => m.name);
+    for (const [name, url] of both) {
+      expect(await loaded(url), `${name}: tiny must not be loaded before the burst`).not.toContain(tinyLoop.name);
       const first = await burst(url, 6);
       const refused = first.filter((r) => r.status === 503);
       expect(refused.length, name).toBe(4);

@@ -7,7 +7,7 @@ import { bootstrapAdmin } from '../../server/services/bootstrap-admin';
 import { createTemporalProvider } from '../../server/temporal/client';
 import { payloadDataConverter } from '../../server/temporal/codec';
 import { startStack, stackPolicy, type Stack } from '../../scripts/lib/stack';
-import { testBackendUrls, testKeyring } from '../support/app-stack';
+import { testBackendUrls, testWebhookUrls, testKeyring } from '../support/app-stack';
 import { until } from '../support/until';
 
 /**
@@ -39,6 +39,7 @@ beforeAll(async () => {
     maxTeamsPerUser: 0,
     keyring: testKeyring,
     backendUrls: testBackendUrls,
+    webhookUrls: testWebhookUrls,
   });
 }, 300_000);
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useJobStack, type TestSocket } from '../support/job-stack';
 import type { QueuePoolEvent, QueueTeamEvent } from '../../server/realtime/events';
 import { until } from '../support/until';
+import { holdSlot } from '../support/hold-slot';
 import { createFreeTeam } from '../support/mixed-backlog';
 import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler/api';
 
@@ -10,8 +11,9 @@ import { schedulerWorkflowId, snapshotQuery } from '../../workflows/scheduler/ap
  * team (premium) and a second team (free) submitting into it.
  */
 
+const pace = { slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 };
 const { temporal, stack, sim } = useJobStack({
-  simulators: [{ slots: 1, tokensPerSecond: 200, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 }],
+  simulators: [pace],
   slots: 1,
   leaseCheckMs: 1_000,
 });
@@ -57,10 +59,14 @@ describe('the live queue', () => {
     await join(otherSocket, 'team', otherTeam);
     await join(otherSocket, 'queue', 'local');
 
-    // A slow job (30 tokens at 1 a second) holds the only slot while the others queue behind it.
-    sim.configure({ tokensPerSecond: 1 });
-    const blocker = await demo.caller.jobs.submit({ projectId: demoProject, requirements: 'hold the slot', clientKey: 'queue-blocker', priority: 'normal' });
-    await until(async () => (await statusOf(blocker.id)) === 'running', 'the blocker to run');
+    // A job holds the only slot while the others queue behind it.
+    const blocker = await holdSlot({
+      sim,
+      pace,
+      submit: () => demo.caller.jobs.submit({ projectId: demoProject, requirements: 'hold the slot', clientKey: 'queue-blocker', priority: 'normal' }),
+      cancel: (jobId) => demo.caller.jobs.cancel({ jobId }),
+      prisma: stack.prisma,
+    });
     const submissions = [
       [other, otherProject, 'high'],
       [demo, demoProject, 'low'],
@@ -88,7 +94,7 @@ describe('the live queue', () => {
     expect(mine.teamId).toBe(demoTeam);
     expect(mine.waiting.map((w) => w.jobId).sort()).toEqual([...demoJobs].sort());
     expect(mine.waiting.every((w) => w.userId === demo.user.id && w.job?.userName === 'Demo User' && w.job.projectId === demoProject)).toBe(true);
-    expect(mine.running.map((r) => r.jobId)).toEqual([blocker.id]);
+    expect(mine.running.map((r) => r.jobId)).toEqual([blocker.jobId]);
     expect(mine.waiting.find((w) => w.jobId === jobs[1])?.job?.title).toBe('queued job 1');
 
     // The pool event counts everyone's jobs and names none.
@@ -100,7 +106,7 @@ describe('the live queue', () => {
 
     // The other team's sockets heard counts and their own jobs, never a demo job, user or project.
     const otherText = JSON.stringify(otherHeard);
-    for (const secret of [...demoJobs, blocker.id, demo.user.id, demoProject, demoTeam, 'Demo User']) {
+    for (const secret of [...demoJobs, blocker.jobId, demo.user.id, demoProject, demoTeam, 'Demo User']) {
       expect(otherText).not.toContain(secret);
     }
     expect(otherHeard.team.every((e) => e.teamId === otherTeam)).toBe(true);
@@ -118,7 +124,7 @@ describe('the live queue', () => {
     const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
     const forOther = (await scheduler.query(snapshotQuery, null, [otherTeam]))!;
     expect(Object.keys(forOther.teams)).toEqual([otherTeam]);
-    for (const secret of [...demoJobs, blocker.id, demo.user.id]) expect(JSON.stringify(forOther)).not.toContain(secret);
+    for (const secret of [...demoJobs, blocker.jobId, demo.user.id]) expect(JSON.stringify(forOther)).not.toContain(secret);
     await expect(scheduler.query(snapshotQuery, null, 'all' as unknown as string[])).rejects.toThrow(/list of team ids/);
 
     // The first paint agrees with the pushed events, per caller.
@@ -137,7 +143,7 @@ describe('the live queue', () => {
     expect(JSON.stringify(otherOverview)).not.toContain(demoJobs[0]);
     expect(otherOverview.pools.find((p) => p.pool === 'local')?.waiting).toBe(5);
 
-    sim.configure({ tokensPerSecond: 400 });
+    await blocker.release();
     await until(async () => (await stack.prisma.job.count({ where: { id: { in: jobs }, status: 'completed' } })) === jobs.length, 'all jobs to complete', 60_000);
     const started = await stack.prisma.job.findMany({ where: { id: { in: jobs } }, orderBy: { startedAt: 'asc' }, select: { id: true } });
     expect(started.map((j) => j.id)).toEqual([...jobs].sort((a, b) => positions.get(a)! - positions.get(b)!));

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppStack, type AppSocket, type AppStack } from '../support/app-stack';
 import { useTestDatabase } from '../support/db';
@@ -51,5 +52,28 @@ describe('the worker publisher', () => {
     expect(received.sort((a, b) => a.offset - b.offset)).toEqual(batches);
     expect(watcherHeard.filter((e) => e.name === 'job:update').map((e) => e.payload)).toEqual([update]);
     expect(bystanderHeard).toEqual([]);
+  });
+
+  it('outlives its LISTEN connection being cut (a PostgreSQL restart) and delivers again once it listens anew', async () => {
+    const { token } = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const watcher = await stack.connect(token);
+    expect(await watcher.emitWithAck('join', { kind: 'project', id: projectId })).toEqual({ ok: true });
+    const watcherHeard = heard(watcher);
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const listeners = async () =>
+        (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`)).rows;
+      const before = await listeners();
+      expect(before.length).toBeGreaterThan(0);
+      // What a restart does to every connection; an uncaught client error would end this test process.
+      for (const { pid } of before) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await until(async () => (await listeners()).filter((l) => !before.some((b) => b.pid === l.pid)).length >= before.length, 'LISTEN again');
+      const update: JobUpdateEvent = { jobId: 'j2', projectId, status: 'running' };
+      publisher.emit(`project:${projectId}`, 'job:update', update);
+      await until(() => watcherHeard.some((e) => e.name === 'job:update'), 'the update after the cut');
+    } finally {
+      await admin.end();
+    }
   });
 });

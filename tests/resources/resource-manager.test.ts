@@ -139,7 +139,7 @@ describe('the resource manager', () => {
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     await expect(demo.caller.resources.status()).rejects.toThrow(TRPCError);
 
-    const app = express().get('/metrics', metricsHandler(stack.services, { token: 'a-metrics-token-of-some-length', production: true }));
+    const app = express().get('/metrics', metricsHandler(stack.services, { token: 'a-metrics-token-of-some-length', production: true, maxWaitingJobs: 15_000 }));
     const server = app.listen(0, '127.0.0.1');
     try {
       await new Promise((resolve) => server.once('listening', resolve));
@@ -159,6 +159,7 @@ describe('the resource manager', () => {
         expect(text).toMatch(new RegExp(`^switchyard_backend_busy_slots\\{backend="${id}",pool="local"\\} [01]$`, 'm'));
       }
       expect(text).toMatch(/^switchyard_status_up 1$/m);
+      expect(text).toMatch(/^switchyard_admission_waiting_limit 15000$/m);
       expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
     } finally {
       await new Promise((resolve) => server.close(resolve));

@@ -4,13 +4,16 @@ import { useJobStack } from '../support/job-stack';
 import { testPayloadCodec } from '../support/temporal';
 import { until } from '../support/until';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createSchedulerActivities } from '../../activities/scheduler';
 import { temporal as temporalProto } from '@temporalio/proto';
 import { schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
 
 /**
- * The scheduler continuing as new every few dozen events while jobs keep arriving and finishing:
- * no job is lost from run to run, and the jobs' messages wait for the next run instead of making
- * the server refuse the hand-over (each refusal costs a replay of the whole run).
+ * The scheduler continuing as new every few dozen events while jobs keep arriving and finishing on
+ * three worker processes' workers: no job is lost from run to run, and every worker's messages to
+ * the scheduler wait for the next run instead of making the server refuse the hand-over (each
+ * refusal costs a replay of the whole run).
  */
 
 const { temporal, stack } = useJobStack({
@@ -20,25 +23,49 @@ const { temporal, stack } = useJobStack({
 });
 
 describe('the scheduler continuing as new', () => {
-  it('hands a burst of jobs from run to run and completes every one of them, leaking no slot', async () => {
-    // One user submits the whole burst: lift the tier's queue cap (10) above it.
-    await stack.prisma.tier.update({ where: { name: 'premium' }, data: { maxQueuedPerUser: 50 } });
+  it('hands a steady stream of jobs from run to run on several workers and completes every one of them, leaking no slot', async () => {
+    // Two more worker processes' workers: each signals the scheduler through its own batcher.
+    await stack.addWorkers();
+    await stack.addWorkers();
+    // One user submits the whole stream: lift the tier's queue cap (10) above it.
+    await stack.prisma.tier.update({ where: { name: 'premium' }, data: { maxQueuedPerUser: 100 } });
     await stack.configureScheduler();
     const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
     const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
-    const jobs = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        demo.caller.jobs.submit({ projectId: project.id, requirements: `continued ${i}`, clientKey: `continued-${i}`, priority: 'normal' }),
-      ),
+    // A fourth process's batcher adds a steady stream of releases for jobs the scheduler does not
+    // hold (it ignores them): signals arrive all the time, also while it hands over.
+    const fourth = createSchedulerActivities({ temporal: temporal.client, prisma: stack.prisma, startScheduler: stack.configureScheduler });
+    const workflowId = schedulerWorkflowId(stack.taskQueue);
+    let streaming = true;
+    let streamed = 0;
+    const stream = Promise.all(
+      Array.from({ length: 4 }, async (_, lane) => {
+        const activity = new MockActivityEnvironment({ taskQueue: stack.taskQueue });
+        while (streaming) {
+          await activity.run(fourth.releaseCapacity, { schedulerWorkflowId: workflowId, done: { jobId: `stream-${lane}-${streamed++}`, ok: true } });
+        }
+      }),
     );
-    const ids = jobs.map((job) => job.id);
+    // Waves of jobs a little apart: requests and releases reach the scheduler from every worker.
+    const ids: string[] = [];
+    for (let wave = 0; wave < 12; wave++) {
+      const jobs = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          demo.caller.jobs.submit({ projectId: project.id, requirements: `continued ${wave}.${i}`, clientKey: `continued-${wave}-${i}`, priority: 'normal' }),
+        ),
+      );
+      ids.push(...jobs.map((job) => job.id));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     await until(
       async () => (await stack.prisma.job.count({ where: { id: { in: ids }, status: 'completed' } })) === ids.length,
       'every job to complete',
       120_000,
     );
+    streaming = false;
+    await stream;
+    expect(streamed).toBeGreaterThan(100);
 
-    const workflowId = schedulerWorkflowId(stack.taskQueue);
     const runs = [];
     for await (const run of temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
     expect(runs.length).toBeGreaterThanOrEqual(3);

@@ -37,6 +37,7 @@ async function probeWorker(taskQueue: string): Promise<Worker> {
     workflowBundle: await probeBundle(),
     activities: createSchedulerActivities({
       temporal: temporal.client,
+      prisma,
       startScheduler: (queue) => ensureScheduler(temporal.client, prisma, queue),
     }),
     ...workerTuning,

@@ -6,6 +6,7 @@ import { useTestDatabase } from '../support/db';
 import { startJobStack, type JobStack } from '../support/job-stack';
 import { useTemporal } from '../support/temporal';
 import { until } from '../support/until';
+import { holdSlot } from '../support/hold-slot';
 
 /**
  * Backends changed by an admin while jobs run, on the real Temporal dev server with simulated
@@ -35,7 +36,8 @@ const row = (id: string) => stack.prisma.job.findUniqueOrThrow({ where: { id }, 
 async function demo() {
   const { caller } = await stack.signIn('demo@switchyard.dev', 'demo-password');
   const projectId = (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;
-  return (requirements: string) => caller.jobs.submit({ projectId, requirements, model: 'qwen2.5-coder:7b', clientKey: randomUUID(), priority: 'normal' });
+  const submit = (requirements: string) => caller.jobs.submit({ projectId, requirements, model: 'qwen2.5-coder:7b', clientKey: randomUUID(), priority: 'normal' });
+  return Object.assign(submit, { cancel: (jobId: string) => caller.jobs.cancel({ jobId }) });
 }
 
 async function addSimulator(options: Partial<typeof fast> = {}): Promise<Simulator> {
@@ -48,9 +50,7 @@ describe('backends as live configuration', () => {
   it('a backend added by an admin receives a waiting job within 5 s, with no restart', async () => {
     const submit = await demo();
     const { caller: admin } = await stack.signIn('admin@switchyard.dev', 'admin-password');
-    first.configure({ tokensPerSecond: 1 });
-    const holder = await submit('hold the only slot');
-    await until(async () => (await row(holder.id)).status === 'running', 'the holder to run');
+    const holder = await holdSlot({ sim: first, pace: fast, submit: () => submit('hold the only slot'), cancel: submit.cancel, prisma: stack.prisma });
     const waiting = await submit('wait for a slot');
     await stack.untilScheduled(waiting.id);
     expect(await row(waiting.id)).toMatchObject({ status: 'queued' });
@@ -66,8 +66,8 @@ describe('backends as live configuration', () => {
     await until(async () => (await row(waiting.id)).status === 'completed', 'the job to finish there');
     expect(await row(waiting.id)).toMatchObject({ backendId: backend.id });
 
-    first.configure({ tokensPerSecond: 400 });
-    await until(async () => (await row(holder.id)).status === 'completed', 'the holder to finish');
+    await holder.release();
+    await until(async () => (await row(holder.jobId)).status === 'cancelled', 'the holder to end');
   }, 120_000);
 
   it('a drained backend gets no new grant, its running job completes, and it shows draining then drained', async () => {

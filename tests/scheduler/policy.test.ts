@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useJobStack, type JobStack } from '../support/job-stack';
 import { hashPassword } from '../../server/auth/password';
 import { until } from '../support/until';
+import { holdSlot as holdSlotWith } from '../support/hold-slot';
 import { openaiCloud } from '../support/llm';
 import { seedCatalog } from '../../prisma/seed';
 
@@ -82,22 +83,33 @@ async function submit(member: Member, key: string, priority: 'low' | 'normal' = 
   return job;
 }
 
-/**
- * Holds the local slot with a slow job of `holder` while `fill` queues a backlog, then lets the
- * backlog run and returns the teams of the jobs in the order they started.
- */
+/** Holds the local slot with a job of `holder` until the returned `release`. */
+async function holdSlot(holder: Member, key: string): Promise<() => Promise<void>> {
+  const held = await holdSlotWith({
+    sim: local,
+    pace: simulator,
+    submit: () => submit(holder, key),
+    cancel: (jobId) => holder.caller.jobs.cancel({ jobId }),
+    prisma: stack.prisma,
+  });
+  return held.release;
+}
+
+/** Holds the local slot while `fill` queues a backlog, then lets the backlog run and returns the teams of its jobs in the order they started. */
 async function startOrder(holder: Member, fill: () => Promise<{ id: string }[]>): Promise<string[]> {
-  local.configure({ tokensPerSecond: 1 });
-  const blocker = await submit(holder, `blocker-${crypto.randomUUID()}`);
-  await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+  const release = await holdSlot(holder, `blocker-${crypto.randomUUID()}`);
   const jobs = await fill();
-  local.configure({ tokensPerSecond: 400 });
-  const ids = jobs.map((job) => job.id);
+  await release();
+  return (await untilCompleted(jobs.map((job) => job.id))).map((job) => job.teamId);
+}
+
+/** The jobs once all have completed, in the order they started. */
+async function untilCompleted(ids: string[]) {
   const rows = await until(async () => {
-    const found = await stack.prisma.job.findMany({ where: { id: { in: ids } }, select: { teamId: true, status: true, startedAt: true } });
+    const found = await stack.prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, teamId: true, status: true, startedAt: true, backendId: true } });
     return found.every((job) => job.status === 'completed') && found;
   }, 'the backlog to finish', 120_000);
-  return rows.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime()).map((job) => job.teamId);
+  return rows.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime());
 }
 
 const shareOf = (teamId: string, order: string[]) => order.filter((id) => id === teamId).length / order.length;
@@ -154,21 +166,15 @@ describe('sharing the slots between teams', () => {
 describe('priority with aging, and the guaranteed minimum', () => {
   it('lifts a starved low-priority job to the top level by aging, so it starts before the normal backlog behind it', async () => {
     const [patient, busy, holder] = [await createMember('aging-low', 'even'), await createMember('aging-busy', 'even'), await createMember('aging-holder', 'even')];
-    local.configure({ tokensPerSecond: 1 });
-    const blocker = await submit(holder, 'aging-blocker');
-    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+    const release = await holdSlot(holder, 'aging-blocker');
     const low = await submit(patient, 'aging-low', 'low');
     const normal = await Promise.all([0, 1, 2, 3, 4].map((i) => submit(busy, `aging-normal-${i}`)));
     // At first the low job is behind every normal one; aged to the top level it is next (first in, and its team has no usage).
     expect((await patient.caller.jobs.live({ jobId: low.id })).queue?.position).toBe(5);
     await until(async () => (await patient.caller.jobs.live({ jobId: low.id })).queue?.position === 0, 'aging to lift the low job', 30_000);
-    local.configure({ tokensPerSecond: 400 });
-    const ids = [low.id, ...normal.map((job) => job.id)];
-    const rows = await until(async () => {
-      const found = await stack.prisma.job.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, startedAt: true } });
-      return found.every((job) => job.status === 'completed') && found;
-    }, 'the backlog to finish');
-    expect(rows.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime())[0]!.id).toBe(low.id);
+    await release();
+    const rows = await untilCompleted([low.id, ...normal.map((job) => job.id)]);
+    expect(rows[0]!.id).toBe(low.id);
   }, 120_000);
 
   it('keeps a team’s guaranteed minimum while a heavier team bursts', async () => {
@@ -190,9 +196,7 @@ describe('cloud fallback', () => {
   it('sends a job to the cloud only when its tier allows it and the local wait is too long', async () => {
     const [allowed, notAllowed, holder] = [await createMember('cloudy', 'cloudy'), await createMember('local-only', 'even'), await createMember('cloud-holder', 'even')];
     const [cloudId] = stack.backendIds.filter((id) => id.startsWith('openai@'));
-    local.configure({ tokensPerSecond: 1 });
-    const blocker = await submit(holder, 'cloud-blocker');
-    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: blocker.id } })).status === 'running', 'the blocker to run');
+    const release = await holdSlot(holder, 'cloud-blocker');
 
     const [fallback, waiting] = [await submit(allowed, 'cloud-allowed'), await submit(notAllowed, 'cloud-not-allowed')];
     const done = await until(async () => {
@@ -204,11 +208,8 @@ describe('cloud fallback', () => {
     expect((await stack.prisma.job.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe('queued');
 
     // … and runs there once it frees.
-    local.configure({ tokensPerSecond: 400 });
-    const ran = await until(async () => {
-      const job = await stack.prisma.job.findUniqueOrThrow({ where: { id: waiting.id } });
-      return job.status === 'completed' && job;
-    }, 'the local-only job to finish');
-    expect(ran.backendId).toBe(stack.backendIds[0]);
+    await release();
+    const [ran] = await untilCompleted([waiting.id]);
+    expect(ran!.backendId).toBe(stack.backendIds[0]);
   }, 120_000);
 });

@@ -6,6 +6,7 @@ import { useTestDatabase } from '../support/db';
 import { startJobStack, type JobStack } from '../support/job-stack';
 import { useTemporal } from '../support/temporal';
 import { until } from '../support/until';
+import { holdSlot } from '../support/hold-slot';
 
 /**
  * Pools as the seeded tiers use them: enterprise prefers a `dedicated` pool, then `local`; premium
@@ -19,8 +20,9 @@ let local: Simulator;
 let dedicated: Simulator;
 let stack: JobStack;
 
+const options = { slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 };
+
 beforeAll(async () => {
-  const options = { slots: 1, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 30 };
   [local, dedicated] = [await createSimulator(options), await createSimulator(options)];
   stack = await startJobStack({ databaseUrl: db.url, temporal, ollamaUrls: [local.url], slots: 1, leaseCheckMs: 1_000 });
 }, 60_000);
@@ -52,9 +54,13 @@ describe('pools by tier', () => {
       admin.jobs.submit({ projectId: project.id, requirements, clientKey: randomUUID(), priority: 'normal' });
 
     // The premium team fills the local slot and queues behind it.
-    local.configure({ tokensPerSecond: 1 });
-    const holder = await premium('hold the local slot');
-    await until(async () => (await row(holder.id)).status === 'running', 'the premium holder to run');
+    const holder = await holdSlot({
+      sim: local,
+      pace: options,
+      submit: () => premium('hold the local slot'),
+      cancel: (jobId) => demo.caller.jobs.cancel({ jobId }),
+      prisma: stack.prisma,
+    });
     const waiting = await premium('wait for the local slot');
     await stack.untilScheduled(waiting.id);
 
@@ -64,7 +70,7 @@ describe('pools by tier', () => {
       await until(async () => (await row(job.id)).status === 'completed', 'the enterprise job to finish');
       expect(await row(job.id)).toMatchObject({ backendId: dedicatedId });
     }
-    expect(await row(holder.id)).toMatchObject({ status: 'running', backendId: localId });
+    expect(await row(holder.jobId)).toMatchObject({ status: 'running', backendId: localId });
 
     // The dedicated backend is idle now, and the premium job still waits for the local one.
     const status = await scheduler.query(statusQuery);
@@ -72,7 +78,7 @@ describe('pools by tier', () => {
     expect(await row(waiting.id)).toMatchObject({ status: 'queued', backendId: null });
     expect(await scheduler.query(positionQuery, waiting.id)).toMatchObject({ position: 0, pool: 'local', backendId: localId, blocked: null });
 
-    local.configure({ tokensPerSecond: 400 });
+    await holder.release();
     await until(async () => (await row(waiting.id)).status === 'completed', 'the premium job to run locally');
     expect(await row(waiting.id)).toMatchObject({ backendId: localId });
   }, 120_000);

@@ -7,11 +7,13 @@ import { createKeyring, parseKeyList } from '../../server/crypto/keyring';
 import { createPrisma } from '../../server/db/client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/realtime/events';
 import { apiRouter } from '../../server/http/api';
+import { usageExportHandler } from '../../server/http/usage-export';
 import { createRealtimeServer } from '../../server/realtime/io';
 import { DEFAULT_MAX_TEAMS_PER_USER } from '../../server/env';
-import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST } from '../../server/net/allowlist';
+import { createUrlAllowlist, DEFAULT_BACKEND_URL_ALLOWLIST, DEFAULT_WEBHOOK_URL_ALLOWLIST, WEBHOOK_URLS } from '../../server/net/allowlist';
 import { createServices, type UserRates } from '../../server/services';
 import { createTemporalProvider } from '../../server/temporal/client';
+import type { Tracing } from '../../server/tracing/sdk';
 import { createCaller } from '../../server/trpc/root';
 import { temporalAddress, temporalNamespace, testDataConverter, uniqueTaskQueue } from './temporal';
 
@@ -19,6 +21,8 @@ import { temporalAddress, temporalNamespace, testDataConverter, uniqueTaskQueue 
 export const testKeyring = createKeyring(parseKeyList(`test:${Buffer.alloc(32, 'switchyard-tests').toString('base64')}`));
 /** The default allow-list: loopback (where the simulators listen) and private ranges. */
 export const testBackendUrls = createUrlAllowlist(DEFAULT_BACKEND_URL_ALLOWLIST);
+/** Webhooks' default allow-list and the address tests' receivers listen on. */
+export const testWebhookUrls = createUrlAllowlist(`${DEFAULT_WEBHOOK_URL_ALLOWLIST},127.0.0.1`, { purpose: WEBHOOK_URLS });
 
 /**
  * Tests wait for conditions by polling (until.ts, every 50 ms), live views included; production's
@@ -42,6 +46,8 @@ export async function startAppStack({
   temporal: temporalServer = { address: temporalAddress(), namespace: temporalNamespace() },
   maxTeamsPerUser = DEFAULT_MAX_TEAMS_PER_USER,
   userRates = POLLING_TEST_RATES,
+  maxWaitingJobs,
+  tracing,
 }: {
   databaseUrl: string;
   taskQueue?: string;
@@ -51,9 +57,13 @@ export async function startAppStack({
   maxTeamsPerUser?: number;
   /** Per-user rates: generous by default, for tests that poll live views while they wait. */
   userRates?: UserRates;
+  /** Admission's bound on waiting jobs (production's default unless a test says otherwise). */
+  maxWaitingJobs?: number;
+  /** Started tracing (server/tracing/sdk.ts): the stack's Temporal client carries trace context. */
+  tracing?: Tracing;
 }) {
   const prisma = createPrisma(databaseUrl);
-  const temporal = createTemporalProvider({ ...temporalServer, taskQueue, dataConverter: testDataConverter });
+  const temporal = createTemporalProvider({ ...temporalServer, taskQueue, dataConverter: testDataConverter, interceptors: tracing?.clientInterceptors });
   const services = createServices({
     prisma,
     temporal,
@@ -63,10 +73,16 @@ export async function startAppStack({
     maxTeamsPerUser,
     keyring: testKeyring,
     backendUrls: testBackendUrls,
+    webhookUrls: testWebhookUrls,
     userRates,
+    ...(maxWaitingJobs === undefined ? {} : { maxWaitingJobs }),
   });
-  // The compatible APIs and backend registration as server/http/app.ts mounts them; the rest of the app is not needed here.
-  const httpServer = createServer(express().use(apiRouter(services, { backendRegistrationToken: TEST_REGISTRATION_TOKEN })));
+  // The compatible APIs, backend registration and the usage export as server/http/app.ts mounts them; the rest of the app is not needed here.
+  const httpServer = createServer(
+    express()
+      .use(apiRouter(services, { backendRegistrationToken: TEST_REGISTRATION_TOKEN }))
+      .get('/usage.csv', usageExportHandler(services)),
+  );
   const realtime = await createRealtimeServer(httpServer, { services, databaseUrl });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;

@@ -30,6 +30,16 @@ export const HISTORY_SCENARIOS = {
   'scheduler-hand-over': 'tests/scheduler/continue-as-new.test.ts',
   'resource-manager': 'tests/resources/resource-manager.test.ts',
   'chat-streamed': 'tests/api/openai-compat.test.ts',
+  'webhook-retried': 'tests/notifications/webhooks.test.ts',
+  'review-through-worker-crash': 'tests/jobs/review.test.ts',
+  'review-item': 'tests/jobs/review.test.ts',
+  'review-cancelled': 'tests/jobs/review.test.ts',
+  'collaboration-full-run': 'tests/jobs/collaboration.test.ts',
+  'collaboration-step': 'tests/jobs/collaboration.test.ts',
+  'collaboration-agent-missing': 'tests/jobs/collaboration.test.ts',
+  'collaboration-approved-with-edit': 'tests/jobs/collaboration.test.ts',
+  'collaboration-approval-timed-out': 'tests/jobs/collaboration.test.ts',
+  'collaboration-through-worker-crash': 'tests/jobs/collaboration-crash.test.ts',
 } as const;
 
 export type HistoryScenario = keyof typeof HISTORY_SCENARIOS;

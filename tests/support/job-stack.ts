@@ -1,3 +1,4 @@
+import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { envBackends } from '../../server/llm/config';
 import { createLiveRegistry } from '../../server/llm/live-registry';
@@ -8,9 +9,10 @@ import { createJobMetrics } from '../../server/metrics/jobs';
 import { createProcessRegistry } from '../../server/metrics/registry';
 import { ensureScheduler } from '../../server/temporal/scheduler';
 import { createJobWorkers, type JobWorkers } from '../../server/temporal/workers';
+import type { Tracing } from '../../server/tracing/sdk';
 import { positionQuery, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator';
-import { startAppStack, testKeyring, type AppSocket } from './app-stack';
+import { startAppStack, testKeyring, testWebhookUrls, type AppSocket } from './app-stack';
 import { useTestDatabase } from './db';
 import { deferred, perFile } from './per-file';
 import { testDataConverter, uniqueTaskQueue, useTemporal, workflowBundle, type TestTemporal } from './temporal';
@@ -44,8 +46,12 @@ export interface JobStackOptions {
   catalogCacheMs?: number;
   /** How often the worker reads the backend rows (production: BACKEND_REFRESH_MS, 3 s). */
   backendRefreshMs?: number;
+  /** Admission's bound on waiting jobs of everyone (production: MAX_WAITING_JOBS). */
+  maxWaitingJobs?: number;
   /** false: no in-process worker until `startWorker()` (tests that bring their own first). */
   worker?: boolean;
+  /** Started tracing: the client and workers get its interceptors and sinks, the workers the traced bundle, as server/worker.ts wires them. */
+  tracing?: Tracing;
 }
 
 /**
@@ -60,6 +66,8 @@ export async function startJobStack(options: JobStackOptions) {
     databaseUrl,
     taskQueue: uniqueTaskQueue('jobs'),
     temporal: { address: temporal.connection.options.address, namespace: temporal.namespace },
+    ...(options.maxWaitingJobs === undefined ? {} : { maxWaitingJobs: options.maxWaitingJobs }),
+    tracing: options.tracing,
   });
   const { prisma, taskQueue } = app;
   const publisher = await createPublisher({ databaseUrl });
@@ -81,16 +89,15 @@ export async function startJobStack(options: JobStackOptions) {
       historyLimit: options.schedulerHistoryLimit,
     });
 
-  let worker: JobWorkers | undefined;
-  let running: Promise<void> | undefined;
-  async function startWorker() {
-    if (worker) return;
-    worker = await createJobWorkers({
-      connection: temporal.nativeConnection,
+  /** A worker process's pair of workers, with activities (and so signal batchers) of its own. */
+  const createWorkers = async (connection: NativeConnection) =>
+    createJobWorkers({
+      connection,
       namespace: temporal.namespace,
       dataConverter: testDataConverter,
       taskQueue,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: await workflowBundle(undefined, options.tracing?.workflowInterceptorModules),
+      ...(options.tracing ? { interceptors: options.tracing.workerInterceptors, sinks: options.tracing.sinks } : {}),
       activities: createActivities({
         prisma,
         publisher,
@@ -100,16 +107,34 @@ export async function startJobStack(options: JobStackOptions) {
         temporal: temporal.client,
         startScheduler: configureScheduler,
         backendCatalogue: () => backendCatalogue(prisma),
+        keyring: testKeyring,
+        webhookUrls: testWebhookUrls,
       }),
     });
-    running = worker.run();
+  const workers: { worker: JobWorkers; running: Promise<void> }[] = [];
+  const run = (worker: JobWorkers) => workers.push({ worker, running: worker.run() });
+  // Temporal's SDK lets one connection poll a task queue with one worker only, as in one process.
+  const ownConnections: NativeConnection[] = [];
+  async function startWorker() {
+    if (workers.length > 0) return;
+    run(await createWorkers(temporal.nativeConnection));
     await configureScheduler();
+  }
+  async function addWorkers() {
+    const connection = await NativeConnection.connect({ address: temporal.connection.options.address });
+    ownConnections.push(connection);
+    run(await createWorkers(connection));
   }
   if (options.worker !== false) await startWorker();
 
   return {
     ...app,
     startWorker,
+    /**
+     * Another worker process's workers on the same task queues (in this process, but with their own
+     * activities and so their own signal batchers); stopped with the stack.
+     */
+    addWorkers,
     /** Hands the scheduler the tiers and enabled backends now in the database. */
     configureScheduler,
     /** The stack's scheduler workflow. */
@@ -135,8 +160,9 @@ export async function startJobStack(options: JobStackOptions) {
     },
 
     async stop() {
-      worker?.shutdown();
-      await running;
+      for (const { worker } of workers) worker.shutdown();
+      await Promise.all(workers.map(({ running }) => running));
+      await Promise.all(ownConnections.map((connection) => connection.close()));
       backends.close();
       await publisher.close();
       await app.stop();

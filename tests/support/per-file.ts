@@ -5,11 +5,11 @@ import { afterAll, beforeAll } from 'vitest';
  * fail), returned as a handle usable at module scope: every property read or method call goes to
  * the value once it exists, and fails with `what` named before that.
  */
-export function perFile<T extends object>(what: string, open: () => Promise<T>, close: (value: T) => Promise<unknown>): T {
+export function perFile<T extends object>(what: string, open: () => Promise<T>, close: (value: T) => Promise<unknown>, openTimeoutMs?: number): T {
   let value: T | undefined;
   beforeAll(async () => {
     value = await open();
-  });
+  }, openTimeoutMs);
   afterAll(async () => {
     if (value) await close(value);
   });

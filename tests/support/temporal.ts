@@ -66,10 +66,13 @@ export function useTemporal(): TestTemporal {
  * test files (webpack takes seconds on two cores; every file doing it would dominate the run).
  * The first file to ask builds it under a lock directory; the others wait for the file.
  */
-export async function workflowBundle(workflowsPath = path.join(repoRoot, 'workflows/index.ts')): Promise<{ codePath: string }> {
+export async function workflowBundle(
+  workflowsPath = path.join(repoRoot, 'workflows/index.ts'),
+  workflowInterceptorModules: string[] = [],
+): Promise<{ codePath: string }> {
   const dir = path.join(inject('switchyard').runDir, 'workflow-bundles');
   fs.mkdirSync(dir, { recursive: true });
-  const key = createHash('sha256').update(path.resolve(workflowsPath)).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update([path.resolve(workflowsPath), ...workflowInterceptorModules].join('\n')).digest('hex').slice(0, 16);
   const codePath = path.join(dir, `${key}.js`);
   const lock = path.join(dir, `${key}.lock`);
   const deadline = Date.now() + 180_000;
@@ -83,7 +86,7 @@ export async function workflowBundle(workflowsPath = path.join(repoRoot, 'workfl
     }
     if (owner) {
       try {
-        const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(workflowsPath), logger: silentLogger });
+        const { code } = await bundleWorkflowCode({ workflowsPath: path.resolve(workflowsPath), workflowInterceptorModules, logger: silentLogger });
         const temp = `${codePath}.${process.pid}.tmp`;
         fs.writeFileSync(temp, code);
         fs.renameSync(temp, codePath);

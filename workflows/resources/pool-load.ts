@@ -6,7 +6,7 @@ import type { PoolLoad } from './types';
  * forecast placed it on, else (blocked, or not yet forecast) in its tier's first preferred pool.
  * O(backends + waiting): no forecast is run here; `positions` is the one the scheduler keeps.
  */
-export function poolLoad(state: SchedulerState, positions: Record<string, JobPosition>, now: number): PoolLoad[] {
+export function poolLoad(state: SchedulerState, positions: ReadonlyMap<string, JobPosition>, now: number): PoolLoad[] {
   const pools = new Map<string, PoolLoad>();
   const at = (pool: string) => {
     let load = pools.get(pool);
@@ -24,7 +24,7 @@ export function poolLoad(state: SchedulerState, positions: Record<string, JobPos
     load.busy += busySlots(backend);
   }
   for (const job of state.waiting) {
-    const position = positions[job.jobId];
+    const position = positions.get(job.jobId);
     const pool = position?.pool ?? state.tiers[job.tier]?.poolPreference[0];
     if (pool === undefined) continue;
     const load = at(pool);

@@ -17,6 +17,7 @@ import {
   dispatch,
   enqueue,
   forecast,
+  indexWaiting,
   isBackendUp,
   markBackendHealth,
   nextWakeAt,
@@ -32,10 +33,12 @@ import {
   snapshotForTeams,
   unpackState,
   upsertBackend,
+  type Forecast,
   type Grant,
   type JobPosition,
   type QueueSnapshot,
   type SchedulerState,
+  type WaitingIndex,
 } from './core';
 import { WakeTimer } from './wake-timer';
 import {
@@ -92,19 +95,22 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   let checkingLeases = false;
   // The plan behind positions is computed when somebody asks, once per change of state: with
   // thousands waiting it costs milliseconds, and arrivals come in bursts between two questions.
-  // The version is carried across continue-as-new: web processes skip snapshots by it.
+  // The snapshot built from it costs more than the plan (half a second at 50,000 waiting) and only
+  // the web's queue views ask for it: built on their first question of a version, not for every
+  // position or status. The version is carried across continue-as-new: web processes skip
+  // snapshots by it.
   let version = input.snapshotVersion ?? 0;
-  let plan: { version: number; positions: Record<string, JobPosition>; snapshot: QueueSnapshot } | null = null;
+  let plan: { version: number; planned: Forecast; positions: Map<string, JobPosition>; snapshot: QueueSnapshot | null } | null = null;
   const currentPlan = () => {
     if (plan?.version !== version) {
       const planned = forecast(state, Date.now());
-      plan = {
-        version,
-        positions: Object.fromEntries(planned.order.map((entry) => [entry.jobId, entry])),
-        snapshot: queueSnapshot(state, planned, version),
-      };
+      plan = { version, planned, positions: new Map(planned.order.map((entry) => [entry.jobId, entry])), snapshot: null };
     }
     return plan;
+  };
+  const currentSnapshot = () => {
+    const current = currentPlan();
+    return (current.snapshot ??= queueSnapshot(state, current.planned, version));
   };
   const wakeTimer = new WakeTimer();
   const leaseCheckMs = input.leaseCheckMs ?? DEFAULT_LEASE_CHECK_MS;
@@ -133,7 +139,7 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       .finally(() => inFlight.delete(messages));
   };
 
-  const onEnqueue = ({ tierPolicy, ...request }: CapacityRequest) => {
+  const onEnqueue = ({ tierPolicy, ...request }: CapacityRequest, index: WaitingIndex) => {
     // The job read its tier just now: newer than the scheduler's copy, and known even when the
     // tier was created after the scheduler started.
     state.tiers[tierPolicy.name] = tierPolicy;
@@ -154,21 +160,23 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
       deliver([{ jobId: request.jobId, grant }]);
       return;
     }
-    const result = enqueue(state, request, Date.now());
+    const result = enqueue(state, request, Date.now(), index);
     if (result.ok && !result.duplicate) applyPressure(state, pressuredPools, Date.now(), [result.job]);
     if (!result.ok) deliver([{ jobId: request.jobId, refusal: result.reason }]);
     dirty = true;
   };
-  const onDone = ({ jobId, ok, serviceMs }: JobDone) => {
-    if (!removeWaiting(state, jobId)) {
+  const onDone = ({ jobId, ok, serviceMs }: JobDone, index: WaitingIndex) => {
+    if (!removeWaiting(state, jobId, index)) {
       release(state, jobId, Date.now(), { ok, ...(serviceMs === undefined ? { recordService: false } : { serviceMs }) });
     }
     dirty = true;
   };
   setHandler(messagesSignal, (messages) => {
+    // One pass over the waiting list per signal, not one per message in it.
+    const index = indexWaiting(state);
     for (const message of messages) {
-      if ('enqueue' in message) onEnqueue(message.enqueue);
-      else onDone(message.done);
+      if ('enqueue' in message) onEnqueue(message.enqueue, index);
+      else onDone(message.done, index);
     }
   });
   setHandler(boostSignal, ({ jobId, boost }) => {
@@ -178,10 +186,10 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
     applySetup(state, setup);
     dirty = true;
   });
-  setHandler(positionQuery, (jobId) => currentPlan().positions[jobId] ?? null);
+  setHandler(positionQuery, (jobId) => currentPlan().positions.get(jobId) ?? null);
   setHandler(snapshotQuery, (known, teamIds) => {
     const teams = requireTeamIds(teamIds);
-    return known === version ? null : snapshotForTeams(currentPlan().snapshot, teams);
+    return known === version ? null : snapshotForTeams(currentSnapshot(), teams);
   });
   setHandler(backendHealthSignal, ({ backendId, healthy }) => {
     markBackendHealth(state, backendId, healthy);

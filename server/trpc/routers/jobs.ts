@@ -4,7 +4,7 @@ import { PRIORITIES, type PriorityName } from '../../services/jobs';
 import { modelName, wellFormed } from '../../services/text-input';
 import { adminProcedure, protectedProcedure, router, workflowQueryProcedure } from '../init';
 
-const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
+export const priority = z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]);
 
 /** The longest requirements a job may have; sets the body limit of `jobs.submit` (server/http/trpc.ts). */
 export const MAX_REQUIREMENTS_CHARS = 100_000;
@@ -17,12 +17,27 @@ export const submitJobInput = z.object({
   ),
   model: modelName('The model').optional(),
   priority: priority.default('normal'),
+  /** Short work the scheduler may batch with other jobs of its model (when the tier batches). */
+  simple: z.boolean().default(false),
   clientKey: z.string().regex(/^[\w-]{8,100}$/, 'The client key must be 8–100 letters, digits, _ or -.'),
   reviewTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
 });
 
+export const submitCollaborationInput = z.object({
+  projectId: z.uuid(),
+  task: submitJobInput.shape.requirements,
+  /** Absent: the built-in template. */
+  templateId: z.uuid().nullish(),
+  clientKey: submitJobInput.shape.clientKey,
+});
+
 export const jobsRouter = router({
   submit: protectedProcedure.input(submitJobInput).mutation(({ ctx, input }) => ctx.services.jobs.submit(ctx.user, input)),
+
+  /** A collaboration job (docs/collaboration.md): its agents, integration and review as child jobs. */
+  submitCollaboration: protectedProcedure
+    .input(submitCollaborationInput)
+    .mutation(({ ctx, input }) => ctx.services.collaborations.submit(ctx.user, input)),
 
   list: protectedProcedure
     .input(

@@ -32,9 +32,21 @@ describe('the state carried across continue-as-new', () => {
     state.waiting[3]!.fallbackSince = T0 + 5;
     state.waiting[40]!.avoid = ['o1'];
     state.waiting[41]!.boost = 2;
+    state.waiting[42]!.priority = -1;
     const before = structuredClone(state);
 
     const carried = JSON.parse(JSON.stringify(packState(state)));
+    expect(carried.packedWaiting.uuidHex).toHaveLength(32 * state.waiting.length);
+    expect(unpackState(carried)).toEqual(before);
+  });
+
+  it('carries job ids that are not all UUIDs as they are', () => {
+    const state = bigQueue();
+    state.waiting[7]!.jobId = 'review-7:agent-0';
+    const before = structuredClone(state);
+
+    const carried = JSON.parse(JSON.stringify(packState(state)));
+    expect(carried.packedWaiting.uuidHex).toBe('');
     expect(unpackState(carried)).toEqual(before);
   });
 

@@ -1,103 +1,133 @@
 import type { SchedulerState, WaitingJob } from './types';
 
 /**
- * The waiting list as continue-as-new carries it: columns instead of one object per job, team,
- * user, tier and model ids as indexes into one dictionary, times and sequence numbers as steps
- * from the previous job, and the rarely set fields listed only where set. The whole state is the
- * next run's input, one payload, and Temporal refuses payloads past 2 MB (the dev server warns
- * from 512 KB): as objects a waiting job took about 250 bytes, so about 8,000 waiting jobs would
- * have stopped the scheduler from continuing as new at all.
+ * The waiting list as continue-as-new carries it. The whole state is the next run's input, one
+ * payload, and Temporal refuses payloads past 2 MB: as objects a waiting job took about 250 bytes
+ * (8,000 jobs), as the columns below about 50, and the payload codec's deflate takes that to about
+ * 19 (server/temporal/codec.ts), so about 100,000 waiting jobs fit. What deflate cannot shrink is
+ * entropy, so the packing removes what it would otherwise have to code: job ids that are UUIDs go
+ * as their 32 hex digits run together (no quotes, commas or dashes, 16 bytes of entropy each);
+ * a job's team, user, tier and model go as one index into the distinct combinations (a user's jobs
+ * share one), not as four; times and sequence numbers as steps from the previous job; fields that
+ * are rarely set only where set.
  */
 export interface PackedWaiting {
+  /** Every job id when all are lowercase UUIDs, as their hex digits run together (32 a job); else "". */
+  uuidHex: string;
+  /** The job ids, when not all are UUIDs (`uuidHex` empty). */
   jobIds: string[];
   /** Every team, user, tier and model id of the waiting jobs, once. */
   words: string[];
-  /** Per job: indexes into `words`. */
-  teams: number[];
-  users: number[];
-  tiers: number[];
-  models: number[];
-  priorities: number[];
-  boosts: number[];
+  /** Each distinct (team, user, tier, model) of the waiting jobs: four indexes into `words`. */
+  profiles: number[];
+  /** Per job: the index of its profile. */
+  jobProfiles: number[];
   /** Per job: `enqueuedAt` minus the previous job's (the first: itself). */
   enqueuedSteps: number[];
   /** Per job: `seq` minus the previous job's (the first: itself). */
   seqSteps: number[];
+  /** [job index, priority] where not 0. */
+  priorities: [number, number][];
+  /** [job index, boost] where not 0. */
+  boosts: [number, number][];
   /** [job index, fallbackSince] where set. */
   fallbackSince: [number, number][];
   /** [job index, avoid] where not empty. */
   avoid: [number, string[]][];
+  /** Indexes of the batchable jobs. */
+  batchable: number[];
 }
 
 export type CarriedState = Omit<SchedulerState, 'waiting'> & { packedWaiting: PackedWaiting };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SEP = '\u0000';
+
 export function packState({ waiting, ...rest }: SchedulerState): CarriedState {
   const words: string[] = [];
-  const indexes = new Map<string, number>();
+  const wordIndex = new Map<string, number>();
   const word = (value: string) => {
-    let index = indexes.get(value);
+    let index = wordIndex.get(value);
     if (index === undefined) {
       index = words.push(value) - 1;
-      indexes.set(value, index);
+      wordIndex.set(value, index);
     }
     return index;
   };
+  const profileIndex = new Map<string, number>();
   const packed: PackedWaiting = {
+    uuidHex: '',
     jobIds: [],
     words,
-    teams: [],
-    users: [],
-    tiers: [],
-    models: [],
-    priorities: [],
-    boosts: [],
+    profiles: [],
+    jobProfiles: [],
     enqueuedSteps: [],
     seqSteps: [],
+    priorities: [],
+    boosts: [],
     fallbackSince: [],
     avoid: [],
+    batchable: [],
   };
+  const uuids = waiting.length > 0 && waiting.every((job) => UUID.test(job.jobId));
+  if (uuids) packed.uuidHex = waiting.map((job) => job.jobId.replaceAll('-', '')).join('');
   let enqueuedAt = 0;
   let seq = 0;
   waiting.forEach((job, i) => {
-    packed.jobIds.push(job.jobId);
-    packed.teams.push(word(job.teamId));
-    packed.users.push(word(job.userId));
-    packed.tiers.push(word(job.tier));
-    packed.models.push(word(job.model));
-    packed.priorities.push(job.priority);
-    packed.boosts.push(job.boost);
+    if (!uuids) packed.jobIds.push(job.jobId);
+    const key = `${job.teamId}${SEP}${job.userId}${SEP}${job.tier}${SEP}${job.model}`;
+    let profile = profileIndex.get(key);
+    if (profile === undefined) {
+      profile = packed.profiles.push(word(job.teamId), word(job.userId), word(job.tier), word(job.model)) / 4 - 1;
+      profileIndex.set(key, profile);
+    }
+    packed.jobProfiles.push(profile);
     packed.enqueuedSteps.push(job.enqueuedAt - enqueuedAt);
     packed.seqSteps.push(job.seq - seq);
     enqueuedAt = job.enqueuedAt;
     seq = job.seq;
+    if (job.priority !== 0) packed.priorities.push([i, job.priority]);
+    if (job.boost !== 0) packed.boosts.push([i, job.boost]);
     if (job.fallbackSince !== null) packed.fallbackSince.push([i, job.fallbackSince]);
     if (job.avoid.length > 0) packed.avoid.push([i, job.avoid]);
+    if (job.batchable) packed.batchable.push(i);
   });
   return { ...rest, packedWaiting: packed };
 }
 
 /** The state as `packState` packed it. */
 export function unpackState({ packedWaiting: packed, ...rest }: CarriedState): SchedulerState {
+  const priorities = new Map(packed.priorities);
+  const boosts = new Map(packed.boosts);
   const fallbackSince = new Map(packed.fallbackSince);
   const avoid = new Map(packed.avoid);
+  const batchable = new Set(packed.batchable);
+  const { words, profiles, uuidHex } = packed;
+  const jobId = (i: number) => {
+    if (uuidHex === '') return packed.jobIds[i]!;
+    const hex = uuidHex.slice(i * 32, i * 32 + 32);
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
   const waiting: WaitingJob[] = [];
   let enqueuedAt = 0;
   let seq = 0;
-  packed.jobIds.forEach((jobId, i) => {
+  packed.jobProfiles.forEach((profile, i) => {
     enqueuedAt += packed.enqueuedSteps[i]!;
     seq += packed.seqSteps[i]!;
+    const at = profile * 4;
     waiting.push({
-      jobId,
-      teamId: packed.words[packed.teams[i]!]!,
-      userId: packed.words[packed.users[i]!]!,
-      tier: packed.words[packed.tiers[i]!]!,
-      model: packed.words[packed.models[i]!]!,
-      priority: packed.priorities[i]!,
-      boost: packed.boosts[i]!,
+      jobId: jobId(i),
+      teamId: words[profiles[at]!]!,
+      userId: words[profiles[at + 1]!]!,
+      tier: words[profiles[at + 2]!]!,
+      model: words[profiles[at + 3]!]!,
+      priority: priorities.get(i) ?? 0,
+      boost: boosts.get(i) ?? 0,
       enqueuedAt,
       seq,
       fallbackSince: fallbackSince.get(i) ?? null,
       avoid: avoid.get(i) ?? [],
+      batchable: batchable.has(i),
     });
   });
   return { ...rest, waiting };

@@ -87,6 +87,15 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
   return { grants, fallbackMarked };
 }
 
+/** Per model, when its oldest waiting batchable job (of a tier that batches) arrived: its batch's start. */
+export function oldestBatchable(state: SchedulerState): Map<string, number> {
+  const oldest = new Map<string, number>();
+  for (const job of state.waiting) {
+    if (job.batchable && state.tiers[job.tier]?.batchEnabled && !oldest.has(job.model)) oldest.set(job.model, job.enqueuedAt);
+  }
+  return oldest;
+}
+
 function hasFreeSlot(backend: SchedulerState['backends'][string], now: number): boolean {
   return (
     backend.healthy &&
@@ -133,7 +142,8 @@ function markFallback(state: SchedulerState, now: number): string[] {
 
 /**
  * When the workflow should call `dispatch` again if no event arrives first: a cooldown ends, a
- * cloud rate window reopens, or a waiting job crosses its tier's cloud threshold. null: nothing is
+ * cloud rate window reopens, a waiting job crosses its tier's cloud threshold, or a partial batch
+ * reaches its timeout (it may be held until then, see planner.ts). null: nothing is
  * due; wait for events only. Leases have no deadline here: a job that dies without releasing is
  * found by the workflow's periodic lease check, and a job may hold its slot for as long as it runs.
  */
@@ -155,6 +165,13 @@ export function nextWakeAt(state: SchedulerState, now: number): number | null {
       const tier = state.tiers[job.tier];
       if (!tier?.cloudFallback || job.fallbackSince !== null) continue;
       const due = job.enqueuedAt + tier.cloudFallbackAfterSec * 1000;
+      if (due > now) next = Math.min(next, due);
+    }
+    const oldest = oldestBatchable(state);
+    for (const job of state.waiting) {
+      const tier = state.tiers[job.tier];
+      if (!tier?.batchEnabled || !job.batchable) continue;
+      const due = oldest.get(job.model)! + tier.batchTimeoutSec * 1000;
       if (due > now) next = Math.min(next, due);
     }
   }

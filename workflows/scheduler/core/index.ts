@@ -13,6 +13,7 @@ export {
   effectivePriority,
   enqueue,
   expectedServiceMs,
+  indexWaiting,
   isBackendUp,
   markBackendHealth,
   recordBackendFailure,
@@ -26,6 +27,7 @@ export {
   upsertBackend,
   type BackendInit,
   type ReleaseOutcome,
+  type WaitingIndex,
 } from './state';
 export { dispatch, nextWakeAt, type DispatchResult } from './dispatch';
 export { applyResidency, fitsBeside, loadModel, memoryBudgetMb, residencyOf, switchCost, type Residency, type ResidencyReport } from './residency';

@@ -27,6 +27,26 @@ import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, T
  * others (never evicting a model another request may be using), and a job that cannot be keeps
  * every backend it could use from pipelining anyone behind it: nobody overtakes it there. A pipelined lease counts
  * toward its user's max running like any lease.
+ *
+ * Batching (tiers with `batchEnabled`, jobs marked `batchable`): the seed's "group similar short
+ * requests". A model load on an Ollama backend takes seconds; jobs of one model granted apart
+ * are spread by placement over whatever slots free next and pay a load on each backend, while
+ * granted together they share one load and run side by side in its slots.
+ *   - Grouping: when the job picked must load its model on the backend it is placed on, the
+ *     oldest other batchable jobs of that model that may use the backend follow it at once, up
+ *     to the tier's `maxBatchSize` together, ahead of everyone else: on free slots first, the
+ *     rest into the backend's own queue (OLLAMA_MAX_QUEUE), as pipelined leases that start as its
+ *     slots free, with the model already loaded. A batch never goes where no load is paid: a job
+ *     whose model is loaded on its backend is granted alone, as always.
+ *   - Holding: such a job waits instead (its class is skipped; others may take the slot) while
+ *     all of these hold: no free slot it may use has its model loaded; fewer than `maxBatchSize`
+ *     batchable jobs of the model wait (the batch is partial); the backend has no more free slots
+ *     than those jobs would take (with room to spare, a job of the model arriving later finds the
+ *     model loaded and a free slot anyway, so waiting would save no load); and the oldest of them
+ *     has waited less than `batchTimeoutSec`. At that moment it is granted, batch or not, and
+ *     `nextCapacityChange` / `nextWakeAt` (dispatch.ts) wake the scheduler for it.
+ * Followers overtake priority, fair share and FIFO for the length of one batch: the forecast runs
+ * this same planner, so the positions shown include it.
  */
 
 interface PlanBackend {
@@ -59,6 +79,16 @@ interface PlanClass {
   localFeasible: boolean;
   /** Expected service time per backend index, filled on first use. */
   service: number[];
+  /** Batchable jobs of a batching tier: grouped and held by the rules above. */
+  batch: boolean;
+  /** Held for a partial batch during the current `next` call. */
+  held: boolean;
+}
+
+/** A model's batchable jobs in seq order; `head` skips granted ones. */
+interface BatchGroup {
+  jobs: PlanJob[];
+  head: number;
 }
 
 export interface PlanJob {
@@ -130,6 +160,11 @@ export class Planner {
   /** Whether the last `select` picked by guaranteed minimum share (local slots only). */
   private boosted = false;
   private readonly decay: number;
+  private readonly batchGroups = new Map<string, BatchGroup>();
+  /** The rest of the batch being granted: its backend and its followers, in grant order. */
+  private batch: { backend: number; jobs: PlanJob[] } | null = null;
+  /** When the earliest batch held by the last `next` stops waiting. */
+  private holdEnds = Number.POSITIVE_INFINITY;
   remaining = 0;
   /** Grants made by this planner (for decaying usage of teams it does not track). */
   grants = 0;
@@ -201,10 +236,11 @@ export class Planner {
       const tier = state.tiers[job.tier];
       if (!tier) continue;
       const fallbackOpen = tier.cloudFallback && (job.fallbackSince !== null || !this.preferredUp(tier, job.model));
-      const key = `${tier.name}${SEP}${job.model}${SEP}${fallbackOpen ? 1 : 0}`;
+      const batch = tier.batchEnabled && job.batchable;
+      const key = `${tier.name}${SEP}${job.model}${SEP}${fallbackOpen ? 1 : 0}${SEP}${batch ? 1 : 0}`;
       let cls = classes.get(key);
       if (!cls) {
-        cls = this.makeClass(key, tier, job.model, fallbackOpen);
+        cls = this.makeClass(key, tier, job.model, fallbackOpen, batch);
         classes.set(key, cls);
         this.classes.push(cls);
       }
@@ -214,6 +250,11 @@ export class Planner {
       this.jobs.push(pj);
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
       this.queueAt(level, team.index, cls).jobs.push(pj);
+      if (batch) {
+        let group = this.batchGroups.get(job.model);
+        if (!group) this.batchGroups.set(job.model, (group = { jobs: [], head: 0 }));
+        group.jobs.push(pj);
+      }
       this.byLevel.get(level)!.count++;
       this.remaining++;
     }
@@ -298,7 +339,7 @@ export class Planner {
     return false;
   }
 
-  private makeClass(key: string, tier: TierPolicy, model: string, fallbackOpen: boolean): PlanClass {
+  private makeClass(key: string, tier: TierPolicy, model: string, fallbackOpen: boolean, batch: boolean): PlanClass {
     const preferred: Array<{ index: number; rank: number }> = [];
     const fallback: number[] = [];
     this.backends.forEach((backend, index) => {
@@ -318,6 +359,8 @@ export class Planner {
       feasible: false,
       localFeasible: false,
       service: [],
+      batch,
+      held: false,
     };
   }
 
@@ -342,9 +385,12 @@ export class Planner {
     );
   }
 
-  /** Earliest time after `at` when a backend regains capacity for a reason other than a lease ending. */
+  /**
+   * Earliest time after `at` when a backend regains capacity for a reason other than a lease
+   * ending, or a batch held by the last `next` stops waiting.
+   */
   nextCapacityChange(at: number): number {
-    let next = Number.POSITIVE_INFINITY;
+    let next = this.holdEnds > at ? this.holdEnds : Number.POSITIVE_INFINITY;
     for (const backend of this.backends) {
       if (!backend.healthy) continue;
       if (backend.cooldownUntil > at) next = Math.min(next, backend.cooldownUntil);
@@ -361,16 +407,31 @@ export class Planner {
   /** The next (job, backend) pair to grant at time `at`, or null when no eligible pair exists. */
   next(at: number): Pick | null {
     if (this.remaining === 0) return null;
+    const follower = this.nextFollower(at);
+    if (follower) return follower;
     const avail = this.avail;
     let free = false;
     let room = false;
+    for (const cls of this.classes) cls.held = false;
+    this.holdEnds = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.backends.length; i++) {
       avail[i] = this.hasCapacity(this.backends[i]!, at);
       free ||= avail[i]!;
     }
     if (free) {
-      const pj = this.select(at);
-      if (pj) return { pj, backend: this.place(pj, this.boosted, false, at), pipelined: false };
+      for (let pj = this.select(at); pj; pj = this.select(at)) {
+        const backend = this.place(pj, this.boosted, false, at);
+        if (!pj.cls.batch || this.backends[backend]!.kind !== 'ollama' || switchCost(this.backends[backend]!, pj.cls.model) === 0) {
+          return { pj, backend, pipelined: false };
+        }
+        const holdUntil = this.holdUntil(pj, backend, at);
+        if (holdUntil === null) {
+          this.startBatch(pj, backend);
+          return { pj, backend, pipelined: false };
+        }
+        pj.cls.held = true;
+        this.holdEnds = Math.min(this.holdEnds, holdUntil);
+      }
     }
     for (let i = 0; i < this.backends.length; i++) {
       avail[i] = this.hasPipelineRoom(this.backends[i]!, at);
@@ -389,6 +450,56 @@ export class Planner {
     return null;
   }
 
+  /** The model's batchable jobs not granted yet, oldest first. */
+  private waitingBatch(model: string): PlanJob[] {
+    const group = this.batchGroups.get(model)!;
+    while (group.head < group.jobs.length && group.jobs[group.head]!.done) group.head++;
+    return group.jobs.slice(group.head).filter((pj) => !pj.done);
+  }
+
+  /**
+   * When a batchable job that must load its model on `backend` stops waiting for its batch to
+   * fill (see the header), or null when it should be granted now.
+   */
+  private holdUntil(pj: PlanJob, backend: number, at: number): number | null {
+    const { tier, model } = pj.cls;
+    for (const i of [...pj.cls.preferred, ...pj.cls.fallback]) {
+      if (this.avail[i] && switchCost(this.backends[i]!, model) === 0 && !pj.job.avoid.includes(this.backends[i]!.id)) return null;
+    }
+    const waiting = this.waitingBatch(model);
+    if (waiting.length >= tier.maxBatchSize) return null;
+    const target = this.backends[backend]!;
+    if (target.slots - target.running > waiting.length) return null;
+    const until = waiting[0]!.job.enqueuedAt + tier.batchTimeoutSec * 1000;
+    return at < until ? until : null;
+  }
+
+  /** `leader` pays a model load on `backend`: the oldest batchable jobs of its model follow it there. */
+  private startBatch(leader: PlanJob, backend: number): void {
+    const id = this.backends[backend]!.id;
+    const followers = this.waitingBatch(leader.cls.model)
+      .filter((pj) => pj !== leader && (pj.cls.preferred.includes(backend) || pj.cls.fallback.includes(backend)) && !pj.job.avoid.includes(id))
+      .slice(0, leader.cls.tier.maxBatchSize - 1);
+    this.batch = followers.length > 0 ? { backend, jobs: followers } : null;
+  }
+
+  /**
+   * The next follower of the batch being granted, on a free slot or else in the backend's queue;
+   * followers whose user reached its limit meanwhile, or whose backend went down, are left waiting.
+   */
+  private nextFollower(at: number): Pick | null {
+    const batch = this.batch;
+    if (!batch) return null;
+    const backend = this.backends[batch.backend]!;
+    for (let pj = batch.jobs.shift(); pj; pj = batch.jobs.shift()) {
+      if (pj.done || !backend.healthy || at < backend.cooldownUntil) continue;
+      if (pj.maxRunning > 0 && this.userRunning[pj.user]! >= pj.maxRunning) continue;
+      return { pj, backend: batch.backend, pipelined: backend.running >= backend.slots };
+    }
+    this.batch = null;
+    return null;
+  }
+
   /** The first job in dispatch order that can use a backend marked in `avail`. */
   private select(at: number): PlanJob | null {
     const avail = this.avail;
@@ -396,6 +507,7 @@ export class Planner {
     for (const cls of this.classes) {
       cls.feasible = false;
       cls.localFeasible = false;
+      if (cls.held) continue;
       for (const i of cls.preferred) {
         if (!avail[i]) continue;
         cls.feasible = true;

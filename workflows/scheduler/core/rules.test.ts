@@ -148,7 +148,7 @@ describe('circuit breaker', () => {
 describe('priority and aging', () => {
   it('adds tier base, job priority, capped aging and boost', () => {
     const std = tier('std', { basePriority: 2 });
-    const job = { jobId: 'j', teamId: 't', userId: 'u', tier: 'std', model: 'm1', priority: 1, boost: 3, enqueuedAt: T0, seq: 1, fallbackSince: null, avoid: [] };
+    const job = { jobId: 'j', teamId: 't', userId: 'u', tier: 'std', model: 'm1', priority: 1, boost: 3, enqueuedAt: T0, seq: 1, fallbackSince: null, avoid: [], batchable: false };
     const aging = { stepMs: 10_000, max: 4 };
     expect(effectivePriority(job, std, T0, aging)).toBe(6);
     expect(effectivePriority(job, std, T0 + 25_000, aging)).toBe(8);

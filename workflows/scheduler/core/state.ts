@@ -130,8 +130,28 @@ export function removeBackend(state: SchedulerState, backendId: string): void {
   state.backends = rest;
 }
 
-export function enqueue(state: SchedulerState, request: EnqueueRequest, now: number): EnqueueResult {
-  const existing = state.waiting.find((job) => job.jobId === request.jobId);
+/**
+ * The waiting jobs' ids and each user's count of them, for a caller that handles many requests
+ * against a long list (the workflow, a signal of 200 at 100,000 waiting): without it every request
+ * scans the whole list, twice. Valid while the list changes only through `enqueue` and
+ * `removeWaiting` given it; build it again after anything else (`dispatch`).
+ */
+export interface WaitingIndex {
+  ids: Set<string>;
+  perUser: Map<string, number>;
+}
+
+export function indexWaiting(state: SchedulerState): WaitingIndex {
+  const index: WaitingIndex = { ids: new Set(), perUser: new Map() };
+  for (const job of state.waiting) {
+    index.ids.add(job.jobId);
+    index.perUser.set(job.userId, (index.perUser.get(job.userId) ?? 0) + 1);
+  }
+  return index;
+}
+
+export function enqueue(state: SchedulerState, request: EnqueueRequest, now: number, index?: WaitingIndex): EnqueueResult {
+  const existing = index && !index.ids.has(request.jobId) ? undefined : state.waiting.find((job) => job.jobId === request.jobId);
   if (existing) return { ok: true, job: existing, duplicate: true };
   if (state.leases[request.jobId]) return { ok: false, reason: 'already-running' };
   const tier = state.tiers[request.tier];
@@ -140,8 +160,8 @@ export function enqueue(state: SchedulerState, request: EnqueueRequest, now: num
     return { ok: false, reason: 'model-not-allowed' };
   }
   if (tier.maxQueuedPerUser > 0) {
-    let queued = 0;
-    for (const job of state.waiting) if (job.userId === request.userId) queued++;
+    let queued = index?.perUser.get(request.userId) ?? 0;
+    if (!index) for (const job of state.waiting) if (job.userId === request.userId) queued++;
     if (queued >= tier.maxQueuedPerUser) return { ok: false, reason: 'user-queue-full' };
   }
   const job: WaitingJob = {
@@ -156,16 +176,26 @@ export function enqueue(state: SchedulerState, request: EnqueueRequest, now: num
     seq: state.nextSeq++,
     fallbackSince: null,
     avoid: request.avoid ?? [],
+    batchable: request.batchable ?? false,
   };
   state.waiting.push(job);
+  if (index) {
+    index.ids.add(job.jobId);
+    index.perUser.set(job.userId, (index.perUser.get(job.userId) ?? 0) + 1);
+  }
   return { ok: true, job, duplicate: false };
 }
 
 /** Removes a waiting job (cancelled, timed out). A running job gives its slot back via `release`. */
-export function removeWaiting(state: SchedulerState, jobId: string): WaitingJob | null {
-  const index = state.waiting.findIndex((job) => job.jobId === jobId);
-  if (index < 0) return null;
-  const [job] = state.waiting.splice(index, 1);
+export function removeWaiting(state: SchedulerState, jobId: string, index?: WaitingIndex): WaitingJob | null {
+  if (index && !index.ids.has(jobId)) return null;
+  const at = state.waiting.findIndex((job) => job.jobId === jobId);
+  if (at < 0) return null;
+  const [job] = state.waiting.splice(at, 1);
+  if (job && index) {
+    index.ids.delete(jobId);
+    index.perUser.set(job.userId, index.perUser.get(job.userId)! - 1);
+  }
   return job ?? null;
 }
 

@@ -29,6 +29,16 @@ export interface TierPolicy {
    * of everyone else while it has eligible work; above it the team competes normally (burst).
    */
   minShare: number;
+  /**
+   * Batching (see planner.ts): batchable jobs of one model that must load it are granted together
+   * to one backend, up to `maxBatchSize`, and a partial batch may wait up to `batchTimeoutSec` for
+   * more when that saves a model load.
+   */
+  batchEnabled: boolean;
+  /** Jobs granted together at most, the first included; ≥ 1. */
+  maxBatchSize: number;
+  /** Longest a partial batch waits, counted from its oldest job's arrival; 0 = never waits. */
+  batchTimeoutSec: number;
 }
 
 export type BackendKind = 'ollama' | 'openai';
@@ -100,6 +110,11 @@ export interface WaitingJob {
    * other free backend and takes one of these only when nothing else is free.
    */
   avoid: string[];
+  /**
+   * Short work that may be granted together with other jobs of its model (review items, generation
+   * marked simple); batched only while its tier has `batchEnabled`.
+   */
+  batchable: boolean;
 }
 
 export type Route = 'preferred' | 'fallback';
@@ -229,7 +244,7 @@ export interface JobPosition {
 }
 
 export type EnqueueRequest = Pick<WaitingJob, 'jobId' | 'teamId' | 'userId' | 'tier' | 'model'> &
-  Partial<Pick<WaitingJob, 'priority' | 'boost' | 'avoid'>>;
+  Partial<Pick<WaitingJob, 'priority' | 'boost' | 'avoid' | 'batchable'>>;
 
 export type EnqueueResult =
   | { ok: true; job: WaitingJob; duplicate: boolean }
