@@ -40,6 +40,23 @@ describe('Supervisor', () => {
     expect(long.running).toBe(false);
   });
 
+  it('takes a child stopped on its own as stopped: nothing else stops, nothing restarts, nothing is reported', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ name: 'sup', level: 'info', destination: { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) } });
+    const supervisor = new Supervisor({ echo: false, logger });
+    const steady = supervisor.spawn({ name: 'steady', command: 'sleep', args: ['60'], stopTimeoutMs: 300 });
+    const one = supervisor.spawn({ name: 'one', command: 'sleep', args: ['60'], restart: { initialMs: 50, maxMs: 1_000 }, stopTimeoutMs: 300 });
+    await one.stop();
+    expect(one.running).toBe(false);
+    // Past the restart backoff: a restart would have spawned a new 'one' by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(supervisor.child('one')).toBe(one);
+    expect(steady.running).toBe(true);
+    expect(supervisor.failed).toBeUndefined();
+    expect(lines.filter((l) => l.includes('exited unexpectedly'))).toEqual([]);
+    await supervisor.stop();
+  });
+
   it('restarts a restartable child that dies, with a doubling backoff, and leaves the others running', async () => {
     const lines: string[] = [];
     const logger = createLogger({ name: 'sup', level: 'info', destination: { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) } });

@@ -354,7 +354,8 @@ export class Supervisor {
     pipeLines(proc.stdout!, onLine);
     pipeLines(proc.stderr!, onLine);
     void child.exited.then((info) => {
-      if (this.stopPromise || spec.expectExit) return;
+      // A child stopped on its own (child.stop()) exited as asked: neither a crash nor one to restart.
+      if (this.stopPromise || spec.expectExit || child.isStopping) return;
       if (spec.restart) return this.scheduleRestart(child, info, startedAt);
       this.failure = `${spec.name} exited unexpectedly (${describeExit(info)})`;
       this.resolveCrashed(this.failure);
