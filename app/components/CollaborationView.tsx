@@ -5,6 +5,7 @@ import { useRoom } from '~/lib/socket';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../server/trpc/root';
 import { useTRPC } from '~/lib/trpc';
+import { useRefresh } from '~/lib/use-refresh';
 import { useStreamText } from '~/lib/use-stream-text';
 import { Code } from './Code';
 import { StatusBadge } from './StatusBadge';
@@ -30,13 +31,14 @@ export function CollaborationView({ jobId, teamId, projectId }: { jobId: string;
   const trpc = useTRPC();
   const tree = useQuery(trpc.collaborations.get.queryOptions({ jobId }));
   const [places, setPlaces] = useState<{ version: number; byJob: Map<string, Place> } | null>(null);
-  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: () => void tree.refetch() }));
-  const refresh = () => void tree.refetch({ cancelRefetch: false });
+  // Every change refetches the tree without cancelling a fetch under way (see useRefresh).
+  const refresh = useRefresh(() => tree.refetch());
+  const cancel = useMutation(trpc.jobs.cancel.mutationOptions({ onSuccess: refresh }));
   const stepIds = useMemo(() => new Set(tree.data?.steps.map((s) => s.id) ?? []), [tree.data]);
 
-  useRoom({ kind: 'job', id: jobId }, { 'job:update': (event) => event.jobId === jobId && void tree.refetch() }, () => void tree.refetch());
+  useRoom({ kind: 'job', id: jobId }, { 'job:update': (event) => event.jobId === jobId && refresh() }, refresh);
   // The steps' changes of state reach the project's room.
-  useRoom({ kind: 'project', id: projectId }, { 'job:update': (event) => stepIds.has(event.jobId) && void tree.refetch() });
+  useRoom({ kind: 'project', id: projectId }, { 'job:update': (event) => stepIds.has(event.jobId) && refresh() });
   useRoom(
     { kind: 'team', id: teamId },
     {
@@ -88,7 +90,7 @@ export function CollaborationView({ jobId, teamId, projectId }: { jobId: string;
           {job.error}
         </p>
       )}
-      <Approval job={job} onDecided={() => void tree.refetch()} />
+      <Approval job={job} onDecided={refresh} />
       <ol className="collab-tree" aria-label="Steps">
         <li>
           <span className="collab-phase">Agents, in parallel</span>

@@ -3,6 +3,7 @@ import { Link } from '@remix-run/react';
 import { useState } from 'react';
 import { useSocketEvent } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
+import { useRefresh } from '~/lib/use-refresh';
 
 const jobLink = (item: { projectId: string; jobId: string }) => `/projects/${item.projectId}?job=${item.jobId}`;
 
@@ -17,12 +18,13 @@ const browserPermission = (): NotificationPermission | 'unsupported' => (typeof 
 export function NotificationBell() {
   const trpc = useTRPC();
   const list = useQuery(trpc.notifications.list.queryOptions({}));
-  const markRead = useMutation(trpc.notifications.markRead.mutationOptions({ onSuccess: () => void list.refetch() }));
+  const refresh = useRefresh(() => list.refetch());
+  const markRead = useMutation(trpc.notifications.markRead.mutationOptions({ onSuccess: refresh }));
   const [open, setOpen] = useState(false);
   const [permission, setPermission] = useState(browserPermission);
 
   useSocketEvent('notification', (event) => {
-    void list.refetch();
+    refresh();
     if (document.visibilityState === 'hidden' && browserPermission() === 'granted') {
       const shown = new Notification(event.title, { body: 'Switchyard', tag: event.id });
       shown.onclick = () => {

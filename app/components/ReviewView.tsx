@@ -4,6 +4,7 @@ import { highlightCode } from '~/lib/highlight';
 import { languageOfPath, shownLines, type ShownLine } from '~/lib/review-lines';
 import { useRoom } from '~/lib/socket';
 import { useTRPC } from '~/lib/trpc';
+import { useRefresh } from '~/lib/use-refresh';
 import type { Finding } from '../../server/services/review-findings';
 import { Markdown } from './Markdown';
 
@@ -14,6 +15,7 @@ export function ReviewView({ jobId, status }: { jobId: string; status: string })
   const active = status === 'queued' || status === 'running';
   const trpc = useTRPC();
   const files = useQuery(trpc.reviews.files.queryOptions({ jobId }));
+  const refresh = useRefresh(() => files.refetch());
   const [open, setOpen] = useState<string | null>(null);
   const [pushed, setPushed] = useState<{ reviewed: number; total: number } | null>(null);
   useRoom(
@@ -22,14 +24,13 @@ export function ReviewView({ jobId, status }: { jobId: string; status: string })
       'review:progress': (event) => {
         if (event.jobId !== jobId) return;
         setPushed((held) => (held && held.reviewed >= event.reviewed ? held : { reviewed: event.reviewed, total: event.total }));
-        void files.refetch();
+        refresh();
       },
     },
-    () => void files.refetch(),
+    refresh,
   );
   // The review's end (or cancel) may come after its last progress event was missed.
-  const { refetch } = files;
-  useEffect(() => void refetch(), [status, refetch]);
+  useEffect(refresh, [status, refresh]);
 
   if (!files.data) return <p aria-busy="true">Loading the review…</p>;
   const reviewed = Math.max(files.data.reviewed, pushed?.reviewed ?? 0);
