@@ -38,6 +38,7 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
   let details: JobDetails = new Map();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let publishing: Promise<void> | undefined;
   let stopped = false;
   let lastError = '';
 
@@ -82,7 +83,12 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
     if (!snap || stopped) return;
     known = snap.version;
     queue.record(snap);
-    await publish(snap);
+    publishing = publish(snap);
+    try {
+      await publishing;
+    } finally {
+      publishing = undefined;
+    }
   }
 
   async function publish(snap: QueueSnapshot): Promise<void> {
@@ -117,7 +123,10 @@ export function createQueueBroadcaster(io: IoServer, queue: QueueService, option
       stopWaking?.();
       adapter.off('create-room', onCreate);
       adapter.off('delete-room', onDelete);
-      await running?.catch(() => undefined);
+      // A scheduler query under way is not waited for: while everything shuts down no worker may
+      // be polling to answer it, and its answer is dropped once stopped. A publish under way reads
+      // the database, which closes after this, so that is waited for.
+      await publishing?.catch(() => undefined);
     },
   };
 }
