@@ -3,10 +3,10 @@ import { createOllamaBackend } from '../../server/llm/ollama';
 import type { LlmBackend } from '../../server/llm/types';
 import { startOllama, type TestOllama } from '../support/ollama';
 import { answerOf, tinyLoop, tinyStop } from './tiny-model';
-import { collect, failure, keysOf, ndjson, postJson, until, user } from './wire';
+import { collect, failure, keysOf, ndjson, postJson, runnersIdle, until, user } from './wire';
 
-// One server for the file, one request at a time per model: a request that is still generating
-// holds the only slot, so "the next request is served" shows that the previous one stopped.
+// One server for the file, one request at a time per model; the tests that drop a request run
+// their own.
 describe('a real Ollama serving the tiny models', () => {
   /** Hours of tokens even at thousands a second: a follow-up request is served only if generation stopped. */
   const forever = 100_000_000;
@@ -150,38 +150,48 @@ describe('a real Ollama serving the tiny models', () => {
     ]);
   });
 
+  // Each on a server of its own: should Ollama's dropped-request race strike (wire.ts,
+  // runnersIdle), it leaves the model unusable on that server, and the other tests need it.
   it('stops generating when the adapter call is cancelled', async () => {
-    const controller = new AbortController();
-    const pieces: string[] = [];
-    const call = backend.streamChat(
-      { model: tinyLoop.name, messages: user('Go on forever'), maxTokens: forever, signal: controller.signal },
-      (text) => {
-        pieces.push(text);
-        if (pieces.length === 3) controller.abort();
-      },
-    );
-    const error = await failure(call);
-    expect(error.code).toBe('aborted');
-    // Chunks already received when the signal fired may still be delivered.
-    expect(pieces.join('').startsWith(answerOf(tinyLoop, 3))).toBe(true);
-    // The only slot of tiny's runner is free again.
-    const { result } = await collect(backend, { model: tinyLoop.name, messages: user('Go'), maxTokens: 3 });
-    expect(result.text).toBe(answerOf(tinyLoop, 3));
+    const own = await startOllama({ numParallel: 1, models: [tinyLoop] });
+    try {
+      const controller = new AbortController();
+      const pieces: string[] = [];
+      const call = createOllamaBackend({ id: 'own', url: own.url }).streamChat(
+        { model: tinyLoop.name, messages: user('Go on forever'), maxTokens: forever, signal: controller.signal },
+        (text) => {
+          pieces.push(text);
+          if (pieces.length === 3) controller.abort();
+        },
+      );
+      const error = await failure(call);
+      expect(error.code).toBe('aborted');
+      // Chunks already received when the signal fired may still be delivered.
+      expect(pieces.join('').startsWith(answerOf(tinyLoop, 3))).toBe(true);
+      await until(() => runnersIdle(own), (idle) => idle);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('stops generating when a raw stream is dropped after its first chunk', async () => {
-    const controller = new AbortController();
-    const response = await postJson(
-      `${ollama.url}/api/chat`,
-      { model: tinyLoop.name, messages: user('Go on forever'), options: { num_predict: forever } },
-      { signal: controller.signal },
-    );
-    const reader = response.body!.getReader();
-    const first = await reader.read();
-    expect(new TextDecoder().decode(first.value)).toContain('"content":"Tick"');
-    controller.abort();
-    const next = await postJson(`${ollama.url}/api/chat`, { model: tinyLoop.name, stream: false, messages: user('Go'), options: { num_predict: 2 } });
-    expect(await next.json()).toMatchObject({ message: { content: answerOf(tinyLoop, 2) }, done_reason: 'length' });
+    const own = await startOllama({ numParallel: 1, models: [tinyLoop] });
+    try {
+      const controller = new AbortController();
+      const response = await postJson(
+        `${own.url}/api/chat`,
+        { model: tinyLoop.name, messages: user('Go on forever'), options: { num_predict: forever } },
+        { signal: controller.signal },
+      );
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toContain('"content":"Tick"');
+      expect(await runnersIdle(own)).toBe(false); // generating, as the idle check below must tell apart
+      controller.abort();
+      await until(() => runnersIdle(own), (idle) => idle);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('answers 404 for an unknown model, natively and on /v1; the adapter says unknown_model', async () => {

@@ -6,7 +6,7 @@ import { startOllama, type TestOllama } from '../support/ollama';
 import { useTemporal } from '../support/temporal';
 import { until } from '../support/until';
 import { answerOf, tinyLoop, tinyStop, type TinyModel } from './tiny-model';
-import { postJson, user } from './wire';
+import { runnersIdle } from './wire';
 
 /**
  * Switchyard's job path on two real Ollama servers (one slot each): a job completes with the
@@ -91,19 +91,13 @@ describe('a job on real Ollama servers', () => {
     expect(await stack.prisma.result.count({ where: { jobId: id } })).toBe(1);
   });
 
-  it('cancelled through the service, stops generating on the server: its one slot serves the next request at once', async () => {
+  it('cancelled through the service, stops generating on the server', async () => {
     const { demo, id } = await submit(tinyForever, 'ollama-job-cancel');
     const { server } = await streamingServer(id);
+    expect(await runnersIdle(server)).toBe(false); // hours of tokens ahead of it
     await demo.caller.jobs.cancel({ jobId: id });
     await until(async () => (await jobRow(id)).status === 'cancelled', 'the job to be cancelled');
-    // Were the cancelled request still generating (hours of tokens), this one would wait behind it.
-    const next = await postJson(
-      `${server.url}/api/chat`,
-      { model: tinyForever.name, messages: user('Say something'), stream: false, options: { num_predict: 3 } },
-      { signal: AbortSignal.timeout(60_000) },
-    );
-    expect(next.status).toBe(200);
-    expect(await next.json()).toMatchObject({ done: true, done_reason: 'length', message: { content: answerOf(tinyLoop, 3) } });
+    await until(() => runnersIdle(server), 'the server to stop generating');
   });
 
   it('resumes on the other server when the one generating it is killed mid-stream, with nothing missing or doubled', async () => {
@@ -123,5 +117,6 @@ describe('a job on real Ollama servers', () => {
     // The second server's part alone is the cap's worth of tokens (it ended on "length").
     expect(saved.completionTokens).toBe(tinyCapped.numPredict);
     expect((await jobRow(id)).attempts).toBeGreaterThanOrEqual(2);
-  });
+    // The other server generates the whole cap: a minute or more on a busy machine.
+  }, 360_000);
 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import { expect } from 'vitest';
 import { BackendError } from '../../server/llm/errors';
@@ -72,6 +73,39 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * True once none of the server's model runners is generating: none used a clock tick of CPU over
+ * one second. A runner generating the tiny model uses tens of ticks a second even on a machine
+ * busy with eight runnable processes on two cores, and an idle one none.
+ *
+ * This, not "the next request on the only slot is served", is how the tests see that a dropped or
+ * cancelled request stopped generating. Ollama 0.17.4 has a race there: its chat handler hands each
+ * piece to the response writer over an unbuffered channel, and when the writer quits on a closed
+ * connection while the next piece is being handed over, the sender blocks for good
+ * (server/routes.go, `ch <- res`) and never gives back the runner's request permit
+ * (llm/server.go, `s.sem`). The runner itself stops, but later requests for that model on that
+ * server wait forever. It shows on a busy machine, about once in 20 to 200 drops.
+ */
+export async function runnersIdle(ollama: { runnerPids(): number[] }): Promise<boolean> {
+  const pids = ollama.runnerPids();
+  if (pids.length === 0) throw new Error('the server runs no model runner: nothing to watch');
+  const before = pids.map(cpuTicks);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  return pids.every((pid, i) => cpuTicks(pid) === before[i]);
+}
+
+/** User plus system CPU of a process in clock ticks (fields 14 and 15 of /proc/PID/stat); 0 once it has exited. */
+function cpuTicks(pid: number): number {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 export const busyBody = { error: 'server busy, please try again.  maximum pending requests exceeded' };

@@ -27,6 +27,8 @@ export interface TestOllama {
   kill(): Promise<void>;
   /** The server's output so far (Ollama logs each request: method, path, status, duration). */
   logs(): string;
+  /** The pids of the model runners this server has started (one per loaded model). */
+  runnerPids(): number[];
 }
 
 const running = new Set<TestOllama>();
@@ -57,6 +59,7 @@ export async function startOllama(options: StartOllamaOptions = {}): Promise<Tes
     stop: () => cleanUp('stop'),
     kill: () => cleanUp('kill'),
     logs: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''),
+    runnerPids: () => runnersOf(path.join(dir, 'models')),
   };
   running.add(handle);
   try {
@@ -95,6 +98,23 @@ function createModel(server: OllamaServer, name: string, modelfile: string, home
       },
     );
   });
+}
+
+/** `ollama runner` processes whose model file lies under `modelsDir`: one server's runners. */
+function runnersOf(modelsDir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const model = argv.indexOf('--model');
+    if (argv[1] === 'runner' && model > 0 && argv[model + 1]?.startsWith(`${modelsDir}/`)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** Stops every server this process started and has not stopped yet. */
