@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ActivityCancelledError, ActivityNotFoundError, ActivityPausedError, ActivityResetError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 
@@ -125,6 +126,16 @@ export async function holdLease(options: LeaseOptions): Promise<AttemptLease> {
       markEnded();
     },
   };
+}
+
+/**
+ * The running attempt's lease on its job's grant, for as long as its heartbeat timeout allows: one
+ * live attempt per activity of the job. An activity without a heartbeat timeout cannot hold one.
+ */
+export function holdCurrentLease(client: LeaseClient, jobId: string, details: () => unknown = () => undefined): Promise<AttemptLease> {
+  const { taskToken, heartbeatTimeoutMs, activityId, activityType } = Context.current().info;
+  if (!heartbeatTimeoutMs) throw ApplicationFailure.nonRetryable(`${activityType} needs a heartbeat timeout: its lease is held by heartbeats`, 'InvalidJob');
+  return holdLease({ client, taskToken, timeoutMs: heartbeatTimeoutMs, key: `${jobId}/${activityId}`, details });
 }
 
 function lost(why: string): ApplicationFailure {

@@ -11,7 +11,7 @@ import type { JobMetrics } from '../server/metrics/jobs';
 import { attemptKey, recordUsage, usageOwnerSelect, type UsageEvent } from '../server/services/usage-ledger';
 import { JOB_ID } from '../server/tracing';
 import { traceModelCall, traceWaitForSlot } from '../server/tracing/job-spans';
-import { holdLease, type LeaseClient } from './attempt-lease';
+import { holdCurrentLease, type LeaseClient } from './attempt-lease';
 import { TextBatcher } from './batcher';
 import { estimateGeneration, GENERATION_PROGRESS_MS, streamSpeed, type LengthBook, type Progress, type SpeedBook } from './progress';
 import type { GenerateInput, GenerateOutput } from './types';
@@ -45,7 +45,7 @@ export async function requireServed(catalog: CatalogLookup, model: string, backe
 }
 
 /** Often enough that a cancellation reaches a silent model call within a second. */
-const KEEPALIVE_MS = 400;
+export const KEEPALIVE_MS = 400;
 
 interface Checkpoint {
   text: string;
@@ -86,17 +86,9 @@ export function createGenerationActivities(deps: GenerationDeps) {
       const resumeFrom = resumed.text;
       let text = resumeFrom;
       let tokens = resumed.tokens;
-      const { taskToken, heartbeatTimeoutMs, activityId } = ctx.info;
-      if (!heartbeatTimeoutMs) throw ApplicationFailure.nonRetryable('generate needs a heartbeat timeout: its lease is held by heartbeats', 'InvalidJob');
       // Nothing touches the row or the backend before this attempt holds its lease: an earlier
       // attempt of it in this process has ended, and Temporal has acknowledged this one as current.
-      const lease = await holdLease({
-        client: temporal.activity,
-        taskToken,
-        timeoutMs: heartbeatTimeoutMs,
-        key: `${input.jobId}/${activityId}`,
-        details: () => ({ text, tokens }) satisfies Checkpoint,
-      });
+      const lease = await holdCurrentLease(temporal.activity, input.jobId, () => ({ text, tokens }) satisfies Checkpoint);
       try {
         await lease.ready();
         const startedAt = new Date();

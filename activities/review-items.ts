@@ -7,7 +7,7 @@ import { clean, parseFindings, REVIEW_FORMAT, SEVERITIES, type Finding, type Fin
 import { diffLines, type ReviewDepth, type ReviewRequest } from '../server/services/review-input';
 import type { JobMetrics } from '../server/metrics/jobs';
 import { attemptKey, type UsageEvent } from '../server/services/usage-ledger';
-import { chargeFailed, chargeRequest, requireBackend, requireServed, toFailure, type BackendRegistry } from './generate';
+import { chargeFailed, chargeRequest, KEEPALIVE_MS, requireBackend, requireServed, toFailure, type BackendRegistry } from './generate';
 import type { ReviewItemInput, ReviewItemOutcome } from './types';
 
 const DEPTH_PROMPT: Record<ReviewDepth, string> = {
@@ -17,9 +17,6 @@ const DEPTH_PROMPT: Record<ReviewDepth, string> = {
     'You review code as a senior engineer: correctness, edge cases, security, performance, concurrency, error handling ' +
     'and readability of the lines shown, with a concrete fix for each problem.',
 };
-
-/** Often enough that a cancellation reaches a model call that is still loading within a second. */
-const KEEPALIVE_MS = 400;
 
 interface ReviewJobDeps {
   prisma: PrismaClient;

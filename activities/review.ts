@@ -4,7 +4,8 @@ import type { JobMetrics } from '../server/metrics/jobs';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import { attemptKey, type UsageEvent } from '../server/services/usage-ledger';
 import { extractCode } from './extract-code';
-import { chargeFailed, chargeRequest, requireBackend, requireServed, type BackendRegistry } from './generate';
+import { holdCurrentLease, type LeaseClient } from './attempt-lease';
+import { chargeFailed, chargeRequest, KEEPALIVE_MS, requireBackend, requireServed, type BackendRegistry } from './generate';
 import type { Progress } from './progress';
 import type { ReviewInput, ReviewOutcome } from './types';
 
@@ -51,13 +52,15 @@ interface ReviewDeps {
   catalog: CatalogLookup;
   metrics: JobMetrics;
   progress: Progress;
+  /** Heartbeats whose answers an attempt awaits, to know it still holds its grant (attempt-lease.ts). */
+  temporal: { activity: LeaseClient };
 }
 
 /**
  * The review runs on the generation's backend, as the same catalogue model, under the same cap, and
  * is charged to the job like its generation: also when it fails or is abandoned at its timeout.
  */
-export function createReviewActivities({ prisma, backends, catalog, metrics, progress }: ReviewDeps) {
+export function createReviewActivities({ prisma, backends, catalog, metrics, progress, temporal }: ReviewDeps) {
   return {
     async reviewCode(input: ReviewInput): Promise<ReviewOutcome> {
       if (input.level === 'none') throw ApplicationFailure.nonRetryable('review level none has no review', 'InvalidJob');
@@ -71,17 +74,27 @@ export function createReviewActivities({ prisma, backends, catalog, metrics, pro
         { role: 'system' as const, content: REVIEW_PROMPT[input.level] },
         { role: 'user' as const, content: `Requirements:\n${input.requirements}\n\nCode:\n${extractCode(input.text).code}` },
       ];
-      let streamed = 0;
+      // The review runs on the generation's grant: it holds the lease as the generation did, so that
+      // a retry of it never reaches the backend while this attempt's request is still open.
+      const lease = await holdCurrentLease(temporal.activity, input.jobId);
+      // Heartbeats on a timer, not per token: through a silent stream (a hung backend) they keep
+      // Temporal from timing the attempt out, and they bring the review's timeout to it.
+      const keepAlive = setInterval(() => ctx.heartbeat(), KEEPALIVE_MS);
       try {
-        const result = await backend.streamChat({ model: concrete, maxTokens: input.outputCap, signal: ctx.cancellationSignal, messages }, () => {
-          streamed++;
-          ctx.heartbeat();
-        });
-        await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
-        return parseReview(result.text);
-      } catch (error) {
-        await chargeFailed(charge, concrete, messages, streamed);
-        throw error;
+        await lease.ready();
+        let streamed = 0;
+        try {
+          const signal = AbortSignal.any([ctx.cancellationSignal, lease.signal]);
+          const result = await backend.streamChat({ model: concrete, maxTokens: input.outputCap, signal, messages }, () => streamed++);
+          await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+          return parseReview(result.text);
+        } catch (error) {
+          await chargeFailed(charge, concrete, messages, streamed);
+          throw lease.signal.aborted && !ctx.cancellationSignal.aborted ? lease.signal.reason : error;
+        }
+      } finally {
+        clearInterval(keepAlive);
+        lease.end();
       }
     },
   };

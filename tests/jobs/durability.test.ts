@@ -15,6 +15,7 @@ import { answerDigest, createSimulator, type Simulator } from '../../simulator';
 import { until } from '../support/until';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { startWorkerProcess } from '../support/worker-process';
+import { peakRequests } from '../support/llm';
 
 /**
  * The scheduler's state (waiting jobs, leases) lives in its workflow history: a worker killed, or
@@ -105,20 +106,6 @@ async function survives(stack: JobStack, client: Client, interrupt: () => Promis
     return s.leases.length === 0 && s.waiting === 0 && s;
   }, 'every slot to be free');
   expect(status.backends.map((backend) => backend.running)).toEqual([0, 0]);
-}
-
-/**
- * The most requests a backend ever held at once, from its request log. A real Ollama (and the
- * simulator) queues a request beyond its slots instead of refusing it, so a double grant shows only
- * as overlap. An interval ending when the next begins does not overlap it.
- */
-function peakRequests(sim: Simulator): number {
-  const edges = sim.requests().flatMap((r) => [{ at: r.arrivedAt, delta: 1 }, { at: r.endedAt, delta: -1 }]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let open = 0;
-  let peak = 0;
-  for (const { delta } of edges) peak = Math.max(peak, (open += delta));
-  return peak;
 }
 
 const demoProject = async (stack: JobStack) => (await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } })).id;

@@ -1,5 +1,5 @@
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { envBackends } from '../../server/llm/config';
 import { createLiveRegistry } from '../../server/llm/live-registry';
 import { createPublisher } from '../../server/realtime/publisher';
@@ -52,6 +52,8 @@ export interface JobStackOptions {
   worker?: boolean;
   /** Started tracing: the client and workers get its interceptors and sinks, the workers the traced bundle, as server/worker.ts wires them. */
   tracing?: Tracing;
+  /** Wraps the workers' real activities, e.g. to strike a backend fault the moment one of them begins. */
+  aroundActivities?: (activities: Activities) => Activities;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startJobStack(options: JobStackOptions) {
       historyLimit: options.schedulerHistoryLimit,
     });
 
+  const around = options.aroundActivities ?? ((activities: Activities) => activities);
   /** A worker process's pair of workers, with activities (and so signal batchers) of its own. */
   const createWorkers = async (connection: NativeConnection) =>
     createJobWorkers({
@@ -98,18 +101,20 @@ export async function startJobStack(options: JobStackOptions) {
       taskQueue,
       workflowBundle: await workflowBundle(undefined, options.tracing?.workflowInterceptorModules),
       ...(options.tracing ? { interceptors: options.tracing.workerInterceptors, sinks: options.tracing.sinks } : {}),
-      activities: createActivities({
-        prisma,
-        publisher,
-        backends,
-        catalog: createCatalogLookup(prisma, options.catalogCacheMs),
-        metrics,
-        temporal: temporal.client,
-        startScheduler: configureScheduler,
-        backendCatalogue: () => backendCatalogue(prisma),
-        keyring: testKeyring,
-        webhookUrls: testWebhookUrls,
-      }),
+      activities: around(
+        createActivities({
+          prisma,
+          publisher,
+          backends,
+          catalog: createCatalogLookup(prisma, options.catalogCacheMs),
+          metrics,
+          temporal: temporal.client,
+          startScheduler: configureScheduler,
+          backendCatalogue: () => backendCatalogue(prisma),
+          keyring: testKeyring,
+          webhookUrls: testWebhookUrls,
+        }),
+      ),
     });
   const workers: { worker: JobWorkers; running: Promise<void> }[] = [];
   const run = (worker: JobWorkers) => workers.push({ worker, running: worker.run() });

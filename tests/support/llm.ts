@@ -1,6 +1,20 @@
 import { onTestFinished } from 'vitest';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator';
 
+/**
+ * The most requests a backend ever held at once, from its request log. A real Ollama (and the
+ * simulator) queues a request beyond its slots instead of refusing it, so a double grant shows only
+ * as overlap. An interval ending when the next begins does not overlap it.
+ */
+export function peakRequests(sim: Simulator): number {
+  const edges = sim.requests().flatMap((r) => [{ at: r.arrivedAt, delta: 1 }, { at: r.endedAt, delta: -1 }]);
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let open = 0;
+  let peak = 0;
+  for (const { delta } of edges) peak = Math.max(peak, (open += delta));
+  return peak;
+}
+
 /** A fast simulator that is closed when the current test ends, whether it passed or not. */
 export async function startSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
   const sim = await createSimulator({ tokensPerSecond: 2000, timeToFirstTokenMs: 2, modelLoadMs: 0, outputTokens: 40, ...options });
