@@ -215,8 +215,12 @@ async function savedResults(jobId: string): Promise<number> {
 }
 
 /**
- * Jobs with two requests streaming at the same time: requests of one job share the digest of its
- * whole answer, and one that began before the previous one ended overlaps it.
+ * Jobs with two requests open at the same time: the requests of one conversation (a job's
+ * generation across its cuts and resumes, or its review) share the digest of its whole answer, and
+ * one that arrived before the previous one ended overlaps it. An end is when the simulator saw the
+ * request close, a few milliseconds after the worker closed it; the next request follows only
+ * after the failure reached Temporal and the next attempt was dispatched and acknowledged (a retry
+ * on the same grant also waits out its 1 s backoff), so that lag does not count as overlap.
  */
 function overlapping(requests: RequestRecord[]): number {
   const byJob = new Map<string, RequestRecord[]>();
