@@ -49,7 +49,7 @@ describe('queue broadcaster', () => {
     const stopping = broadcaster.stop().then(() => (stopped = true));
     await new Promise((resolve) => setImmediate(resolve));
     expect(stopped).toBe(false);
-    described.open(new Map<string, never>());
+    described.open(new Map());
     await stopping;
     expect(stopped).toBe(true);
   });
