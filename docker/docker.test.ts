@@ -8,6 +8,7 @@ import { loadServerEnv } from '../server/env.ts';
 import { relativeImports } from '../tests/support/import-graph.ts';
 import { OLLAMA_VERSION } from '../scripts/lib/ollama-server.ts';
 import { ollamaVersion as simulatedOllamaVersion } from '../simulator/ollama-api.ts';
+import { WORKER_NODE_FLAGS } from '../server/temporal/worker-options.ts';
 
 // Static checks of the deployment files: there is no Docker engine where the tests run.
 
@@ -103,6 +104,10 @@ describe('docker/compose.yaml', () => {
     expect(build).toMatch(/outdir:\s*'dist\/server'/);
     expect(services.web!.command).toContain('dist/server/main.js');
     expect(services.worker!.command).toContain('dist/server/worker.js');
+    // The same Node flags as the stack's worker (scripts/lib/stack.ts), before the entry.
+    const worker = services.worker!.command!;
+    for (const flag of WORKER_NODE_FLAGS) expect(worker.indexOf(flag), flag).toBeGreaterThan(0);
+    expect(worker.indexOf('dist/server/worker.js')).toBe(worker.length - 1);
     expect(dockerfile).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     expect(dockerfile).toContain('"dist/server/main.js"');
   });

@@ -12,6 +12,7 @@ import { Supervisor, type Child, type SupervisorOptions } from './supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-cli';
 import { dropDatabase } from '../../server/db/scratch-database';
 import { prebuiltWorkflowBundle } from '../../server/temporal/bundles';
+import { WORKER_NODE_FLAGS } from '../../server/temporal/worker-options';
 
 /**
  * The whole local stack, for `npm run dev`, `npm start`, the e2e tests and the benchmarks:
@@ -262,7 +263,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         name: workerCount > 1 ? `worker${i + 1}` : 'worker',
         ...node('dist/server/worker.js', 'server/worker.ts'),
         cwd: repoRoot,
-        env: serverEnv,
+        // The worker's Node flags (docker/compose.yaml passes the same on its command line); through
+        // NODE_OPTIONS so that `options.env` can replace them, as bench/worker-memory.ts's variants do.
+        env: { NODE_OPTIONS: WORKER_NODE_FLAGS.join(' '), ...serverEnv },
         stopPhase: 2,
         // Above the worker's own shutdownGraceTime, so running activities can finish.
         stopTimeoutMs: 15_000,
