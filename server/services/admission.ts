@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient, Tier } from '../generated/prisma/client';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { LOCK_WAIT_TRANSACTION } from '../db/lock-wait';
 import { formatUtc, LimitError, ValidationError } from '../errors';
 import { JOB_ID, tracer } from '../tracing';
 import { loadServing } from './backends';
@@ -36,9 +37,6 @@ import { tokensUsedSince } from './usage-ledger';
 
 // Namespace of the two-key advisory lock, so it cannot meet another feature's lock keys.
 const ADMISSION_LOCK = 0x5377_6164; // "Swad"
-
-// Lock waits count toward the transaction's timeout: generous, for bursts of submits by one user.
-const TRANSACTION = { maxWait: 10_000, timeout: 20_000 } as const;
 
 export type AdmissionTier = Pick<
   Tier,
@@ -194,7 +192,7 @@ export function createAdmission({ prisma, startsIn, maxWaitingJobs, now = Date.n
       const refusal = await refusalOf(tx, request, at);
       if (refusal) return { refusal, at };
       return { job: await steps.create(tx, { model }), created: true };
-    }, TRANSACTION);
+    }, LOCK_WAIT_TRANSACTION);
     // The scheduler is asked for its estimate after the lock is released: it may be slow or down.
     if (outcome.refusal) throw await refusalError(outcome.refusal, request, outcome.at);
     return outcome;

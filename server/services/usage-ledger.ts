@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { UsageKind } from '../generated/prisma/enums';
+import { LOCK_WAIT_TRANSACTION } from '../db/lock-wait';
 import { catalogCost, type CatalogEntry } from './catalog-mapping';
 
 /**
@@ -94,7 +95,7 @@ export async function recordUsage(prisma: PrismaClient, event: UsageEvent, at = 
       jobs: first ? 1 : 0,
     });
     return { kind, team: job.team.slug };
-  });
+  }, LOCK_WAIT_TRANSACTION);
 }
 
 interface DayIncrement {
