@@ -5,6 +5,7 @@ import {
   dispatch,
   enqueue,
   forecast,
+  indexWaiting,
   recordServiceTime,
   release,
   snapshots,
@@ -48,6 +49,8 @@ function build(): SchedulerState {
   });
   for (const model of models) for (const backend of ['gpu-a', 'gpu-b']) recordServiceTime(state, model, backend, 20_000 + random() * 20_000);
   const tierOf = (team: number) => (team % 10 === 0 ? 'enterprise' : team % 3 === 0 ? 'premium' : 'free');
+  // One index for the whole build, as the workflow builds one per signal: a scan per enqueue is quadratic.
+  const index = indexWaiting(state);
   for (let i = 0; i < config.jobs + config.slots; i++) {
     const user = Math.floor(random() * config.users);
     const team = user % config.teams;
@@ -62,6 +65,7 @@ function build(): SchedulerState {
         priority: Math.floor(random() * 3),
       },
       T0 + i * 50,
+      index,
     );
     if (!result.ok) throw new Error(result.reason);
   }

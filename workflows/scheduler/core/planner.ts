@@ -119,7 +119,9 @@ export interface PlanTeam {
   index: number;
   id: string;
   weight: number;
+  /** Decayed usage divided by the planner's `usageScale` (see `grant`). */
   usage: number;
+  /** usage ÷ weight: the fair-share order. */
   key: number;
   minSlots: number;
   localRunning: number;
@@ -160,6 +162,11 @@ export class Planner {
   /** Whether the last `select` picked by guaranteed minimum share (local slots only). */
   private boosted = false;
   private readonly decay: number;
+  /**
+   * Every grant decays every team's usage by the same factor, which leaves their order unchanged:
+   * teams keep usage ÷ this scale, and a grant multiplies the scale instead of touching each team.
+   */
+  private usageScale = 1;
   private readonly batchGroups = new Map<string, BatchGroup>();
   /** The rest of the batch being granted: its backend and its followers, in grant order. */
   private batch: { backend: number; jobs: PlanJob[] } | null = null;
@@ -221,8 +228,7 @@ export class Planner {
       this.userRunning[this.user(lease.userId)]! += 1;
       if (lease.kind === 'ollama') this.teams.get(lease.teamId)!.localRunning++;
     }
-    this.teamOrder = [...this.teams.values()];
-    this.sortTeams();
+    this.teamOrder = [...this.teams.values()].sort(compareTeams);
 
     for (const job of jobs) {
       const tier = state.tiers[job.tier];
@@ -659,17 +665,22 @@ export class Planner {
     if (backend.kind === 'ollama') loadModel(backend.residency, pj.cls.model);
     if (backend.rpmLimit > 0) backend.grants.push(at);
     this.userRunning[pj.user]! += 1;
-    const decay = this.decay;
-    for (const other of this.teamOrder) {
-      other.usage *= decay;
-      other.key = other.usage / other.weight;
+    this.usageScale *= this.decay;
+    // Far below any usage a team keeps (it halves every 200 grants): fold the scale back in before
+    // the scaled values overflow.
+    if (this.usageScale < 1e-150) {
+      for (const team of this.teamOrder) {
+        team.usage *= this.usageScale;
+        team.key = team.usage / team.weight;
+      }
+      this.usageScale = 1;
     }
     const team = pj.team;
-    team.usage += this.state.config.modelCost[pj.cls.model] ?? 1;
+    team.usage += (this.state.config.modelCost[pj.cls.model] ?? 1) / this.usageScale;
     team.key = team.usage / team.weight;
     this.grants++;
     if (backend.kind === 'ollama') team.localRunning++;
-    this.sortTeams();
+    this.moveUp(team);
   }
 
   release(lease: PlanLease): void {
@@ -692,21 +703,18 @@ export class Planner {
 
   /** Usage after the plan, for the teams the planner tracked. */
   teamUsage(): Array<[string, number]> {
-    return this.teamOrder.map((team) => [team.id, team.usage]);
+    return this.teamOrder.map((team) => [team.id, team.usage * this.usageScale]);
   }
 
-  private sortTeams(): void {
-    // Insertion sort: at most one team moved since the last call, so this is linear.
+  /** `team`'s key grew: it moves towards the end of the order, past the teams now below it. */
+  private moveUp(team: PlanTeam): void {
     const order = this.teamOrder;
-    for (let i = 1; i < order.length; i++) {
-      const team = order[i]!;
-      let j = i - 1;
-      while (j >= 0 && compareTeams(order[j]!, team) > 0) {
-        order[j + 1] = order[j]!;
-        j--;
-      }
-      order[j + 1] = team;
+    let i = order.indexOf(team);
+    while (i + 1 < order.length && compareTeams(order[i + 1]!, team) < 0) {
+      order[i] = order[i + 1]!;
+      i++;
     }
+    order[i] = team;
   }
 }
 
