@@ -32,7 +32,7 @@ export interface LeaseOptions {
   taskToken: Uint8Array;
   /** The activity's heartbeat timeout. */
   timeoutMs: number;
-  /** The activity across its attempts (e.g. its job and activity id): one live attempt per key in a process. */
+  /** The activity across its attempts (e.g. its job or review item and activity id): one live attempt per key in a process. */
   key: string;
   /** The checkpoint each heartbeat carries (the same details as the SDK's heartbeats). */
   details: () => unknown;
@@ -129,13 +129,14 @@ export async function holdLease(options: LeaseOptions): Promise<AttemptLease> {
 }
 
 /**
- * The running attempt's lease on its job's grant, for as long as its heartbeat timeout allows: one
- * live attempt per activity of the job. An activity without a heartbeat timeout cannot hold one.
+ * The running attempt's lease on the grant of `holder` (a job, or a review's item: whatever the
+ * scheduler granted the slot to), for as long as its heartbeat timeout allows: one live attempt per
+ * activity of the holder. An activity without a heartbeat timeout cannot hold one.
  */
-export function holdCurrentLease(client: LeaseClient, jobId: string, details: () => unknown = () => undefined): Promise<AttemptLease> {
+export function holdCurrentLease(client: LeaseClient, holder: string, details: () => unknown = () => undefined): Promise<AttemptLease> {
   const { taskToken, heartbeatTimeoutMs, activityId, activityType } = Context.current().info;
   if (!heartbeatTimeoutMs) throw ApplicationFailure.nonRetryable(`${activityType} needs a heartbeat timeout: its lease is held by heartbeats`, 'InvalidJob');
-  return holdLease({ client, taskToken, timeoutMs: heartbeatTimeoutMs, key: `${jobId}/${activityId}`, details });
+  return holdLease({ client, taskToken, timeoutMs: heartbeatTimeoutMs, key: `${holder}/${activityId}`, details });
 }
 
 function lost(why: string): ApplicationFailure {

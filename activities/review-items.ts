@@ -8,6 +8,7 @@ import { diffLines, type ReviewDepth, type ReviewRequest } from '../server/servi
 import type { JobMetrics } from '../server/metrics/jobs';
 import { attemptKey, type UsageEvent } from '../server/services/usage-ledger';
 import { chargeFailed, chargeRequest, KEEPALIVE_MS, requireBackend, requireServed, toFailure, type BackendRegistry } from './generate';
+import { holdCurrentLease, type LeaseClient } from './attempt-lease';
 import type { ReviewItemInput, ReviewItemOutcome } from './types';
 
 const DEPTH_PROMPT: Record<ReviewDepth, string> = {
@@ -24,6 +25,8 @@ interface ReviewJobDeps {
   backends: BackendRegistry;
   catalog: CatalogLookup;
   metrics: JobMetrics;
+  /** Heartbeats whose answers an attempt awaits, to know it still holds its grant (attempt-lease.ts). */
+  temporal: { activity: LeaseClient };
 }
 
 /**
@@ -49,7 +52,7 @@ export function severityCounts(findings: Finding[]): string {
 }
 
 /** Activities of code reviews: each item reviewed once, whatever retries and crashes happen. */
-export function createReviewJobActivities({ prisma, publisher, backends, catalog, metrics }: ReviewJobDeps) {
+export function createReviewJobActivities({ prisma, publisher, backends, catalog, metrics, temporal }: ReviewJobDeps) {
   async function publishProgress(jobId: string, item: { path: string; chunk: number }) {
     const [reviewed, total] = await Promise.all([
       prisma.reviewItem.count({ where: { jobId, status: { not: 'pending' } } }),
@@ -66,76 +69,88 @@ export function createReviewJobActivities({ prisma, publisher, backends, catalog
      */
     async reviewItem(input: ReviewItemInput): Promise<ReviewItemOutcome> {
       const ctx = Context.current();
-      const item = await prisma.reviewItem.findFirst({
-        where: { id: input.itemId, jobId: input.jobId },
-        select: { path: true, chunk: true, startLine: true, content: true, status: true, findings: true, job: { select: { review: true } } },
-      });
-      if (!item) throw ApplicationFailure.nonRetryable(`review item ${input.itemId} does not exist`, 'InvalidJob');
-      if (item.status === 'done') return { status: 'done', findings: (item.findings as FindingSet | null)?.findings.length ?? 0 };
-
-      const backend = await requireBackend(backends, input.backendId);
-      const { entry, concrete } = await requireServed(catalog, input.model, backend);
-      const startedAt = new Date();
-      const started = await prisma.job.updateMany({
-        where: { id: input.jobId, status: 'queued' },
-        data: { status: 'running', startedAt, backendId: backend.id, servedModel: concrete },
-      });
-      if (started.count === 1) {
-        const job = await prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: { projectId: true, createdAt: true, team: { select: { tier: { select: { name: true } } } } } });
-        metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
-        const update = { jobId: input.jobId, projectId: job.projectId, status: 'running' as const };
-        publisher.emit(jobUpdateRooms(update), 'job:update', update);
-      }
-
-      const isDiff = (item.job.review as ReviewRequest | null)?.source === 'diff';
-      const shown = numberedForReview(item.content, item.startLine, isDiff);
-      const messages = [
-        { role: 'system' as const, content: `${DEPTH_PROMPT[input.depth]} ${REVIEW_FORMAT}` },
-        { role: 'user' as const, content: `File: ${item.path} (lines ${shown.first}–${shown.last}${isDiff ? ', a diff numbered by the new file' : ''})\n\n${shown.text}` },
-      ];
-      // Every request is charged to the review's team in the usage ledger, a cut or repeated one too.
-      const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
-        chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'review', entry, backendId: backend.id, ...tokens });
-      let streamed = 0;
+      // The item's grant is held as a job's is (attempt-lease.ts), keyed by the item: the items are
+      // parallel child workflows of one job, and their activity ids are the same. Nothing is read
+      // or sent before this attempt holds it.
+      const lease = await holdCurrentLease(temporal.activity, input.itemId);
+      // Heartbeats on a timer, not per token: through a silent stream they keep Temporal from
+      // timing the attempt out, and they bring a cancellation to it.
       const keepAlive = setInterval(() => ctx.heartbeat(), KEEPALIVE_MS);
       try {
-        const result = await backend.streamChat({ model: concrete, maxTokens: input.outputCap, signal: ctx.cancellationSignal, messages }, () => {
-          streamed++;
+        await lease.ready();
+        const item = await prisma.reviewItem.findFirst({
+          where: { id: input.itemId, jobId: input.jobId },
+          select: { path: true, chunk: true, startLine: true, content: true, status: true, findings: true, job: { select: { review: true } } },
         });
-        await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
-        const set = parseFindings(result.text, shown.first, shown.last);
-        const costUsd = catalogCost(entry, result.promptTokens, result.completionTokens);
-        await prisma.$transaction(async (tx) => {
-          const stored = await tx.reviewItem.updateMany({
-            where: { id: input.itemId, status: { not: 'done' } },
-            data: {
-              status: 'done',
-              findings: set as unknown as object,
-              answer: set.parsed ? '' : clean(result.text),
-              backendId: backend.id,
-              servedModel: result.model,
-              promptTokens: result.promptTokens,
-              completionTokens: result.completionTokens,
-              costUsd,
-              error: null,
-              finishedAt: new Date(),
-            },
+        if (!item) throw ApplicationFailure.nonRetryable(`review item ${input.itemId} does not exist`, 'InvalidJob');
+        if (item.status === 'done') return { status: 'done', findings: (item.findings as FindingSet | null)?.findings.length ?? 0 };
+
+        const backend = await requireBackend(backends, input.backendId);
+        const { entry, concrete } = await requireServed(catalog, input.model, backend);
+        const startedAt = new Date();
+        const started = await prisma.job.updateMany({
+          where: { id: input.jobId, status: 'queued' },
+          data: { status: 'running', startedAt, backendId: backend.id, servedModel: concrete },
+        });
+        if (started.count === 1) {
+          const job = await prisma.job.findUniqueOrThrow({ where: { id: input.jobId }, select: { projectId: true, createdAt: true, team: { select: { tier: { select: { name: true } } } } } });
+          metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
+          const update = { jobId: input.jobId, projectId: job.projectId, status: 'running' as const };
+          publisher.emit(jobUpdateRooms(update), 'job:update', update);
+        }
+
+        const isDiff = (item.job.review as ReviewRequest | null)?.source === 'diff';
+        const shown = numberedForReview(item.content, item.startLine, isDiff);
+        const messages = [
+          { role: 'system' as const, content: `${DEPTH_PROMPT[input.depth]} ${REVIEW_FORMAT}` },
+          { role: 'user' as const, content: `File: ${item.path} (lines ${shown.first}–${shown.last}${isDiff ? ', a diff numbered by the new file' : ''})\n\n${shown.text}` },
+        ];
+        // Every request is charged to the review's team in the usage ledger, a cut or repeated one too.
+        const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
+          chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'review', entry, backendId: backend.id, ...tokens });
+        let streamed = 0;
+        try {
+          const signal = AbortSignal.any([ctx.cancellationSignal, lease.signal]);
+          const result = await backend.streamChat({ model: concrete, maxTokens: input.outputCap, signal, messages }, () => {
+            streamed++;
           });
-          if (stored.count === 1) {
-            await tx.job.update({
-              where: { id: input.jobId },
-              data: { promptTokens: { increment: result.promptTokens }, completionTokens: { increment: result.completionTokens }, costUsd: { increment: costUsd } },
+          await charge({ servedModel: result.model, promptTokens: result.promptTokens, completionTokens: result.completionTokens });
+          const set = parseFindings(result.text, shown.first, shown.last);
+          const costUsd = catalogCost(entry, result.promptTokens, result.completionTokens);
+          await prisma.$transaction(async (tx) => {
+            const stored = await tx.reviewItem.updateMany({
+              where: { id: input.itemId, status: { not: 'done' } },
+              data: {
+                status: 'done',
+                findings: set as unknown as object,
+                answer: set.parsed ? '' : clean(result.text),
+                backendId: backend.id,
+                servedModel: result.model,
+                promptTokens: result.promptTokens,
+                completionTokens: result.completionTokens,
+                costUsd,
+                error: null,
+                finishedAt: new Date(),
+              },
             });
-          }
-        });
-        await publishProgress(input.jobId, item);
-        return { status: 'done', findings: set.findings.length };
-      } catch (error) {
-        await chargeFailed(charge, concrete, messages, streamed);
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw toFailure(error, backend.id);
+            if (stored.count === 1) {
+              await tx.job.update({
+                where: { id: input.jobId },
+                data: { promptTokens: { increment: result.promptTokens }, completionTokens: { increment: result.completionTokens }, costUsd: { increment: costUsd } },
+              });
+            }
+          });
+          await publishProgress(input.jobId, item);
+          return { status: 'done', findings: set.findings.length };
+        } catch (error) {
+          await chargeFailed(charge, concrete, messages, streamed);
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          if (lease.signal.aborted) throw lease.signal.reason;
+          throw toFailure(error, backend.id);
+        }
       } finally {
         clearInterval(keepAlive);
+        lease.end();
       }
     },
 
