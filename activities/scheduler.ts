@@ -12,6 +12,8 @@ import {
   type SchedulerMessage,
 } from '../workflows/scheduler/api';
 import type { PrismaClient } from '../server/generated/prisma/client';
+import type { PackedWaiting } from '../workflows/scheduler/core';
+import { createCarriedWaiting } from './carried-waiting';
 import { createHandOverGate } from './hand-over-gate';
 import { createSignalBatcher, type SignalBatcher } from './signal-batcher';
 
@@ -20,7 +22,10 @@ const MAX_MESSAGES_PER_SIGNAL = 200;
 
 export interface SchedulerActivityDeps {
   temporal: Client;
-  /** Where every worker process reads the scheduler's hand-over hold (activities/hand-over-gate.ts). */
+  /**
+   * Where every worker process reads the scheduler's hand-over hold (activities/hand-over-gate.ts),
+   * and where its waiting list waits for the next run (activities/carried-waiting.ts).
+   */
   prisma: PrismaClient;
   /** Starts the task queue's scheduler when it is not running (the worker knows how to set it up). */
   startScheduler: (taskQueue: string) => Promise<void>;
@@ -28,6 +33,7 @@ export interface SchedulerActivityDeps {
 
 export function createSchedulerActivities({ temporal, prisma, startScheduler }: SchedulerActivityDeps) {
   const handOver = createHandOverGate(prisma);
+  const carried = createCarriedWaiting(prisma);
   /**
    * Jobs' requests and releases go to their scheduler batched: under a burst, thousands of
    * signals (each a history event and a persistence write on the server, often a workflow task
@@ -90,6 +96,16 @@ export function createSchedulerActivities({ temporal, prisma, startScheduler }: 
     /** The scheduler's next run is up: held messages go to it, from every worker process. */
     async resumeMessages(schedulerWorkflowId: string): Promise<void> {
       await handOver.resume(schedulerWorkflowId);
+    },
+
+    /** The scheduler continues as new: its waiting list, for the next run to read back in parts. */
+    async storeWaiting(input: { workflowId: string; runId: string; waiting: PackedWaiting }) {
+      return carried.store(input);
+    },
+
+    /** One part of the waiting list the scheduler's previous run stored, as JSON text. */
+    async loadWaitingPart(input: { workflowId: string; runId: string; part: number }): Promise<string> {
+      return carried.loadPart(input);
     },
 
     /**

@@ -103,6 +103,8 @@ interface Step {
   /** The payload the latest continue-as-new carried (sealed by the codec, as the server stores it). */
   carriedBytes: number | null;
   carriedAtWaiting: number | null;
+  /** The largest local activity result of the step: a part of the waiting list a new run read back. */
+  largestResultBytes: number;
   continuedAsNew: number;
   /** The old run's continue-as-new recorded → the new run's first workflow task completed (the latest in the step). */
   handOverMs: number | null;
@@ -229,7 +231,8 @@ const report = {
   settings: { steps, probes, teams: teamCount, users: userCount, slots: SLOTS, historyLimit, messagesPerSignal: PER_SIGNAL, giveUpMs },
   definitions: {
     handOverMs: 'continue-as-new is forced after each step (signals that change nothing until the history passes the limit): the old run recording it → the new run completing its first workflow task (unpacking the backlog)',
-    carriedBytes: 'size of the input payload of the latest run started during the step (the packed state continue-as-new carried, sealed by the codec); Temporal refuses more than 2 MB',
+    carriedBytes: 'size of the input payload of the latest run started during the step (the state continue-as-new carried, without the waiting list, sealed by the codec); Temporal refuses more than 2 MB',
+    largestResultBytes: 'the largest local activity result recorded during the step, sealed by the codec: a part of the waiting list a new run read back from PostgreSQL; Temporal refuses more than 2 MB',
     workflowTaskMs: 'WorkflowTaskStarted → WorkflowTaskCompleted event times of the tasks recorded during the step (the worker processing the task, replays included)',
     positionUpdateMs: 'a signal removing a waiting job ahead of the probe job sent → the first position query answer that shows the change (queries sent back to back)',
     failedWorkflowTasks: 'WorkflowTaskFailed events during the step, with their causes (UNHANDLED_COMMAND: a signal arrived during the task that continued as new; the run is replayed)',
@@ -312,6 +315,7 @@ async function schedulerHistory() {
   const causes = new Set<string>();
   let failed = 0;
   let carried: { bytes: number; waiting: number } | null = null;
+  let largestResultBytes = 0;
   let continuedAsNew = 0;
   let continuedAt: number | null = null;
   let handOverMs: number | null = null;
@@ -338,13 +342,17 @@ async function schedulerHistory() {
       if (payload?.data) {
         const [opened] = await dataConverter.payloadCodecs!.at(0)!.decode([payload]);
         const input = defaultPayloadConverter.fromPayload<SchedulerInput>(opened!);
-        carried = { bytes: payload.data.length, waiting: input.state?.packedWaiting.jobProfiles.length ?? 0 };
+        carried = { bytes: payload.data.length, waiting: input.waiting?.jobs ?? 0 };
+      }
+      for (const result of event.markerRecordedEventAttributes?.details?.data?.payloads ?? []) {
+        largestResultBytes = Math.max(largestResultBytes, result.data?.length ?? 0);
       }
     }
   }
   return {
     carriedBytes: carried?.bytes ?? null,
     carriedAtWaiting: carried?.waiting ?? null,
+    largestResultBytes,
     continuedAsNew,
     handOverMs,
     failedWorkflowTasks: failed,
@@ -375,7 +383,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs: num
 function print(step: Step): void {
   const kb = step.carriedBytes === null ? '—' : `${Math.round(step.carriedBytes / 1024)} KB at ${step.carriedAtWaiting}`;
   console.log(
-    `${String(step.waiting).padStart(7)} waiting${step.reached ? '' : ' (not reached)'}: carried ${kb}, ` +
+    `${String(step.waiting).padStart(7)} waiting${step.reached ? '' : ' (not reached)'}: carried ${kb}, largest part read back ${Math.round(step.largestResultBytes / 1024)} KB, ` +
       `workflow task p95 ${step.workflowTaskMs.p95} ms (max ${step.workflowTaskMs.max}), ` +
       `position update p95 ${step.positionUpdateMs.p95} ms, query p50 ${step.positionQueryMs.p50} ms, ` +
       `${step.continuedAsNew} continued as new (hand-over ${step.handOverMs ?? 'never'} ms), ${step.failedWorkflowTasks} failed tasks ${step.failureCauses.join(' ')}, ` +

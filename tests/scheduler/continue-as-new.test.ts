@@ -7,7 +7,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSchedulerActivities } from '../../activities/scheduler';
 import { temporal as temporalProto } from '@temporalio/proto';
-import { schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
+import { schedulerTaskQueue, schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../workflows/scheduler/api';
 
 /**
  * The scheduler continuing as new every few dozen events while jobs keep arriving and finishing on
@@ -15,6 +15,13 @@ import { schedulerWorkflowId, statusQuery, type SchedulerInput } from '../../wor
  * the scheduler wait for the next run instead of making the server refuse the hand-over (each
  * refusal costs a replay of the whole run).
  */
+
+/** A run's input as its workers sealed it into the history. */
+async function runInput(workflowId: string, runId?: string): Promise<SchedulerInput> {
+  const events = (await temporal.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const [input] = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return defaultPayloadConverter.fromPayload((await testPayloadCodec.decode([input!]))[0]!) as SchedulerInput;
+}
 
 const { temporal, stack } = useJobStack({
   simulators: [{ slots: 2, tokensPerSecond: 400, timeToFirstTokenMs: 5, modelLoadMs: 0, outputTokens: 20 }],
@@ -76,9 +83,7 @@ describe('the scheduler continuing as new', () => {
     let refusedHandOvers = 0;
     for (const run of runs) {
       const events = (await temporal.client.workflow.getHandle(workflowId, run.runId).fetchHistory()).events ?? [];
-      const [input] = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-      // The raw history holds the input sealed, as the workers' codec wrote it.
-      const { messagesHeld } = input ? (defaultPayloadConverter.fromPayload((await testPayloadCodec.decode([input]))[0]!) as SchedulerInput) : {};
+      const { messagesHeld } = await runInput(workflowId, run.runId);
       if (messagesHeld && run.status.name === 'CONTINUED_AS_NEW') held.push(run.runId);
       refusedHandOvers += events.filter(
         (event) => event.workflowTaskFailedEventAttributes?.cause === temporalProto.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
@@ -87,7 +92,33 @@ describe('the scheduler continuing as new', () => {
     // The jobs' messages wait while a run hands over: no continue-as-new was refused for a signal.
     expect(held.length).toBeGreaterThan(0);
     expect(refusedHandOvers).toBe(0);
+    // The waiting lists crossed in PostgreSQL, and only the one the running run started from is kept.
+    const { waiting } = await runInput(workflowId);
+    const stored = await stack.prisma.schedulerWaiting.findMany({ where: { workflowId }, select: { runId: true } });
+    expect(new Set(stored.map((row) => row.runId))).toEqual(new Set([waiting!.runId]));
     // A run that a hand-over started and that handed over in turn: both ends of one.
     await recordHistory(temporal.client, 'scheduler-hand-over', workflowId, { runId: held[0] });
   }, 180_000);
+
+  it("starts empty when its predecessor's waiting list is not stored, and serves the jobs that ask", async () => {
+    const workflowId = schedulerWorkflowId(stack.taskQueue);
+    const input = await runInput(workflowId);
+    await temporal.client.workflow.getHandle(workflowId).terminate('replaced by a run whose waiting list is gone');
+    await stack.prisma.schedulerWaiting.deleteMany({ where: { workflowId } });
+    await temporal.client.workflow.start('schedulerWorkflow', {
+      workflowId,
+      taskQueue: schedulerTaskQueue(stack.taskQueue),
+      args: [{ ...input, waiting: { runId: 'run-gone', parts: 2, jobs: 7 }, messagesHeld: false }],
+    });
+    await until(
+      async () => (await temporal.client.workflow.getHandle(workflowId).query(statusQuery).catch(() => null))?.waiting === 0,
+      'the new run to answer with an empty queue',
+      60_000,
+    );
+
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
+    const job = await demo.caller.jobs.submit({ projectId: project.id, requirements: 'after a lost list', clientKey: 'after-lost-list', priority: 'normal' });
+    await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'completed', 'the job to complete', 60_000);
+  }, 120_000);
 });

@@ -25,6 +25,16 @@ export interface SchedulerSetup {
   backends: BackendInit[];
 }
 
+/** The failure type a scheduler run sees when its predecessor's waiting list is not stored. */
+export const WAITING_LIST_MISSING = 'WaitingListMissing';
+
+/** A scheduler run's waiting list as stored for the next run: `parts` parts under the writing run's id. */
+export interface WaitingRef {
+  runId: string;
+  parts: number;
+  jobs: number;
+}
+
 export interface SchedulerInput {
   setup: SchedulerSetup;
   /** How often leases are checked against their jobs' workflows; default 30 s. */
@@ -33,8 +43,10 @@ export interface SchedulerInput {
   historyLimit?: number;
   /** Overrides of the scheduling constants (aging, breaker, …) for a fresh start; tests shorten them. */
   config?: Partial<SchedulerConfig>;
-  /** Carried across continue-as-new, packed (core/carried.ts). */
+  /** Carried across continue-as-new: the state but its waiting list (core/carried.ts). */
   state?: CarriedState;
+  /** Where the previous run left its waiting list (activities/carried-waiting.ts). */
+  waiting?: WaitingRef;
   /** Carried across continue-as-new, so a web process never mistakes a new run's snapshot for one it has. */
   snapshotVersion?: number;
   /** Pools the resource manager reported under pressure; carried across continue-as-new. */

@@ -1,7 +1,9 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -21,7 +23,7 @@ import {
   isBackendUp,
   markBackendHealth,
   nextWakeAt,
-  packState,
+  packWaiting,
   pipelinedCount,
   queueSnapshot,
   release,
@@ -31,7 +33,7 @@ import {
   setBoost,
   setTiers,
   snapshotForTeams,
-  unpackState,
+  unpackWaiting,
   upsertBackend,
   type Forecast,
   type Grant,
@@ -39,6 +41,7 @@ import {
   type QueueSnapshot,
   type SchedulerState,
   type WaitingIndex,
+  type WaitingJob,
 } from './core';
 import { WakeTimer } from './wake-timer';
 import {
@@ -56,6 +59,8 @@ import {
   type JobMessage,
   type SchedulerInput,
   type SchedulerSetup,
+  type WaitingRef,
+  WAITING_LIST_MISSING,
 } from './api';
 
 const { findFinishedJobs } = proxyActivities<Activities>({
@@ -75,6 +80,12 @@ const { holdMessages, resumeMessages } = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 2 },
 });
 
+// The hand-over and the next run's start wait for PostgreSQL as long as it takes: without it no job moves anyway.
+const { storeWaiting, loadWaitingPart } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [WAITING_LIST_MISSING] },
+});
+
 /** How often leases are checked against their job workflows (terminated jobs never say done). */
 const DEFAULT_LEASE_CHECK_MS = 30_000;
 /** Longest a worker holds the jobs' messages: the next run lets them go, this covers its starting elsewhere. */
@@ -89,7 +100,7 @@ const MAX_HISTORY_EVENTS = 8_000;
  */
 export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   const state: SchedulerState = input.state
-    ? unpackState(input.state)
+    ? { ...input.state, waiting: await readWaiting(input.waiting) }
     : createSchedulerState({ tiers: input.setup.tiers, backends: input.setup.backends, config: input.config, now: Date.now() });
   let dirty = true;
   let checkingLeases = false;
@@ -259,14 +270,54 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
   // the continue-as-new goes out in a task that nothing held interrupts.
   await sleep(1);
   await condition(allHandlersFinished);
+  const { workflowId, runId } = workflowInfo();
+  let waiting: WaitingRef;
+  do {
+    // Whatever changes the state while the list is written (a late message, a job found gone) is
+    // in the next copy; the rest of the state goes with the continue-as-new itself.
+    dirty = false;
+    waiting = await storeWaiting({ workflowId, runId, waiting: packWaiting(state.waiting) });
+  } while (dirty);
   await continueAsNew<typeof schedulerWorkflow>({
     ...input,
-    state: packState(state),
+    state: withoutWaiting(state),
+    waiting,
     snapshotVersion: version,
     pressuredPools,
     undelivered: [...inFlight].flat(),
     messagesHeld: true,
   });
+}
+
+/**
+ * The waiting list the previous run stored. If it is not there (rows removed by hand, a reset to
+ * before a run read them), the run starts with none: each of those jobs asks again within about
+ * ten minutes (job-capacity.ts) and queues from then on, behind the jobs that came meanwhile.
+ */
+async function readWaiting(ref: WaitingRef | undefined): Promise<WaitingJob[]> {
+  if (!ref) return [];
+  const { workflowId } = workflowInfo();
+  let text = '';
+  try {
+    for (let part = 0; part < ref.parts; part++) text += await loadWaitingPart({ workflowId, runId: ref.runId, part });
+  } catch (error) {
+    if (!isWaitingListMissing(error)) throw error;
+    log.error('the previous run stored no waiting list: its jobs wait in this run once they ask again', { from: ref.runId, jobs: ref.jobs });
+    return [];
+  }
+  return unpackWaiting(JSON.parse(text));
+}
+
+/** A local activity's failure may reach the workflow as it was thrown or wrapped as an activity's. */
+function isWaitingListMissing(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type === WAITING_LIST_MISSING) return true;
+  }
+  return false;
+}
+
+function withoutWaiting({ waiting: _waiting, ...rest }: SchedulerState): Omit<SchedulerState, 'waiting'> {
+  return rest;
 }
 
 /** New tiers and backends; running leases and waiting jobs are kept. */

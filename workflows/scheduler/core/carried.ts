@@ -1,15 +1,16 @@
 import type { SchedulerState, WaitingJob } from './types';
 
 /**
- * The waiting list as continue-as-new carries it. The whole state is the next run's input, one
- * payload, and Temporal refuses payloads past 2 MB: as objects a waiting job took about 250 bytes
- * (8,000 jobs), as the columns below about 50, and the payload codec's deflate takes that to about
- * 19 (server/temporal/codec.ts), so about 100,000 waiting jobs fit. What deflate cannot shrink is
- * entropy, so the packing removes what it would otherwise have to code: job ids that are UUIDs go
- * as their 32 hex digits run together (no quotes, commas or dashes, 16 bytes of entropy each);
- * a job's team, user, tier and model go as one index into the distinct combinations (a user's jobs
- * share one), not as four; times and sequence numbers as steps from the previous job; fields that
- * are rarely set only where set.
+ * The waiting list as it crosses continue-as-new. The next run reads it back from PostgreSQL
+ * (activities/carried-waiting.ts), in parts that each stay far below Temporal's 2 MB payload
+ * limit, so the list's length is not bounded by one payload; what it costs is the size of those
+ * parts in the next run's history and their round trip. As objects a waiting job took about 250
+ * bytes, as the columns below about 50, and deflate (the payload codec's, server/temporal/codec.ts)
+ * takes that to about 18. What deflate cannot shrink is entropy, so the packing removes what it
+ * would otherwise have to code: job ids that are UUIDs go as their 32 hex digits run together (no
+ * quotes, commas or dashes, 16 bytes of entropy each); a job's team, user, tier and model go as one
+ * index into the distinct combinations (a user's jobs share one), not as four; times and sequence
+ * numbers as steps from the previous job; fields that are rarely set only where set.
  */
 export interface PackedWaiting {
   /** Every job id when all are lowercase UUIDs, as their hex digits run together (32 a job); else "". */
@@ -38,12 +39,13 @@ export interface PackedWaiting {
   batchable: number[];
 }
 
-export type CarriedState = Omit<SchedulerState, 'waiting'> & { packedWaiting: PackedWaiting };
+/** What continue-as-new carries in its input: the state without the waiting list. */
+export type CarriedState = Omit<SchedulerState, 'waiting'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SEP = '\u0000';
 
-export function packState({ waiting, ...rest }: SchedulerState): CarriedState {
+export function packWaiting(waiting: readonly WaitingJob[]): PackedWaiting {
   const words: string[] = [];
   const wordIndex = new Map<string, number>();
   const word = (value: string) => {
@@ -92,11 +94,11 @@ export function packState({ waiting, ...rest }: SchedulerState): CarriedState {
     if (job.avoid.length > 0) packed.avoid.push([i, job.avoid]);
     if (job.batchable) packed.batchable.push(i);
   });
-  return { ...rest, packedWaiting: packed };
+  return packed;
 }
 
-/** The state as `packState` packed it. */
-export function unpackState({ packedWaiting: packed, ...rest }: CarriedState): SchedulerState {
+/** The waiting list as `packWaiting` packed it. */
+export function unpackWaiting(packed: PackedWaiting): WaitingJob[] {
   const priorities = new Map(packed.priorities);
   const boosts = new Map(packed.boosts);
   const fallbackSince = new Map(packed.fallbackSince);
@@ -130,5 +132,5 @@ export function unpackState({ packedWaiting: packed, ...rest }: CarriedState): S
       batchable: batchable.has(i),
     });
   });
-  return { ...rest, waiting };
+  return waiting;
 }

@@ -48,4 +48,4 @@ export {
   type WaitingColumns,
   type WaitingJobView,
 } from './snapshot';
-export { packState, unpackState, type CarriedState, type PackedWaiting } from './carried';
+export { packWaiting, unpackWaiting, type CarriedState, type PackedWaiting } from './carried';
