@@ -1,4 +1,4 @@
-import { effectivePriority, expectedServiceMs, isBackendUp, nativePriority, usageDecayPerGrant } from './state';
+import { agedPriority, expectedServiceMs, isBackendUp, nativePriority, usageDecayPerGrant } from './state';
 import { loadModel, residencyOf, switchCost as residencySwitchCost, type Residency } from './residency';
 import type { BackendKind, BlockedReason, BackendState, Lease, SchedulerState, TierPolicy, WaitingJob } from './types';
 
@@ -67,7 +67,6 @@ interface PlanBackend {
 }
 
 interface PlanClass {
-  key: string;
   tier: TierPolicy;
   model: string;
   /** Candidate backends in the tier's pools, by pool preference rank. */
@@ -83,6 +82,14 @@ interface PlanClass {
   batch: boolean;
   /** Held for a partial batch during the current `next` call. */
   held: boolean;
+  /** The model's cost charged to a team's usage per grant. */
+  cost: number;
+}
+
+/** The classes of one (tier, model), by fallback open × 2 + batch, and whether the tier's pools serve it. */
+interface ClassSlots {
+  preferredUp: boolean;
+  variants: Array<PlanClass | undefined>;
 }
 
 /** A model's batchable jobs in seq order; `head` skips granted ones. */
@@ -113,6 +120,8 @@ interface PlanLevel {
   count: number;
   /** Queues per class, indexed by team index. */
   byTeam: Array<PlanQueue[] | undefined>;
+  /** Jobs not granted yet per team index: `select` skips teams with none here without looking at their queues. */
+  teamCount: Int32Array;
 }
 
 export interface PlanTeam {
@@ -125,6 +134,8 @@ export interface PlanTeam {
   key: number;
   minSlots: number;
   localRunning: number;
+  /** Jobs of the team not granted yet. */
+  waiting: number;
 }
 
 export interface Pick {
@@ -142,8 +153,6 @@ export interface PlanLease {
   local: boolean;
 }
 
-const SEP = '\u0000';
-
 export class Planner {
   readonly backends: PlanBackend[] = [];
   readonly jobs: PlanJob[] = [];
@@ -156,6 +165,14 @@ export class Planner {
   private ceiling = Number.NEGATIVE_INFINITY;
   private readonly teams = new Map<string, PlanTeam>();
   private teamOrder: PlanTeam[] = [];
+  /**
+   * Whether `teamOrder` is strictly ascending by `compareTeams` with no NaN key, so that a granted
+   * team's new place can be found by bisection. Folding the usage scale back in may round two keys
+   * equal against their id order; from then on `moveUp` walks, as it always may.
+   */
+  private ordered = true;
+  /** Teams with a guaranteed minimum share and jobs not granted yet: none, and `select` skips step 1. */
+  private minShareWaiting = 0;
   private readonly userIndex = new Map<string, number>();
   private userRunning: number[] = [];
   private avail: boolean[] = [];
@@ -222,46 +239,59 @@ export class Planner {
       }
       const usage = state.teamUsage[teamId] ?? 0;
       const weight = tier && tier.weight > 0 ? tier.weight : 1;
-      this.teams.set(teamId, { index: this.teams.size, id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0 });
+      this.teams.set(teamId, { index: this.teams.size, id: teamId, weight, usage, key: usage / weight, minSlots, localRunning: 0, waiting: 0 });
     }
     for (const lease of Object.values(state.leases)) {
       this.userRunning[this.user(lease.userId)]! += 1;
       if (lease.kind === 'ollama') this.teams.get(lease.teamId)!.localRunning++;
     }
     this.teamOrder = [...this.teams.values()].sort(compareTeams);
+    this.ordered = strictlyOrdered(this.teamOrder);
 
-    for (const job of jobs) {
+    const natives = new Float64Array(jobs.length);
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!;
       const tier = state.tiers[job.tier];
       if (!tier) continue;
       const native = nativePriority(job, tier);
+      natives[j] = native;
       this.nativeCount.set(native, (this.nativeCount.get(native) ?? 0) + 1);
       if (native > this.ceiling) this.ceiling = native;
     }
-    const classes = new Map<string, PlanClass>();
-    for (const job of jobs) {
+    const aging = state.config.aging;
+    const slotsByTier = new Map<TierPolicy, Map<string, ClassSlots>>();
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!;
       const tier = state.tiers[job.tier];
       if (!tier) continue;
-      const fallbackOpen = tier.cloudFallback && (job.fallbackSince !== null || !this.preferredUp(tier, job.model));
+      let byModel = slotsByTier.get(tier);
+      if (!byModel) slotsByTier.set(tier, (byModel = new Map()));
+      let slots = byModel.get(job.model);
+      if (!slots) byModel.set(job.model, (slots = { preferredUp: this.preferredUp(tier, job.model), variants: [] }));
+      const fallbackOpen = tier.cloudFallback && (job.fallbackSince !== null || !slots.preferredUp);
       const batch = tier.batchEnabled && job.batchable;
-      const key = `${tier.name}${SEP}${job.model}${SEP}${fallbackOpen ? 1 : 0}${SEP}${batch ? 1 : 0}`;
-      let cls = classes.get(key);
+      const variant = (fallbackOpen ? 2 : 0) + (batch ? 1 : 0);
+      let cls = slots.variants[variant];
       if (!cls) {
-        cls = this.makeClass(key, tier, job.model, fallbackOpen, batch);
-        classes.set(key, cls);
+        cls = slots.variants[variant] = this.makeClass(tier, job.model, fallbackOpen, batch);
         this.classes.push(cls);
       }
-      const level = effectivePriority(job, tier, now, state.config.aging, this.ceiling);
+      const native = natives[j]!;
+      const level = agedPriority(native, job.enqueuedAt, now, aging, this.ceiling);
       const team = this.teams.get(job.teamId)!;
-      const pj: PlanJob = { job, native: nativePriority(job, tier), level, user: this.user(job.userId), team, cls, maxRunning: tier.maxRunningPerUser, done: false };
+      const pj: PlanJob = { job, native, level, user: this.user(job.userId), team, cls, maxRunning: tier.maxRunningPerUser, done: false };
       this.jobs.push(pj);
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
-      this.queueAt(level, team.index, cls).jobs.push(pj);
+      const planLevel = this.levelAt(level);
+      this.queueAt(planLevel, team.index, cls).jobs.push(pj);
       if (batch) {
         let group = this.batchGroups.get(job.model);
         if (!group) this.batchGroups.set(job.model, (group = { jobs: [], head: 0 }));
         group.jobs.push(pj);
       }
-      this.byLevel.get(level)!.count++;
+      planLevel.count++;
+      planLevel.teamCount[team.index]!++;
+      if (team.waiting++ === 0 && team.minSlots > 0) this.minShareWaiting++;
       this.remaining++;
     }
     this.sortLevels();
@@ -281,18 +311,20 @@ export class Planner {
     this.levels = [...this.byLevel.values()].filter((level) => level.count > 0).sort((a, b) => b.value - a.value);
   }
 
-  private queueAt(value: number, team: number, cls: PlanClass): PlanQueue {
+  private levelAt(value: number): PlanLevel {
     let level = this.byLevel.get(value);
     if (!level) {
-      level = { value, count: 0, byTeam: [] };
+      level = { value, count: 0, byTeam: [], teamCount: new Int32Array(this.teams.size) };
       this.byLevel.set(value, level);
     }
+    return level;
+  }
+
+  private queueAt(level: PlanLevel, team: number, cls: PlanClass): PlanQueue {
     const queues = (level.byTeam[team] ??= []);
-    let queue = queues.find((candidate) => candidate.cls === cls);
-    if (!queue) {
-      queue = { cls, jobs: [], head: 0 };
-      queues.push(queue);
-    }
+    for (let q = 0; q < queues.length; q++) if (queues[q]!.cls === cls) return queues[q]!;
+    const queue: PlanQueue = { cls, jobs: [], head: 0 };
+    queues.push(queue);
     return queue;
   }
 
@@ -311,17 +343,19 @@ export class Planner {
       if (level.value <= ceiling) break;
       if (level.count === 0) continue;
       moved = true;
+      const into = this.levelAt(ceiling);
       level.byTeam.forEach((queues, team) => {
         for (const queue of queues ?? []) {
           const rest = queue.jobs.slice(queue.head).filter((pj) => !pj.done);
           if (rest.length === 0) continue;
           for (const pj of rest) pj.level = ceiling;
-          const target = this.queueAt(ceiling, team, queue.cls);
+          const target = this.queueAt(into, team, queue.cls);
           target.jobs = mergeBySeq(target.jobs.slice(target.head).filter((pj) => !pj.done), rest);
           target.head = 0;
         }
+        into.teamCount[team]! += level.teamCount[team]!;
       });
-      this.byLevel.get(ceiling)!.count += level.count;
+      into.count += level.count;
       this.byLevel.delete(level.value);
     }
     if (moved) this.sortLevels();
@@ -345,7 +379,7 @@ export class Planner {
     return false;
   }
 
-  private makeClass(key: string, tier: TierPolicy, model: string, fallbackOpen: boolean, batch: boolean): PlanClass {
+  private makeClass(tier: TierPolicy, model: string, fallbackOpen: boolean, batch: boolean): PlanClass {
     const preferred: Array<{ index: number; rank: number }> = [];
     const fallback: number[] = [];
     this.backends.forEach((backend, index) => {
@@ -356,7 +390,6 @@ export class Planner {
     });
     preferred.sort((a, b) => a.rank - b.rank || a.index - b.index);
     return {
-      key,
       tier,
       model,
       preferred: preferred.map((p) => p.index),
@@ -367,6 +400,7 @@ export class Planner {
       service: [],
       batch,
       held: false,
+      cost: this.state.config.modelCost[model] ?? 1,
     };
   }
 
@@ -529,16 +563,17 @@ export class Planner {
 
     // 1. Guaranteed minimum share of local slots.
     let boosted: PlanJob | null = null;
-    for (const team of this.teamOrder) {
-      if (team.minSlots <= 0 || team.localRunning >= team.minSlots) continue;
-      for (const level of this.levels) {
-        if (boosted && level.value <= boosted.level) break;
-        if (level.count === 0) continue;
-        const queues = level.byTeam[team.index];
-        const candidate = queues ? this.firstEligible(queues, true, at) : null;
-        if (candidate) {
-          boosted = candidate;
-          break;
+    if (this.minShareWaiting > 0) {
+      for (const team of this.teamOrder) {
+        if (team.minSlots <= 0 || team.localRunning >= team.minSlots || team.waiting === 0) continue;
+        for (const level of this.levels) {
+          if (boosted && level.value <= boosted.level) break;
+          if (level.teamCount[team.index] === 0) continue;
+          const candidate = this.firstEligible(level.byTeam[team.index]!, true, at);
+          if (candidate) {
+            boosted = candidate;
+            break;
+          }
         }
       }
     }
@@ -550,15 +585,16 @@ export class Planner {
     for (const level of this.levels) {
       if (level.count === 0) continue;
       const byTeam = level.byTeam;
+      const teamCount = level.teamCount;
       for (let t = 0; t < order.length; t++) {
-        const queues = byTeam[order[t]!.index];
-        if (!queues) continue;
-        let best = this.firstEligible(queues, false, at);
+        const index = order[t]!.index;
+        if (teamCount[index] === 0) continue;
+        let best = this.firstEligible(byTeam[index]!, false, at);
         if (!best) continue;
         const key = order[t]!.key;
         for (let u = t + 1; u < order.length && order[u]!.key === key; u++) {
-          const other = byTeam[order[u]!.index];
-          const candidate = other ? this.firstEligible(other, false, at) : null;
+          const other = order[u]!.index;
+          const candidate = teamCount[other] === 0 ? null : this.firstEligible(byTeam[other]!, false, at);
           if (candidate && candidate.job.seq < best.job.seq) best = candidate;
         }
         return best;
@@ -657,7 +693,10 @@ export class Planner {
     const backend = this.backends[pick.backend]!;
     pj.done = true;
     this.remaining--;
-    this.byLevel.get(pj.level)!.count--;
+    const level = this.byLevel.get(pj.level)!;
+    level.count--;
+    level.teamCount[pj.team.index]!--;
+    if (--pj.team.waiting === 0 && pj.team.minSlots > 0) this.minShareWaiting--;
     const sameNative = this.nativeCount.get(pj.native)! - 1;
     this.nativeCount.set(pj.native, sameNative);
     if (sameNative === 0 && pj.native === this.ceiling) this.lowerCeiling();
@@ -674,9 +713,10 @@ export class Planner {
         team.key = team.usage / team.weight;
       }
       this.usageScale = 1;
+      this.ordered &&= strictlyOrdered(this.teamOrder);
     }
     const team = pj.team;
-    team.usage += (this.state.config.modelCost[pj.cls.model] ?? 1) / this.usageScale;
+    team.usage += pj.cls.cost / this.usageScale;
     team.key = team.usage / team.weight;
     this.grants++;
     if (backend.kind === 'ollama') team.localRunning++;
@@ -709,12 +749,28 @@ export class Planner {
   /** `team`'s key grew: it moves towards the end of the order, past the teams now below it. */
   private moveUp(team: PlanTeam): void {
     const order = this.teamOrder;
-    let i = order.indexOf(team);
-    while (i + 1 < order.length && compareTeams(order[i + 1]!, team) < 0) {
-      order[i] = order[i + 1]!;
-      i++;
+    const i = order.indexOf(team);
+    if (Number.isNaN(team.key)) this.ordered = false;
+    if (!this.ordered) {
+      let j = i;
+      while (j + 1 < order.length && compareTeams(order[j + 1]!, team) < 0) {
+        order[j] = order[j + 1]!;
+        j++;
+      }
+      order[j] = team;
+      return;
     }
-    order[i] = team;
+    // The teams after it are in order: the first one not below it, by bisection, is where the walk would stop.
+    let low = i + 1;
+    let high = order.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (compareTeams(order[mid]!, team) < 0) low = mid + 1;
+      else high = mid;
+    }
+    // A loop, not copyWithin: V8 has no fast path for copyWithin on an array of objects.
+    for (let j = i; j < low - 1; j++) order[j] = order[j + 1]!;
+    order[low - 1] = team;
   }
 }
 
@@ -730,6 +786,13 @@ function mergeBySeq(a: PlanJob[], b: PlanJob[]): PlanJob[] {
 
 function switchCost(backend: PlanBackend, model: string): number {
   return backend.kind === 'ollama' ? residencySwitchCost(backend.residency, model) : 0;
+}
+
+function strictlyOrdered(order: readonly PlanTeam[]): boolean {
+  for (let i = 0; i < order.length; i++) {
+    if (Number.isNaN(order[i]!.key) || (i > 0 && compareTeams(order[i - 1]!, order[i]!) >= 0)) return false;
+  }
+  return true;
 }
 
 function compareTeams(a: PlanTeam, b: PlanTeam): number {

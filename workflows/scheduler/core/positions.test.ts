@@ -27,6 +27,47 @@ describe('positions are the order dispatch will use', () => {
     });
   }
 
+  // One planner carried through the whole backlog (forecast) against one built afresh per grant
+  // (dispatch): the planner's running counts — jobs left per team and level, minimum-share teams
+  // still waiting, the fair-share order it keeps sorted as teams are charged, aged jobs coming down
+  // when the top native priority runs out — must give the decisions a fresh count gives.
+  for (const seed of [1, 2, 3]) {
+    it(`one slot, twelve teams, minimum shares and aged priorities (seed ${seed}): start order = published positions`, () => {
+      const mixed = [
+        tier('std', { maxRunningPerUser: 1 }),
+        tier('gold', { weight: 3, basePriority: 1, maxRunningPerUser: 2 }),
+        tier('floor', { weight: 2, minShare: 0.5 }),
+      ];
+      const state = createSchedulerState({ tiers: mixed, backends: [ollama('o1', 1, ['m1', 'm2'])], config: { aging: { stepMs: 1_000, max: 2 } }, now: T0 });
+      const random = prng(seed);
+      for (let i = 0; i < 300; i++) {
+        const team = Math.floor(random() * 12);
+        const result = enqueue(
+          state,
+          {
+            jobId: `j${i}`,
+            teamId: `t${team}`,
+            userId: `t${team}-u${Math.floor(random() * 3)}`,
+            tier: mixed[team % 3]!.name,
+            model: random() < 0.5 ? 'm1' : 'm2',
+            priority: Math.floor(random() * 3),
+          },
+          T0 + i,
+        );
+        if (!result.ok) throw new Error(result.reason);
+      }
+      // Every job has aged its full two steps by now, so priorities no longer change as time runs on.
+      const at = T0 + 10_000;
+      const published = forecast(state, at).order;
+      expect(published.filter((p) => p.blocked === null)).toHaveLength(300);
+      const sim = new Simulation(state, () => 5_000);
+      sim.now = at;
+      sim.run();
+      expect(sim.violations).toEqual([]);
+      expect(sim.started.map((s) => s.jobId)).toEqual(published.map((p) => p.jobId));
+    });
+  }
+
   it('several backends and models: with service times as measured, order and ETAs come true', () => {
     const backends = [ollama('a', 2, ['m1', 'm2']), ollama('b', 1, ['m1'])];
     const state = createSchedulerState({ tiers, backends, config: { aging: NO_AGING }, now: T0 });

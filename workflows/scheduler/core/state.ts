@@ -312,8 +312,12 @@ export function effectivePriority(
   aging: SchedulerState['config']['aging'],
   ceiling = Number.POSITIVE_INFINITY,
 ): number {
-  const native = nativePriority(job, tier);
-  const waited = Math.max(0, now - job.enqueuedAt);
+  return agedPriority(nativePriority(job, tier), job.enqueuedAt, now, aging, ceiling);
+}
+
+/** `effectivePriority` from a native priority already computed (the planner computes it once per job). */
+export function agedPriority(native: number, enqueuedAt: number, now: number, aging: SchedulerState['config']['aging'], ceiling: number): number {
+  const waited = Math.max(0, now - enqueuedAt);
   const aged = aging.stepMs > 0 ? Math.min(aging.max, Math.floor(waited / aging.stepMs)) : 0;
   return Math.min(native + aged, Math.max(native, ceiling));
 }
