@@ -73,7 +73,8 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
     });
   }
   if (grants.length > 0) {
-    state.waiting = state.waiting.filter((job) => !state.leases[job.jobId]);
+    const leased = new Set(Object.keys(state.leases));
+    state.waiting = state.waiting.filter((job) => !leased.has(job.jobId));
     // Same numbers as the planner's (not recomputed), so forecasts replay them bit for bit.
     const factor = usageDecayPerGrant(state) ** planner.grants;
     const usage: Record<string, number> = {};
@@ -120,10 +121,11 @@ function pruneRateWindows(state: SchedulerState, now: number): void {
 
 /** Flags jobs whose expected total wait passed their tier's threshold; forecasts only if it matters. */
 function markFallback(state: SchedulerState, now: number): string[] {
-  const candidates = state.waiting.filter((job) => job.fallbackSince === null && state.tiers[job.tier]?.cloudFallback);
-  if (candidates.length === 0) return [];
+  // Backends before jobs: this runs on every dispatch, and there are few backends and many jobs.
   const cloudFree = Object.values(state.backends).some((backend) => backend.kind === 'openai' && hasFreeSlot(backend, now));
   if (!cloudFree) return [];
+  const candidates = state.waiting.filter((job) => job.fallbackSince === null && state.tiers[job.tier]?.cloudFallback);
+  if (candidates.length === 0) return [];
   const marked: string[] = [];
   let eta: Map<string, number | null> | null = null;
   for (const job of candidates) {

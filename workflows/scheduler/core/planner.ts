@@ -100,6 +100,9 @@ interface BatchGroup {
 
 export interface PlanJob {
   job: WaitingJob;
+  /** `job.seq` and whether `job.avoid` is non-empty, here to spare `select` a read of the job per job it looks at. */
+  seq: number;
+  avoids: boolean;
   native: number;
   level: number;
   user: number;
@@ -221,7 +224,19 @@ export class Planner {
 
     const teamTier = new Map<string, string>();
     for (const lease of Object.values(state.leases)) teamTier.set(lease.teamId, lease.tier);
-    for (const job of jobs) teamTier.set(job.teamId, job.tier);
+    // One pass over the jobs for their teams, tiers and native priorities (the aging ceiling).
+    const tiers: Array<TierPolicy | undefined> = new Array(jobs.length);
+    const natives = new Float64Array(jobs.length);
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!;
+      teamTier.set(job.teamId, job.tier);
+      const tier = (tiers[j] = state.tiers[job.tier]);
+      if (!tier) continue;
+      const native = nativePriority(job, tier);
+      natives[j] = native;
+      this.nativeCount.set(native, (this.nativeCount.get(native) ?? 0) + 1);
+      if (native > this.ceiling) this.ceiling = native;
+    }
     const localSlots = new Map<string, number>();
     for (const [teamId, tierName] of teamTier) {
       const tier = state.tiers[tierName];
@@ -248,21 +263,11 @@ export class Planner {
     this.teamOrder = [...this.teams.values()].sort(compareTeams);
     this.ordered = strictlyOrdered(this.teamOrder);
 
-    const natives = new Float64Array(jobs.length);
-    for (let j = 0; j < jobs.length; j++) {
-      const job = jobs[j]!;
-      const tier = state.tiers[job.tier];
-      if (!tier) continue;
-      const native = nativePriority(job, tier);
-      natives[j] = native;
-      this.nativeCount.set(native, (this.nativeCount.get(native) ?? 0) + 1);
-      if (native > this.ceiling) this.ceiling = native;
-    }
     const aging = state.config.aging;
     const slotsByTier = new Map<TierPolicy, Map<string, ClassSlots>>();
     for (let j = 0; j < jobs.length; j++) {
       const job = jobs[j]!;
-      const tier = state.tiers[job.tier];
+      const tier = tiers[j];
       if (!tier) continue;
       let byModel = slotsByTier.get(tier);
       if (!byModel) slotsByTier.set(tier, (byModel = new Map()));
@@ -279,7 +284,7 @@ export class Planner {
       const native = natives[j]!;
       const level = agedPriority(native, job.enqueuedAt, now, aging, this.ceiling);
       const team = this.teams.get(job.teamId)!;
-      const pj: PlanJob = { job, native, level, user: this.user(job.userId), team, cls, maxRunning: tier.maxRunningPerUser, done: false };
+      const pj: PlanJob = { job, seq: job.seq, avoids: job.avoid.length > 0, native, level, user: this.user(job.userId), team, cls, maxRunning: tier.maxRunningPerUser, done: false };
       this.jobs.push(pj);
       // `jobs` arrive in seq order (state.waiting is kept that way), so queues are FIFO already.
       const planLevel = this.levelAt(level);
@@ -346,12 +351,28 @@ export class Planner {
       const into = this.levelAt(ceiling);
       level.byTeam.forEach((queues, team) => {
         for (const queue of queues ?? []) {
-          const rest = queue.jobs.slice(queue.head).filter((pj) => !pj.done);
-          if (rest.length === 0) continue;
-          for (const pj of rest) pj.level = ceiling;
+          const jobs = queue.jobs;
+          let first = queue.head;
+          while (first < jobs.length && jobs[first]!.done) first++;
+          if (first === jobs.length) continue;
+          let last = jobs.length - 1;
+          while (jobs[last]!.done) last--;
+          for (let k = first; k <= last; k++) if (!jobs[k]!.done) jobs[k]!.level = ceiling;
           const target = this.queueAt(into, team, queue.cls);
-          target.jobs = mergeBySeq(target.jobs.slice(target.head).filter((pj) => !pj.done), rest);
-          target.head = 0;
+          let kept = target.head;
+          while (kept < target.jobs.length && target.jobs[kept]!.done) kept++;
+          if (kept === target.jobs.length || target.jobs[kept]!.seq > jobs[last]!.seq) {
+            // Everything the target holds came after the jobs moving down (the usual case: only young
+            // jobs have not aged up to the ceiling): they go in front, with no merge. Granted jobs
+            // left in the array are skipped as in any queue.
+            for (let k = kept; k < target.jobs.length; k++) if (!target.jobs[k]!.done) jobs.push(target.jobs[k]!);
+            target.jobs = jobs;
+            target.head = first;
+          } else {
+            const rest = jobs.slice(first).filter((pj) => !pj.done);
+            target.jobs = mergeBySeq(target.jobs.slice(target.head).filter((pj) => !pj.done), rest);
+            target.head = 0;
+          }
         }
         into.teamCount[team]! += level.teamCount[team]!;
       });
@@ -595,7 +616,7 @@ export class Planner {
         for (let u = t + 1; u < order.length && order[u]!.key === key; u++) {
           const other = order[u]!.index;
           const candidate = teamCount[other] === 0 ? null : this.firstEligible(byTeam[other]!, false, at);
-          if (candidate && candidate.job.seq < best.job.seq) best = candidate;
+          if (candidate && candidate.seq < best.seq) best = candidate;
         }
         return best;
       }
@@ -614,10 +635,10 @@ export class Planner {
       for (let i = queue.head; i < jobs.length; i++) {
         const pj = jobs[i]!;
         if (pj.done) continue;
-        if (best && pj.job.seq > best.job.seq) break;
+        if (best && pj.seq > best.seq) break;
         if (pj.maxRunning > 0 && running[pj.user]! >= pj.maxRunning) continue;
         // A failed-over job whose free backends are all ones it failed on waits for another.
-        if (pj.job.avoid.length > 0 && this.place(pj, localOnly, false, at) < 0) continue;
+        if (pj.avoids && this.place(pj, localOnly, false, at) < 0) continue;
         best = pj;
         break;
       }
@@ -778,7 +799,7 @@ function mergeBySeq(a: PlanJob[], b: PlanJob[]): PlanJob[] {
   const merged: PlanJob[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length && j < b.length) merged.push(a[i]!.job.seq <= b[j]!.job.seq ? a[i++]! : b[j++]!);
+  while (i < a.length && j < b.length) merged.push(a[i]!.seq <= b[j]!.seq ? a[i++]! : b[j++]!);
   while (i < a.length) merged.push(a[i++]!);
   while (j < b.length) merged.push(b[j++]!);
   return merged;
