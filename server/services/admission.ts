@@ -23,7 +23,7 @@ import { tokensUsedSince } from './usage-ledger';
  *   queued + running ≤ maxQueued + maxRunning, and the scheduler never has to refuse a job that
  *   already exists. 0 = no cap.
  * - Queue bound: at most `maxWaitingJobs` jobs wait at once, whoever submits them (0 = no bound):
- *   the scheduler carries its waiting list in its workflow and slows as it grows (bench:ceiling
+ *   the scheduler re-plans its whole waiting list as it changes and slows as it grows (bench:ceiling
  *   measures how far it goes), so admission refuses before that, naming when a place is expected
  *   to free by the scheduler's estimate. Submits by different users are not serialised against
  *   each other, so a burst may pass the bound by as many submits as run at once: set it with margin.

@@ -1,7 +1,7 @@
 import { forecast } from './forecast';
 import { Planner } from './planner';
 import { loadModel, residencyOf } from './residency';
-import { usageDecayPerGrant } from './state';
+import { unindex, usageDecayPerGrant, type WaitingIndex } from './state';
 import type { Grant, SchedulerState } from './types';
 
 export interface DispatchResult {
@@ -26,8 +26,10 @@ export interface DispatchResult {
  * Pipelining: when no waiting job can take a free slot, ollama backends are granted up to
  * `prefetch` leases beyond their slots, in the same order, for models they have loaded or room to
  * load (see planner.ts). The price: a job arriving later with a higher priority cannot overtake those.
+ *
+ * `index`, when given, is kept in step: the granted jobs leave it as they leave `waiting`.
  */
-export function dispatch(state: SchedulerState, now: number): DispatchResult {
+export function dispatch(state: SchedulerState, now: number, index?: WaitingIndex): DispatchResult {
   pruneRateWindows(state, now);
   // The common event while everything is busy (an arrival): nothing to grant, skip the O(N) plan.
   if (state.waiting.length === 0 || !Object.values(state.backends).some((backend) => hasFreeSlot(backend, now) || hasPipelineRoom(backend, now))) {
@@ -40,6 +42,7 @@ export function dispatch(state: SchedulerState, now: number): DispatchResult {
   for (let pick = planner.next(now); pick; pick = planner.next(now)) {
     planner.grant(pick, now);
     const job = pick.pj.job;
+    if (index) unindex(index, job);
     const backend = state.backends[planner.backends[pick.backend]!.id]!;
     const route = state.tiers[job.tier]!.poolPreference.includes(backend.pool) ? 'preferred' : 'fallback';
     backend.running++;

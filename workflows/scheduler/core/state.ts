@@ -136,9 +136,22 @@ export function removeBackend(state: SchedulerState, backendId: string): void {
  * scans the whole list, twice. Valid while the list changes only through `enqueue` and
  * `removeWaiting` given it; build it again after anything else (`dispatch`).
  */
+/**
+ * The waiting jobs' ids and each user's count of them, so that a request is checked without a scan
+ * of the list. Built once per run; `enqueue`, `removeWaiting` and `dispatch` keep it in step when
+ * given it.
+ */
 export interface WaitingIndex {
   ids: Set<string>;
   perUser: Map<string, number>;
+}
+
+/** `job` left the waiting list. */
+export function unindex(index: WaitingIndex, job: WaitingJob): void {
+  index.ids.delete(job.jobId);
+  const left = index.perUser.get(job.userId)! - 1;
+  if (left > 0) index.perUser.set(job.userId, left);
+  else index.perUser.delete(job.userId);
 }
 
 export function indexWaiting(state: SchedulerState): WaitingIndex {
@@ -192,10 +205,7 @@ export function removeWaiting(state: SchedulerState, jobId: string, index?: Wait
   const at = state.waiting.findIndex((job) => job.jobId === jobId);
   if (at < 0) return null;
   const [job] = state.waiting.splice(at, 1);
-  if (job && index) {
-    index.ids.delete(jobId);
-    index.perUser.set(job.userId, index.perUser.get(job.userId)! - 1);
-  }
+  if (job && index) unindex(index, job);
   return job ?? null;
 }
 
