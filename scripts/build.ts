@@ -44,6 +44,9 @@ try {
       bundle: true,
       platform: 'node',
       format: 'esm',
+      // Dynamic imports stay chunks of their own, loaded when reached: inlined, their packages'
+      // imports would be hoisted into the entry and loaded at start (OpenTelemetry's SDK, for one).
+      splitting: true,
       target: 'node20',
       // Dependencies stay in node_modules: native addons (Temporal core, argon2) cannot be bundled.
       packages: 'external',

@@ -6,7 +6,6 @@ import { loadOrExit, loadServerEnv, tracingConfig } from './env';
 import { createApp } from './http/app';
 import { announce, startProcessLogger } from './log';
 import { createUrlAllowlist, WEBHOOK_URLS } from './net/allowlist';
-import { startTracing } from './tracing/sdk';
 import { createRealtimeServer } from './realtime/io';
 import { createServices } from './services';
 import { createTemporalProvider } from './temporal/client';
@@ -14,9 +13,9 @@ import { createEncryptionCodec } from './temporal/codec';
 
 const env = loadOrExit(() => loadServerEnv());
 const log = startProcessLogger('web', env);
-// Before the clients it instruments are made; off (not even loaded into the clients) without an endpoint.
+// Before the clients it instruments are made; without an endpoint not even loaded.
 const tracingSettings = tracingConfig(env, 'web');
-const tracing = tracingSettings && startTracing(tracingSettings);
+const tracing = tracingSettings && (await import('./tracing/sdk')).startTracing(tracingSettings);
 const prisma = getPrisma(env);
 // One keyring seals secrets at rest and Temporal payloads.
 const keyring = createKeyring(parseKeyList(env.ENCRYPTION_KEYS));

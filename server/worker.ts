@@ -10,7 +10,6 @@ import { getPrisma } from './db/client';
 import { loadOrExit, loadServerEnv, resourceConfig, tracingConfig } from './env';
 import { announce, startProcessLogger } from './log';
 import { temporalLogger } from './log/temporal';
-import { startTracing } from './tracing/sdk';
 import { prebuiltWorkflowBundle } from './temporal/bundles';
 import { envBackends } from './llm/config';
 import { createLiveRegistry } from './llm/live-registry';
@@ -35,9 +34,9 @@ Runtime.install({
   logger: temporalLogger(log),
   telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
 });
-// Before the clients it instruments are made; off (no interceptors, the plain bundle) without an endpoint.
+// Before the clients it instruments are made; without an endpoint not even loaded (no interceptors, the plain bundle).
 const tracingSettings = tracingConfig(env, 'worker');
-const tracing = tracingSettings && startTracing(tracingSettings);
+const tracing = tracingSettings && (await import('./tracing/sdk')).startTracing(tracingSettings);
 const bundlePath = path.resolve(prebuiltWorkflowBundle(tracing !== undefined));
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -1,7 +1,5 @@
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
-import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import pg from 'pg';
-import { createClient } from 'redis';
 import type { Server } from 'socket.io';
 import { getLogger } from '../log';
 
@@ -18,6 +16,8 @@ export async function attachAdapter(
   config: { databaseUrl: string; redisUrl?: string | undefined },
 ): Promise<AdapterHandle> {
   if (config.redisUrl) {
+    // Imported only when configured: unused, the client and its adapter cost every process memory.
+    const [{ createClient }, { createAdapter: createRedisAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-adapter')]);
     const pub = createClient({ url: config.redisUrl });
     const sub = pub.duplicate();
     await Promise.all([pub.connect(), sub.connect()]);
