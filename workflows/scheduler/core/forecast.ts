@@ -1,6 +1,6 @@
 import { Planner, type PlanLease } from './planner';
 import { expectedServiceMs, isBackendUp } from './state';
-import type { JobPosition, SchedulerState, WaitingJob } from './types';
+import type { BlockedReason, JobPosition, SchedulerState, WaitingJob } from './types';
 
 /**
  * Positions and ETAs. Read-only: never mutates the state.
@@ -80,10 +80,10 @@ export function forecast(state: SchedulerState, now: number): Forecast {
   if (planner.remaining > 0 || planner.jobs.length < state.waiting.length) {
     const planned = new Set(planner.jobs.map((pj) => pj.job.jobId));
     for (const pj of planner.jobs) {
-      if (!pj.done) order.push({ ...position(pj.job, order.length, null, null, null, pj.level), blocked: planner.blockedReason(pj) });
+      if (!pj.done) order.push(position(pj.job, order.length, null, null, null, pj.level, planner.blockedReason(pj)));
     }
     for (const job of state.waiting) {
-      if (!planned.has(job.jobId)) order.push({ ...position(job, order.length, null, null, null, 0), blocked: 'unknown-tier' });
+      if (!planned.has(job.jobId)) order.push(position(job, order.length, null, null, null, 0, 'unknown-tier'));
     }
   }
   return { at: now, order };
@@ -110,6 +110,7 @@ function position(
   backendId: string | null,
   pool: string | null,
   effectivePriority: number,
+  blocked: BlockedReason | null = null,
 ): JobPosition {
   return {
     jobId: job.jobId,
@@ -122,7 +123,7 @@ function position(
     backendId,
     pool,
     effectivePriority,
-    blocked: null,
+    blocked,
   };
 }
 

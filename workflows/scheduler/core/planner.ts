@@ -655,8 +655,8 @@ export class Planner {
    * backends that have the model loaded or room to load it; -1 when there is none.
    */
   private place(pj: PlanJob, localOnly: boolean, noEviction: boolean, at: number): number {
+    if (!pj.avoids) return this.placeAmong(pj, localOnly, noEviction, null);
     const avoid = pj.job.avoid;
-    if (avoid.length === 0) return this.placeAmong(pj, localOnly, noEviction, null);
     const elsewhere = this.placeAmong(pj, localOnly, noEviction, avoid);
     if (elsewhere >= 0 || this.otherBackendUp(pj, avoid, at)) return elsewhere;
     return this.placeAmong(pj, localOnly, noEviction, null);
