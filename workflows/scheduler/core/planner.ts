@@ -792,6 +792,8 @@ export class Planner {
     // A loop, not copyWithin: V8 has no fast path for copyWithin on an array of objects.
     for (let j = i; j < low - 1; j++) order[j] = order[j + 1]!;
     order[low - 1] = team;
+    // A model cost below zero lowers the key: the team stays, possibly above the one before it.
+    if (low - 1 > 0 && compareTeams(order[low - 2]!, team) >= 0) this.ordered = false;
   }
 }
 
