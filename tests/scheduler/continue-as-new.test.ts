@@ -121,4 +121,34 @@ describe('the scheduler continuing as new', () => {
     const job = await demo.caller.jobs.submit({ projectId: project.id, requirements: 'after a lost list', clientKey: 'after-lost-list', priority: 'normal' });
     await until(async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id: job.id } })).status === 'completed', 'the job to complete', 60_000);
   }, 120_000);
+
+  it('serves on while it cannot store its waiting list, and hands over once it can', async () => {
+    const scheduler = temporal.client.workflow.getHandle(schedulerWorkflowId(stack.taskQueue));
+    const demo = await stack.signIn('demo@switchyard.dev', 'demo-password');
+    const project = await stack.prisma.project.findFirstOrThrow({ where: { name: 'Demo Project' } });
+    const completed = (id: string) => async () => (await stack.prisma.job.findUniqueOrThrow({ where: { id } })).status === 'completed';
+    const stuckRun = (await scheduler.describe()).runId;
+
+    await stack.prisma.$executeRawUnsafe('ALTER TABLE "SchedulerWaiting" RENAME TO "SchedulerWaitingAway"');
+    try {
+      // Jobs enough for the run to pass its length (40 events here) more than once.
+      for (let i = 0; i < 10; i++) {
+        const job = await demo.caller.jobs.submit({ projectId: project.id, requirements: `no store ${i}`, clientKey: `no-store-${i}`, priority: 'normal' });
+        await until(completed(job.id), `job ${i} to complete while the list cannot be stored`, 60_000);
+      }
+      const description = await scheduler.describe();
+      expect(description.runId).toBe(stuckRun);
+      expect(description.historyLength).toBeGreaterThan(80);
+    } finally {
+      await stack.prisma.$executeRawUnsafe('ALTER TABLE "SchedulerWaitingAway" RENAME TO "SchedulerWaiting"');
+    }
+
+    const job = await demo.caller.jobs.submit({ projectId: project.id, requirements: 'stored again', clientKey: 'stored-again', priority: 'normal' });
+    await until(completed(job.id), 'the job to complete', 60_000);
+    for (let i = 0; (await scheduler.describe()).runId === stuckRun; i++) {
+      const more = await demo.caller.jobs.submit({ projectId: project.id, requirements: `until handed over ${i}`, clientKey: `handed-over-${i}`, priority: 'normal' });
+      await until(completed(more.id), `job ${i} to complete`, 60_000);
+      expect(i).toBeLessThan(20);
+    }
+  }, 300_000);
 });

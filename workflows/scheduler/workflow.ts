@@ -79,8 +79,14 @@ const { holdMessages, resumeMessages } = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 2 },
 });
 
-// The hand-over and the next run's start wait for PostgreSQL as long as it takes: without it no job moves anyway.
-const { storeWaiting, loadWaitingPart } = proxyLocalActivities<Activities>({
+// A hand-over that cannot store the waiting list gives up soon and serves on: it is tried again later.
+const { storeWaiting } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 5 },
+});
+
+// A new run cannot serve without its waiting list: it waits for PostgreSQL as long as it takes.
+const { loadWaitingPart } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds', nonRetryableErrorTypes: [WAITING_LIST_MISSING] },
 });
@@ -101,6 +107,12 @@ const MAX_HISTORY_EVENTS = 8_000;
 const FULL_RUN_WAITING = 2_000;
 /** Runs shorter than this spend too much of their time handing over (about 0.6 s at 100,000 waiting). */
 const MIN_HISTORY_EVENTS = 200;
+/**
+ * After a hand-over that could not store the waiting list, the next is tried this many events
+ * later (or a run's length, if shorter): well inside Temporal's 51,200 events, past which it ends
+ * the run.
+ */
+const HAND_OVER_RETRY_EVENTS = 200;
 
 /**
  * The queue of one task queue's pools: holds the waiting jobs and the leases, grants capacity as
@@ -247,56 +259,78 @@ export async function schedulerWorkflow(input: SchedulerInput): Promise<void> {
 
   const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
   const runLength = () => Math.min(historyLimit, Math.max(MIN_HISTORY_EVENTS, Math.floor((historyLimit * FULL_RUN_WAITING) / Math.max(1, state.waiting.length))));
-  while (!workflowInfo().continueAsNewSuggested && workflowInfo().historyLength < runLength()) {
-    wakeTimer.wakeBy(Math.min(nextWakeAt(state, Date.now()) ?? Number.POSITIVE_INFINITY, nextLeaseCheck));
-    await condition(() => dirty || wakeTimer.rang);
-    wakeTimer.acknowledge();
-    const now = Date.now();
-    dirty = false;
-    version++;
+  let handOverAfter = 0;
+  const handOverDue = () => {
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    return historyLength >= handOverAfter && (continueAsNewSuggested || historyLength >= runLength());
+  };
+  /** The waiting list stored for the next run; again while anything changes it meanwhile. */
+  const storeWaitingList = async (): Promise<WaitingRef> => {
+    const { workflowId, runId } = workflowInfo();
+    let waiting: WaitingRef;
+    do {
+      // A late message or a job found gone goes into the next copy; the rest of the state goes
+      // with the continue-as-new itself.
+      dirty = false;
+      waiting = await storeWaiting({ workflowId, runId, waiting: packWaiting(state.waiting) });
+    } while (dirty);
+    return waiting;
+  };
 
-    if (now >= nextLeaseCheck && !checkingLeases) {
-      nextLeaseCheck = now + leaseCheckMs;
-      const held = Object.keys(state.leases);
-      if (held.length > 0) {
-        checkingLeases = true;
-        void findFinishedJobs(held)
-          .then((finished) => {
-            for (const jobId of finished) release(state, jobId, Date.now(), { recordService: false });
-            dirty ||= finished.length > 0;
-          })
-          .finally(() => (checkingLeases = false));
+  for (;;) {
+    while (!handOverDue()) {
+      wakeTimer.wakeBy(Math.min(nextWakeAt(state, Date.now()) ?? Number.POSITIVE_INFINITY, nextLeaseCheck));
+      await condition(() => dirty || wakeTimer.rang);
+      wakeTimer.acknowledge();
+      const now = Date.now();
+      dirty = false;
+      version++;
+
+      if (now >= nextLeaseCheck && !checkingLeases) {
+        nextLeaseCheck = now + leaseCheckMs;
+        const held = Object.keys(state.leases);
+        if (held.length > 0) {
+          checkingLeases = true;
+          void findFinishedJobs(held)
+            .then((finished) => {
+              for (const jobId of finished) release(state, jobId, Date.now(), { recordService: false });
+              dirty ||= finished.length > 0;
+            })
+            .finally(() => (checkingLeases = false));
+        }
       }
+
+      deliver(dispatch(state, now, index).grants.map((grant) => ({ jobId: grant.jobId, grant })));
     }
 
-    deliver(dispatch(state, now, index).grants.map((grant) => ({ jobId: grant.jobId, grant })));
+    // Temporal refuses a continue-as-new when a signal arrives during the workflow task that asks
+    // for it, and the worker then replays the whole run before trying again (at 5,000 waiting
+    // jobs, minutes without a grant): the workers hold the jobs' messages until the next run lets
+    // them go.
+    await holdMessages({ schedulerWorkflowId: workflowInfo().workflowId, forMs: HAND_OVER_HOLD_MS }).catch(() => undefined);
+    // Ends this workflow task: the signals that came before the hold arrive in the next one, and
+    // the continue-as-new goes out in a task that nothing held interrupts.
+    await sleep(1);
+    await condition(allHandlersFinished);
+    const waiting = await storeWaitingList().catch((error: unknown) => {
+      log.warn('could not store the waiting list for the next run: serving on, handing over later', { error: String(error) });
+      return null;
+    });
+    if (waiting) {
+      await continueAsNew<typeof schedulerWorkflow>({
+        ...input,
+        state: withoutWaiting(state),
+        waiting,
+        snapshotVersion: version,
+        pressuredPools,
+        undelivered: [...inFlight].flat(),
+        messagesHeld: true,
+      });
+    }
+    resumeMessages(workflowInfo().workflowId).catch(() => undefined);
+    handOverAfter = workflowInfo().historyLength + Math.min(HAND_OVER_RETRY_EVENTS, runLength());
+    dirty = true;
   }
-
-  // Temporal refuses a continue-as-new when a signal arrives during the workflow task that asks for
-  // it, and the worker then replays the whole run before trying again (at 5,000 waiting jobs,
-  // minutes without a grant): the workers hold the jobs' messages until the next run lets them go.
-  await holdMessages({ schedulerWorkflowId: workflowInfo().workflowId, forMs: HAND_OVER_HOLD_MS }).catch(() => undefined);
-  // Ends this workflow task: the signals that came before the hold arrive in the next one, and
-  // the continue-as-new goes out in a task that nothing held interrupts.
-  await sleep(1);
-  await condition(allHandlersFinished);
-  const { workflowId, runId } = workflowInfo();
-  let waiting: WaitingRef;
-  do {
-    // Whatever changes the state while the list is written (a late message, a job found gone) is
-    // in the next copy; the rest of the state goes with the continue-as-new itself.
-    dirty = false;
-    waiting = await storeWaiting({ workflowId, runId, waiting: packWaiting(state.waiting) });
-  } while (dirty);
-  await continueAsNew<typeof schedulerWorkflow>({
-    ...input,
-    state: withoutWaiting(state),
-    waiting,
-    snapshotVersion: version,
-    pressuredPools,
-    undelivered: [...inFlight].flat(),
-    messagesHeld: true,
-  });
 }
 
 /**

@@ -132,14 +132,9 @@ export function removeBackend(state: SchedulerState, backendId: string): void {
 
 /**
  * The waiting jobs' ids and each user's count of them, for a caller that handles many requests
- * against a long list (the workflow, a signal of 200 at 100,000 waiting): without it every request
- * scans the whole list, twice. Valid while the list changes only through `enqueue` and
- * `removeWaiting` given it; build it again after anything else (`dispatch`).
- */
-/**
- * The waiting jobs' ids and each user's count of them, so that a request is checked without a scan
- * of the list. Built once per run; `enqueue`, `removeWaiting` and `dispatch` keep it in step when
- * given it.
+ * against a long list (the workflow: a signal of 200 at 100,000 waiting): without it every request
+ * scans the whole list, twice. Built once per run; `enqueue`, `removeWaiting` and `dispatch` keep it
+ * in step when given it.
  */
 export interface WaitingIndex {
   ids: Set<string>;
