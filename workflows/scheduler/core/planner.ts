@@ -168,12 +168,6 @@ export class Planner {
   private ceiling = Number.NEGATIVE_INFINITY;
   private readonly teams = new Map<string, PlanTeam>();
   private teamOrder: PlanTeam[] = [];
-  /**
-   * Whether `teamOrder` is strictly ascending by `compareTeams` with no NaN key, so that a granted
-   * team's new place can be found by bisection. Folding the usage scale back in may round two keys
-   * equal against their id order; from then on `moveUp` walks, as it always may.
-   */
-  private ordered = true;
   /** Teams with a guaranteed minimum share and jobs not granted yet: none, and `select` skips step 1. */
   private minShareWaiting = 0;
   private readonly userIndex = new Map<string, number>();
@@ -261,7 +255,6 @@ export class Planner {
       if (lease.kind === 'ollama') this.teams.get(lease.teamId)!.localRunning++;
     }
     this.teamOrder = [...this.teams.values()].sort(compareTeams);
-    this.ordered = strictlyOrdered(this.teamOrder);
 
     const aging = state.config.aging;
     const slotsByTier = new Map<TierPolicy, Map<string, ClassSlots>>();
@@ -734,7 +727,6 @@ export class Planner {
         team.key = team.usage / team.weight;
       }
       this.usageScale = 1;
-      this.ordered &&= strictlyOrdered(this.teamOrder);
     }
     const team = pj.team;
     team.usage += pj.cls.cost / this.usageScale;
@@ -767,33 +759,19 @@ export class Planner {
     return this.teamOrder.map((team) => [team.id, team.usage * this.usageScale]);
   }
 
-  /** `team`'s key grew: it moves towards the end of the order, past the teams now below it. */
+  /**
+   * `team`'s key grew: it moves towards the end of the order, past the teams now below it. A walk,
+   * not a bisection: the shift past them costs as much, and a walk needs no order it can trust (a
+   * key may be NaN, or fall with a model cost below zero).
+   */
   private moveUp(team: PlanTeam): void {
     const order = this.teamOrder;
-    const i = order.indexOf(team);
-    if (Number.isNaN(team.key)) this.ordered = false;
-    if (!this.ordered) {
-      let j = i;
-      while (j + 1 < order.length && compareTeams(order[j + 1]!, team) < 0) {
-        order[j] = order[j + 1]!;
-        j++;
-      }
-      order[j] = team;
-      return;
+    let i = order.indexOf(team);
+    while (i + 1 < order.length && compareTeams(order[i + 1]!, team) < 0) {
+      order[i] = order[i + 1]!;
+      i++;
     }
-    // The teams after it are in order: the first one not below it, by bisection, is where the walk would stop.
-    let low = i + 1;
-    let high = order.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareTeams(order[mid]!, team) < 0) low = mid + 1;
-      else high = mid;
-    }
-    // A loop, not copyWithin: V8 has no fast path for copyWithin on an array of objects.
-    for (let j = i; j < low - 1; j++) order[j] = order[j + 1]!;
-    order[low - 1] = team;
-    // A model cost below zero lowers the key: the team stays, possibly above the one before it.
-    if (low - 1 > 0 && compareTeams(order[low - 2]!, team) >= 0) this.ordered = false;
+    order[i] = team;
   }
 }
 
@@ -809,13 +787,6 @@ function mergeBySeq(a: PlanJob[], b: PlanJob[]): PlanJob[] {
 
 function switchCost(backend: PlanBackend, model: string): number {
   return backend.kind === 'ollama' ? residencySwitchCost(backend.residency, model) : 0;
-}
-
-function strictlyOrdered(order: readonly PlanTeam[]): boolean {
-  for (let i = 0; i < order.length; i++) {
-    if (Number.isNaN(order[i]!.key) || (i > 0 && compareTeams(order[i - 1]!, order[i]!) >= 0)) return false;
-  }
-  return true;
 }
 
 function compareTeams(a: PlanTeam, b: PlanTeam): number {
