@@ -8,7 +8,7 @@ import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import { catalogCost, concreteModel, type CatalogEntry } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { JobMetrics } from '../server/metrics/jobs';
-import { attemptKey, recordUsage, usageOwnerSelect, type UsageEvent } from '../server/services/usage-ledger';
+import { attemptKey, recordUsage, type UsageEvent, type UsageOwner } from '../server/services/usage-ledger';
 import { JOB_ID } from '../server/tracing';
 import { traceModelCall, traceWaitForSlot } from '../server/tracing/job-spans';
 import { holdCurrentLease, type LeaseClient } from './attempt-lease';
@@ -92,17 +92,8 @@ export function createGenerationActivities(deps: GenerationDeps) {
       try {
         await lease.ready();
         const startedAt = new Date();
-        const [job, firstStart] = await prisma.$transaction([
-          prisma.job.update({
-            where: { id: input.jobId },
-            data: { status: 'running', backendId: backend.id, servedModel: concrete, attempts: { increment: 1 }, output: resumeFrom, completionTokens: resumed.tokens },
-            // The usage record's owners too, so that charging the request need not read them again.
-            select: { ...usageOwnerSelect, createdAt: true, team: { select: { slug: true, tier: { select: { name: true } } } } },
-          }),
-          // The first attempt's start is the job's start; retries keep it.
-          prisma.job.updateMany({ where: { id: input.jobId, startedAt: null }, data: { startedAt } }),
-        ]);
-        if (firstStart.count === 1) metrics.jobStarted({ pool: input.pool, tier: job.team.tier.name, createdAt: job.createdAt, startedAt });
+        const job = await startAttempt(prisma, input.jobId, { backendId: backend.id, servedModel: concrete, checkpoint: resumed, startedAt });
+        if (job.firstStart) metrics.jobStarted({ pool: input.pool, tier: job.tier, createdAt: job.createdAt, startedAt });
         const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
           chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'generation', entry, backendId: backend.id, owner: job, ...tokens });
         const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
@@ -231,6 +222,45 @@ export async function chargeFailed(
   await charge({ servedModel, promptTokens: streamed ? estimatePromptTokens(prompt) : 0, completionTokens, estimated: streamed }).catch((error: unknown) =>
     log.warn('usage record failed', { error: error instanceof Error ? error.message : String(error) }),
   );
+}
+
+/** The job's row as an attempt starts: who it is charged to (usageOwnerSelect's shape), its tier's name, and whether this is its first start. */
+interface StartedJob extends UsageOwner {
+  createdAt: Date;
+  tier: string;
+  firstStart: boolean;
+}
+
+/**
+ * Marks the job running on this attempt's backend from `checkpoint`, sets its start if no attempt
+ * set it before (retries keep the first), and reads what the attempt needs of it, in one
+ * statement: a Prisma update with the owners' relations and a second update for the start were a
+ * transaction of seven. `old` locks the row before the update, so its `startedAt` is the value the
+ * update replaces (UPDATE … RETURNING only sees the new one).
+ */
+async function startAttempt(
+  prisma: PrismaClient,
+  jobId: string,
+  attempt: { backendId: string; servedModel: string; checkpoint: Checkpoint; startedAt: Date },
+): Promise<StartedJob> {
+  const { backendId, servedModel, checkpoint, startedAt } = attempt;
+  const rows = await prisma.$queryRaw<(Omit<StartedJob, 'team'> & { slug: string })[]>`
+    WITH old AS (SELECT "id", "startedAt" FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE),
+    job AS (
+      UPDATE "Job" j SET
+        "status" = 'running', "backendId" = ${backendId}, "servedModel" = ${servedModel}, "attempts" = j."attempts" + 1,
+        "output" = ${checkpoint.text}, "completionTokens" = ${checkpoint.tokens},
+        "startedAt" = COALESCE(j."startedAt", ${startedAt}), "updatedAt" = ${startedAt}
+      FROM old WHERE j."id" = old."id"
+      RETURNING j."teamId", j."userId", j."apiKeyId", j."kind", j."createdAt", old."startedAt" IS NULL AS "firstStart"
+    )
+    SELECT job."teamId"::text, job."userId"::text, job."apiKeyId"::text, job."kind"::text, job."createdAt", job."firstStart", team."slug", tier."name" AS "tier"
+    FROM job JOIN "Team" team ON team."id" = job."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"`;
+  const [row] = rows;
+  // As Prisma's update failed on a missing row: the job was deleted (with its team) under its workflow.
+  if (!row) throw new Error(`job ${jobId} does not exist`);
+  const { slug, ...job } = row;
+  return { ...job, team: { slug } };
 }
 
 async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Checkpoint> {
