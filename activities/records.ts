@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
@@ -17,6 +18,8 @@ import { jobEventOf } from '../server/webhooks/events';
 const SYSTEM_PROMPT =
   'You are a senior software engineer. Answer with working, idiomatic code in one fenced code block, ' +
   'followed by a short explanation.';
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 /** What a finished job is counted under. */
 interface EndedJob {
@@ -45,21 +48,19 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics, pr
   }
 
   /**
-   * A job's row as it ended, with its team's tier, in one statement: a relation select of the
-   * tier would read Team and Tier in two more, for every job.
+   * The row of `ended` (a CTE of the statement: the job's UPDATE … RETURNING "projectId", "model",
+   * "teamId", "createdAt", "finishedAt") with its team's tier, as a query to select from: a relation
+   * select of the tier would read Team and Tier in two more statements, for every job.
    */
-  function endedJob(jobId: string) {
-    return prisma.$queryRaw<EndedJob[]>`
-      SELECT j."projectId", j."model", tier."name" AS "tier", j."createdAt", j."finishedAt"
-      FROM "Job" j JOIN "Team" team ON team."id" = j."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"
-      WHERE j."id" = ${jobId}::uuid`;
-  }
+  const endedWithTier = Prisma.sql`
+    SELECT e."projectId"::text AS "projectId", e."model", tier."name" AS "tier", e."createdAt", e."finishedAt"
+    FROM ended e JOIN "Team" team ON team."id" = e."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"`;
+  const endedColumns = Prisma.sql`"projectId", "model", "teamId", "createdAt", "finishedAt"`;
 
-  /** The one row endedJob read; a job gone (deleted with its team) fails the activity: there is nothing to record. */
-  function one(rows: EndedJob[], jobId: string): EndedJob {
-    const [job] = rows;
-    if (!job) throw new Error(`job ${jobId} does not exist`);
-    return job;
+  /** The row endedWithTier read, or null when the update found the job already ended so (a retried write). */
+  function endedRow(row: Nullable<EndedJob>): EndedJob | null {
+    const { projectId, model, tier, createdAt, finishedAt } = row;
+    return projectId === null || model === null || tier === null || createdAt === null ? null : { projectId, model, tier, createdAt, finishedAt };
   }
 
   /** Records which run works on the job (a retry is a new run of the same workflow id) and reads it. */
@@ -113,27 +114,19 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics, pr
   }
 
   /**
-   * The row of a job whose answer is saved, and the row as it ended (for the metrics). Only the
+   * The update of a job whose answer is saved, as a CTE `ended` (see endedWithTier). Only the
    * first save completes it: a retried save changes nothing and counts nothing.
    */
-  function markCompleted(input: SaveChatInput | SaveResultInput) {
-    return [
-      prisma.job.updateMany({
-        where: { id: input.jobId, status: { not: 'completed' } },
-        data: {
-          status: 'completed',
-          output: input.text,
-          servedModel: input.servedModel,
-          backendId: input.backendId,
-          promptTokens: input.promptTokens,
-          completionTokens: input.completionTokens,
-          costUsd: input.costUsd,
-          finishedAt: new Date(),
-          error: null,
-        },
-      }),
-      endedJob(input.jobId),
-    ] as const;
+  function completed(input: SaveChatInput | SaveResultInput) {
+    const at = new Date();
+    return Prisma.sql`ended AS (
+      UPDATE "Job" SET
+        "status" = 'completed', "output" = ${input.text}, "servedModel" = ${input.servedModel}, "backendId" = ${input.backendId},
+        "promptTokens" = ${input.promptTokens}, "completionTokens" = ${input.completionTokens}, "costUsd" = ${input.costUsd},
+        "finishedAt" = ${at}, "error" = NULL, "updatedAt" = ${at}
+      WHERE "id" = ${input.jobId}::uuid AND "status" <> 'completed'
+      RETURNING ${endedColumns}
+    )`;
   }
 
   return {
@@ -189,8 +182,8 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics, pr
 
     /** A chat answer is the job's output: no result row, no code extracted. */
     async saveChat(input: SaveChatInput): Promise<void> {
-      const [ended, rows] = await prisma.$transaction([...markCompleted(input)]);
-      if (ended.count === 1) countEnded('completed', one(rows, input.jobId));
+      const [ended] = await prisma.$queryRaw<EndedJob[]>`WITH ${completed(input)} ${endedWithTier}`;
+      if (ended) countEnded('completed', ended);
       const update = { jobId: input.jobId, projectId: input.projectId, status: 'completed' as const };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
     },
@@ -198,37 +191,43 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics, pr
     async saveResult(input: SaveResultInput): Promise<string> {
       progress.stage(input.jobId, 'saving', 'saveResult');
       const { code, language } = extractCode(input.text);
-      // One result per job however often this runs: the job id is unique on Result. An insert that
-      // skips a duplicate and a read are two statements; Prisma's upsert here is three.
-      const [, result, ended, rows] = await prisma.$transaction([
-        prisma.result.createMany({
-          data: [
-            {
-              jobId: input.jobId,
-              code,
-              language,
-              reviewStatus: input.review.status,
-              review: { notes: input.review.notes },
-              truncated: input.truncated,
-            },
-          ],
-          skipDuplicates: true,
-        }),
-        prisma.result.findUniqueOrThrow({ where: { jobId: input.jobId }, select: { id: true } }),
-        ...markCompleted(input),
-      ]);
-      if (ended.count === 1) countEnded('completed', one(rows, input.jobId));
-      return result.id;
+      // One result per job however often this runs: the job id is unique on Result. The insert, the
+      // job's update and the reads are one statement (a Prisma transaction of them was six). A save
+      // that met a row its statement cannot see (a concurrent save's, committed since it began)
+      // reads that row's id on its own.
+      const review = JSON.stringify({ notes: input.review.notes });
+      const [row] = await prisma.$queryRaw<(Nullable<EndedJob> & { resultId: string | null })[]>`
+        WITH saved AS (
+          INSERT INTO "Result" ("id", "jobId", "code", "language", "reviewStatus", "review", "truncated")
+          VALUES (${randomUUID()}::uuid, ${input.jobId}::uuid, ${code}, ${language}, ${input.review.status}::"ReviewStatus", ${review}::jsonb, ${input.truncated})
+          ON CONFLICT ("jobId") DO NOTHING
+          RETURNING "id"
+        ),
+        ${completed(input)},
+        ended_row AS (${endedWithTier})
+        SELECT COALESCE((SELECT "id" FROM saved), (SELECT "id" FROM "Result" WHERE "jobId" = ${input.jobId}::uuid))::text AS "resultId", ended_row.*
+        FROM (VALUES (1)) AS one_row LEFT JOIN ended_row ON true`;
+      const ended = row && endedRow(row);
+      if (ended) countEnded('completed', ended);
+      return row?.resultId ?? (await prisma.result.findUniqueOrThrow({ where: { jobId: input.jobId }, select: { id: true } })).id;
     },
 
     async finishJob({ jobId, status, error }: FinishJobInput): Promise<void> {
-      const [ended, rows] = await prisma.$transaction([
-        prisma.job.updateMany({ where: { id: jobId, status: { not: status } }, data: { status, error, finishedAt: new Date() } }),
-        endedJob(jobId),
-      ]);
-      const job = one(rows, jobId);
-      if (ended.count === 1) countEnded(status, job);
-      const update = { jobId, projectId: job.projectId, status };
+      const at = new Date();
+      // The row as it was read beside its update: the project, whether or not this call ended it.
+      const [row] = await prisma.$queryRaw<(Nullable<EndedJob> & { jobProjectId: string })[]>`
+        WITH ended AS (
+          UPDATE "Job" SET "status" = ${status}::"JobStatus", "error" = ${error}, "finishedAt" = ${at}, "updatedAt" = ${at}
+          WHERE "id" = ${jobId}::uuid AND "status" <> ${status}::"JobStatus"
+          RETURNING ${endedColumns}
+        ),
+        ended_row AS (${endedWithTier})
+        SELECT j."projectId"::text AS "jobProjectId", ended_row.* FROM "Job" j LEFT JOIN ended_row ON true WHERE j."id" = ${jobId}::uuid`;
+      // A job gone (deleted with its team) fails the activity: there is nothing to record.
+      if (!row) throw new Error(`job ${jobId} does not exist`);
+      const ended = endedRow(row);
+      if (ended) countEnded(status, ended);
+      const update = { jobId, projectId: row.jobProjectId, status };
       publisher.emit(jobUpdateRooms(update), 'job:update', update);
       await announce(jobId, jobEventOf(status));
     },
