@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { PrismaClient } from '../server/generated/prisma/client';
+import type { JobKind } from '../server/generated/prisma/enums';
 import { databaseUnavailableFailure, isDatabaseUnavailable } from '../server/db/unavailable';
 import { BackendError } from '../server/llm/errors';
 import { estimatePromptTokens } from '../server/llm/estimate';
@@ -8,7 +9,7 @@ import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import { catalogCost, concreteModel, type CatalogEntry } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { JobMetrics } from '../server/metrics/jobs';
-import { attemptKey, recordUsage, type UsageEvent, type UsageOwner } from '../server/services/usage-ledger';
+import { attemptKey, recordUsage, type UsageEvent } from '../server/services/usage-ledger';
 import { JOB_ID } from '../server/tracing';
 import { traceModelCall, traceWaitForSlot } from '../server/tracing/job-spans';
 import { holdCurrentLease, type LeaseClient } from './attempt-lease';
@@ -95,7 +96,7 @@ export function createGenerationActivities(deps: GenerationDeps) {
         const job = await startAttempt(prisma, input.jobId, { backendId: backend.id, servedModel: concrete, checkpoint: resumed, startedAt });
         if (job.firstStart) metrics.jobStarted({ pool: input.pool, tier: job.tier, createdAt: job.createdAt, startedAt });
         const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
-          chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'generation', entry, backendId: backend.id, owner: job, ...tokens });
+          chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'generation', entry, backendId: backend.id, ...tokens });
         const update = { jobId: input.jobId, projectId: input.projectId, status: 'running' as const };
         publisher.emit(jobUpdateRooms(update), 'job:update', update);
 
@@ -224,8 +225,9 @@ export async function chargeFailed(
   );
 }
 
-/** The job's row as an attempt starts: who it is charged to (usageOwnerSelect's shape), its tier's name, and whether this is its first start. */
-interface StartedJob extends UsageOwner {
+/** The job's row as an attempt starts: its kind, its tier's name, and whether this is its first start. */
+interface StartedJob {
+  kind: JobKind;
   createdAt: Date;
   tier: string;
   firstStart: boolean;
@@ -234,7 +236,7 @@ interface StartedJob extends UsageOwner {
 /**
  * Marks the job running on this attempt's backend from `checkpoint`, sets its start if no attempt
  * set it before (retries keep the first), and reads what the attempt needs of it, in one
- * statement: a Prisma update with the owners' relations and a second update for the start were a
+ * statement: a Prisma update with the tier's relations and a second update for the start were a
  * transaction of seven. `old` locks the row before the update, so its `startedAt` is the value the
  * update replaces (UPDATE … RETURNING only sees the new one).
  */
@@ -244,7 +246,7 @@ async function startAttempt(
   attempt: { backendId: string; servedModel: string; checkpoint: Checkpoint; startedAt: Date },
 ): Promise<StartedJob> {
   const { backendId, servedModel, checkpoint, startedAt } = attempt;
-  const rows = await prisma.$queryRaw<(Omit<StartedJob, 'team'> & { slug: string })[]>`
+  const [job] = await prisma.$queryRaw<StartedJob[]>`
     WITH old AS (SELECT "id", "startedAt" FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE),
     job AS (
       UPDATE "Job" j SET
@@ -252,15 +254,13 @@ async function startAttempt(
         "output" = ${checkpoint.text}, "completionTokens" = ${checkpoint.tokens},
         "startedAt" = COALESCE(j."startedAt", ${startedAt}), "updatedAt" = ${startedAt}
       FROM old WHERE j."id" = old."id"
-      RETURNING j."teamId", j."userId", j."apiKeyId", j."kind", j."createdAt", old."startedAt" IS NULL AS "firstStart"
+      RETURNING j."teamId", j."kind", j."createdAt", old."startedAt" IS NULL AS "firstStart"
     )
-    SELECT job."teamId"::text, job."userId"::text, job."apiKeyId"::text, job."kind"::text, job."createdAt", job."firstStart", team."slug", tier."name" AS "tier"
+    SELECT job."kind"::text AS "kind", job."createdAt", job."firstStart", tier."name" AS "tier"
     FROM job JOIN "Team" team ON team."id" = job."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"`;
-  const [row] = rows;
   // As Prisma's update failed on a missing row: the job was deleted (with its team) under its workflow.
-  if (!row) throw new Error(`job ${jobId} does not exist`);
-  const { slug, ...job } = row;
-  return { ...job, team: { slug } };
+  if (!job) throw new Error(`job ${jobId} does not exist`);
+  return job;
 }
 
 async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Checkpoint> {

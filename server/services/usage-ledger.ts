@@ -1,12 +1,11 @@
-import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import type { UsageKind } from '../generated/prisma/enums';
-import { LOCK_WAIT_TRANSACTION } from '../db/lock-wait';
 import { catalogCost, type CatalogEntry } from './catalog-mapping';
 
 /**
  * The usage ledger: one UsageRecord per model request, written by the activity that made it as the
  * request ends (completed, failed, cut or cancelled), and the UsageDay it adds to, in one
- * transaction. Budgets are charged from the records; the usage page reads the days. Both are
+ * statement. Budgets are charged from the records; the usage page reads the days. Both are
  * written once per `key` (the attempt), so Temporal retrying the write cannot count twice.
  */
 
@@ -24,13 +23,7 @@ export interface UsageEvent {
   completionTokens: number;
   /** The prompt count is an estimate: the request failed before its backend reported one. */
   estimated?: boolean;
-  /** The job's owners, when the caller has just read them (usageOwnerSelect): saves reading them again. */
-  owner?: UsageOwner;
 }
-
-/** What a usage record is charged to, of its job's row. */
-export const usageOwnerSelect = { teamId: true, userId: true, apiKeyId: true, kind: true, team: { select: { slug: true } } } satisfies Prisma.JobSelect;
-export type UsageOwner = Prisma.JobGetPayload<{ select: typeof usageOwnerSelect }>;
 
 /** What identifies an activity attempt across retries and runs: its usage record's key. */
 export function attemptKey(info: { workflowExecution?: { workflowId: string; runId: string }; activityId: string; attempt: number }): string {
@@ -45,77 +38,62 @@ export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
  * Records one request's tokens and cost; returns the kind recorded and the team's slug, or null
  * when nothing was: the key was recorded before, or the job is gone (deleted when its workflow
  * could not start).
+ *
+ * One statement (a transaction of six before): the record, charged to its job's owners as the row
+ * names them; the job's `usageCounted` flag, set by the job's first record; the day's row. A
+ * review's items are charged in parallel, and a count of the job's records in the same statement
+ * would not see a concurrent transaction's record, so two could each find theirs the first. The
+ * flag's conditional update decides instead: the second waits for the first's row lock and, under
+ * READ COMMITTED, checks the condition again on the committed row, so exactly one sets it. A record
+ * the statement can see (one written before the flag existed) means this one is not the first.
  */
 export async function recordUsage(prisma: PrismaClient, event: UsageEvent, at = new Date()): Promise<{ kind: UsageKind; team: string } | null> {
   const { entry, promptTokens, completionTokens } = event;
   const costUsd = catalogCost(entry, promptTokens, completionTokens);
-  return prisma.$transaction(async (tx) => {
-    const job = event.owner ?? (await tx.job.findUnique({ where: { id: event.jobId }, select: usageOwnerSelect }));
-    if (!job) return null;
-    const kind: UsageKind = event.kind === 'generation' && job.kind === 'chat' ? 'chat' : event.kind;
-    // A review's items are requested in parallel: their records are written one job at a time
-    // (until commit), so the count below sees every earlier record of the job and exactly one
-    // transaction finds its own the first.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${event.jobId}, 0))`;
-    const { count } = await tx.usageRecord.createMany({
-      data: [
-        {
-          key: event.key,
-          jobId: event.jobId,
-          teamId: job.teamId,
-          userId: job.userId,
-          apiKeyId: job.apiKeyId,
-          kind,
-          model: entry.name,
-          backendId: event.backendId,
-          servedModel: event.servedModel,
-          promptTokens,
-          completionTokens,
-          estimated: event.estimated ?? false,
-          inputPricePer1k: entry.inputPricePer1k,
-          outputPricePer1k: entry.outputPricePer1k,
-          costUsd,
-          createdAt: at,
-        },
-      ],
-      skipDuplicates: true,
-    });
-    if (count === 0) return null;
-    const first = (await tx.usageRecord.count({ where: { jobId: event.jobId } })) === 1;
-    await addToDay(tx, {
-      day: utcDay(at),
-      teamId: job.teamId,
-      userId: job.userId,
-      apiKeyId: job.apiKeyId ?? '',
-      model: entry.name,
-      kind,
-      promptTokens,
-      completionTokens,
-      costUsd,
-      jobs: first ? 1 : 0,
-    });
-    return { kind, team: job.team.slug };
-  }, LOCK_WAIT_TRANSACTION);
+  const rows = await prisma.$queryRaw<{ kind: UsageKind; team: string }[]>`
+    WITH job AS (
+      SELECT j."id", j."teamId", j."userId", j."apiKeyId", team."slug",
+        CASE WHEN ${event.kind}::"UsageKind" = 'generation' AND j."kind" = 'chat' THEN 'chat'::"UsageKind" ELSE ${event.kind}::"UsageKind" END AS "kind"
+      FROM "Job" j JOIN "Team" team ON team."id" = j."teamId"
+      WHERE j."id" = ${event.jobId}::uuid
+    ),
+    record AS (
+      INSERT INTO "UsageRecord" ("key", "jobId", "teamId", "userId", "apiKeyId", "kind", "model", "backendId", "servedModel",
+        "promptTokens", "completionTokens", "estimated", "inputPricePer1k", "outputPricePer1k", "costUsd", "createdAt")
+      SELECT ${event.key}, job."id", job."teamId", job."userId", job."apiKeyId", job."kind", ${entry.name}, ${event.backendId}, ${event.servedModel},
+        ${promptTokens}, ${completionTokens}, ${event.estimated ?? false}, ${entry.inputPricePer1k}, ${entry.outputPricePer1k}, ${costUsd}, ${at}
+      FROM job
+      ON CONFLICT DO NOTHING
+      RETURNING "jobId", "teamId", "userId", "apiKeyId", "kind"
+    ),
+    first AS (
+      UPDATE "Job" SET "usageCounted" = true
+      WHERE "id" = (SELECT "jobId" FROM record) AND NOT "usageCounted"
+        AND NOT EXISTS (SELECT 1 FROM "UsageRecord" earlier WHERE earlier."jobId" = ${event.jobId}::uuid)
+      RETURNING "id"
+    ),
+    day AS (${addToDay(utcDay(at), { model: entry.name, promptTokens, completionTokens, costUsd })})
+    SELECT record."kind"::text AS "kind", job."slug" AS "team" FROM record, job`;
+  return rows[0] ?? null;
 }
 
 interface DayIncrement {
-  day: string;
-  teamId: string;
-  userId: string;
-  apiKeyId: string;
   model: string;
-  kind: UsageKind;
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
-  jobs: number;
 }
 
-/** Adds one request to its day's row; an insert or an increment in one statement, so concurrent requests both count. */
-function addToDay(tx: Prisma.TransactionClient, d: DayIncrement) {
-  return tx.$executeRaw`
+/**
+ * Adds the statement's `record` to its day's row, as one of the day's jobs if `first` counted it;
+ * an insert or an increment in one statement, so concurrent requests both count.
+ */
+function addToDay(day: string, d: DayIncrement) {
+  return Prisma.sql`
     INSERT INTO "UsageDay" ("day", "teamId", "userId", "apiKeyId", "model", "kind", "promptTokens", "completionTokens", "costUsd", "requests", "jobs")
-    VALUES (${d.day}::date, ${d.teamId}::uuid, ${d.userId}::uuid, ${d.apiKeyId}, ${d.model}, ${d.kind}::"UsageKind", ${d.promptTokens}, ${d.completionTokens}, ${d.costUsd}, 1, ${d.jobs})
+    SELECT ${day}::date, r."teamId", r."userId", COALESCE(r."apiKeyId"::text, ''), ${d.model}, r."kind", ${d.promptTokens}, ${d.completionTokens}, ${d.costUsd}, 1,
+      (SELECT count(*) FROM first)::int
+    FROM record r
     ON CONFLICT ("teamId", "day", "userId", "apiKeyId", "model", "kind") DO UPDATE SET
       "promptTokens" = "UsageDay"."promptTokens" + EXCLUDED."promptTokens",
       "completionTokens" = "UsageDay"."completionTokens" + EXCLUDED."completionTokens",
