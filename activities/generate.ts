@@ -82,18 +82,25 @@ export function createGenerationActivities(deps: GenerationDeps) {
       const backend = await requireBackend(backends, input.backendId);
       const { entry, concrete } = await requireServed(catalog, input.model, backend);
       // A retry continues from the last heartbeat checkpoint, or — on a new grant, after another
-      // backend failed — from the output saved so far, instead of starting over.
-      const resumed: Checkpoint = (ctx.info.heartbeatDetails as Checkpoint | undefined) ?? (await savedCheckpoint(prisma, input.jobId));
-      const resumeFrom = resumed.text;
-      let text = resumeFrom;
-      let tokens = resumed.tokens;
+      // backend failed — from the output saved so far (read as the attempt starts), instead of
+      // starting over. Until then this attempt's heartbeats carry no checkpoint, as the attempts
+      // before it left none: a retry of it reads the saved output in turn.
+      const heartbeated = ctx.info.heartbeatDetails as Checkpoint | undefined;
+      let text = heartbeated?.text ?? '';
+      let tokens = heartbeated?.tokens ?? 0;
+      let known = heartbeated !== undefined;
       // Nothing touches the row or the backend before this attempt holds its lease: an earlier
       // attempt of it in this process has ended, and Temporal has acknowledged this one as current.
-      const lease = await holdCurrentLease(temporal.activity, input.jobId, () => ({ text, tokens }) satisfies Checkpoint);
+      const lease = await holdCurrentLease(temporal.activity, input.jobId, () => (known ? ({ text, tokens } satisfies Checkpoint) : undefined));
       try {
         await lease.ready();
         const startedAt = new Date();
-        const job = await startAttempt(prisma, input.jobId, { backendId: backend.id, servedModel: concrete, checkpoint: resumed, startedAt });
+        const job = await startAttempt(prisma, input.jobId, { backendId: backend.id, servedModel: concrete, checkpoint: heartbeated, startedAt });
+        const resumed: Checkpoint = job.checkpoint;
+        const resumeFrom = resumed.text;
+        text = resumeFrom;
+        tokens = resumed.tokens;
+        known = true;
         if (job.firstStart) metrics.jobStarted({ pool: input.pool, tier: job.tier, createdAt: job.createdAt, startedAt });
         const charge = (tokens: Pick<UsageEvent, 'servedModel' | 'promptTokens' | 'completionTokens' | 'estimated'>) =>
           chargeRequest({ prisma, metrics }, { key: attemptKey(ctx.info), jobId: input.jobId, kind: 'generation', entry, backendId: backend.id, ...tokens });
@@ -225,47 +232,44 @@ export async function chargeFailed(
   );
 }
 
-/** The job's row as an attempt starts: its kind, its tier's name, and whether this is its first start. */
+/** The job's row as an attempt starts: its kind, its tier's name, whether this is its first start, and the checkpoint it resumes from. */
 interface StartedJob {
   kind: JobKind;
   createdAt: Date;
   tier: string;
   firstStart: boolean;
+  checkpoint: Checkpoint;
 }
 
 /**
- * Marks the job running on this attempt's backend from `checkpoint`, sets its start if no attempt
- * set it before (retries keep the first), and reads what the attempt needs of it, in one
- * statement: a Prisma update with the tier's relations and a second update for the start were a
- * transaction of seven. `old` locks the row before the update, so its `startedAt` is the value the
- * update replaces (UPDATE … RETURNING only sees the new one).
+ * Marks the job running on this attempt's backend, from `checkpoint` or else from the output saved
+ * so far; sets its start if no attempt set it before (retries keep the first); and reads what the
+ * attempt needs of it, in one statement: a read of the saved output, a Prisma update with the
+ * tier's relations and a second update for the start were eight. `old` locks the row before the
+ * update, so its `startedAt` is the value the update replaces (RETURNING sees only the new one).
  */
 async function startAttempt(
   prisma: PrismaClient,
   jobId: string,
-  attempt: { backendId: string; servedModel: string; checkpoint: Checkpoint; startedAt: Date },
+  attempt: { backendId: string; servedModel: string; checkpoint: Checkpoint | undefined; startedAt: Date },
 ): Promise<StartedJob> {
   const { backendId, servedModel, checkpoint, startedAt } = attempt;
-  const [job] = await prisma.$queryRaw<StartedJob[]>`
+  const [job] = await prisma.$queryRaw<(Omit<StartedJob, 'checkpoint'> & { output: string; completionTokens: number })[]>`
     WITH old AS (SELECT "id", "startedAt" FROM "Job" WHERE "id" = ${jobId}::uuid FOR UPDATE),
     job AS (
       UPDATE "Job" j SET
         "status" = 'running', "backendId" = ${backendId}, "servedModel" = ${servedModel}, "attempts" = j."attempts" + 1,
-        "output" = ${checkpoint.text}, "completionTokens" = ${checkpoint.tokens},
+        "output" = COALESCE(${checkpoint?.text ?? null}::text, j."output"), "completionTokens" = COALESCE(${checkpoint?.tokens ?? null}::int, j."completionTokens"),
         "startedAt" = COALESCE(j."startedAt", ${startedAt}), "updatedAt" = ${startedAt}
       FROM old WHERE j."id" = old."id"
-      RETURNING j."teamId", j."kind", j."createdAt", old."startedAt" IS NULL AS "firstStart"
+      RETURNING j."teamId", j."kind", j."createdAt", j."output", j."completionTokens", old."startedAt" IS NULL AS "firstStart"
     )
-    SELECT job."kind"::text AS "kind", job."createdAt", job."firstStart", tier."name" AS "tier"
+    SELECT job."kind"::text AS "kind", job."createdAt", job."output", job."completionTokens", job."firstStart", tier."name" AS "tier"
     FROM job JOIN "Team" team ON team."id" = job."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"`;
   // As Prisma's update failed on a missing row: the job was deleted (with its team) under its workflow.
   if (!job) throw new Error(`job ${jobId} does not exist`);
-  return job;
-}
-
-async function savedCheckpoint(prisma: PrismaClient, jobId: string): Promise<Checkpoint> {
-  const job = await prisma.job.findUniqueOrThrow({ where: { id: jobId }, select: { output: true, completionTokens: true } });
-  return { text: job.output, tokens: job.completionTokens };
+  const { output, completionTokens, ...started } = job;
+  return { ...started, checkpoint: { text: output, tokens: completionTokens } };
 }
 
 /**
