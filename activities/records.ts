@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { Prisma, type PrismaClient } from '../server/generated/prisma/client';
+import { Prisma, type Job, type PrismaClient, type Tier } from '../server/generated/prisma/client';
 import { jobUpdateRooms, type Publisher } from '../server/realtime/events';
 import type { FinishJobInput, NotifyInput, PreparedChat, PreparedJob, PreparedReview, SaveChatInput, SaveResultInput } from './types';
 import type { ReviewRequest } from '../server/services/review-input';
 import { storedChat } from '../server/services/chat-request';
-import { toTierPolicy } from '../server/services/tier-policy';
+import { toTierPolicy, type TierPolicyRow } from '../server/services/tier-policy';
 import { outputCap, type CatalogEntry } from '../server/services/catalog-mapping';
 import type { CatalogLookup } from '../server/services/catalog-lookup';
 import type { JobMetrics, JobOutcome } from '../server/metrics/jobs';
@@ -20,6 +20,11 @@ const SYSTEM_PROMPT =
   'followed by a short explanation.';
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+/** What a job's workflow needs of its row, and of its team's tier: the scheduler's policy and the output cap. */
+type ClaimedJob = Pick<Job, 'id' | 'projectId' | 'teamId' | 'userId' | 'priority' | 'simple' | 'model' | 'requirements' | 'chat' | 'kind' | 'review'> & {
+  team: { tier: TierPolicyRow & Pick<Tier, 'maxOutputTokens'> };
+};
 
 /** What a finished job is counted under. */
 interface EndedJob {
@@ -63,43 +68,37 @@ export function createRecordActivities({ prisma, publisher, catalog, metrics, pr
     return projectId === null || model === null || tier === null || createdAt === null ? null : { projectId, model, tier, createdAt, finishedAt };
   }
 
-  /** Records which run works on the job (a retry is a new run of the same workflow id) and reads it. */
-  async function claimJob(jobId: string) {
-    const runId = Context.current().info.workflowExecution?.runId;
-    const job = await prisma.job
-      .update({
-        where: { id: jobId },
-        data: { runId },
-        select: {
-          id: true,
-          projectId: true,
-          teamId: true,
-          userId: true,
-          priority: true,
-          simple: true,
-          model: true,
-          requirements: true,
-          chat: true,
-          kind: true,
-          review: true,
-        },
-      })
-      .catch((error: unknown) => {
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
-          throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
-        }
-        throw error;
-      });
-    // The team's tier by a filter, one statement: selected as a relation of the update, Prisma
-    // reads the job, the team and the tier again in a transaction of their own (six statements).
-    const tier = await prisma.tier.findFirstOrThrow({ where: { teams: { some: { id: job.teamId } } } });
+  /**
+   * Records which run works on the job (a retry is a new run of the same workflow id) and reads it
+   * with its team's tier, in one statement: Prisma's update with the tier as a relation reads the
+   * job, the team and the tier again in a transaction of their own (six statements), and an update
+   * and a read of the tier were two.
+   */
+  async function claimJob(jobId: string): Promise<{ job: ClaimedJob; entry: CatalogEntry }> {
+    const runId = Context.current().info.workflowExecution?.runId ?? null;
+    const [job] = await prisma.$queryRaw<ClaimedJob[]>`
+      WITH job AS (
+        UPDATE "Job" SET "runId" = COALESCE(${runId}::text, "runId"), "updatedAt" = ${new Date()} WHERE "id" = ${jobId}::uuid
+        RETURNING "id", "projectId", "teamId", "userId", "priority", "simple", "model", "requirements", "chat", "kind", "review"
+      )
+      SELECT job."id"::text AS "id", job."projectId"::text AS "projectId", job."teamId"::text AS "teamId", job."userId"::text AS "userId",
+        job."priority", job."simple", job."model", job."requirements", job."chat", job."kind"::text AS "kind", job."review",
+        jsonb_build_object('tier', jsonb_build_object(
+          'name', tier."name", 'weight', tier."weight", 'basePriority', tier."basePriority",
+          'maxRunningPerUser', tier."maxRunningPerUser", 'maxQueuedPerUser', tier."maxQueuedPerUser",
+          'allowedModels', tier."allowedModels", 'poolPreference', tier."poolPreference",
+          'cloudFallback', tier."cloudFallback", 'cloudFallbackAfterSec', tier."cloudFallbackAfterSec", 'minShare', tier."minShare",
+          'batchEnabled', tier."batchEnabled", 'maxBatchSize', tier."maxBatchSize", 'batchTimeoutSec', tier."batchTimeoutSec",
+          'maxOutputTokens', tier."maxOutputTokens")) AS "team"
+      FROM job JOIN "Team" team ON team."id" = job."teamId" JOIN "Tier" tier ON tier."id" = team."tierId"`;
+    if (!job) throw ApplicationFailure.nonRetryable(`job ${jobId} does not exist`, 'InvalidJob');
     const entry = await catalog.find(job.model);
     if (!entry) throw ApplicationFailure.nonRetryable(`the model ${job.model} is no longer in the catalogue`, 'InvalidJob');
-    return { job: { ...job, team: { tier } }, entry };
+    return { job, entry };
   }
 
   /** What the scheduler and the model call need of a claimed job: who, the tier, the model, its output cap. */
-  function scheduled(job: Awaited<ReturnType<typeof claimJob>>['job'], entry: CatalogEntry) {
+  function scheduled(job: ClaimedJob, entry: CatalogEntry) {
     return {
       jobId: job.id,
       projectId: job.projectId,

@@ -1,8 +1,11 @@
 import type { Tier } from '../generated/prisma/client';
 import type { TierPolicy } from '../../workflows/scheduler/core';
 
+/** The columns of a tier row the scheduler reads. */
+export type TierPolicyRow = Pick<Tier, keyof TierPolicy>;
+
 /** A tier row as the scheduler sees it (budgets and prompt limits are the web's admission). */
-export function toTierPolicy(tier: Tier): TierPolicy {
+export function toTierPolicy(tier: TierPolicyRow): TierPolicy {
   return {
     name: tier.name,
     weight: tier.weight,
