@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Keyring } from '../server/crypto/keyring';
 import type { PrismaClient } from '../server/generated/prisma/client';
+import type { JobKind, JobStatus } from '../server/generated/prisma/enums';
 import type { UrlAllowlist } from '../server/net/allowlist';
 import { userRoom, type NotificationEvent, type Publisher } from '../server/realtime/events';
 import { jobTitle, type JobEvent, type WebhookPayload } from '../server/webhooks/events';
@@ -44,22 +45,7 @@ export function createNotifier({ prisma, publisher, temporal }: Pick<NotifyDeps,
     const { workflowExecution, taskQueue } = Context.current().info;
     if (!workflowExecution) throw ApplicationFailure.nonRetryable('announce runs inside a job’s workflow', 'InvalidJob');
     const { runId } = workflowExecution;
-    const job = await prisma.job.findUniqueOrThrow({
-      where: { id: jobId },
-      select: {
-        kind: true,
-        parentId: true,
-        userId: true,
-        projectId: true,
-        status: true,
-        model: true,
-        requirements: true,
-        completionTokens: true,
-        error: true,
-        createdAt: true,
-        finishedAt: true,
-      },
-    });
+    const job = await announcedJob(prisma, jobId, event);
     if (job.kind === 'chat' || job.parentId !== null) return;
     const title = jobTitle(job.requirements);
 
@@ -78,8 +64,7 @@ export function createNotifier({ prisma, publisher, temporal }: Pick<NotifyDeps,
 
     // Most projects have no webhook listening: the payload's names are read only for one that does
     // (each relation of the job would otherwise be a query of its own, for every job).
-    const webhooks = await prisma.webhook.findMany({ where: { projectId: job.projectId, enabled: true, events: { has: event } }, select: { id: true } });
-    if (webhooks.length === 0) return;
+    if (job.webhookIds.length === 0) return;
     const [author, project] = await Promise.all([
       prisma.user.findUniqueOrThrow({ where: { id: job.userId }, select: { name: true } }),
       prisma.project.findUniqueOrThrow({ where: { id: job.projectId }, select: { name: true } }),
@@ -103,7 +88,7 @@ export function createNotifier({ prisma, publisher, temporal }: Pick<NotifyDeps,
     };
     const body = JSON.stringify(payload);
     await prisma.webhookDelivery.createMany({
-      data: webhooks.map((hook) => ({ webhookId: hook.id, jobId, runId, event, body })),
+      data: job.webhookIds.map((webhookId) => ({ webhookId, jobId, runId, event, body })),
       skipDuplicates: true,
     });
     // Pending ones include any a failed earlier try of this activity wrote but did not start.
@@ -124,6 +109,33 @@ export function createNotifier({ prisma, publisher, temporal }: Pick<NotifyDeps,
   };
 }
 export type Announce = ReturnType<typeof createNotifier>;
+
+/** What announcing a job reads of its row, and its project's enabled webhooks that receive `event`. */
+interface AnnouncedJob {
+  kind: JobKind;
+  parentId: string | null;
+  userId: string;
+  projectId: string;
+  status: JobStatus;
+  model: string;
+  requirements: string;
+  completionTokens: number;
+  error: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  webhookIds: string[];
+}
+
+/** The job and the ids of its webhooks in one statement: a Prisma read and a webhook query were two, for every job. */
+async function announcedJob(prisma: PrismaClient, jobId: string, event: JobEvent): Promise<AnnouncedJob> {
+  const [job] = await prisma.$queryRaw<AnnouncedJob[]>`
+    SELECT j."kind"::text AS "kind", j."parentId"::text AS "parentId", j."userId"::text AS "userId", j."projectId"::text AS "projectId",
+      j."status"::text AS "status", j."model", j."requirements", j."completionTokens", j."error", j."createdAt", j."finishedAt",
+      ARRAY(SELECT w."id"::text FROM "Webhook" w WHERE w."projectId" = j."projectId" AND w."enabled" AND ${event} = ANY(w."events")) AS "webhookIds"
+    FROM "Job" j WHERE j."id" = ${jobId}::uuid`;
+  if (!job) throw new Error(`job ${jobId} does not exist`);
+  return job;
+}
 
 export function createWebhookActivities({ prisma, keyring, webhookUrls }: Pick<NotifyDeps, 'prisma' | 'keyring' | 'webhookUrls'>) {
   return {
