@@ -59,7 +59,7 @@ test('A and B of one team watch a collaboration as a live tree, A approves with 
     await expect(aRun.getByRole('heading', { name: task })).toBeVisible();
 
     // Bo opens it from the project's history and watches both agents stream, live.
-    await b.getByRole('region', { name: 'Jobs' }).getByRole('button', { name: new RegExp(task.replace(/[()]/g, '\\$&')) }).click();
+    await b.getByRole('region', { name: 'Jobs' }).getByRole('link', { name: new RegExp(task.replace(/[()]/g, '\\$&')) }).click();
     const bRun = b.getByRole('article', { name: 'Collaboration' });
     const bCoder = bRun.getByTestId('step-output-agent-1');
     await expect(bCoder).toContainText(/\S{3,}/, { timeout: 60_000 });

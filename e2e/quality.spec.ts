@@ -22,7 +22,7 @@ async function tabTo(page: Page, target: Locator, limit = 40) {
 }
 
 test('a keyboard user signs in, opens a project, runs a job and opens it from the feed', async ({ page }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   const data = await openTestData();
   try {
     const team = await data.team('Keys', ['Kim']);
@@ -49,7 +49,7 @@ test('a keyboard user signs in, opens a project, runs a job and opens it from th
 
     // Open it again from the project's feed, by keyboard: first another page, then back.
     await page.goto(`/projects/${team.project.id}`);
-    const entry = page.getByRole('region', { name: 'Jobs' }).getByRole('button', { name: new RegExp(escape(requirements)) });
+    const entry = page.getByRole('region', { name: 'Jobs' }).getByRole('link', { name: new RegExp(escape(requirements)) });
     await tabTo(page, entry);
     await page.keyboard.press('Enter');
     await expect(job.getByRole('heading', { name: requirements })).toBeVisible();

@@ -44,7 +44,7 @@ test('A and B of one team watch A’s job stream and get cancelled; C of another
 
     // B sees the job appear in the project's feed, opens it and watches the tokens arrive.
     const feed = b!.getByRole('region', { name: 'Jobs' });
-    await feed.getByRole('button', { name: new RegExp(requirements.replace(/[()]/g, '\\$&')) }).click();
+    await feed.getByRole('link', { name: new RegExp(requirements.replace(/[()]/g, '\\$&')) }).click();
     const bJob = b!.getByRole('article', { name: 'Job' });
     await expect(bJob.getByText('Running')).toBeVisible({ timeout: 30_000 });
     const output = bJob.getByTestId('job-output');

@@ -1,3 +1,4 @@
+import { JobEntry } from './JobEntry';
 import { StatusBadge } from './StatusBadge';
 
 interface JobSummary {
@@ -15,10 +16,9 @@ interface JobSummary {
 interface Props {
   jobs: JobSummary[];
   selectedJobId: string | null;
-  onSelect: (jobId: string) => void;
 }
 
-export function JobList({ jobs, selectedJobId, onSelect }: Props) {
+export function JobList({ jobs, selectedJobId }: Props) {
   return (
     <section className="card" aria-labelledby="jobs-heading">
       <h2 id="jobs-heading">Jobs</h2>
@@ -28,19 +28,11 @@ export function JobList({ jobs, selectedJobId, onSelect }: Props) {
         <ul className="job-list">
           {jobs.map((job) => (
             <li key={job.id}>
-              <button
-                type="button"
-                className="job-row"
-                aria-current={job.id === selectedJobId ? 'true' : undefined}
-                onClick={() => onSelect(job.id)}
-              >
-                <span className="job-title">{job.requirements}</span>
-                <span className="job-meta">
-                  <StatusBadge status={job.status} /> {job.user.name}
-                  {job.apiKey && ` via API key ${job.apiKey.name}`} · {job.kind === 'multi_agent' ? 'collaboration' : job.model} ·{' '}
-                  <time dateTime={new Date(job.createdAt).toISOString()}>{new Date(job.createdAt).toLocaleTimeString()}</time>
-                </span>
-              </button>
+              <JobEntry jobId={job.id} selected={job.id === selectedJobId} title={job.requirements}>
+                <StatusBadge status={job.status} /> {job.user.name}
+                {job.apiKey && ` via API key ${job.apiKey.name}`} · {job.kind === 'multi_agent' ? 'collaboration' : job.model} ·{' '}
+                <time dateTime={new Date(job.createdAt).toISOString()}>{new Date(job.createdAt).toLocaleTimeString()}</time>
+              </JobEntry>
             </li>
           ))}
         </ul>

@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '~/lib/trpc';
+import { JobEntry } from './JobEntry';
 
 const PAGE = 10;
 
 /** The project's finished work, newest first: each completed job opens with its result. */
-export function ResultHistory({ projectId, selectedJobId, onSelect }: { projectId: string; selectedJobId: string | null; onSelect: (jobId: string) => void }) {
+export function ResultHistory({ projectId, selectedJobId }: { projectId: string; selectedJobId: string | null }) {
   const trpc = useTRPC();
   const [limit, setLimit] = useState(PAGE);
   const results = useQuery({
@@ -29,15 +30,10 @@ export function ResultHistory({ projectId, selectedJobId, onSelect }: { projectI
           <ul className="job-list">
             {results.data.items.map((job) => (
               <li key={job.id}>
-                <button type="button" className="job-row" aria-current={job.id === selectedJobId ? 'true' : undefined} onClick={() => onSelect(job.id)}>
-                  <span className="job-title">{job.requirements}</span>
-                  <span className="job-meta">
-                    {job.user.name} · {job.model} · {job.completionTokens} tokens ·{' '}
-                    <time dateTime={new Date(job.finishedAt ?? job.createdAt).toISOString()}>
-                      {new Date(job.finishedAt ?? job.createdAt).toLocaleString()}
-                    </time>
-                  </span>
-                </button>
+                <JobEntry jobId={job.id} selected={job.id === selectedJobId} title={job.requirements}>
+                  {job.user.name} · {job.model} · {job.completionTokens} tokens ·{' '}
+                  <time dateTime={new Date(job.finishedAt ?? job.createdAt).toISOString()}>{new Date(job.finishedAt ?? job.createdAt).toLocaleString()}</time>
+                </JobEntry>
               </li>
             ))}
           </ul>

@@ -88,8 +88,8 @@ export default function ProjectPage() {
               select(jobId);
             }}
           />
-          <JobList jobs={jobs.data.items} selectedJobId={selectedJobId} onSelect={select} />
-          <ResultHistory projectId={project.id} selectedJobId={selectedJobId} onSelect={select} />
+          <JobList jobs={jobs.data.items} selectedJobId={selectedJobId} />
+          <ResultHistory projectId={project.id} selectedJobId={selectedJobId} />
           <ProjectWebhooks projectId={project.id} />
         </div>
         <div>
