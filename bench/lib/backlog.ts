@@ -1,21 +1,31 @@
+import { QueryNotRegisteredError } from '@temporalio/client';
 import type { Stack } from '../../scripts/lib/stack';
 
 /** What the benchmarks that hold a backlog behind blocked slots share (bench/scheduler.ts, bench/worker-memory.ts). */
 
 /**
- * A query to the scheduler, asked again when it times out: while thousands of signals arrive the
- * scheduler's workflow tasks keep the worker busy, and a query waits behind them.
+ * A query to the scheduler, asked again when it cannot be answered yet: while thousands of signals
+ * arrive the scheduler's workflow tasks keep the worker busy, and a query waits behind them (a
+ * timeout); and a run that has just continued as new registers its queries only once it has read
+ * the waiting list handed to it (a query that reaches it before is "not registered").
  */
 export async function patiently<T>(query: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await query();
     } catch (error) {
-      const timedOut = error instanceof Error && /DEADLINE_EXCEEDED|timed out/i.test(`${error.message} ${String(error.cause)}`);
-      if (!timedOut || attempt >= 10) throw error;
-      console.log(`  a scheduler query timed out (attempt ${attempt}); asking again`);
+      const why = transient(error);
+      if (!why || attempt >= 10) throw error;
+      console.log(`  a scheduler query ${why} (attempt ${attempt}); asking again`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
+}
+
+function transient(error: unknown): string | null {
+  if (error instanceof QueryNotRegisteredError) return 'reached a run still reading its waiting list';
+  if (!(error instanceof Error)) return null;
+  return /DEADLINE_EXCEEDED|timed out/i.test(`${error.message} ${String(error.cause)}`) ? 'timed out' : null;
 }
 
 export async function setSlowdown(target: Stack, slowdownFactor: number): Promise<void> {
